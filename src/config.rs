@@ -1,0 +1,387 @@
+//! `riskmap.toml`: what to read, how to grade, what to write.
+//!
+//! Loaded in stages (after martin): read the file, report unknown keys by dotted path,
+//! merge command-line flags, resolve relative paths against the config file's folder,
+//! then validate every value naming its key. Every field below has a default; the doc
+//! comment on each is the reference the README repeats.
+
+use crate::assess::tables::GradingTables;
+use crate::crs::Crs;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config {path}: unknown key `{key}` (see the config reference in README.md)")]
+    UnknownKey { path: PathBuf, key: String },
+    #[error("config: bad value for `{key}`: {message}")]
+    BadValue { key: String, message: String },
+}
+
+/// The whole configuration. Every section is optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Map title. Default "济南市安全生产风险四色分布图".
+    pub title: Option<String>,
+    /// Date the data describes (free text, e.g. "2026-11-01"); shown on maps and reports.
+    pub data_date: Option<String>,
+    /// The enterprise register (企业). Required (here or by `--enterprises`).
+    pub enterprises: TableInput,
+    /// Risk points with their assessments (风险点). Optional.
+    pub assessments: TableInput,
+    /// Hidden dangers (隐患). Optional.
+    pub hazards: TableInput,
+    /// District boundaries (GeoJSON Polygon/MultiPolygon). Optional but recommended.
+    pub boundaries: BoundaryInput,
+    /// Where a point may lie.
+    pub region: RegionConfig,
+    /// Grading rules.
+    pub grading: GradingConfig,
+    /// Influence radius per level in metres (domain.md §5).
+    pub influence_radius_m: Radii,
+    /// Outputs.
+    pub output: OutputConfig,
+}
+
+/// A tabular input: CSV, XLSX or GeoJSON points.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TableInput {
+    /// Path of the file (relative to the config file). Empty = not used.
+    pub path: Option<PathBuf>,
+    /// CRS of rows that have no `crs` column value. Default wgs84.
+    pub crs: Option<Crs>,
+    /// XLSX sheet name. Default: the first sheet.
+    pub sheet: Option<String>,
+    /// Map a field to a header of the file, e.g. `lon = "X坐标"`. Keys are the field
+    /// names of README.md's input tables.
+    pub columns: BTreeMap<String, String>,
+}
+
+/// The district boundary file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BoundaryInput {
+    /// GeoJSON file path. Empty = no boundaries.
+    pub path: Option<PathBuf>,
+    /// CRS of the file's coordinates. Default wgs84 (DataV files are gcj02: say so).
+    pub crs: Crs,
+    /// Property holding the district name. Default "name".
+    pub name_field: String,
+    /// Property holding the district code. Default "adcode".
+    pub adcode_field: String,
+}
+
+impl Default for BoundaryInput {
+    fn default() -> Self {
+        BoundaryInput {
+            path: None,
+            crs: Crs::Wgs84,
+            name_field: "name".into(),
+            adcode_field: "adcode".into(),
+        }
+    }
+}
+
+/// The region where a point may lie. Default: the union of the boundaries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RegionConfig {
+    /// `[west, south, east, north]` in WGS84 degrees.
+    pub bbox: Option<[f64; 4]>,
+    /// A GeoJSON polygon file instead of a bbox.
+    pub polygon: Option<PathBuf>,
+    /// CRS of the polygon file. Default wgs84.
+    pub polygon_crs: Crs,
+    /// A point outside the boundary polygons but within this distance of one is kept and
+    /// given the nearest district (published boundaries are generalised). Default 200.
+    pub tolerance_m: f64,
+}
+
+impl Default for RegionConfig {
+    fn default() -> Self {
+        RegionConfig {
+            bbox: None,
+            polygon: None,
+            polygon_crs: Crs::Wgs84,
+            tolerance_m: 200.0,
+        }
+    }
+}
+
+/// Grading rules (domain.md §2–§3).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GradingConfig {
+    /// TOML file with the LEC / LS / MES tables and bands. Default: built-in domain.md
+    /// values (the same as `styles/grading.toml`).
+    pub tables: Option<PathBuf>,
+    /// Inline tables, overriding the file's (same keys as `styles/grading.toml`).
+    pub inline: Option<GradingTables>,
+    /// An open (未整改 / 整改中) 重大事故隐患 forces red. Default true.
+    pub open_major_hidden_danger_red: bool,
+    /// A major hazard source grade is a floor (一级 red … 四级 blue). Default true.
+    pub major_hazard_floor: bool,
+    /// A fatal accident in the last 12 months (column `fatal_accident`) forces red. Default true.
+    pub fatal_accident_red: bool,
+}
+
+impl Default for GradingConfig {
+    fn default() -> Self {
+        GradingConfig {
+            tables: None,
+            inline: None,
+            open_major_hidden_danger_red: true,
+            major_hazard_floor: true,
+            fatal_accident_red: true,
+        }
+    }
+}
+
+/// A value per level.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Radii {
+    pub red: f64,
+    pub orange: f64,
+    pub yellow: f64,
+    pub blue: f64,
+}
+
+impl Default for Radii {
+    fn default() -> Self {
+        Radii {
+            red: 1000.0,
+            orange: 500.0,
+            yellow: 300.0,
+            blue: 100.0,
+        }
+    }
+}
+
+impl Radii {
+    pub fn get(&self, l: crate::model::Level) -> f64 {
+        use crate::model::Level::*;
+        match l {
+            Red => self.red,
+            Orange => self.orange,
+            Yellow => self.yellow,
+            Blue => self.blue,
+        }
+    }
+    pub fn max(&self) -> f64 {
+        self.red.max(self.orange).max(self.yellow).max(self.blue)
+    }
+}
+
+/// Where and how outputs are written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutputConfig {
+    /// Output folder (relative to the config file). Default "output".
+    pub dir: PathBuf,
+    /// Extra CRS copies of the GeoJSON outputs, e.g. `["gcj02"]` for a Gaode basemap.
+    pub crs_out: Vec<Crs>,
+    /// Decimals of output coordinates (6 ≈ 10 cm, 7 ≈ 1 cm). Default 7.
+    pub decimals: u32,
+    /// Style file (colours, opacity, radii). Default "styles/default.toml" when present.
+    pub style: Option<PathBuf>,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig {
+            dir: PathBuf::from("output"),
+            crs_out: vec![],
+            decimals: 7,
+            style: None,
+        }
+    }
+}
+
+impl Config {
+    /// Read and parse a config file, reporting unknown keys by dotted path.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut cfg = Config::parse_str(&text, path)?;
+        cfg.resolve_paths(path.parent().unwrap_or(Path::new(".")));
+        Ok(cfg)
+    }
+
+    /// Parse TOML text (no path resolution).
+    pub fn parse_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let de = toml::de::Deserializer::parse(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let mut unknown = Vec::new();
+        let cfg: Config =
+            serde_ignored::deserialize(de, |p| unknown.push(p.to_string())).map_err(|e| {
+                ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                }
+            })?;
+        if let Some(key) = unknown.into_iter().next() {
+            return Err(ConfigError::UnknownKey {
+                path: path.to_path_buf(),
+                key,
+            });
+        }
+        Ok(cfg)
+    }
+
+    /// Make relative paths relative to `base` (the config file's folder).
+    pub fn resolve_paths(&mut self, base: &Path) {
+        let fix = |p: &mut Option<PathBuf>| {
+            if let Some(x) = p {
+                if x.as_os_str().is_empty() {
+                    *p = None;
+                } else if x.is_relative() {
+                    *x = base.join(&*x);
+                }
+            }
+        };
+        fix(&mut self.enterprises.path);
+        fix(&mut self.assessments.path);
+        fix(&mut self.hazards.path);
+        fix(&mut self.boundaries.path);
+        fix(&mut self.region.polygon);
+        fix(&mut self.grading.tables);
+        fix(&mut self.output.style);
+        if self.output.dir.is_relative() {
+            self.output.dir = base.join(&self.output.dir);
+        }
+    }
+
+    /// Check values that parse but make no sense, naming the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: String| {
+            Err(ConfigError::BadValue {
+                key: key.into(),
+                message,
+            })
+        };
+        if let Some([w, s, e, n]) = self.region.bbox {
+            if !(w < e && s < n) || !(-180.0..=180.0).contains(&w) || !(-180.0..=180.0).contains(&e)
+            {
+                return bad(
+                    "region.bbox",
+                    format!("[{w}, {s}, {e}, {n}] is not [west, south, east, north]"),
+                );
+            }
+            if !(-90.0..=90.0).contains(&s) || !(-90.0..=90.0).contains(&n) {
+                return bad("region.bbox", "latitudes must be within −90..90".into());
+            }
+        }
+        if !(self.region.tolerance_m >= 0.0 && self.region.tolerance_m.is_finite()) {
+            return bad(
+                "region.tolerance_m",
+                format!("{} must be ≥ 0", self.region.tolerance_m),
+            );
+        }
+        for l in crate::model::Level::ALL {
+            let r = self.influence_radius_m.get(l);
+            if !(r > 0.0 && r.is_finite()) {
+                return bad(
+                    &format!("influence_radius_m.{}", l.key()),
+                    format!("{r} must be > 0"),
+                );
+            }
+        }
+        if self.output.decimals < 5 || self.output.decimals > 10 {
+            return bad(
+                "output.decimals",
+                format!("{} must be within 5..10", self.output.decimals),
+            );
+        }
+        for (section, t) in [
+            ("enterprises", &self.enterprises),
+            ("assessments", &self.assessments),
+            ("hazards", &self.hazards),
+        ] {
+            let known = crate::ingest::fields::fields_for(section);
+            for k in t.columns.keys() {
+                if !known.iter().any(|f| f.name == k) {
+                    let names: Vec<&str> = known.iter().map(|f| f.name).collect();
+                    return bad(
+                        &format!("{section}.columns.{k}"),
+                        format!("no such field; known: {}", names.join(", ")),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Title with its default.
+    pub fn title(&self) -> &str {
+        self.title
+            .as_deref()
+            .unwrap_or("济南市安全生产风险四色分布图")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_named_by_path() {
+        let e = Config::parse_str(
+            "[grading]\nopen_major_hidden_danger_redd = true\n",
+            Path::new("x.toml"),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("grading.open_major_hidden_danger_redd"),
+            "{e}"
+        );
+        let e = Config::parse_str("[influence_radius_m]\npurple = 3\n", Path::new("x.toml"))
+            .unwrap_err();
+        assert!(e.to_string().contains("purple"), "{e}");
+    }
+
+    #[test]
+    fn bad_value_is_named() {
+        let e =
+            Config::parse_str("[boundaries]\ncrs = \"utm\"\n", Path::new("x.toml")).unwrap_err();
+        assert!(e.to_string().contains("crs"), "{e}");
+        let c = Config::parse_str("[region]\nbbox = [118, 36, 117, 37]\n", Path::new("x.toml"))
+            .unwrap();
+        let e = c.validate().unwrap_err();
+        assert!(e.to_string().contains("region.bbox"), "{e}");
+        let c = Config::parse_str(
+            "[enterprises.columns]\nlongitude = \"X\"\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        let e = c.validate().unwrap_err();
+        assert!(
+            e.to_string().contains("enterprises.columns.longitude"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::parse_str("", Path::new("x.toml")).unwrap();
+        assert_eq!(c.influence_radius_m.red, 1000.0);
+        assert!(c.grading.open_major_hidden_danger_red);
+        assert_eq!(c.output.decimals, 7);
+        c.validate().unwrap();
+    }
+}

@@ -1,0 +1,172 @@
+//! summary.json (machine-readable counts, input hashes, config hash, version) and the
+//! summary printed at the end of a run.
+
+use crate::model::{level_slot, LEVEL_KEYS};
+use crate::pipeline::Dataset;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// Counts per level class (red, orange, yellow, blue, unassessed).
+pub type Counts = [usize; 5];
+
+fn counts_json(c: &Counts) -> Value {
+    let mut m = Map::new();
+    for (k, v) in LEVEL_KEYS.iter().zip(c) {
+        m.insert(k.to_string(), json!(v));
+    }
+    m.insert("total".into(), json!(c.iter().sum::<usize>()));
+    Value::Object(m)
+}
+
+/// Per-level counts overall, per district and per industry.
+pub struct Tally {
+    pub total: Counts,
+    pub by_district: BTreeMap<String, Counts>,
+    pub by_industry: BTreeMap<String, Counts>,
+    pub rejects_by_reason: BTreeMap<&'static str, usize>,
+}
+
+/// Name used for enterprises outside every district.
+pub const NO_DISTRICT: &str = "(无区县)";
+/// Name used for enterprises with no industry.
+pub const NO_INDUSTRY: &str = "(未填行业)";
+
+pub fn tally(ds: &Dataset) -> Tally {
+    let mut t = Tally {
+        total: [0; 5],
+        by_district: BTreeMap::new(),
+        by_industry: BTreeMap::new(),
+        rejects_by_reason: BTreeMap::new(),
+    };
+    for (i, e) in ds.enterprises.iter().enumerate() {
+        let s = level_slot(ds.grades[i].level);
+        t.total[s] += 1;
+        let d = ds
+            .district_of(i)
+            .map(|(n, _)| n.to_string())
+            .unwrap_or_else(|| NO_DISTRICT.to_string());
+        t.by_district.entry(d).or_insert([0; 5])[s] += 1;
+        let ind = e
+            .industry
+            .clone()
+            .unwrap_or_else(|| NO_INDUSTRY.to_string());
+        t.by_industry.entry(ind).or_insert([0; 5])[s] += 1;
+    }
+    for d in &ds.districts.districts {
+        t.by_district.entry(d.name.clone()).or_insert([0; 5]);
+    }
+    for r in &ds.rejects {
+        *t.rejects_by_reason.entry(r.kind.code()).or_default() += 1;
+    }
+    t
+}
+
+/// SHA-256 of the effective config (as TOML), so two runs can be compared.
+pub fn config_hash(ds: &Dataset) -> String {
+    let text = toml::to_string(&ds.config).unwrap_or_default();
+    format!("{:x}", Sha256::digest(text.as_bytes()))
+}
+
+/// The summary object; `extra` sections from later stages are appended.
+pub fn summary_json(
+    ds: &Dataset,
+    t: &Tally,
+    outputs: &[String],
+    extra: Map<String, Value>,
+) -> Value {
+    let mut by_d = Map::new();
+    for (k, c) in &t.by_district {
+        by_d.insert(k.clone(), counts_json(c));
+    }
+    let mut by_i = Map::new();
+    for (k, c) in &t.by_industry {
+        by_i.insert(k.clone(), counts_json(c));
+    }
+    let rows_rejected: usize = ds.inputs.iter().map(|i| i.rows_rejected).sum();
+    let open: usize = ds.grades.iter().map(|g| g.open_hidden_dangers).sum();
+    let open_major: usize = ds.grades.iter().map(|g| g.open_major_hidden_dangers).sum();
+    let warned = ds
+        .enterprises
+        .iter()
+        .filter(|e| !e.warnings.is_empty())
+        .count();
+    let mut rules: BTreeMap<&str, usize> = BTreeMap::new();
+    for g in &ds.grades {
+        *rules.entry(g.rule).or_default() += 1;
+    }
+    let mut v = json!({
+        "tool": "riskmap",
+        "version": env!("CARGO_PKG_VERSION"),
+        "title": ds.config.title(),
+        "data_date": ds.config.data_date,
+        "config_sha256": config_hash(ds),
+        "region": {"kind": region_kind(ds), "bbox": ds.region_bbox.iter().map(|v| super::round(*v, 6)).collect::<Vec<_>>()},
+        "inputs": ds.inputs,
+        "enterprises": {
+            "by_level": counts_json(&t.total),
+            "by_district": by_d,
+            "by_industry": by_i,
+            "decided_by_rule": rules,
+            "with_warnings": warned,
+        },
+        "hidden_dangers": {"open": open, "open_major": open_major},
+        "rejects": {"rows": rows_rejected, "issues": ds.rejects.len(), "by_reason": t.rejects_by_reason},
+        "outputs": outputs,
+    });
+    if let Some(o) = v.as_object_mut() {
+        o.extend(extra);
+    }
+    v
+}
+
+fn region_kind(ds: &Dataset) -> &'static str {
+    match ds.region {
+        crate::ingest::Region::Bbox(_) => "bbox",
+        crate::ingest::Region::Polygon(_) => "polygon",
+        crate::ingest::Region::Districts { .. } => "districts",
+        crate::ingest::Region::Open => "points",
+    }
+}
+
+fn row(name: &str, c: &Counts) -> String {
+    format!(
+        "  {:<14} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}\n",
+        name,
+        c[0],
+        c[1],
+        c[2],
+        c[3],
+        c[4],
+        c.iter().sum::<usize>()
+    )
+}
+
+/// The human summary printed after a run.
+pub fn summary_text(ds: &Dataset, t: &Tally) -> String {
+    let mut s = String::new();
+    s.push_str(&format!("{}\n", ds.config.title()));
+    for i in &ds.inputs {
+        s.push_str(&format!(
+            "  read {:<11} {} ({}): {} rows, {} accepted, {} rejected\n",
+            i.role, i.file, i.format, i.rows_read, i.rows_accepted, i.rows_rejected
+        ));
+    }
+    if !t.rejects_by_reason.is_empty() {
+        s.push_str("rejected (see rejects.csv):\n");
+        for (k, v) in &t.rejects_by_reason {
+            s.push_str(&format!("  {k:<26} {v}\n"));
+        }
+    }
+    s.push_str("enterprises per level:  重大red  较大orange 一般yellow 低blue 未评估   合计\n");
+    s.push_str(&row("全部 all", &t.total));
+    s.push_str("per district:\n");
+    for (k, c) in &t.by_district {
+        s.push_str(&row(k, c));
+    }
+    let open_major: usize = ds.grades.iter().map(|g| g.open_major_hidden_dangers).sum();
+    s.push_str(&format!(
+        "open major hidden dangers (重大事故隐患未整改): {open_major}\n"
+    ));
+    s
+}

@@ -1,0 +1,27 @@
+//! CSV tables for people with Excel: rejects.csv (UTF-8 with BOM, Chinese headers).
+
+use super::write_csv_bom;
+use crate::ingest::Reject;
+use std::io::Write;
+
+/// Headers of rejects.csv: file, line, column, raw value, reason code, reason, message.
+pub const REJECT_HEADERS: [&str; 7] = ["文件", "行号", "列", "原始值", "原因代码", "原因", "说明"];
+
+/// Write every reject, in input order.
+pub fn write_rejects(w: &mut dyn Write, rejects: &[Reject]) -> std::io::Result<()> {
+    write_csv_bom(
+        w,
+        &REJECT_HEADERS,
+        rejects.iter().map(|r| {
+            vec![
+                r.file.clone(),
+                r.line.clone(),
+                r.column.clone(),
+                r.value.clone(),
+                r.kind.code().to_string(),
+                r.kind.zh().to_string(),
+                r.message.clone(),
+            ]
+        }),
+    )
+}

@@ -1,0 +1,164 @@
+//! District boundaries from GeoJSON (Polygon / MultiPolygon), converted to WGS84 and wound
+//! by the right-hand rule (RFC 7946: exterior counter-clockwise, holes clockwise).
+
+use super::IngestError;
+use crate::crs::Crs;
+use geo::orient::{Direction, Orient};
+use geo::{BoundingRect, Coord, LineString, MultiPolygon, Polygon};
+use std::path::Path;
+
+/// A boundary polygon with its name and code.
+#[derive(Debug, Clone)]
+pub struct District {
+    pub name: String,
+    pub adcode: String,
+    /// WGS84, right-hand rule.
+    pub shape: MultiPolygon<f64>,
+    /// Other properties of the feature, carried to outputs.
+    pub properties: serde_json::Map<String, serde_json::Value>,
+}
+
+impl District {
+    pub fn bbox(&self) -> Option<[f64; 4]> {
+        self.shape
+            .bounding_rect()
+            .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+    }
+}
+
+fn ring(v: &serde_json::Value, crs: Crs) -> Option<LineString<f64>> {
+    let pts = v.as_array()?;
+    let mut cs = Vec::with_capacity(pts.len());
+    for p in pts {
+        let x = p.get(0)?.as_f64()?;
+        let y = p.get(1)?.as_f64()?;
+        let (x, y) = crs.to_wgs84(x, y);
+        cs.push(Coord { x, y });
+    }
+    if cs.len() < 4 {
+        return None;
+    }
+    Some(LineString::new(cs))
+}
+
+fn polygon(v: &serde_json::Value, crs: Crs) -> Option<Polygon<f64>> {
+    let rings = v.as_array()?;
+    let mut it = rings.iter();
+    let ext = ring(it.next()?, crs)?;
+    let holes = it.map(|r| ring(r, crs)).collect::<Option<Vec<_>>>()?;
+    Some(Polygon::new(ext, holes))
+}
+
+/// Parse a GeoJSON geometry object (Polygon or MultiPolygon) given in `crs` into a WGS84,
+/// right-hand-rule MultiPolygon.
+pub fn geometry_to_multipolygon(
+    g: &serde_json::Value,
+    crs: Crs,
+) -> Result<MultiPolygon<f64>, String> {
+    let ty = g.get("type").and_then(|t| t.as_str()).unwrap_or("");
+    let coords = g.get("coordinates").ok_or("geometry has no coordinates")?;
+    let mp = match ty {
+        "Polygon" => MultiPolygon::new(vec![
+            polygon(coords, crs).ok_or("malformed Polygon coordinates")?
+        ]),
+        "MultiPolygon" => MultiPolygon::new(
+            coords
+                .as_array()
+                .ok_or("malformed MultiPolygon")?
+                .iter()
+                .map(|p| polygon(p, crs))
+                .collect::<Option<Vec<_>>>()
+                .ok_or("malformed MultiPolygon coordinates")?,
+        ),
+        other => {
+            return Err(format!(
+                "geometry type `{other}` is not a Polygon or MultiPolygon"
+            ))
+        }
+    };
+    Ok(mp.orient(Direction::Default))
+}
+
+/// Read every Polygon / MultiPolygon feature of a GeoJSON file.
+pub fn read_boundaries(
+    path: &Path,
+    crs: Crs,
+    name_field: &str,
+    adcode_field: &str,
+) -> Result<Vec<District>, IngestError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| IngestError::Missing {
+        file: file.clone(),
+        what: "district boundaries (GeoJSON Polygon/MultiPolygon)".into(),
+        message: e.to_string(),
+    })?;
+    if bytes.is_empty() {
+        return Err(IngestError::Empty {
+            file,
+            what: "district boundaries".into(),
+        });
+    }
+    let err = |message: String| IngestError::Parse {
+        file: file.clone(),
+        message,
+    };
+    let (text, _) = super::table::decode_text(&bytes)
+        .ok_or_else(|| IngestError::Encoding { file: file.clone() })?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
+    let feats: Vec<serde_json::Value> = match v.get("type").and_then(|t| t.as_str()) {
+        Some("FeatureCollection") => v
+            .get("features")
+            .and_then(|f| f.as_array())
+            .cloned()
+            .unwrap_or_default(),
+        Some("Feature") => vec![v.clone()],
+        Some("Polygon") | Some("MultiPolygon") => {
+            vec![serde_json::json!({"type": "Feature", "properties": {}, "geometry": v})]
+        }
+        _ => {
+            return Err(err(
+                "expected a GeoJSON FeatureCollection of Polygon/MultiPolygon features".into(),
+            ))
+        }
+    };
+    let mut out = Vec::new();
+    for (i, f) in feats.iter().enumerate() {
+        let g = f
+            .get("geometry")
+            .filter(|g| !g.is_null())
+            .ok_or_else(|| err(format!("feature {i} has no geometry")))?;
+        let shape =
+            geometry_to_multipolygon(g, crs).map_err(|m| err(format!("feature {i}: {m}")))?;
+        let mut properties = f
+            .get("properties")
+            .and_then(|p| p.as_object())
+            .cloned()
+            .unwrap_or_default();
+        let text = |v: Option<serde_json::Value>| match v {
+            Some(serde_json::Value::String(s)) => s,
+            Some(serde_json::Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
+        let name = text(properties.remove(name_field));
+        let adcode = text(properties.remove(adcode_field));
+        let name = if name.is_empty() {
+            format!("#{i}")
+        } else {
+            name
+        };
+        out.push(District {
+            name,
+            adcode,
+            shape,
+            properties,
+        });
+    }
+    if out.is_empty() {
+        return Err(IngestError::Empty {
+            file,
+            what: "district boundaries".into(),
+        });
+    }
+    Ok(out)
+}

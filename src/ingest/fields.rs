@@ -1,0 +1,401 @@
+//! The fields each input knows, their Chinese and English header aliases, and the mapping
+//! of a file's headers onto them.
+
+use super::IngestError;
+use std::collections::BTreeMap;
+
+/// A field of an input table.
+#[derive(Debug)]
+pub struct FieldDef {
+    /// Canonical name, used in `[section.columns]` and in outputs.
+    pub name: &'static str,
+    /// Header spellings recognised without configuration (compared normalised).
+    pub aliases: &'static [&'static str],
+    pub required: bool,
+}
+
+const fn f(name: &'static str, aliases: &'static [&'static str], required: bool) -> FieldDef {
+    FieldDef {
+        name,
+        aliases,
+        required,
+    }
+}
+
+pub const ENTERPRISE_FIELDS: &[FieldDef] = &[
+    f(
+        "id",
+        &[
+            "id",
+            "企业编号",
+            "编号",
+            "企业id",
+            "enterprise_id",
+            "code",
+            "企业代码",
+        ],
+        true,
+    ),
+    f(
+        "credit_code",
+        &[
+            "credit_code",
+            "统一社会信用代码",
+            "信用代码",
+            "uscc",
+            "社会信用代码",
+        ],
+        false,
+    ),
+    f(
+        "name",
+        &[
+            "name",
+            "企业名称",
+            "名称",
+            "单位名称",
+            "enterprise",
+            "company",
+        ],
+        true,
+    ),
+    f(
+        "lon",
+        &["lon", "lng", "long", "longitude", "经度", "x"],
+        true,
+    ),
+    f("lat", &["lat", "latitude", "纬度", "y"], true),
+    f(
+        "industry",
+        &["industry", "行业", "行业类别", "所属行业", "行业类型"],
+        false,
+    ),
+    f(
+        "district",
+        &[
+            "district",
+            "所属区县",
+            "区县",
+            "所在区县",
+            "行政区",
+            "区域",
+            "county",
+        ],
+        false,
+    ),
+    f(
+        "level",
+        &["level", "风险等级", "风险级别", "等级", "risk_level"],
+        false,
+    ),
+    f(
+        "major_hazard",
+        &[
+            "major_hazard",
+            "重大危险源等级",
+            "重大危险源",
+            "重大危险源级别",
+            "hazard_grade",
+        ],
+        false,
+    ),
+    f(
+        "employees",
+        &["employees", "从业人数", "职工人数", "员工人数", "staff"],
+        false,
+    ),
+    f("crs", &["crs", "坐标系", "坐标系统", "srs", "datum"], false),
+    f(
+        "radius",
+        &[
+            "radius",
+            "影响半径",
+            "影响半径m",
+            "influence_radius",
+            "radius_m",
+        ],
+        false,
+    ),
+    f(
+        "fatal_accident",
+        &["fatal_accident", "近12个月死亡事故", "死亡事故", "fatal"],
+        false,
+    ),
+];
+
+pub const ASSESSMENT_FIELDS: &[FieldDef] = &[
+    f(
+        "enterprise_id",
+        &[
+            "enterprise_id",
+            "企业编号",
+            "企业id",
+            "统一社会信用代码",
+            "enterprise",
+            "企业代码",
+        ],
+        true,
+    ),
+    f(
+        "point",
+        &[
+            "point",
+            "risk_point",
+            "风险点",
+            "风险点名称",
+            "风险点位",
+            "名称",
+            "name",
+        ],
+        false,
+    ),
+    f("method", &["method", "评价方法", "方法", "评估方法"], true),
+    f(
+        "l",
+        &["l", "可能性", "事故发生的可能性", "likelihood"],
+        false,
+    ),
+    f("e", &["e", "暴露频率", "频繁程度", "exposure"], false),
+    f("c", &["c", "后果", "consequence"], false),
+    f("s", &["s", "严重性", "严重程度", "severity"], false),
+    f("m", &["m", "控制措施", "管控措施状态", "control"], false),
+    f("level", &["level", "风险等级", "等级", "风险级别"], false),
+];
+
+pub const HAZARD_FIELDS: &[FieldDef] = &[
+    f(
+        "id",
+        &["id", "隐患编号", "编号", "hazard_id", "danger_id"],
+        false,
+    ),
+    f(
+        "enterprise_id",
+        &[
+            "enterprise_id",
+            "企业编号",
+            "企业id",
+            "统一社会信用代码",
+            "enterprise",
+            "企业代码",
+        ],
+        true,
+    ),
+    f(
+        "grade",
+        &[
+            "grade",
+            "隐患等级",
+            "隐患级别",
+            "等级",
+            "级别",
+            "hazard_grade",
+        ],
+        true,
+    ),
+    f("status", &["status", "整改状态", "状态", "治理状态"], true),
+    f(
+        "description",
+        &["description", "隐患描述", "描述", "内容", "隐患内容"],
+        false,
+    ),
+];
+
+pub const SITE_FIELDS: &[FieldDef] = &[
+    f("id", &["id", "编号", "site_id"], false),
+    f("name", &["name", "名称", "场所名称", "单位名称"], true),
+    f("type", &["type", "类型", "场所类型", "类别", "kind"], true),
+    f(
+        "lon",
+        &["lon", "lng", "long", "longitude", "经度", "x"],
+        true,
+    ),
+    f("lat", &["lat", "latitude", "纬度", "y"], true),
+    f(
+        "population",
+        &["population", "人数", "人口", "容纳人数"],
+        false,
+    ),
+    f("crs", &["crs", "坐标系", "坐标系统", "srs"], false),
+];
+
+/// The field list of a config section name.
+pub fn fields_for(section: &str) -> &'static [FieldDef] {
+    match section {
+        "enterprises" => ENTERPRISE_FIELDS,
+        "assessments" => ASSESSMENT_FIELDS,
+        "hazards" => HAZARD_FIELDS,
+        "sites" => SITE_FIELDS,
+        _ => &[],
+    }
+}
+
+/// Normalise a header for matching: trim, lowercase, drop spaces, BOM and any unit in
+/// brackets, e.g. "经度（GCJ-02）" → "经度", " Lon (°)" → "lon".
+pub fn normalise(h: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for ch in h.trim_start_matches('\u{feff}').chars() {
+        match ch {
+            '(' | '（' | '[' | '【' => depth += 1,
+            ')' | '）' | ']' | '】' => depth = (depth - 1).max(0),
+            c if depth == 0 && !c.is_whitespace() && c != '*' => out.extend(c.to_lowercase()),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Which column holds which field; the rest are extra.
+#[derive(Debug, Clone)]
+pub struct ColumnMap {
+    cols: BTreeMap<&'static str, usize>,
+    pub extra: Vec<usize>,
+}
+
+impl ColumnMap {
+    pub fn get(&self, field: &str) -> Option<usize> {
+        self.cols.get(field).copied()
+    }
+    pub fn has(&self, field: &str) -> bool {
+        self.cols.contains_key(field)
+    }
+}
+
+/// Map headers to fields: configured names first, then aliases (in alias order).
+/// `geometry_supplies` lists fields a GeoJSON geometry provides (lon, lat).
+pub fn map_columns(
+    file: &str,
+    headers: &[String],
+    defs: &'static [FieldDef],
+    overrides: &BTreeMap<String, String>,
+    geometry_supplies: &[&str],
+) -> Result<ColumnMap, IngestError> {
+    let norm: Vec<String> = headers.iter().map(|h| normalise(h)).collect();
+    let mut cols = BTreeMap::new();
+    for def in defs {
+        if let Some(h) = overrides.get(def.name) {
+            let target = normalise(h);
+            match headers.iter().position(|x| x == h).or_else(|| norm.iter().position(|x| *x == target)) {
+                Some(i) => {
+                    cols.insert(def.name, i);
+                }
+                None => {
+                    return Err(IngestError::Column {
+                        file: file.to_string(),
+                        message: format!(
+                            "the config maps `{}` to the header `{h}`, which the file does not have; headers are: {}",
+                            def.name,
+                            headers.join(", ")
+                        ),
+                    })
+                }
+            }
+        }
+    }
+    for def in defs {
+        if cols.contains_key(def.name) {
+            continue;
+        }
+        'alias: for a in def.aliases {
+            for (i, h) in norm.iter().enumerate() {
+                if h == a && !cols.values().any(|&c| c == i) {
+                    cols.insert(def.name, i);
+                    break 'alias;
+                }
+            }
+        }
+    }
+    let mut missing: Vec<&str> = defs
+        .iter()
+        .filter(|d| {
+            d.required && !cols.contains_key(d.name) && !geometry_supplies.contains(&d.name)
+        })
+        .map(|d| d.name)
+        .collect();
+    // an enterprise register keyed by credit code only: the code is the id
+    if missing.contains(&"id") {
+        if let Some(&c) = cols.get("credit_code") {
+            cols.insert("id", c);
+            missing.retain(|m| *m != "id");
+        }
+    }
+    if !missing.is_empty() {
+        let hints: Vec<String> = missing
+            .iter()
+            .map(|m| {
+                let d = defs
+                    .iter()
+                    .find(|d| d.name == *m)
+                    .map(|d| d.aliases.join(" / "))
+                    .unwrap_or_default();
+                format!("`{m}` (a header such as {d})")
+            })
+            .collect();
+        return Err(IngestError::Column {
+            file: file.to_string(),
+            message: format!(
+                "no column for {}; headers are: {}. Map one in the config, e.g. [section.columns] {} = \"your header\"",
+                hints.join(", "),
+                headers.join(", "),
+                missing[0]
+            ),
+        });
+    }
+    let used: Vec<usize> = cols.values().copied().collect();
+    let extra = (0..headers.len())
+        .filter(|i| !used.contains(i) && !headers[*i].trim().is_empty())
+        .collect();
+    Ok(ColumnMap { cols, extra })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_and_overrides() {
+        let h: Vec<String> = [
+            "企业编号",
+            "企业名称",
+            "经度（GCJ-02）",
+            "纬度",
+            "X坐标",
+            "备注",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let m = map_columns("f", &h, ENTERPRISE_FIELDS, &BTreeMap::new(), &[]).unwrap();
+        assert_eq!(
+            (m.get("id"), m.get("name"), m.get("lon"), m.get("lat")),
+            (Some(0), Some(1), Some(2), Some(3))
+        );
+        assert_eq!(m.extra, vec![4, 5]);
+        let mut o = BTreeMap::new();
+        o.insert("lon".to_string(), "X坐标".to_string());
+        let m = map_columns("f", &h, ENTERPRISE_FIELDS, &o, &[]).unwrap();
+        assert_eq!(m.get("lon"), Some(4));
+    }
+
+    #[test]
+    fn missing_column_hint() {
+        let h: Vec<String> = ["编号", "名称", "X", "Y坐标"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let e = map_columns("reg.csv", &h, ENTERPRISE_FIELDS, &BTreeMap::new(), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`lat`") && e.contains("reg.csv"), "{e}");
+    }
+
+    #[test]
+    fn credit_code_as_id() {
+        let h: Vec<String> = ["统一社会信用代码", "企业名称", "lng", "lat"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let m = map_columns("f", &h, ENTERPRISE_FIELDS, &BTreeMap::new(), &[]).unwrap();
+        assert_eq!(m.get("id"), Some(0));
+    }
+}

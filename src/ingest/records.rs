@@ -1,0 +1,773 @@
+//! Rows → enterprises, risk points and hidden dangers, with every problem reported.
+
+use super::fields::{map_columns, ColumnMap, ASSESSMENT_FIELDS, ENTERPRISE_FIELDS, HAZARD_FIELDS};
+use super::rejects::{Reject, RejectKind as K, RowIssues};
+use super::table::{Row, Table};
+use super::{IngestError, Region};
+use crate::assess::tables::GradingTables;
+use crate::config::TableInput;
+use crate::crs::Crs;
+use crate::index::DistrictIndex;
+use crate::model::*;
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+
+fn line_label(t: &Table, row: &Row) -> String {
+    if t.is_features {
+        format!("feature {}", row.line)
+    } else {
+        row.line.to_string()
+    }
+}
+
+/// Header of a mapped column (for reject messages).
+fn header<'a>(t: &'a Table, m: &ColumnMap, field: &'a str) -> &'a str {
+    m.get(field)
+        .and_then(|i| t.headers.get(i))
+        .map(String::as_str)
+        .unwrap_or(field)
+}
+
+/// Cell text of a field ("" when the column is absent).
+fn cell<'a>(t: &'a Table, row: &'a Row, m: &ColumnMap, field: &str) -> &'a str {
+    m.get(field).map(|i| t.cell(row, i)).unwrap_or("")
+}
+
+/// Parse a number as written in registers: trims, drops a trailing ° or unit `m`, accepts
+/// full-width digits and a decimal comma-free form. `None` when not a finite number.
+pub fn parse_number(s: &str) -> Option<f64> {
+    let t: String = s
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            '．' => '.',
+            '－' => '-',
+            c => c,
+        })
+        .collect();
+    let t = t.trim_end_matches(['°', 'm', 'M', '米']).trim();
+    t.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// Parse a number field into `issues`; `None` if empty or bad.
+fn number(
+    t: &Table,
+    row: &Row,
+    m: &ColumnMap,
+    field: &str,
+    required: bool,
+    issues: &mut RowIssues,
+) -> Option<f64> {
+    let v = cell(t, row, m, field);
+    if v.is_empty() {
+        if required {
+            issues.add(
+                K::MissingValue,
+                header(t, m, field),
+                v,
+                format!("`{field}` is empty"),
+            );
+        }
+        return None;
+    }
+    let n = parse_number(v);
+    if n.is_none() {
+        issues.add(
+            K::UnparseableNumber,
+            header(t, m, field),
+            v,
+            format!("`{v}` is not a number"),
+        );
+    }
+    n
+}
+
+/// Enterprises read from a register, with rejects and the ids of rejected rows.
+#[derive(Debug, Default)]
+pub struct EnterpriseRead {
+    pub enterprises: Vec<Enterprise>,
+    pub rejects: Vec<Reject>,
+    pub rows_read: usize,
+    pub rows_rejected: usize,
+    /// Ids of rows that were rejected (so their assessments say why they are orphaned).
+    pub rejected_ids: HashSet<String>,
+}
+
+fn looks_swapped(x: f64, y: f64) -> bool {
+    // a lat in the lon slot and a lon in the lat slot, for a point in China
+    crate::crs::in_china(y, x) && !crate::crs::in_china(x, y)
+}
+
+/// Read the enterprise register. `region` and `districts` decide where a point may lie and
+/// which district it is in.
+pub fn read_enterprises(
+    t: &Table,
+    input: &TableInput,
+    default_crs: Crs,
+    region: &Region,
+    districts: &DistrictIndex,
+    tolerance_m: f64,
+) -> Result<EnterpriseRead, IngestError> {
+    let geometry_supplies: &[&str] = if t.is_features { &["lon", "lat"] } else { &[] };
+    let m = map_columns(
+        &t.file,
+        &t.headers,
+        ENTERPRISE_FIELDS,
+        &input.columns,
+        geometry_supplies,
+    )?;
+    let parsed: Vec<Result<Enterprise, Vec<Reject>>> = t
+        .rows
+        .par_iter()
+        .map(|row| parse_enterprise(t, row, &m, default_crs, region, districts, tolerance_m))
+        .collect();
+    let mut out = EnterpriseRead {
+        rows_read: t.rows.len(),
+        ..Default::default()
+    };
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for (row, r) in t.rows.iter().zip(parsed) {
+        match r {
+            Ok(e) => {
+                if let Some(first) = seen.get(&e.id) {
+                    out.rejects.push(Reject {
+                        file: t.file.clone(),
+                        line: line_label(t, row),
+                        column: header(t, &m, "id").to_string(),
+                        value: e.id.clone(),
+                        kind: K::DuplicateId,
+                        message: format!(
+                            "id `{}` is already used at line {first}; the first row is kept",
+                            e.id
+                        ),
+                    });
+                    out.rows_rejected += 1;
+                    continue;
+                }
+                seen.insert(e.id.clone(), line_label(t, row));
+                out.enterprises.push(e);
+            }
+            Err(rejects) => {
+                let id = cell(t, row, &m, "id");
+                if !id.is_empty() && !seen.contains_key(id) {
+                    out.rejected_ids.insert(id.to_string());
+                }
+                out.rows_rejected += 1;
+                out.rejects.extend(rejects);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn parse_enterprise(
+    t: &Table,
+    row: &Row,
+    m: &ColumnMap,
+    default_crs: Crs,
+    region: &Region,
+    districts: &DistrictIndex,
+    tolerance_m: f64,
+) -> Result<Enterprise, Vec<Reject>> {
+    let mut is = RowIssues::default();
+    let id = cell(t, row, m, "id").to_string();
+    if id.is_empty() {
+        is.add(
+            K::MissingValue,
+            header(t, m, "id"),
+            "",
+            "the enterprise id is empty",
+        );
+    }
+    let name = cell(t, row, m, "name").to_string();
+    if name.is_empty() {
+        is.add(
+            K::MissingValue,
+            header(t, m, "name"),
+            "",
+            "the enterprise name is empty",
+        );
+    }
+    // CRS of this row
+    let crs_text = cell(t, row, m, "crs");
+    let crs = if crs_text.is_empty() {
+        Some(default_crs)
+    } else {
+        match crs_text.parse::<Crs>() {
+            Ok(c) => Some(c),
+            Err(msg) => {
+                is.add(K::UnknownCrs, header(t, m, "crs"), crs_text, msg);
+                None
+            }
+        }
+    };
+    // coordinates: from columns, else from a GeoJSON point
+    let (x, y, xcol, ycol) = if m.has("lon") || !t.is_features {
+        let x = number(t, row, m, "lon", true, &mut is);
+        let y = number(t, row, m, "lat", true, &mut is);
+        (
+            x,
+            y,
+            header(t, m, "lon").to_string(),
+            header(t, m, "lat").to_string(),
+        )
+    } else {
+        match (row.point, &row.geometry_problem) {
+            (Some((x, y)), _) => (Some(x), Some(y), "geometry".into(), "geometry".into()),
+            (None, p) => {
+                is.add(
+                    K::NoGeometry,
+                    "geometry",
+                    "",
+                    p.clone().unwrap_or_else(|| "no point geometry".into()),
+                );
+                (None, None, "geometry".into(), "geometry".into())
+            }
+        }
+    };
+    let both = format!("{xcol}/{ycol}");
+    let mut lonlat = None;
+    if let (Some(x), Some(y), Some(crs)) = (x, y, crs) {
+        let raw = format!("{x}, {y}");
+        if x == 0.0 && y == 0.0 {
+            is.add(
+                K::ZeroCoordinate,
+                &both,
+                &raw,
+                "(0, 0) is a placeholder, not a location",
+            );
+        } else if !(-180.0..=180.0).contains(&x) || !(-90.0..=90.0).contains(&y) {
+            if looks_swapped(x, y) {
+                is.add(K::SwappedLatLon, &both, &raw, format!("latitude and longitude look swapped ({y}, {x} would be valid); fix the row, riskmap does not guess"));
+            } else {
+                is.add(
+                    K::CoordinateOutOfRange,
+                    &both,
+                    &raw,
+                    "longitude must be within −180..180 and latitude within −90..90",
+                );
+            }
+        } else {
+            let (lon, lat) = crs.to_wgs84(x, y);
+            if region.contains(lon, lat, districts) {
+                lonlat = Some((lon, lat));
+            } else {
+                let (slon, slat) = crs.to_wgs84(y, x);
+                if looks_swapped(x, y)
+                    || ((-180.0..=180.0).contains(&y)
+                        && (-90.0..=90.0).contains(&x)
+                        && !matches!(region, Region::Open)
+                        && region.contains(slon, slat, districts))
+                {
+                    is.add(K::SwappedLatLon, &both, &raw, format!("latitude and longitude look swapped ({y}, {x} lies in the region); fix the row, riskmap does not guess"));
+                } else {
+                    is.add(
+                        K::OutsideRegion,
+                        &both,
+                        &raw,
+                        format!(
+                            "({lon:.6}, {lat:.6}) in WGS84 is outside {}",
+                            region.describe()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    let level_text = cell(t, row, m, "level");
+    let direct_level = if level_text.is_empty() {
+        None
+    } else {
+        let l = Level::parse(level_text);
+        if l.is_none() {
+            is.add(
+                K::UnknownLevel,
+                header(t, m, "level"),
+                level_text,
+                format!(
+                    "unknown level `{level_text}`; accepted: {}",
+                    Level::ACCEPTED
+                ),
+            );
+        }
+        l
+    };
+    let mh_text = cell(t, row, m, "major_hazard");
+    let major_hazard = match HazardGrade::parse(mh_text) {
+        Ok(g) => g,
+        Err(()) => {
+            is.add(
+                K::UnknownValue,
+                header(t, m, "major_hazard"),
+                mh_text,
+                format!(
+                    "unknown major hazard grade `{mh_text}`; accepted: {}",
+                    HazardGrade::ACCEPTED
+                ),
+            );
+            None
+        }
+    };
+    let employees = number(t, row, m, "employees", false, &mut is).and_then(|v| {
+        if v < 0.0 || v.fract() != 0.0 {
+            is.add(
+                K::UnparseableNumber,
+                header(t, m, "employees"),
+                cell(t, row, m, "employees"),
+                "the number of employees must be a whole number ≥ 0",
+            );
+            None
+        } else {
+            Some(v as u32)
+        }
+    });
+    let radius_m = number(t, row, m, "radius", false, &mut is).and_then(|v| {
+        if v <= 0.0 {
+            is.add(
+                K::UnparseableNumber,
+                header(t, m, "radius"),
+                cell(t, row, m, "radius"),
+                "the influence radius must be > 0 metres",
+            );
+            None
+        } else {
+            Some(v)
+        }
+    });
+    let fatal_text = cell(t, row, m, "fatal_accident");
+    let fatal_accident = parse_bool(fatal_text).unwrap_or_else(|| {
+        is.add(
+            K::UnknownValue,
+            header(t, m, "fatal_accident"),
+            fatal_text,
+            "expected 是/否 (yes/no, 1/0)",
+        );
+        false
+    });
+    if !is.is_empty() {
+        return Err(is.into_rejects(&t.file, &line_label(t, row)));
+    }
+    let (lon, lat) = lonlat.unwrap_or_default();
+    let mut warnings = Vec::new();
+    let credit_code = m
+        .get("credit_code")
+        .map(|i| t.cell(row, i).to_string())
+        .filter(|s| !s.is_empty());
+    let code_to_check = credit_code.clone().or_else(|| {
+        (id.chars().count() == 18 && id.chars().all(|c| c.is_ascii_alphanumeric()))
+            .then(|| id.clone())
+    });
+    if let Some(c) = &code_to_check {
+        if let Some(w) = super::credit::check(c) {
+            warnings.push(w);
+        }
+    }
+    // district: by location; a stated district that disagrees is a warning
+    let district = districts.locate(lon, lat).or_else(|| {
+        districts
+            .nearest_within(lon, lat, tolerance_m)
+            .map(|(i, d)| {
+                warnings.push(format!(
+                    "{d:.0} m outside the district boundaries; assigned to the nearest"
+                ));
+                i
+            })
+    });
+    let district_stated = Some(cell(t, row, m, "district").to_string()).filter(|s| !s.is_empty());
+    if let (Some(s), Some(d)) = (&district_stated, district) {
+        let dd = &districts.districts[d];
+        if !district_matches(s, &dd.name, &dd.adcode) {
+            warnings.push(format!(
+                "stated district `{s}` but the location is in {}",
+                dd.name
+            ));
+        }
+    }
+    let extra = m
+        .extra
+        .iter()
+        .map(|&i| (t.headers[i].clone(), t.cell(row, i).to_string()))
+        .collect();
+    Ok(Enterprise {
+        id,
+        name,
+        credit_code,
+        industry: Some(cell(t, row, m, "industry").to_string()).filter(|s| !s.is_empty()),
+        district_stated,
+        lon,
+        lat,
+        src_crs: crs.unwrap_or_default(),
+        direct_level,
+        major_hazard,
+        employees,
+        radius_m,
+        fatal_accident,
+        extra,
+        source: SourceRef {
+            file: t.file.clone(),
+            line: row.line,
+        },
+        district,
+        warnings,
+    })
+}
+
+/// Whether a district written in a register names the boundary `name` / `adcode`,
+/// allowing a city prefix, a missing suffix and pre-2016/2019 codes.
+pub fn district_matches(stated: &str, name: &str, adcode: &str) -> bool {
+    let s = stated.trim();
+    if s == name || s == adcode {
+        return true;
+    }
+    let legacy = [
+        ("370181", "370114"),
+        ("370125", "370115"),
+        ("371202", "370116"),
+        ("371203", "370117"),
+        ("370171", "370176"),
+    ];
+    if legacy.iter().any(|(old, new)| s == *old && adcode == *new) {
+        return true;
+    }
+    let core = |x: &str| -> String {
+        let x = x.trim_start_matches("山东省").trim_start_matches("济南市");
+        let x = x
+            .strip_suffix('区')
+            .or_else(|| x.strip_suffix('县'))
+            .or_else(|| x.strip_suffix('市'))
+            .unwrap_or(x);
+        x.to_string()
+    };
+    let (a, b) = (core(s), core(name));
+    !a.is_empty() && a == b
+}
+
+/// Risk points read from an assessments table.
+#[derive(Debug, Default)]
+pub struct AssessmentRead {
+    pub points: Vec<RiskPoint>,
+    pub rejects: Vec<Reject>,
+    pub rows_read: usize,
+    pub rows_rejected: usize,
+}
+
+fn orphan(
+    enterprise_id: &str,
+    known: &HashSet<&str>,
+    rejected: &HashSet<String>,
+    col: &str,
+    is: &mut RowIssues,
+) {
+    if enterprise_id.is_empty() {
+        is.add(K::MissingValue, col, "", "the enterprise id is empty");
+    } else if !known.contains(enterprise_id) {
+        if rejected.contains(enterprise_id) {
+            is.add(
+                K::EnterpriseRejected,
+                col,
+                enterprise_id,
+                format!("enterprise `{enterprise_id}` was rejected in the register (see its row)"),
+            );
+        } else {
+            is.add(
+                K::UnknownEnterprise,
+                col,
+                enterprise_id,
+                format!("no enterprise `{enterprise_id}` in the register"),
+            );
+        }
+    }
+}
+
+fn fmt_list(v: &[f64]) -> String {
+    v.iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn table_value(
+    t: &Table,
+    row: &Row,
+    m: &ColumnMap,
+    field: &str,
+    allowed: &[f64],
+    free: bool,
+    method: &str,
+    is: &mut RowIssues,
+) -> Option<f64> {
+    let v = number(t, row, m, field, true, is)?;
+    if !free && !allowed.iter().any(|a| (a - v).abs() < 1e-9) {
+        is.add(
+            K::NotInTable,
+            header(t, m, field),
+            cell(t, row, m, field),
+            format!(
+                "{method} {} = {v} is not in the table; allowed: {} (or set allow_free_values)",
+                field.to_uppercase(),
+                fmt_list(allowed)
+            ),
+        );
+        return None;
+    }
+    Some(v)
+}
+
+/// Parse a method name.
+pub fn parse_method(s: &str) -> Option<&'static str> {
+    let k = s.trim().to_lowercase().replace([' ', '-', '_', '法'], "");
+    Some(match k.as_str() {
+        "lec" | "d=lec" | "作业条件危险性分析" | "作业条件危险性评价" | "作业条件危险性评价法" => {
+            "LEC"
+        }
+        "ls" | "lxs" | "l×s" | "r=ls" | "风险矩阵" | "风险矩阵分析" | "矩阵" => "LS",
+        "mes" => "MES",
+        "direct" | "直接" | "直接判定" | "直接评定" | "经验" => "direct",
+        _ => return None,
+    })
+}
+
+/// Read risk points; each must belong to an enterprise of `known`.
+pub fn read_assessments(
+    t: &Table,
+    input: &TableInput,
+    tables: &GradingTables,
+    known: &HashSet<&str>,
+    rejected: &HashSet<String>,
+) -> Result<AssessmentRead, IngestError> {
+    let m = map_columns(&t.file, &t.headers, ASSESSMENT_FIELDS, &input.columns, &[])?;
+    let free = tables.allow_free_values;
+    let results: Vec<Result<RiskPoint, Vec<Reject>>> = t
+        .rows
+        .par_iter()
+        .map(|row| {
+            let mut is = RowIssues::default();
+            let eid = cell(t, row, &m, "enterprise_id");
+            orphan(
+                eid,
+                known,
+                rejected,
+                header(t, &m, "enterprise_id"),
+                &mut is,
+            );
+            let mtext = cell(t, row, &m, "method");
+            let level_text = cell(t, row, &m, "level");
+            let method = match parse_method(mtext) {
+                Some(x) => Some(x),
+                None if mtext.is_empty() && !level_text.is_empty() => Some("direct"),
+                None => {
+                    is.add(
+                        K::UnknownMethod,
+                        header(t, &m, "method"),
+                        mtext,
+                        "unknown method; accepted: LEC, LS, MES, direct (直接判定)",
+                    );
+                    None
+                }
+            };
+            let method = match method {
+                Some("LEC") => {
+                    let l = table_value(t, row, &m, "l", &tables.lec.l, free, "LEC", &mut is);
+                    let e = table_value(t, row, &m, "e", &tables.lec.e, free, "LEC", &mut is);
+                    let c = table_value(t, row, &m, "c", &tables.lec.c, free, "LEC", &mut is);
+                    match (l, e, c) {
+                        (Some(l), Some(e), Some(c)) => Some(Method::Lec { l, e, c }),
+                        _ => None,
+                    }
+                }
+                Some("LS") => {
+                    let l = table_value(t, row, &m, "l", &tables.ls.l, free, "LS", &mut is);
+                    let s = table_value(t, row, &m, "s", &tables.ls.s, free, "LS", &mut is);
+                    match (l, s) {
+                        (Some(l), Some(s)) => Some(Method::Ls { l, s }),
+                        _ => None,
+                    }
+                }
+                Some("MES") => {
+                    let mm = table_value(t, row, &m, "m", &tables.mes.m, free, "MES", &mut is);
+                    let e = table_value(t, row, &m, "e", &tables.mes.e, free, "MES", &mut is);
+                    let s = table_value(t, row, &m, "s", &tables.mes.s, free, "MES", &mut is);
+                    match (mm, e, s) {
+                        (Some(m), Some(e), Some(s)) => Some(Method::Mes { m, e, s }),
+                        _ => None,
+                    }
+                }
+                Some(_) => match Level::parse(level_text) {
+                    Some(l) => Some(Method::Direct(l)),
+                    None => {
+                        let kind = if level_text.is_empty() {
+                            K::MissingValue
+                        } else {
+                            K::UnknownLevel
+                        };
+                        is.add(
+                            kind,
+                            header(t, &m, "level"),
+                            level_text,
+                            format!(
+                                "a direct assessment needs a level; accepted: {}",
+                                Level::ACCEPTED
+                            ),
+                        );
+                        None
+                    }
+                },
+                None => None,
+            };
+            match method {
+                Some(method) if is.is_empty() => {
+                    let level = crate::assess::grade_point(tables, &method);
+                    let name = cell(t, row, &m, "point");
+                    let name = if name.is_empty() {
+                        format!("line {}", row.line)
+                    } else {
+                        name.to_string()
+                    };
+                    Ok(RiskPoint {
+                        enterprise_id: eid.to_string(),
+                        name,
+                        method,
+                        level,
+                        source: SourceRef {
+                            file: t.file.clone(),
+                            line: row.line,
+                        },
+                    })
+                }
+                _ => Err(is.into_rejects(&t.file, &line_label(t, row))),
+            }
+        })
+        .collect();
+    let mut out = AssessmentRead {
+        rows_read: t.rows.len(),
+        ..Default::default()
+    };
+    for r in results {
+        match r {
+            Ok(p) => out.points.push(p),
+            Err(rej) => {
+                out.rows_rejected += 1;
+                out.rejects.extend(rej);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Hidden dangers read from a table.
+#[derive(Debug, Default)]
+pub struct HazardRead {
+    pub dangers: Vec<HiddenDanger>,
+    pub rejects: Vec<Reject>,
+    pub rows_read: usize,
+    pub rows_rejected: usize,
+}
+
+/// Read hidden dangers; each must belong to an enterprise of `known`.
+pub fn read_hidden_dangers(
+    t: &Table,
+    input: &TableInput,
+    known: &HashSet<&str>,
+    rejected: &HashSet<String>,
+) -> Result<HazardRead, IngestError> {
+    let m = map_columns(&t.file, &t.headers, HAZARD_FIELDS, &input.columns, &[])?;
+    let mut out = HazardRead {
+        rows_read: t.rows.len(),
+        ..Default::default()
+    };
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for row in &t.rows {
+        let mut is = RowIssues::default();
+        let eid = cell(t, row, &m, "enterprise_id");
+        orphan(
+            eid,
+            known,
+            rejected,
+            header(t, &m, "enterprise_id"),
+            &mut is,
+        );
+        let gtext = cell(t, row, &m, "grade");
+        let grade = DangerGrade::parse(gtext);
+        if grade.is_none() {
+            is.add(
+                K::UnknownValue,
+                header(t, &m, "grade"),
+                gtext,
+                "unknown hidden-danger grade; accepted: 一般 / 重大 (general / major)",
+            );
+        }
+        let stext = cell(t, row, &m, "status");
+        let status = DangerStatus::parse(stext);
+        if status.is_none() {
+            is.add(
+                K::UnknownValue,
+                header(t, &m, "status"),
+                stext,
+                "unknown status; accepted: 未整改 / 整改中 / 已整改 (open / in progress / closed)",
+            );
+        }
+        let id = cell(t, row, &m, "id");
+        let id = if id.is_empty() {
+            format!("{}#{}", t.file.rsplit('/').next().unwrap_or(""), row.line)
+        } else {
+            id.to_string()
+        };
+        if let Some(first) = seen.get(&id) {
+            is.add(
+                K::DuplicateId,
+                header(t, &m, "id"),
+                &id,
+                format!("hidden danger `{id}` is already listed at line {first}"),
+            );
+        }
+        match (grade, status) {
+            (Some(grade), Some(status)) if is.is_empty() => {
+                seen.insert(id.clone(), line_label(t, row));
+                out.dangers.push(HiddenDanger {
+                    id,
+                    enterprise_id: eid.to_string(),
+                    grade,
+                    status,
+                    description: Some(cell(t, row, &m, "description").to_string())
+                        .filter(|s| !s.is_empty()),
+                    source: SourceRef {
+                        file: t.file.clone(),
+                        line: row.line,
+                    },
+                });
+            }
+            _ => {
+                out.rows_rejected += 1;
+                out.rejects
+                    .extend(is.into_rejects(&t.file, &line_label(t, row)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_number(" 117.5 "), Some(117.5));
+        assert_eq!(parse_number("１１７．５"), Some(117.5));
+        assert_eq!(parse_number("36.6°"), Some(36.6));
+        assert_eq!(parse_number("500m"), Some(500.0));
+        assert_eq!(parse_number("abc"), None);
+        assert_eq!(parse_number("NaN"), None);
+    }
+
+    #[test]
+    fn district_names() {
+        assert!(district_matches("历城区", "历城区", "370112"));
+        assert!(district_matches("济南市历城区", "历城区", "370112"));
+        assert!(district_matches("历城", "历城区", "370112"));
+        assert!(district_matches("章丘市", "章丘区", "370114"));
+        assert!(district_matches("370181", "章丘区", "370114"));
+        assert!(!district_matches("历下区", "历城区", "370112"));
+    }
+}

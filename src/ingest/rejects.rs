@@ -1,0 +1,107 @@
+//! Rows that cannot be used, with where they are and why.
+
+use serde::Serialize;
+
+/// Why a row was rejected. `code()` is the machine name used in rejects.csv and summary.json.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectKind {
+    MissingValue,
+    UnparseableNumber,
+    CoordinateOutOfRange,
+    ZeroCoordinate,
+    SwappedLatLon,
+    OutsideRegion,
+    NoGeometry,
+    UnknownCrs,
+    DuplicateId,
+    UnknownLevel,
+    UnknownValue,
+    UnknownMethod,
+    NotInTable,
+    UnknownEnterprise,
+    EnterpriseRejected,
+}
+
+impl RejectKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            RejectKind::MissingValue => "missing_value",
+            RejectKind::UnparseableNumber => "unparseable_number",
+            RejectKind::CoordinateOutOfRange => "coordinate_out_of_range",
+            RejectKind::ZeroCoordinate => "zero_coordinate",
+            RejectKind::SwappedLatLon => "swapped_lat_lon",
+            RejectKind::OutsideRegion => "outside_region",
+            RejectKind::NoGeometry => "no_geometry",
+            RejectKind::UnknownCrs => "unknown_crs",
+            RejectKind::DuplicateId => "duplicate_id",
+            RejectKind::UnknownLevel => "unknown_level",
+            RejectKind::UnknownValue => "unknown_value",
+            RejectKind::UnknownMethod => "unknown_method",
+            RejectKind::NotInTable => "value_not_in_table",
+            RejectKind::UnknownEnterprise => "unknown_enterprise",
+            RejectKind::EnterpriseRejected => "enterprise_rejected",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            RejectKind::MissingValue => "缺少必填值",
+            RejectKind::UnparseableNumber => "数值无法解析",
+            RejectKind::CoordinateOutOfRange => "坐标超出范围",
+            RejectKind::ZeroCoordinate => "坐标为(0,0)占位值",
+            RejectKind::SwappedLatLon => "经纬度疑似颠倒",
+            RejectKind::OutsideRegion => "坐标不在区域内",
+            RejectKind::NoGeometry => "缺少点几何",
+            RejectKind::UnknownCrs => "未知坐标系",
+            RejectKind::DuplicateId => "编号重复",
+            RejectKind::UnknownLevel => "未知风险等级",
+            RejectKind::UnknownValue => "未知取值",
+            RejectKind::UnknownMethod => "未知评价方法",
+            RejectKind::NotInTable => "取值不在评价表中",
+            RejectKind::UnknownEnterprise => "企业不在名录中",
+            RejectKind::EnterpriseRejected => "所属企业行已被拒绝",
+        }
+    }
+}
+
+/// One problem with one row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reject {
+    pub file: String,
+    /// Line (CSV), row (XLSX) or `feature N` (GeoJSON).
+    pub line: String,
+    pub column: String,
+    pub value: String,
+    pub kind: RejectKind,
+    pub message: String,
+}
+
+/// Collects the problems of the row being read.
+#[derive(Debug, Default)]
+pub struct RowIssues {
+    pub issues: Vec<(RejectKind, String, String, String)>,
+}
+
+impl RowIssues {
+    pub fn add(&mut self, kind: RejectKind, column: &str, value: &str, message: impl Into<String>) {
+        self.issues
+            .push((kind, column.to_string(), value.to_string(), message.into()));
+    }
+    pub fn is_empty(&self) -> bool {
+        self.issues.is_empty()
+    }
+    pub fn into_rejects(self, file: &str, line: &str) -> Vec<Reject> {
+        self.issues
+            .into_iter()
+            .map(|(kind, column, value, message)| Reject {
+                file: file.to_string(),
+                line: line.to_string(),
+                column,
+                value,
+                kind,
+                message,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,321 @@
+//! Read a tabular file (CSV in UTF-8 / UTF-8 BOM / GBK / GB18030 / UTF-16, XLSX, or
+//! GeoJSON points) into rows of text cells with their line numbers.
+
+use super::IngestError;
+use std::path::Path;
+
+/// One data row.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// CSV line (header = 1), sheet row number, or GeoJSON feature index (0-based).
+    pub line: usize,
+    pub cells: Vec<String>,
+    /// A GeoJSON feature's point, as written in the file.
+    pub point: Option<(f64, f64)>,
+    /// Why a GeoJSON feature's geometry is unusable, if it is.
+    pub geometry_problem: Option<String>,
+}
+
+/// A table as read from a file.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// The path as given, for messages.
+    pub file: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Row>,
+    /// What was read: "csv utf-8", "csv gb18030", "xlsx sheet 企业", "geojson".
+    pub format: String,
+    /// Whether `line` means a feature index (GeoJSON) rather than a line.
+    pub is_features: bool,
+}
+
+impl Table {
+    pub fn cell<'a>(&'a self, row: &'a Row, col: usize) -> &'a str {
+        row.cells.get(col).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// Read a table; the format comes from the extension (.csv/.txt/.tsv, .xlsx/.xls/.xlsm/.ods,
+/// .geojson/.json).
+pub fn read_table(path: &Path, sheet: Option<&str>, what: &str) -> Result<Table, IngestError> {
+    let file = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| IngestError::Missing {
+        file: file.clone(),
+        what: what.to_string(),
+        message: e.to_string(),
+    })?;
+    if meta.len() == 0 {
+        return Err(IngestError::Empty {
+            file,
+            what: what.to_string(),
+        });
+    }
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_lowercase();
+    let table = match ext.as_str() {
+        "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => read_xlsx(path, &file, sheet)?,
+        "geojson" | "json" => read_geojson_points(path, &file)?,
+        _ => read_csv(path, &file)?,
+    };
+    if table.headers.iter().all(|h| h.trim().is_empty()) || table.rows.is_empty() {
+        return Err(IngestError::Empty {
+            file,
+            what: what.to_string(),
+        });
+    }
+    Ok(table)
+}
+
+/// Decode bytes as UTF-8 (BOM or not), UTF-16 (with BOM) or GB18030 (a superset of GBK,
+/// which Excel writes on Chinese Windows). Returns the text and the encoding's name.
+pub fn decode_text(bytes: &[u8]) -> Option<(String, &'static str)> {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return std::str::from_utf8(rest)
+            .ok()
+            .map(|s| (s.to_string(), "utf-8 bom"));
+    }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        let enc = if bytes[0] == 0xFF {
+            encoding_rs::UTF_16LE
+        } else {
+            encoding_rs::UTF_16BE
+        };
+        let (s, had_errors) = enc.decode_with_bom_removal(bytes);
+        return (!had_errors).then(|| (s.into_owned(), "utf-16"));
+    }
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return Some((s.to_string(), "utf-8"));
+    }
+    let (s, _, had_errors) = encoding_rs::GB18030.decode(bytes);
+    (!had_errors).then(|| (s.into_owned(), "gb18030"))
+}
+
+fn sniff_delimiter(text: &str) -> u8 {
+    let first = text.lines().next().unwrap_or("");
+    let mut best = (b',', 0usize);
+    for d in [b',', b'\t', b';', b'|'] {
+        let n = first.bytes().filter(|&b| b == d).count();
+        if n > best.1 {
+            best = (d, n);
+        }
+    }
+    best.0
+}
+
+fn read_csv(path: &Path, file: &str) -> Result<Table, IngestError> {
+    let bytes = std::fs::read(path).map_err(|e| IngestError::Io {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    let (text, enc) = decode_text(&bytes).ok_or_else(|| IngestError::Encoding {
+        file: file.to_string(),
+    })?;
+    let delim = sniff_delimiter(&text);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delim)
+        .from_reader(text.as_bytes());
+    let mut headers = None;
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| IngestError::Parse {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?;
+        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+        let cells: Vec<String> = rec.iter().map(|c| c.trim().to_string()).collect();
+        if cells.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        if headers.is_none() {
+            headers = Some(cells);
+        } else {
+            rows.push(Row {
+                line,
+                cells,
+                point: None,
+                geometry_problem: None,
+            });
+        }
+    }
+    Ok(Table {
+        file: file.to_string(),
+        headers: headers.unwrap_or_default(),
+        rows,
+        format: format!("csv {enc}"),
+        is_features: false,
+    })
+}
+
+fn xlsx_cell(d: &calamine::Data) -> String {
+    use calamine::Data;
+    match d {
+        Data::Empty => String::new(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Error(e) => format!("#ERR {e:?}"),
+        other => other.to_string().trim().to_string(),
+    }
+}
+
+fn read_xlsx(path: &Path, file: &str, sheet: Option<&str>) -> Result<Table, IngestError> {
+    use calamine::Reader;
+    let err = |message: String| IngestError::Parse {
+        file: file.to_string(),
+        message,
+    };
+    let mut wb = calamine::open_workbook_auto(path).map_err(|e| err(e.to_string()))?;
+    let names = wb.sheet_names().to_vec();
+    let name = match sheet {
+        Some(s) => {
+            if !names.iter().any(|n| n == s) {
+                return Err(err(format!(
+                    "no sheet named `{s}`; the workbook has {names:?}"
+                )));
+            }
+            s.to_string()
+        }
+        None => names
+            .first()
+            .cloned()
+            .ok_or_else(|| err("the workbook has no sheet".into()))?,
+    };
+    let range = wb.worksheet_range(&name).map_err(|e| err(e.to_string()))?;
+    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
+    let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
+    let mut headers = None;
+    let mut rows = Vec::new();
+    for (i, r) in range.rows().enumerate() {
+        let mut cells: Vec<String> = vec![String::new(); first_col];
+        cells.extend(r.iter().map(xlsx_cell));
+        if cells.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        if headers.is_none() {
+            headers = Some(cells);
+        } else {
+            rows.push(Row {
+                line: first_row + i + 1,
+                cells,
+                point: None,
+                geometry_problem: None,
+            });
+        }
+    }
+    Ok(Table {
+        file: file.to_string(),
+        headers: headers.unwrap_or_default(),
+        rows,
+        format: format!("xlsx sheet {name}"),
+        is_features: false,
+    })
+}
+
+fn json_cell(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.trim().to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn read_geojson_points(path: &Path, file: &str) -> Result<Table, IngestError> {
+    let err = |message: String| IngestError::Parse {
+        file: file.to_string(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| IngestError::Io {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    let (text, _) = decode_text(&bytes).ok_or_else(|| IngestError::Encoding {
+        file: file.to_string(),
+    })?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
+    let feats = v
+        .get("features")
+        .and_then(|f| f.as_array())
+        .ok_or_else(|| err("expected a GeoJSON FeatureCollection with `features`".into()))?;
+    let mut headers: Vec<String> = Vec::new();
+    for f in feats {
+        if let Some(p) = f.get("properties").and_then(|p| p.as_object()) {
+            for k in p.keys() {
+                if !headers.iter().any(|h| h == k) {
+                    headers.push(k.clone());
+                }
+            }
+        }
+    }
+    let mut rows = Vec::with_capacity(feats.len());
+    for (i, f) in feats.iter().enumerate() {
+        let props = f.get("properties").and_then(|p| p.as_object());
+        let cells = headers
+            .iter()
+            .map(|h| {
+                props
+                    .and_then(|p| p.get(h))
+                    .map(json_cell)
+                    .unwrap_or_default()
+            })
+            .collect();
+        let (point, geometry_problem) = match f.get("geometry") {
+            None | Some(serde_json::Value::Null) => {
+                (None, Some("feature has no geometry".to_string()))
+            }
+            Some(g) => match (g.get("type").and_then(|t| t.as_str()), g.get("coordinates")) {
+                (Some("Point"), Some(c)) => match (
+                    c.get(0).and_then(|x| x.as_f64()),
+                    c.get(1).and_then(|x| x.as_f64()),
+                ) {
+                    (Some(x), Some(y)) => (Some((x, y)), None),
+                    _ => (
+                        None,
+                        Some(format!("point coordinates {c} are not two numbers")),
+                    ),
+                },
+                (t, _) => (
+                    None,
+                    Some(format!("geometry type {} is not a Point", t.unwrap_or("?"))),
+                ),
+            },
+        };
+        rows.push(Row {
+            line: i,
+            cells,
+            point,
+            geometry_problem,
+        });
+    }
+    Ok(Table {
+        file: file.to_string(),
+        headers,
+        rows,
+        format: "geojson".into(),
+        is_features: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_gbk() {
+        let (bytes, _, _) = encoding_rs::GBK.encode("企业名称,经度\n济南炼油厂,117.1\n");
+        let (s, enc) = decode_text(&bytes).unwrap();
+        assert!(s.starts_with("企业名称"));
+        assert_eq!(enc, "gb18030");
+        let (s, enc) = decode_text("\u{feff}名称".as_bytes()).unwrap();
+        assert_eq!((s.as_str(), enc), ("名称", "utf-8 bom"));
+    }
+
+    #[test]
+    fn sniffs_tabs() {
+        assert_eq!(sniff_delimiter("a\tb\tc\n1\t2\t3"), b'\t');
+        assert_eq!(sniff_delimiter("a,b;c"), b',');
+    }
+}

@@ -1,0 +1,46 @@
+//! riskmap: the red / orange / yellow / blue four-color work-safety risk map engine.
+//!
+//! A one-way pipeline; each stage owns one thing:
+//! - [`config`]: `riskmap.toml`, staged loading, unknown keys named by path;
+//! - [`ingest`]: readers (CSV in any Excel encoding, XLSX, GeoJSON), header aliases, CRS
+//!   normalisation to WGS84, region checks, rejects;
+//! - [`assess`]: LEC / LS / MES / direct grading and the enterprise rules (就高, forced levels);
+//! - [`index`]: R-trees for enterprises (metres on the sphere) and districts (point-in-polygon);
+//! - [`pipeline`]: ingest → assess → index as one call;
+//! - [`export`]: GeoJSON, CSV and summary outputs, written atomically as one set;
+//! - [`build`]: the `build` subcommand's stages;
+//! - [`query`]: neighbourhood questions for the `query` subcommand;
+//! - [`sample`]: the deterministic synthetic Jinan register.
+
+pub mod assess;
+pub mod build;
+pub mod config;
+pub mod crs;
+pub mod export;
+pub mod index;
+pub mod ingest;
+pub mod model;
+pub mod pipeline;
+pub mod query;
+pub mod sample;
+pub mod style;
+
+use std::path::PathBuf;
+
+/// Every error the library returns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Ingest(#[from] ingest::IngestError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Input(String),
+    #[error("--strict: {0} rows rejected, nothing written (see the list above or run `riskmap validate`)")]
+    Strict(usize),
+}

@@ -1,0 +1,299 @@
+//! The `riskmap` command line: parse, resolve the config, call one library function.
+//! Exit codes: 0 ok, 1 rows rejected under `--strict` (or found by `validate`), 2 error.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use riskmap::config::Config;
+use riskmap::crs::{parse_lonlat, Crs};
+use riskmap::pipeline::{self, Overrides};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "riskmap",
+    version,
+    about = "Draw a city's red / orange / yellow / blue work-safety risk map (四色安全风险空间分布图).",
+    long_about = "riskmap reads a register of supervised enterprises, their risk assessments and hidden dangers, \
+grades every enterprise red / orange / yellow / blue, and writes the four-color map as GeoJSON and tables.\n\n\
+Without --config it reads ./riskmap.toml when present (unless --enterprises names a different register)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Grade everything and write the map files into the output folder.
+    Build(BuildArgs),
+    /// Check the inputs and list every rejected row; writes nothing.
+    Validate(InputArgs),
+    /// Ask what is near a point or inside a box.
+    Query(QueryArgs),
+    /// Write a synthetic Jinan register (enterprises, assessments, hidden dangers, sites).
+    Sample(SampleArgs),
+}
+
+/// Where the inputs come from. Flags win over the config file.
+#[derive(Args, Debug, Clone)]
+struct InputArgs {
+    /// Config file (TOML). Default: ./riskmap.toml if it exists.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Enterprise register: CSV (UTF-8 or GBK), XLSX or GeoJSON points.
+    #[arg(long, value_name = "FILE")]
+    enterprises: Option<PathBuf>,
+    /// Risk-point assessments (LEC / LS / MES / direct).
+    #[arg(long, value_name = "FILE")]
+    assessments: Option<PathBuf>,
+    /// Hidden dangers (隐患): enterprise id, grade 一般/重大, status 未整改/整改中/已整改.
+    #[arg(long, value_name = "FILE")]
+    hazards: Option<PathBuf>,
+    /// District boundaries (GeoJSON Polygon / MultiPolygon).
+    #[arg(long, value_name = "FILE")]
+    boundaries: Option<PathBuf>,
+    /// CRS of the point files' coordinates: wgs84, cgcs2000, gcj02 or bd09 (a `crs` column wins per row).
+    #[arg(long, value_name = "CRS")]
+    crs: Option<Crs>,
+    /// CRS of the boundary file.
+    #[arg(long, value_name = "CRS")]
+    boundaries_crs: Option<Crs>,
+    /// Output folder (default: output/ beside the config).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Style file with the level colours (default: styles/default.toml values).
+    #[arg(long, value_name = "FILE")]
+    style: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct BuildArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Fail (exit 1) and write nothing if any row is rejected.
+    #[arg(long)]
+    strict: bool,
+    /// Also write copies in this CRS for a Chinese basemap: gcj02 (Gaode/Tencent) or bd09 (Baidu). Repeatable.
+    #[arg(long = "crs-out", value_name = "CRS")]
+    crs_out: Vec<Crs>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct QueryArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Enterprises within --radius metres of LON,LAT.
+    #[arg(long, value_name = "LON,LAT", requires = "radius")]
+    near: Option<String>,
+    /// Radius in metres for --near.
+    #[arg(long, value_name = "M")]
+    radius: Option<f64>,
+    /// Enterprises inside W,S,E,N.
+    #[arg(long, value_name = "W,S,E,N")]
+    bbox: Option<String>,
+    /// The K nearest enterprises to --at.
+    #[arg(long, value_name = "K", requires = "at")]
+    nearest: Option<usize>,
+    /// What is at LON,LAT: its district and the nearest enterprises.
+    #[arg(long, value_name = "LON,LAT")]
+    at: Option<String>,
+    /// CRS of the query point / box (default wgs84).
+    #[arg(long = "query-crs", value_name = "CRS", default_value = "wgs84")]
+    query_crs: Crs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct SampleArgs {
+    /// Number of enterprises.
+    #[arg(long, default_value_t = 5000)]
+    count: usize,
+    /// Random seed; the same seed gives the same bytes.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// Output folder.
+    #[arg(long, value_name = "DIR", default_value = "data/sample")]
+    out: PathBuf,
+}
+
+fn overrides(a: &InputArgs) -> Overrides {
+    Overrides {
+        enterprises: a.enterprises.clone(),
+        assessments: a.assessments.clone(),
+        hazards: a.hazards.clone(),
+        boundaries: a.boundaries.clone(),
+        crs: a.crs,
+        boundaries_crs: a.boundaries_crs,
+        out: a.out.clone(),
+        crs_out: vec![],
+        style: a.style.clone(),
+    }
+}
+
+/// Load the config (explicit, else ./riskmap.toml unless a register is given) and merge flags.
+fn resolve(a: &InputArgs, crs_out: &[Crs]) -> Result<Config> {
+    let mut cfg = match &a.config {
+        Some(p) => Config::load(p)?,
+        None if a.enterprises.is_none() && Path::new("riskmap.toml").exists() => {
+            Config::load(Path::new("riskmap.toml"))?
+        }
+        None => Config::default(),
+    };
+    let mut o = overrides(a);
+    o.crs_out = crs_out.to_vec();
+    o.apply(&mut cfg);
+    Ok(cfg)
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    match cli.cmd {
+        Cmd::Build(b) => {
+            let cfg = resolve(&b.input, &b.crs_out)?;
+            let ds = pipeline::load(&cfg)?;
+            let report =
+                riskmap::build::build(&ds, &riskmap::build::BuildOptions { strict: b.strict })
+                    .map_err(|e| {
+                        if let riskmap::Error::Strict(_) = e {
+                            for r in ds.rejects.iter().take(20) {
+                                eprintln!(
+                                    "  {}:{} [{}] {}: {}",
+                                    r.file,
+                                    r.line,
+                                    r.column,
+                                    r.kind.code(),
+                                    r.message
+                                );
+                            }
+                        }
+                        e
+                    });
+            let report = match report {
+                Err(e @ riskmap::Error::Strict(_)) => {
+                    eprintln!("riskmap: {e}");
+                    return Ok(1);
+                }
+                other => other?,
+            };
+            if !b.quiet {
+                print!("{}", report.summary_text);
+                println!(
+                    "wrote {} files to {}",
+                    report.outputs.len(),
+                    cfg.output.dir.display()
+                );
+                for p in &report.outputs {
+                    println!("  {}", p.display());
+                }
+            }
+            Ok(0)
+        }
+        Cmd::Validate(a) => {
+            let cfg = resolve(&a, &[])?;
+            let ds = pipeline::load(&cfg)?;
+            let t = riskmap::export::summary::tally(&ds);
+            print!("{}", riskmap::export::summary::summary_text(&ds, &t));
+            for r in &ds.rejects {
+                println!(
+                    "{}:{} [{}] {} ({}): {}",
+                    r.file,
+                    r.line,
+                    r.column,
+                    r.kind.code(),
+                    r.value,
+                    r.message
+                );
+            }
+            let warned: Vec<_> = ds
+                .enterprises
+                .iter()
+                .filter(|e| !e.warnings.is_empty())
+                .collect();
+            for e in warned.iter().take(50) {
+                println!(
+                    "warning {}:{} {}: {}",
+                    e.source.file,
+                    e.source.line,
+                    e.id,
+                    e.warnings.join("; ")
+                );
+            }
+            if warned.len() > 50 {
+                println!("… {} more rows with warnings (see the `warnings` property in enterprises.geojson)", warned.len() - 50);
+            }
+            Ok(if ds.rejects.is_empty() { 0 } else { 1 })
+        }
+        Cmd::Query(q) => {
+            let cfg = resolve(&q.input, &[])?;
+            let to_wgs = |s: &str| -> Result<(f64, f64)> {
+                let (x, y) = parse_lonlat(s).map_err(anyhow::Error::msg)?;
+                Ok(q.query_crs.to_wgs84(x, y))
+            };
+            let ds = pipeline::load(&cfg)?;
+            let answer = if let (Some(p), Some(r)) = (&q.near, q.radius) {
+                if !(r > 0.0 && r.is_finite()) {
+                    bail!("--radius must be a positive number of metres");
+                }
+                let (x, y) = to_wgs(p).context("--near")?;
+                riskmap::query::near(&ds, x, y, r)
+            } else if let Some(b) = &q.bbox {
+                let v: Vec<f64> = b
+                    .split(',')
+                    .map(|s| s.trim().parse::<f64>())
+                    .collect::<Result<_, _>>()
+                    .context("--bbox must be W,S,E,N numbers")?;
+                if v.len() != 4 || v[0] >= v[2] || v[1] >= v[3] {
+                    bail!("--bbox must be W,S,E,N with W < E and S < N");
+                }
+                let (w, s) = q.query_crs.to_wgs84(v[0], v[1]);
+                let (e, n) = q.query_crs.to_wgs84(v[2], v[3]);
+                riskmap::query::bbox(&ds, w, s, e, n)
+            } else if let Some(a) = &q.at {
+                let (x, y) = to_wgs(a).context("--at")?;
+                riskmap::query::at(&ds, x, y, q.nearest.unwrap_or(5))
+            } else {
+                bail!("say what to ask: --near LON,LAT --radius M, --bbox W,S,E,N, --nearest K --at LON,LAT, or --at LON,LAT");
+            };
+            if q.json {
+                println!("{}", serde_json::to_string_pretty(&answer)?);
+            } else {
+                print!("{}", riskmap::query::format_table(&answer));
+            }
+            Ok(0)
+        }
+        Cmd::Sample(s) => {
+            let r = riskmap::sample::generate(&riskmap::sample::SampleOptions {
+                count: s.count,
+                seed: s.seed,
+                out: s.out.clone(),
+            })
+            .with_context(|| format!("writing the sample to {}", s.out.display()))?;
+            println!(
+                "wrote {} enterprises ({} deliberately dirty rows), {} risk points, {} hidden dangers, {} sensitive sites to {}",
+                r.enterprises,
+                r.dirty_rows,
+                r.assessments,
+                r.hidden_dangers,
+                r.sites,
+                s.out.display()
+            );
+            Ok(0)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("riskmap: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

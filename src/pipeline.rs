@@ -1,0 +1,334 @@
+//! The one-way pipeline as a library call: resolve inputs, ingest, grade, index. Every
+//! subcommand starts from [`load`]; exporting is separate (`export`).
+
+use crate::assess::{grade_all, Grade, GradingTables, RuleSwitches};
+use crate::config::Config;
+use crate::crs::Crs;
+use crate::index::{DistrictIndex, PointIndex};
+use crate::ingest::boundaries::read_boundaries;
+use crate::ingest::table::read_table;
+use crate::ingest::{self, Region, Reject};
+use crate::model::*;
+use crate::style::Style;
+use crate::Error;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Command-line values that win over the config file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub enterprises: Option<PathBuf>,
+    pub assessments: Option<PathBuf>,
+    pub hazards: Option<PathBuf>,
+    pub boundaries: Option<PathBuf>,
+    pub crs: Option<Crs>,
+    pub boundaries_crs: Option<Crs>,
+    pub out: Option<PathBuf>,
+    pub crs_out: Vec<Crs>,
+    pub style: Option<PathBuf>,
+}
+
+impl Overrides {
+    /// Merge into a loaded config (paths here are relative to the working folder).
+    pub fn apply(&self, cfg: &mut Config) {
+        if let Some(p) = &self.enterprises {
+            cfg.enterprises.path = Some(p.clone());
+        }
+        if let Some(p) = &self.assessments {
+            cfg.assessments.path = Some(p.clone());
+        }
+        if let Some(p) = &self.hazards {
+            cfg.hazards.path = Some(p.clone());
+        }
+        if let Some(p) = &self.boundaries {
+            cfg.boundaries.path = Some(p.clone());
+        }
+        if let Some(c) = self.crs {
+            cfg.enterprises.crs = Some(c);
+        }
+        if let Some(c) = self.boundaries_crs {
+            cfg.boundaries.crs = c;
+        }
+        if let Some(o) = &self.out {
+            cfg.output.dir = o.clone();
+        }
+        if !self.crs_out.is_empty() {
+            cfg.output.crs_out = self.crs_out.clone();
+        }
+        if let Some(s) = &self.style {
+            cfg.output.style = Some(s.clone());
+        }
+    }
+}
+
+/// An input file as read.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputInfo {
+    pub role: &'static str,
+    pub file: String,
+    pub format: String,
+    pub sha256: String,
+    pub rows_read: usize,
+    pub rows_accepted: usize,
+    pub rows_rejected: usize,
+}
+
+/// Everything ingested, graded and indexed.
+pub struct Dataset {
+    pub config: Config,
+    pub style: Style,
+    pub tables: GradingTables,
+    pub districts: DistrictIndex,
+    /// CRS the boundary file was in (for converting its point properties).
+    pub region: Region,
+    /// WGS84 bbox of the region `[w, s, e, n]`.
+    pub region_bbox: [f64; 4],
+    pub enterprises: Vec<Enterprise>,
+    /// Aligned with `enterprises`.
+    pub grades: Vec<Grade>,
+    pub points: Vec<RiskPoint>,
+    pub dangers: Vec<HiddenDanger>,
+    pub index: PointIndex,
+    pub rejects: Vec<Reject>,
+    pub inputs: Vec<InputInfo>,
+}
+
+impl Dataset {
+    /// Influence radius of an enterprise: its own column, else the per-level default.
+    pub fn radius_m(&self, i: usize) -> f64 {
+        self.enterprises[i].radius_m.unwrap_or_else(|| {
+            self.grades[i]
+                .level
+                .map(|l| self.config.influence_radius_m.get(l))
+                .unwrap_or(self.config.influence_radius_m.blue)
+        })
+    }
+
+    /// District name and adcode of an enterprise.
+    pub fn district_of(&self, i: usize) -> Option<(&str, &str)> {
+        self.enterprises[i].district.map(|d| {
+            let d = &self.districts.districts[d];
+            (d.name.as_str(), d.adcode.as_str())
+        })
+    }
+}
+
+fn sha256_file(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    Ok(format!("{:x}", Sha256::digest(&bytes)))
+}
+
+/// The grading tables in force: the file if set, then inline overrides.
+pub fn grading_tables(cfg: &Config) -> Result<GradingTables, Error> {
+    let mut t = match &cfg.grading.tables {
+        Some(p) => GradingTables::load(p).map_err(|m| {
+            Error::Config(crate::config::ConfigError::BadValue {
+                key: "grading.tables".into(),
+                message: m,
+            })
+        })?,
+        None => GradingTables::default(),
+    };
+    if let Some(inline) = &cfg.grading.inline {
+        t = inline.clone();
+    }
+    t.validate().map_err(|m| {
+        Error::Config(crate::config::ConfigError::BadValue {
+            key: "grading".into(),
+            message: m,
+        })
+    })?;
+    Ok(t)
+}
+
+/// The style in force: the configured file, else built-in defaults.
+pub fn style(cfg: &Config) -> Result<Style, Error> {
+    match &cfg.output.style {
+        Some(p) => Style::load(p).map_err(|m| {
+            Error::Config(crate::config::ConfigError::BadValue {
+                key: "output.style".into(),
+                message: m,
+            })
+        }),
+        None => Ok(Style::default()),
+    }
+}
+
+/// Ingest, grade and index everything the config names.
+pub fn load(cfg: &Config) -> Result<Dataset, Error> {
+    cfg.validate()?;
+    let tables = grading_tables(cfg)?;
+    let style = style(cfg)?;
+    let mut inputs = Vec::new();
+
+    // boundaries first: they decide the region and the districts
+    let districts = match &cfg.boundaries.path {
+        Some(p) => {
+            let d = read_boundaries(
+                p,
+                cfg.boundaries.crs,
+                &cfg.boundaries.name_field,
+                &cfg.boundaries.adcode_field,
+            )?;
+            inputs.push(InputInfo {
+                role: "boundaries",
+                file: p.display().to_string(),
+                format: format!("geojson {}", cfg.boundaries.crs),
+                sha256: sha256_file(p)?,
+                rows_read: d.len(),
+                rows_accepted: d.len(),
+                rows_rejected: 0,
+            });
+            DistrictIndex::new(d)
+        }
+        None => DistrictIndex::new(vec![]),
+    };
+    let region = if let Some(b) = cfg.region.bbox {
+        Region::Bbox(b)
+    } else if let Some(p) = &cfg.region.polygon {
+        let ds = read_boundaries(p, cfg.region.polygon_crs, "name", "adcode")?;
+        Region::Polygon(geo::MultiPolygon::new(
+            ds.into_iter().flat_map(|d| d.shape.0).collect(),
+        ))
+    } else if !districts.is_empty() {
+        Region::Districts {
+            tolerance_m: cfg.region.tolerance_m,
+        }
+    } else {
+        Region::Open
+    };
+
+    let epath = cfg.enterprises.path.as_ref().ok_or_else(|| {
+        Error::Input("no enterprise register: pass --enterprises FILE or set [enterprises] path in riskmap.toml".into())
+    })?;
+    let et = read_table(
+        epath,
+        cfg.enterprises.sheet.as_deref(),
+        "an enterprise register (CSV, XLSX or GeoJSON points)",
+    )?;
+    let read = ingest::read_enterprises(
+        &et,
+        &cfg.enterprises,
+        cfg.enterprises.crs.unwrap_or_default(),
+        &region,
+        &districts,
+        cfg.region.tolerance_m,
+    )?;
+    inputs.push(InputInfo {
+        role: "enterprises",
+        file: et.file.clone(),
+        format: et.format.clone(),
+        sha256: sha256_file(epath)?,
+        rows_read: read.rows_read,
+        rows_accepted: read.enterprises.len(),
+        rows_rejected: read.rows_rejected,
+    });
+    if read.enterprises.is_empty() {
+        let hint = read
+            .rejects
+            .first()
+            .map(|r| {
+                format!(
+                    " The first problem: line {} column {}: {}",
+                    r.line, r.column, r.message
+                )
+            })
+            .unwrap_or_default();
+        return Err(Error::Input(format!(
+            "{}: 0 of {} rows could be used.{hint}",
+            et.file, read.rows_read
+        )));
+    }
+    let mut rejects = read.rejects;
+    let enterprises = read.enterprises;
+    let known: HashSet<&str> = enterprises.iter().map(|e| e.id.as_str()).collect();
+
+    let mut points = Vec::new();
+    if let Some(p) = &cfg.assessments.path {
+        let t = read_table(
+            p,
+            cfg.assessments.sheet.as_deref(),
+            "risk-point assessments (CSV, XLSX or GeoJSON)",
+        )?;
+        let r =
+            ingest::read_assessments(&t, &cfg.assessments, &tables, &known, &read.rejected_ids)?;
+        inputs.push(InputInfo {
+            role: "assessments",
+            file: t.file.clone(),
+            format: t.format.clone(),
+            sha256: sha256_file(p)?,
+            rows_read: r.rows_read,
+            rows_accepted: r.points.len(),
+            rows_rejected: r.rows_rejected,
+        });
+        rejects.extend(r.rejects);
+        points = r.points;
+    }
+    let mut dangers = Vec::new();
+    if let Some(p) = &cfg.hazards.path {
+        let t = read_table(
+            p,
+            cfg.hazards.sheet.as_deref(),
+            "hidden dangers (CSV, XLSX or GeoJSON)",
+        )?;
+        let r = ingest::read_hidden_dangers(&t, &cfg.hazards, &known, &read.rejected_ids)?;
+        inputs.push(InputInfo {
+            role: "hazards",
+            file: t.file.clone(),
+            format: t.format.clone(),
+            sha256: sha256_file(p)?,
+            rows_read: r.rows_read,
+            rows_accepted: r.dangers.len(),
+            rows_rejected: r.rows_rejected,
+        });
+        rejects.extend(r.rejects);
+        dangers = r.dangers;
+    }
+    drop(known);
+
+    let grades = grade_all(
+        &enterprises,
+        &points,
+        &dangers,
+        RuleSwitches::from(&cfg.grading),
+    );
+    let index = PointIndex::new(
+        &enterprises
+            .iter()
+            .map(|e| (e.lon, e.lat))
+            .collect::<Vec<_>>(),
+    );
+    let region_bbox = region.bbox(&districts).unwrap_or_else(|| {
+        let pad = cfg.influence_radius_m.max();
+        let (mut w, mut s, mut e, mut n) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for p in &enterprises {
+            w = w.min(p.lon);
+            e = e.max(p.lon);
+            s = s.min(p.lat);
+            n = n.max(p.lat);
+        }
+        let dlat = pad / 111_195.0;
+        let dlon = dlat / s.abs().max(n.abs()).to_radians().cos().max(0.01);
+        [w - dlon, s - dlat, e + dlon, n + dlat]
+    });
+    Ok(Dataset {
+        config: cfg.clone(),
+        style,
+        tables,
+        districts,
+        region,
+        region_bbox,
+        enterprises,
+        grades,
+        points,
+        dangers,
+        index,
+        rejects,
+        inputs,
+    })
+}
