@@ -82,7 +82,9 @@ impl From<Crs> for String {
 impl FromStr for Crs {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let k: String = s
+        // drop annotations such as "BD-09 (inferred)" or "GCJ-02（高德）"
+        let core = s.split(['(', '（']).next().unwrap_or(s);
+        let k: String = core
             .trim()
             .to_lowercase()
             .chars()
@@ -279,6 +281,7 @@ mod tests {
         assert_eq!("BD09".parse::<Crs>().unwrap(), Crs::Bd09);
         assert_eq!("EPSG:4490".parse::<Crs>().unwrap(), Crs::Cgcs2000);
         assert!("utm50".parse::<Crs>().is_err());
+        assert_eq!("BD-09 (inferred)".parse::<Crs>().unwrap(), Crs::Bd09);
     }
 
     #[test]

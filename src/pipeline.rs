@@ -214,7 +214,7 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
     let read = ingest::read_enterprises(
         &et,
         &cfg.enterprises,
-        cfg.enterprises.crs.unwrap_or_default(),
+        cfg.enterprises.crs,
         &region,
         &districts,
         cfg.region.tolerance_m,
@@ -222,7 +222,7 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
     inputs.push(InputInfo {
         role: "enterprises",
         file: et.file.clone(),
-        format: et.format.clone(),
+        format: format!("{}, crs {}", et.format, read.crs_used),
         sha256: sha256_file(epath)?,
         rows_read: read.rows_read,
         rows_accepted: read.enterprises.len(),

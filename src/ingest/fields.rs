@@ -245,11 +245,33 @@ pub fn normalise(h: &str) -> String {
     out
 }
 
+/// Virtual column a GeoJSON reader adds: the feature's `id` member, or `F<index+1>`.
+pub const FEATURE_ID: &str = "\u{1}feature_id";
+
 /// Which column holds which field; the rest are extra.
 #[derive(Debug, Clone)]
 pub struct ColumnMap {
     cols: BTreeMap<&'static str, usize>,
     pub extra: Vec<usize>,
+    /// A CRS named in the longitude header, e.g. "经度（GCJ-02）" or "百度经度".
+    pub crs_hint: Option<crate::crs::Crs>,
+}
+
+/// The CRS a header names, if any ("经度(高德)", "lng_gcj02", "百度经度", "GPS经度").
+pub fn crs_in_header(h: &str) -> Option<crate::crs::Crs> {
+    use crate::crs::Crs;
+    let k = h.to_lowercase();
+    if k.contains("gcj") || k.contains("高德") || k.contains("火星") || k.contains("腾讯") || k.contains("amap") {
+        Some(Crs::Gcj02)
+    } else if k.contains("bd09") || k.contains("bd-09") || k.contains("百度") || k.contains("baidu") {
+        Some(Crs::Bd09)
+    } else if k.contains("cgcs") || k.contains("2000") || k.contains("天地图") {
+        Some(Crs::Cgcs2000)
+    } else if k.contains("wgs") || k.contains("gps") {
+        Some(Crs::Wgs84)
+    } else {
+        None
+    }
 }
 
 impl ColumnMap {
@@ -305,6 +327,12 @@ pub fn map_columns(
             }
         }
     }
+    // a GeoJSON feature's own id stands in for a missing id column
+    if !cols.contains_key("id") && defs.iter().any(|d| d.name == "id") {
+        if let Some(i) = headers.iter().position(|h| h == FEATURE_ID) {
+            cols.insert("id", i);
+        }
+    }
     let mut missing: Vec<&str> = defs
         .iter()
         .filter(|d| {
@@ -343,9 +371,10 @@ pub fn map_columns(
     }
     let used: Vec<usize> = cols.values().copied().collect();
     let extra = (0..headers.len())
-        .filter(|i| !used.contains(i) && !headers[*i].trim().is_empty())
+        .filter(|i| !used.contains(i) && !headers[*i].trim().is_empty() && headers[*i] != FEATURE_ID)
         .collect();
-    Ok(ColumnMap { cols, extra })
+    let crs_hint = cols.get("lon").and_then(|&i| crs_in_header(&headers[i]));
+    Ok(ColumnMap { cols, extra, crs_hint })
 }
 
 #[cfg(test)]
@@ -371,6 +400,7 @@ mod tests {
             (Some(0), Some(1), Some(2), Some(3))
         );
         assert_eq!(m.extra, vec![4, 5]);
+        assert_eq!(m.crs_hint, Some(crate::crs::Crs::Gcj02));
         let mut o = BTreeMap::new();
         o.insert("lon".to_string(), "X坐标".to_string());
         let m = map_columns("f", &h, ENTERPRISE_FIELDS, &o, &[]).unwrap();

@@ -92,6 +92,8 @@ pub struct EnterpriseRead {
     pub rows_rejected: usize,
     /// Ids of rows that were rejected (so their assessments say why they are orphaned).
     pub rejected_ids: HashSet<String>,
+    /// The CRS assumed for rows without a `crs` value, and where it came from.
+    pub crs_used: String,
 }
 
 fn looks_swapped(x: f64, y: f64) -> bool {
@@ -104,7 +106,7 @@ fn looks_swapped(x: f64, y: f64) -> bool {
 pub fn read_enterprises(
     t: &Table,
     input: &TableInput,
-    default_crs: Crs,
+    default_crs: Option<Crs>,
     region: &Region,
     districts: &DistrictIndex,
     tolerance_m: f64,
@@ -117,6 +119,12 @@ pub fn read_enterprises(
         &input.columns,
         geometry_supplies,
     )?;
+    // an explicit setting wins, then a CRS named in the longitude header, then WGS84
+    let (default_crs, crs_used) = match (default_crs, m.crs_hint) {
+        (Some(c), _) => (c, format!("{c} (configured)")),
+        (None, Some(c)) => (c, format!("{c} (from the header `{}`)", header(t, &m, "lon"))),
+        (None, None) => (Crs::Wgs84, "wgs84 (default)".to_string()),
+    };
     let parsed: Vec<Result<Enterprise, Vec<Reject>>> = t
         .rows
         .par_iter()
@@ -124,6 +132,7 @@ pub fn read_enterprises(
         .collect();
     let mut out = EnterpriseRead {
         rows_read: t.rows.len(),
+        crs_used,
         ..Default::default()
     };
     let mut seen: HashMap<String, String> = HashMap::new();

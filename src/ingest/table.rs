@@ -250,18 +250,18 @@ fn read_geojson_points(path: &Path, file: &str) -> Result<Table, IngestError> {
             }
         }
     }
+    let n_props = headers.len();
+    headers.push(super::fields::FEATURE_ID.to_string());
     let mut rows = Vec::with_capacity(feats.len());
     for (i, f) in feats.iter().enumerate() {
         let props = f.get("properties").and_then(|p| p.as_object());
-        let cells = headers
+        let mut cells: Vec<String> = headers[..n_props]
             .iter()
-            .map(|h| {
-                props
-                    .and_then(|p| p.get(h))
-                    .map(json_cell)
-                    .unwrap_or_default()
-            })
+            .map(|h| props.and_then(|p| p.get(h)).map(json_cell).unwrap_or_default())
             .collect();
+        // the feature's own id, else its position: a register of points may have no id column
+        let fid = f.get("id").map(json_cell).filter(|s| !s.is_empty());
+        cells.push(fid.unwrap_or_else(|| format!("F{}", i + 1)));
         let (point, geometry_problem) = match f.get("geometry") {
             None | Some(serde_json::Value::Null) => {
                 (None, Some("feature has no geometry".to_string()))
