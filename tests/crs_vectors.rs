@@ -5,7 +5,10 @@
 use riskmap::crs::*;
 
 fn vectors() -> Vec<csv::StringRecord> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/coord_transform_vectors.csv");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/coord_transform_vectors.csv"
+    );
     let mut r = csv::Reader::from_path(path).unwrap();
     r.records().map(|x| x.unwrap()).collect()
 }
@@ -29,14 +32,21 @@ fn every_reference_vector() {
             "bd09_to_wgs84" => Crs::Bd09.to_wgs84(x, y),
             other => panic!("unknown conversion {other}"),
         };
-        let ok = if metres { haversine_m(gx, gy, ex, ey) < tol } else { (gx - ex).abs() <= tol && (gy - ey).abs() <= tol };
+        let ok = if metres {
+            haversine_m(gx, gy, ex, ey) < tol
+        } else {
+            (gx - ex).abs() <= tol && (gy - ey).abs() <= tol
+        };
         if rec[12].contains("Math.PI instead of x_pi") {
             // generated with a buggy BD-09 variant: riskmap uses the x_pi formula, so these
             // must keep failing; one that starts passing means the formula changed
             assert!(!ok, "{id}: the Math.PI BD-09 variant now matches");
             expected_failures += 1;
         } else {
-            assert!(ok, "{id} {conv}: ({x}, {y}) → ({gx}, {gy}), expected ({ex}, {ey}) ± {tol}");
+            assert!(
+                ok,
+                "{id} {conv}: ({x}, {y}) → ({gx}, {gy}), expected ({ex}, {ey}) ± {tol}"
+            );
             passed += 1;
         }
     }
@@ -61,9 +71,15 @@ fn gcj02_inverse_round_trip_over_jinan() {
         }
     }
     assert!(worst < 0.5, "iterative inverse off by {worst} m");
-    assert!(worst < 0.001, "iterative inverse should be far better than required: {worst} m");
+    assert!(
+        worst < 0.001,
+        "iterative inverse should be far better than required: {worst} m"
+    );
     // and the one-step approximation is not good enough here (domain.md: ~3 m in Jinan)
-    assert!(worst_approx > 0.5, "one-step approximation unexpectedly within 0.5 m: {worst_approx}");
+    assert!(
+        worst_approx > 0.5,
+        "one-step approximation unexpectedly within 0.5 m: {worst_approx}"
+    );
 }
 
 #[test]

@@ -8,10 +8,15 @@ use riskmap::model::Level;
 use riskmap::pipeline::{load, Dataset};
 use std::path::{Path, PathBuf};
 
-const DISTRICTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample/jinan_districts_gcj02.geojson");
+const DISTRICTS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/sample/jinan_districts_gcj02.geojson"
+);
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 /// A config with Jinan's districts and the given register.
@@ -32,9 +37,19 @@ fn check_register(ds: &Dataset) {
     assert_eq!(ds.enterprises.len(), 3, "{:?}", ds.rejects);
     assert!(ds.rejects.is_empty());
     let names: Vec<&str> = ds.enterprises.iter().map(|e| e.name.as_str()).collect();
-    assert_eq!(names, ["济南炼化有限公司", "章丘刁镇化工有限公司", "莱芜钢铁有限公司"]);
+    assert_eq!(
+        names,
+        [
+            "济南炼化有限公司",
+            "章丘刁镇化工有限公司",
+            "莱芜钢铁有限公司"
+        ]
+    );
     let levels: Vec<Option<Level>> = ds.grades.iter().map(|g| g.level).collect();
-    assert_eq!(levels, [Some(Level::Orange), Some(Level::Red), Some(Level::Yellow)]);
+    assert_eq!(
+        levels,
+        [Some(Level::Orange), Some(Level::Red), Some(Level::Yellow)]
+    );
     let districts: Vec<&str> = (0..3).map(|i| ds.district_of(i).unwrap().0).collect();
     assert_eq!(districts, ["天桥区", "章丘区", "莱芜区"]);
 }
@@ -49,14 +64,26 @@ fn utf8_bom_and_gbk_csv_read_the_same() {
     let gbk = d.path().join("gbk.csv");
     let (bytes, _, unmappable) = encoding_rs::GBK.encode(REGISTER);
     assert!(!unmappable);
-    assert!(std::str::from_utf8(&bytes).is_err(), "the GBK file must not also be valid UTF-8");
+    assert!(
+        std::str::from_utf8(&bytes).is_err(),
+        "the GBK file must not also be valid UTF-8"
+    );
     std::fs::write(&gbk, &bytes).unwrap();
     let tab = d.path().join("tab.txt");
     std::fs::write(&tab, REGISTER.replace(',', "\t")).unwrap();
-    for (p, enc) in [(&utf8, "utf-8"), (&bom, "utf-8 bom"), (&gbk, "gb18030"), (&tab, "utf-8")] {
+    for (p, enc) in [
+        (&utf8, "utf-8"),
+        (&bom, "utf-8 bom"),
+        (&gbk, "gb18030"),
+        (&tab, "utf-8"),
+    ] {
         let ds = load(&cfg(p)).unwrap();
         check_register(&ds);
-        assert!(ds.inputs[1].format.starts_with(&format!("csv {enc}")), "{}", ds.inputs[1].format);
+        assert!(
+            ds.inputs[1].format.starts_with(&format!("csv {enc}")),
+            "{}",
+            ds.inputs[1].format
+        );
     }
 }
 
@@ -94,7 +121,11 @@ fn geojson_points_register() {
         feats.push(serde_json::json!({"type": "Feature", "properties": {"企业编号": c[0], "企业名称": c[1], "行业": c[2], "风险等级": c[5]},
             "geometry": {"type": "Point", "coordinates": [c[3].parse::<f64>().unwrap(), c[4].parse::<f64>().unwrap()]}}));
     }
-    std::fs::write(&p, serde_json::json!({"type": "FeatureCollection", "features": feats}).to_string()).unwrap();
+    std::fs::write(
+        &p,
+        serde_json::json!({"type": "FeatureCollection", "features": feats}).to_string(),
+    )
+    .unwrap();
     check_register(&load(&cfg(&p)).unwrap());
 }
 
@@ -103,18 +134,26 @@ fn geojson_points_register() {
 /// them in; the geocoder fallbacks that sit in the wrong district carry a warning.
 #[test]
 fn gbk_gcj02_townships_land_in_the_right_districts() {
-    let mut r = csv::Reader::from_path(data("jinan_township_centroids_amap_gcj02_checked.csv")).unwrap();
+    let mut r =
+        csv::Reader::from_path(data("jinan_township_centroids_amap_gcj02_checked.csv")).unwrap();
     let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
     let mut text = String::from("企业编号,企业名称,所属区县,经度（GCJ-02）,纬度\n");
     for (i, x) in rows.iter().enumerate() {
-        text.push_str(&format!("T{i:03},{},{},{},{}\n", &x[1], &x[0], &x[3], &x[2]));
+        text.push_str(&format!(
+            "T{i:03},{},{},{},{}\n",
+            &x[1], &x[0], &x[3], &x[2]
+        ));
     }
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("乡镇.csv");
     let (bytes, _, _) = encoding_rs::GBK.encode(&text);
     std::fs::write(&p, &bytes).unwrap();
     let ds = load(&cfg(&p)).unwrap(); // no CRS flag, no encoding flag
-    assert!(ds.inputs[1].format.contains("gb18030") && ds.inputs[1].format.contains("gcj02"), "{}", ds.inputs[1].format);
+    assert!(
+        ds.inputs[1].format.contains("gb18030") && ds.inputs[1].format.contains("gcj02"),
+        "{}",
+        ds.inputs[1].format
+    );
     assert_eq!(ds.enterprises.len(), rows.len(), "{:?}", ds.rejects.first());
     let (mut agree, mut warned_fallbacks) = (0, 0);
     for (i, x) in rows.iter().enumerate() {
@@ -122,8 +161,15 @@ fn gbk_gcj02_townships_land_in_the_right_districts() {
         assert_eq!(got, &x[4], "{} {}", &x[0], &x[1]);
         agree += 1;
         let label_matches = &x[6] == "True";
-        let warned = ds.enterprises[i].warnings.iter().any(|w| w.contains("stated district"));
-        assert_eq!(warned, !label_matches, "{} {}: {:?}", &x[0], &x[1], ds.enterprises[i].warnings);
+        let warned = ds.enterprises[i]
+            .warnings
+            .iter()
+            .any(|w| w.contains("stated district"));
+        assert_eq!(
+            warned, !label_matches,
+            "{} {}: {:?}",
+            &x[0], &x[1], ds.enterprises[i].warnings
+        );
         if &x[8] == "True" && !label_matches {
             warned_fallbacks += 1;
         }
@@ -135,7 +181,12 @@ fn gbk_gcj02_townships_land_in_the_right_districts() {
     let mut c = cfg(&p);
     c.enterprises.crs = Some(Crs::Wgs84);
     let wrong = load(&c).unwrap();
-    let shift: f64 = riskmap::crs::haversine_m(ds.enterprises[0].lon, ds.enterprises[0].lat, wrong.enterprises[0].lon, wrong.enterprises[0].lat);
+    let shift: f64 = riskmap::crs::haversine_m(
+        ds.enterprises[0].lon,
+        ds.enterprises[0].lat,
+        wrong.enterprises[0].lon,
+        wrong.enterprises[0].lat,
+    );
     assert!(shift > 300.0 && shift < 800.0, "{shift}");
 }
 
@@ -146,9 +197,17 @@ fn real_ev_stations_defects_are_rejected_with_reasons() {
     let mut c = cfg(&data("jinan_ev_charging_stations_gcj02.geojson"));
     c.enterprises.crs = Some(Crs::Gcj02);
     let ds = load(&c).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(data("jinan_ev_charging_stations_gcj02.geojson")).unwrap()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(data("jinan_ev_charging_stations_gcj02.geojson")).unwrap(),
+    )
+    .unwrap();
     let feats = v["features"].as_array().unwrap();
-    let reason_of = |i: usize| -> Option<RejectKind> { ds.rejects.iter().find(|r| r.line == format!("feature {i}")).map(|r| r.kind) };
+    let reason_of = |i: usize| -> Option<RejectKind> {
+        ds.rejects
+            .iter()
+            .find(|r| r.line == format!("feature {i}"))
+            .map(|r| r.kind)
+    };
     let mut ok = 0;
     for (i, f) in feats.iter().enumerate() {
         let issue = f["properties"]["coord_issue"].as_str().unwrap();
@@ -160,14 +219,25 @@ fn real_ev_stations_defects_are_rejected_with_reasons() {
             }
             "zero_placeholder" => assert_eq!(got, Some(RejectKind::ZeroCoordinate), "feature {i}"),
             "lat_lng_swapped" => assert_eq!(got, Some(RejectKind::SwappedLatLon), "feature {i}"),
-            "invalid_range" => assert_eq!(got, Some(RejectKind::CoordinateOutOfRange), "feature {i}"),
-            "placeholder_outside_china" | "outside_jinan" => assert_eq!(got, Some(RejectKind::OutsideRegion), "feature {i}"),
+            "invalid_range" => {
+                assert_eq!(got, Some(RejectKind::CoordinateOutOfRange), "feature {i}")
+            }
+            "placeholder_outside_china" | "outside_jinan" => {
+                assert_eq!(got, Some(RejectKind::OutsideRegion), "feature {i}")
+            }
             // integer-truncated and implausible points may still fall inside Jinan
             _ => {}
         }
     }
     assert_eq!(ok, 935);
-    assert_eq!(ds.enterprises.iter().filter(|e| e.id.starts_with('F')).count(), ds.enterprises.len(), "ids come from feature order");
+    assert_eq!(
+        ds.enterprises
+            .iter()
+            .filter(|e| e.id.starts_with('F'))
+            .count(),
+        ds.enterprises.len(),
+        "ids come from feature order"
+    );
 }
 
 /// The BD-09 subset lands within a metre of the same stations in the GCJ-02 file.
@@ -195,7 +265,10 @@ fn bd09_register_matches_gcj02_register() {
             assert!(best < 15.0, "{}: {best} m from its GCJ-02 twin", e.name);
         }
     }
-    assert!(matched >= 10, "only {matched} BD-09 stations matched their GCJ-02 twin within 1 m");
+    assert!(
+        matched >= 10,
+        "only {matched} BD-09 stations matched their GCJ-02 twin within 1 m"
+    );
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -269,17 +342,34 @@ fn every_reject_reason_with_line_and_column() {
     for (file, line, col, kind) in expect {
         let f = file.display().to_string();
         assert!(
-            ds.rejects.iter().any(|r| r.file == f && r.line == *line && r.column == *col && r.kind == *kind),
+            ds.rejects
+                .iter()
+                .any(|r| r.file == f && r.line == *line && r.column == *col && r.kind == *kind),
             "missing {kind:?} at {f}:{line} [{col}]; got {:#?}",
-            ds.rejects.iter().filter(|r| r.file == f && r.line == *line).collect::<Vec<_>>()
+            ds.rejects
+                .iter()
+                .filter(|r| r.file == f && r.line == *line)
+                .collect::<Vec<_>>()
         );
     }
     assert_eq!(ds.rejects.len(), expect.len(), "{:#?}", ds.rejects);
     // messages people can act on
-    let lvl = ds.rejects.iter().find(|r| r.kind == RejectKind::UnknownLevel).unwrap();
+    let lvl = ds
+        .rejects
+        .iter()
+        .find(|r| r.kind == RejectKind::UnknownLevel)
+        .unwrap();
     assert!(lvl.message.contains("重大/较大/一般/低"), "{}", lvl.message);
-    let nt = ds.rejects.iter().find(|r| r.kind == RejectKind::NotInTable).unwrap();
-    assert!(nt.message.contains("10, 6, 3, 1, 0.5, 0.2, 0.1"), "{}", nt.message);
+    let nt = ds
+        .rejects
+        .iter()
+        .find(|r| r.kind == RejectKind::NotInTable)
+        .unwrap();
+    assert!(
+        nt.message.contains("10, 6, 3, 1, 0.5, 0.2, 0.1"),
+        "{}",
+        nt.message
+    );
     // the one valid hidden danger forces A1 red; A11 gets its major-hazard floor
     assert_eq!(ds.grades[0].level, Some(Level::Red));
     assert_eq!(ds.grades[0].reason, "open major hidden danger #H1");
@@ -294,7 +384,11 @@ fn credit_code_checksum_is_a_warning_not_a_reject() {
     let ds = load(&cfg(&reg)).unwrap();
     assert_eq!(ds.enterprises.len(), 2);
     assert!(ds.enterprises[0].warnings.is_empty());
-    assert!(ds.enterprises[1].warnings[0].contains("expected `T`"), "{:?}", ds.enterprises[1].warnings);
+    assert!(
+        ds.enterprises[1].warnings[0].contains("expected `T`"),
+        "{:?}",
+        ds.enterprises[1].warnings
+    );
 }
 
 #[test]
@@ -302,49 +396,86 @@ fn bad_files_are_errors_naming_the_file() {
     let d = tempfile::tempdir().unwrap();
     let missing = d.path().join("nope.csv");
     let e = load(&cfg(&missing)).err().unwrap().to_string();
-    assert!(e.contains("nope.csv") && e.contains("enterprise register"), "{e}");
+    assert!(
+        e.contains("nope.csv") && e.contains("enterprise register"),
+        "{e}"
+    );
     let empty = write(d.path(), "empty.csv", "");
     let e = load(&cfg(&empty)).err().unwrap().to_string();
     assert!(e.contains("empty.csv") && e.contains("empty"), "{e}");
     let headers_only = write(d.path(), "h.csv", "企业编号,企业名称,经度,纬度\n");
     let e = load(&cfg(&headers_only)).err().unwrap().to_string();
     assert!(e.contains("h.csv"), "{e}");
-    let no_lat = write(d.path(), "nolat.csv", "企业编号,企业名称,经度,Y坐标\nA,B,117,36.7\n");
+    let no_lat = write(
+        d.path(),
+        "nolat.csv",
+        "企业编号,企业名称,经度,Y坐标\nA,B,117,36.7\n",
+    );
     let e = load(&cfg(&no_lat)).err().unwrap().to_string();
     assert!(e.contains("`lat`") && e.contains("columns"), "{e}");
     let binary = d.path().join("bin.csv");
     std::fs::write(&binary, [0xff, 0xfe, 0xfd, 0x00, 0x81, 0x20]).unwrap();
     assert!(load(&cfg(&binary)).is_err());
     // every row bad: an error that shows the first problem
-    let bad = write(d.path(), "bad.csv", "企业编号,企业名称,经度,纬度\nA,B,0,0\n");
+    let bad = write(
+        d.path(),
+        "bad.csv",
+        "企业编号,企业名称,经度,纬度\nA,B,0,0\n",
+    );
     let e = load(&cfg(&bad)).err().unwrap().to_string();
-    assert!(e.contains("0 of 1 rows") && e.contains("placeholder"), "{e}");
+    assert!(
+        e.contains("0 of 1 rows") && e.contains("placeholder"),
+        "{e}"
+    );
 }
 
 #[test]
 fn column_mapping_in_config() {
     let d = tempfile::tempdir().unwrap();
-    let reg = write(d.path(), "r.csv", "编号,单位,X坐标,Y坐标,备注\nA,甲公司,117.02,36.70,老厂区\n");
+    let reg = write(
+        d.path(),
+        "r.csv",
+        "编号,单位,X坐标,Y坐标,备注\nA,甲公司,117.02,36.70,老厂区\n",
+    );
     let mut c = cfg(&reg);
     c.enterprises.columns.insert("lon".into(), "X坐标".into());
     c.enterprises.columns.insert("lat".into(), "Y坐标".into());
     c.enterprises.columns.insert("name".into(), "单位".into());
     let ds = load(&c).unwrap();
     assert_eq!(ds.enterprises[0].name, "甲公司");
-    assert_eq!(ds.enterprises[0].extra, vec![("备注".to_string(), "老厂区".to_string())]);
-    assert_eq!(ds.grades[0].level, None, "no assessment: unassessed, never blue");
+    assert_eq!(
+        ds.enterprises[0].extra,
+        vec![("备注".to_string(), "老厂区".to_string())]
+    );
+    assert_eq!(
+        ds.grades[0].level, None,
+        "no assessment: unassessed, never blue"
+    );
 }
 
 #[test]
 fn region_bbox_and_open_region() {
     let d = tempfile::tempdir().unwrap();
-    let reg = write(d.path(), "r.csv", "id,name,lon,lat\nA,a,117.02,36.70\nB,b,118.5,36.70\n");
+    let reg = write(
+        d.path(),
+        "r.csv",
+        "id,name,lon,lat\nA,a,117.02,36.70\nB,b,118.5,36.70\n",
+    );
     let mut c = Config::default();
     c.enterprises.path = Some(reg.clone());
     let ds = load(&c).unwrap();
-    assert_eq!(ds.enterprises.len(), 2, "no boundaries, no region: everything valid is kept");
+    assert_eq!(
+        ds.enterprises.len(),
+        2,
+        "no boundaries, no region: everything valid is kept"
+    );
     // region = points' bbox padded by the largest radius (1000 m)
-    assert!((ds.region_bbox[0] - (117.02 - 1000.0 / 111_195.0 / 36.7f64.to_radians().cos())).abs() < 1e-3, "{:?}", ds.region_bbox);
+    assert!(
+        (ds.region_bbox[0] - (117.02 - 1000.0 / 111_195.0 / 36.7f64.to_radians().cos())).abs()
+            < 1e-3,
+        "{:?}",
+        ds.region_bbox
+    );
     c.region.bbox = Some([116.0, 36.0, 118.0, 37.6]);
     let ds = load(&c).unwrap();
     assert_eq!(ds.enterprises.len(), 1);

@@ -58,7 +58,11 @@ fn read_csv(name: &str) -> Vec<HashMap<String, String>> {
     rdr.records()
         .map(|r| {
             let r = r.unwrap();
-            headers.iter().cloned().zip(r.iter().map(|v| v.trim().to_string())).collect()
+            headers
+                .iter()
+                .cloned()
+                .zip(r.iter().map(|v| v.trim().to_string()))
+                .collect()
         })
         .collect()
 }
@@ -67,7 +71,8 @@ type Ring = Vec<(f64, f64)>;
 
 /// Districts as (name, rings in WGS84), in file order.
 fn read_districts() -> Vec<(String, Vec<Ring>)> {
-    let text = std::fs::read_to_string(Path::new(SAMPLE).join("jinan_districts_gcj02.geojson")).unwrap();
+    let text =
+        std::fs::read_to_string(Path::new(SAMPLE).join("jinan_districts_gcj02.geojson")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let ring = |r: &serde_json::Value| -> Ring {
         r.as_array()
@@ -85,7 +90,10 @@ fn read_districts() -> Vec<(String, Vec<Ring>)> {
             "Polygon" => vec![&g["coordinates"]],
             t => panic!("unexpected geometry {t}"),
         };
-        let rings = polys.iter().flat_map(|p| p.as_array().unwrap().iter().map(ring)).collect();
+        let rings = polys
+            .iter()
+            .flat_map(|p| p.as_array().unwrap().iter().map(ring))
+            .collect();
         out.push((name, rings));
     }
     out
@@ -124,7 +132,15 @@ fn assessment_rank(row: &HashMap<String, String>) -> Option<u8> {
                 return None;
             }
             let d = l * e * c;
-            Some(if d > 320.0 + 1e-9 { 4 } else if d > 160.0 + 1e-9 { 3 } else if d > 70.0 + 1e-9 { 2 } else { 1 })
+            Some(if d > 320.0 + 1e-9 {
+                4
+            } else if d > 160.0 + 1e-9 {
+                3
+            } else if d > 70.0 + 1e-9 {
+                2
+            } else {
+                1
+            })
         }
         "LS" => {
             let (l, s) = (num("L")?, num("S")?);
@@ -133,7 +149,15 @@ fn assessment_rank(row: &HashMap<String, String>) -> Option<u8> {
                 return None;
             }
             let r = l * s;
-            Some(if r >= 20.0 { 4 } else if r >= 10.0 { 3 } else if r >= 4.0 { 2 } else { 1 })
+            Some(if r >= 20.0 {
+                4
+            } else if r >= 10.0 {
+                3
+            } else if r >= 4.0 {
+                2
+            } else {
+                1
+            })
         }
         _ => None,
     }
@@ -158,7 +182,10 @@ fn oracle() -> Oracle {
             }
             let lon = row["经度"].parse::<f64>().ok().filter(|v| v.is_finite())?;
             let lat = row["纬度"].parse::<f64>().ok().filter(|v| v.is_finite())?;
-            if (lon == 0.0 && lat == 0.0) || !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+            if (lon == 0.0 && lat == 0.0)
+                || !(-180.0..=180.0).contains(&lon)
+                || !(-90.0..=90.0).contains(&lat)
+            {
                 return None;
             }
             let (x, y) = match row["坐标系"].to_ascii_uppercase().as_str() {
@@ -179,7 +206,10 @@ fn oracle() -> Oracle {
             None => rejected += 1,
         }
     }
-    let mut rank: HashMap<String, u8> = accepted_order.iter().map(|(id, _, r)| (id.clone(), *r)).collect();
+    let mut rank: HashMap<String, u8> = accepted_order
+        .iter()
+        .map(|(id, _, r)| (id.clone(), *r))
+        .collect();
     for row in read_csv("assessments.csv") {
         if let (Some(cur), Some(r)) = (rank.get_mut(&row["企业编号"]), assessment_rank(&row)) {
             *cur = (*cur).max(r);
@@ -210,7 +240,11 @@ fn oracle() -> Oracle {
 fn sample_build_matches_brute_force_oracle() {
     // riskmap's answer
     let tmp = tempfile::tempdir().unwrap();
-    let mut cfg = riskmap::config::Config::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/riskmap.toml"))).unwrap();
+    let mut cfg = riskmap::config::Config::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/riskmap.toml"
+    )))
+    .unwrap();
     cfg.output.dir = tmp.path().to_path_buf();
     let ds = riskmap::pipeline::load(&cfg).unwrap();
     riskmap::build::build(&ds, &riskmap::build::BuildOptions::default()).unwrap();
@@ -226,13 +260,27 @@ fn sample_build_matches_brute_force_oracle() {
     let mut by_district: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
     for (d, l) in o.accepted.values() {
         *by_level.get_mut(l).unwrap() += 1;
-        let e = by_district.entry(d.as_str()).or_insert_with(|| LEVELS.iter().map(|l| (*l, 0)).collect());
+        let e = by_district
+            .entry(d.as_str())
+            .or_insert_with(|| LEVELS.iter().map(|l| (*l, 0)).collect());
         *e.get_mut(l).unwrap() += 1;
         *e.entry("total").or_insert(0) += 1;
     }
-    assert!(o.accepted.len() >= 4500, "oracle accepted only {}", o.accepted.len());
-    assert!(by_level.values().all(|&n| n > 0), "an empty level class: {by_level:?}");
-    assert_eq!(by_district.len(), 12, "districts with enterprises: {:?}", by_district.keys());
+    assert!(
+        o.accepted.len() >= 4500,
+        "oracle accepted only {}",
+        o.accepted.len()
+    );
+    assert!(
+        by_level.values().all(|&n| n > 0),
+        "an empty level class: {by_level:?}"
+    );
+    assert_eq!(
+        by_district.len(),
+        12,
+        "districts with enterprises: {:?}",
+        by_district.keys()
+    );
 
     // accepted / rejected
     let feats = geo["features"].as_array().unwrap();
@@ -244,17 +292,31 @@ fn sample_build_matches_brute_force_oracle() {
             (s("id"), (s("district"), s("level")))
         })
         .collect();
-    assert_eq!(got.len(), feats.len(), "duplicate ids in enterprises.geojson");
+    assert_eq!(
+        got.len(),
+        feats.len(),
+        "duplicate ids in enterprises.geojson"
+    );
     let want_ids: BTreeSet<&String> = o.accepted.keys().collect();
     let got_ids: BTreeSet<&String> = got.keys().collect();
     assert_eq!(
-        want_ids, got_ids,
+        want_ids,
+        got_ids,
         "accepted ids differ: only oracle {:?}, only riskmap {:?}",
         want_ids.difference(&got_ids).collect::<Vec<_>>(),
         got_ids.difference(&want_ids).collect::<Vec<_>>()
     );
-    let ent_input = summary["inputs"].as_array().unwrap().iter().find(|i| i["role"] == "enterprises").unwrap();
-    assert_eq!(ent_input["rows_rejected"].as_u64().unwrap(), o.rejected as u64, "rejected enterprise rows");
+    let ent_input = summary["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["role"] == "enterprises")
+        .unwrap();
+    assert_eq!(
+        ent_input["rows_rejected"].as_u64().unwrap(),
+        o.rejected as u64,
+        "rejected enterprise rows"
+    );
 
     // per enterprise
     let mismatches: Vec<String> = o
@@ -263,27 +325,50 @@ fn sample_build_matches_brute_force_oracle() {
         .filter(|(id, (d, l))| got[*id] != (d.clone(), l.to_string()))
         .map(|(id, (d, l))| format!("{id}: oracle {d}/{l}, riskmap {}/{}", got[id].0, got[id].1))
         .collect();
-    assert!(mismatches.is_empty(), "{} enterprises differ:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} enterprises differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 
     // totals by level, in the geojson and in summary.json
     let mut geo_levels: BTreeMap<&str, u64> = LEVELS.iter().map(|l| (*l, 0)).collect();
     for (_, l) in got.values() {
-        *geo_levels.get_mut(l.as_str()).expect("unknown level in geojson") += 1;
+        *geo_levels
+            .get_mut(l.as_str())
+            .expect("unknown level in geojson") += 1;
     }
     assert_eq!(geo_levels, by_level, "level counts in enterprises.geojson");
     let s_levels = &summary["enterprises"]["by_level"];
     for l in LEVELS {
-        assert_eq!(s_levels[l].as_u64(), Some(by_level[l]), "summary by_level.{l}");
+        assert_eq!(
+            s_levels[l].as_u64(),
+            Some(by_level[l]),
+            "summary by_level.{l}"
+        );
     }
-    assert_eq!(s_levels["total"].as_u64(), Some(o.accepted.len() as u64), "summary by_level.total");
+    assert_eq!(
+        s_levels["total"].as_u64(),
+        Some(o.accepted.len() as u64),
+        "summary by_level.total"
+    );
 
     // totals by district
     let s_districts = summary["enterprises"]["by_district"].as_object().unwrap();
     let s_names: BTreeSet<&str> = s_districts.keys().map(|k| k.as_str()).collect();
-    assert_eq!(s_names, by_district.keys().copied().collect(), "district keys in summary.json");
+    assert_eq!(
+        s_names,
+        by_district.keys().copied().collect(),
+        "district keys in summary.json"
+    );
     for (d, counts) in &by_district {
         for (k, n) in counts {
-            assert_eq!(s_districts[*d][*k].as_u64(), Some(*n), "summary by_district.{d}.{k}");
+            assert_eq!(
+                s_districts[*d][*k].as_u64(),
+                Some(*n),
+                "summary by_district.{d}.{k}"
+            );
         }
     }
 }

@@ -64,7 +64,10 @@ pub fn tally(ds: &Dataset) -> Tally {
 
 /// SHA-256 of the effective config (as TOML), so two runs can be compared.
 pub fn config_hash(ds: &Dataset) -> String {
-    let text = toml::to_string(&ds.config).unwrap_or_default();
+    // where the outputs go does not change what they say
+    let mut c = ds.config.clone();
+    c.output.dir = Default::default();
+    let text = toml::to_string(&c).unwrap_or_default();
     format!("{:x}", Sha256::digest(text.as_bytes()))
 }
 

@@ -261,9 +261,15 @@ pub struct ColumnMap {
 pub fn crs_in_header(h: &str) -> Option<crate::crs::Crs> {
     use crate::crs::Crs;
     let k = h.to_lowercase();
-    if k.contains("gcj") || k.contains("高德") || k.contains("火星") || k.contains("腾讯") || k.contains("amap") {
+    if k.contains("gcj")
+        || k.contains("高德")
+        || k.contains("火星")
+        || k.contains("腾讯")
+        || k.contains("amap")
+    {
         Some(Crs::Gcj02)
-    } else if k.contains("bd09") || k.contains("bd-09") || k.contains("百度") || k.contains("baidu") {
+    } else if k.contains("bd09") || k.contains("bd-09") || k.contains("百度") || k.contains("baidu")
+    {
         Some(Crs::Bd09)
     } else if k.contains("cgcs") || k.contains("2000") || k.contains("天地图") {
         Some(Crs::Cgcs2000)
@@ -371,10 +377,16 @@ pub fn map_columns(
     }
     let used: Vec<usize> = cols.values().copied().collect();
     let extra = (0..headers.len())
-        .filter(|i| !used.contains(i) && !headers[*i].trim().is_empty() && headers[*i] != FEATURE_ID)
+        .filter(|i| {
+            !used.contains(i) && !headers[*i].trim().is_empty() && headers[*i] != FEATURE_ID
+        })
         .collect();
     let crs_hint = cols.get("lon").and_then(|&i| crs_in_header(&headers[i]));
-    Ok(ColumnMap { cols, extra, crs_hint })
+    Ok(ColumnMap {
+        cols,
+        extra,
+        crs_hint,
+    })
 }
 
 #[cfg(test)]

@@ -122,7 +122,10 @@ pub fn read_enterprises(
     // an explicit setting wins, then a CRS named in the longitude header, then WGS84
     let (default_crs, crs_used) = match (default_crs, m.crs_hint) {
         (Some(c), _) => (c, format!("{c} (configured)")),
-        (None, Some(c)) => (c, format!("{c} (from the header `{}`)", header(t, &m, "lon"))),
+        (None, Some(c)) => (
+            c,
+            format!("{c} (from the header `{}`)", header(t, &m, "lon")),
+        ),
         (None, None) => (Crs::Wgs84, "wgs84 (default)".to_string()),
     };
     let parsed: Vec<Result<Enterprise, Vec<Reject>>> = t

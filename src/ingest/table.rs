@@ -257,7 +257,12 @@ fn read_geojson_points(path: &Path, file: &str) -> Result<Table, IngestError> {
         let props = f.get("properties").and_then(|p| p.as_object());
         let mut cells: Vec<String> = headers[..n_props]
             .iter()
-            .map(|h| props.and_then(|p| p.get(h)).map(json_cell).unwrap_or_default())
+            .map(|h| {
+                props
+                    .and_then(|p| p.get(h))
+                    .map(json_cell)
+                    .unwrap_or_default()
+            })
             .collect();
         // the feature's own id, else its position: a register of points may have no id column
         let fid = f.get("id").map(json_cell).filter(|s| !s.is_empty());

@@ -1,0 +1,184 @@
+//! The `riskmap` binary: help text, exit codes, query output, sample determinism.
+
+use std::path::Path;
+use std::process::Command;
+
+fn riskmap() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_riskmap"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+#[test]
+fn help_in_plain_words() {
+    for sub in ["build", "validate", "query", "sample"] {
+        let o = riskmap().args([sub, "--help"]).output().unwrap();
+        assert!(o.status.success());
+        let s = String::from_utf8(o.stdout).unwrap();
+        assert!(s.contains("Usage: riskmap"), "{s}");
+    }
+    let o = riskmap().arg("--help").output().unwrap();
+    let s = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        s.contains("build")
+            && s.contains("validate")
+            && s.contains("query")
+            && s.contains("sample")
+    );
+}
+
+#[test]
+fn unknown_config_key_is_exit_2_naming_the_key() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("bad.toml");
+    std::fs::write(&p, "[output]\ndirr = \"x\"\n").unwrap();
+    let o = riskmap()
+        .args(["build", "--config"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8(o.stderr).unwrap();
+    assert!(e.contains("output.dirr"), "{e}");
+}
+
+#[test]
+fn query_near_and_at_as_json() {
+    // 章丘刁镇 chemical park, given in GCJ-02 as a Gaode user would copy it
+    let o = riskmap()
+        .args([
+            "query",
+            "--near",
+            "117.3760,36.8580",
+            "--radius",
+            "1500",
+            "--query-crs",
+            "gcj02",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let list = v["enterprises"].as_array().unwrap();
+    assert!(!list.is_empty());
+    let d: Vec<f64> = list
+        .iter()
+        .map(|e| e["distance_m"].as_f64().unwrap())
+        .collect();
+    assert!(
+        d.windows(2).all(|w| w[0] <= w[1]) && *d.last().unwrap() <= 1500.0,
+        "nearest first, within the radius"
+    );
+    let o = riskmap()
+        .args(["query", "--at", "117.0,36.66"])
+        .output()
+        .unwrap();
+    let s = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        s.contains("district 市中区")
+            || s.contains("district 历下区")
+            || s.contains("district 槐荫区"),
+        "{s}"
+    );
+    assert!(s.contains("5 enterprise(s)"), "{s}");
+    let o = riskmap()
+        .args(["query", "--bbox", "117.5,36.0,117.0,37.0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "an inverted bbox is an error");
+}
+
+#[test]
+fn validate_exit_code_and_strict_build() {
+    let d = tempfile::tempdir().unwrap();
+    let o = riskmap().arg("validate").output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "the sample has dirty rows");
+    let s = String::from_utf8(o.stdout).unwrap();
+    assert!(s.contains("zero_coordinate") && s.contains("swapped_lat_lon"));
+    let o = riskmap()
+        .args(["build", "--strict", "--out"])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_dir(d.path()).unwrap().count(),
+        0,
+        "--strict wrote nothing"
+    );
+}
+
+#[test]
+fn one_off_map_from_flags_without_config() {
+    let d = tempfile::tempdir().unwrap();
+    let reg = d.path().join("r.csv");
+    std::fs::write(
+        &reg,
+        "企业编号,企业名称,经度,纬度,风险等级\nA,甲,117.03,36.71,重大\n",
+    )
+    .unwrap();
+    let out = d.path().join("out");
+    let o = riskmap()
+        .args(["build", "--enterprises"])
+        .arg(&reg)
+        .args([
+            "--crs",
+            "gcj02",
+            "--boundaries",
+            "data/sample/jinan_districts_gcj02.geojson",
+            "--boundaries-crs",
+            "gcj02",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("enterprises.geojson")).unwrap()).unwrap();
+    assert_eq!(
+        v["features"].as_array().unwrap().len(),
+        1,
+        "the sample's riskmap.toml was not mixed in"
+    );
+    assert_eq!(v["features"][0]["properties"]["level"], "red");
+}
+
+#[test]
+fn sample_is_deterministic() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    for d in [a.path(), b.path()] {
+        let o = riskmap()
+            .args(["sample", "--count", "800", "--seed", "7", "--out"])
+            .arg(d)
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+    }
+    for n in [
+        "enterprises.csv",
+        "assessments.csv",
+        "hidden_dangers.csv",
+        "sites.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(a.path().join(n)).unwrap(),
+            std::fs::read(b.path().join(n)).unwrap(),
+            "{n}"
+        );
+    }
+    // and the bundled sample is what the default seed makes
+    let c = tempfile::tempdir().unwrap();
+    riskmap()
+        .args(["sample", "--out"])
+        .arg(c.path())
+        .output()
+        .unwrap();
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample/enterprises.csv");
+    assert_eq!(
+        std::fs::read(c.path().join("enterprises.csv")).unwrap(),
+        std::fs::read(bundled).unwrap()
+    );
+}
