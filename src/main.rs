@@ -28,7 +28,7 @@ enum Cmd {
     /// Grade everything and write the map files into the output folder.
     Build(BuildArgs),
     /// Check the inputs and list every rejected row; writes nothing.
-    Validate(InputArgs),
+    Validate(ValidateArgs),
     /// Ask what is near a point or inside a box.
     Query(QueryArgs),
     /// Write a synthetic Jinan register (enterprises, assessments, hidden dangers, sites).
@@ -53,9 +53,6 @@ struct InputArgs {
     /// District boundaries (GeoJSON Polygon / MultiPolygon).
     #[arg(long, value_name = "FILE")]
     boundaries: Option<PathBuf>,
-    /// CRS of the point files' coordinates: wgs84, cgcs2000, gcj02 or bd09 (a `crs` column wins per row).
-    #[arg(long, value_name = "CRS")]
-    crs: Option<Crs>,
     /// CRS of the boundary file.
     #[arg(long, value_name = "CRS")]
     boundaries_crs: Option<Crs>,
@@ -67,10 +64,28 @@ struct InputArgs {
     style: Option<PathBuf>,
 }
 
+/// CRS of the point files, for `build` and `validate`.
+#[derive(Args, Debug, Clone)]
+struct PointCrs {
+    /// CRS of the point files' coordinates: wgs84, cgcs2000, gcj02 or bd09 (a `crs` column wins per row).
+    #[arg(long, value_name = "CRS")]
+    crs: Option<Crs>,
+}
+
+#[derive(Args, Debug)]
+struct ValidateArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    crs: PointCrs,
+}
+
 #[derive(Args, Debug)]
 struct BuildArgs {
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    crs: PointCrs,
     /// Fail (exit 1) and write nothing if any row is rejected.
     #[arg(long)]
     strict: bool,
@@ -101,9 +116,12 @@ struct QueryArgs {
     /// What is at LON,LAT: its district and the nearest enterprises.
     #[arg(long, value_name = "LON,LAT")]
     at: Option<String>,
-    /// CRS of the query point / box (default wgs84).
-    #[arg(long = "query-crs", value_name = "CRS", default_value = "wgs84")]
-    query_crs: Crs,
+    /// CRS of the query point / box: wgs84 (default), gcj02 for a point copied from Gaode, bd09 from Baidu.
+    #[arg(long, value_name = "CRS", default_value = "wgs84")]
+    crs: Crs,
+    /// CRS of the point files' coordinates (as --crs of `build`).
+    #[arg(long, value_name = "CRS")]
+    input_crs: Option<Crs>,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -122,13 +140,13 @@ struct SampleArgs {
     out: PathBuf,
 }
 
-fn overrides(a: &InputArgs) -> Overrides {
+fn overrides(a: &InputArgs, crs: Option<Crs>) -> Overrides {
     Overrides {
         enterprises: a.enterprises.clone(),
         assessments: a.assessments.clone(),
         hazards: a.hazards.clone(),
         boundaries: a.boundaries.clone(),
-        crs: a.crs,
+        crs,
         boundaries_crs: a.boundaries_crs,
         out: a.out.clone(),
         crs_out: vec![],
@@ -137,7 +155,7 @@ fn overrides(a: &InputArgs) -> Overrides {
 }
 
 /// Load the config (explicit, else ./riskmap.toml unless a register is given) and merge flags.
-fn resolve(a: &InputArgs, crs_out: &[Crs]) -> Result<Config> {
+fn resolve(a: &InputArgs, crs: Option<Crs>, crs_out: &[Crs]) -> Result<Config> {
     let mut cfg = match &a.config {
         Some(p) => Config::load(p)?,
         None if a.enterprises.is_none() && Path::new("riskmap.toml").exists() => {
@@ -145,7 +163,7 @@ fn resolve(a: &InputArgs, crs_out: &[Crs]) -> Result<Config> {
         }
         None => Config::default(),
     };
-    let mut o = overrides(a);
+    let mut o = overrides(a, crs);
     o.crs_out = crs_out.to_vec();
     o.apply(&mut cfg);
     Ok(cfg)
@@ -154,7 +172,7 @@ fn resolve(a: &InputArgs, crs_out: &[Crs]) -> Result<Config> {
 fn run(cli: Cli) -> Result<u8> {
     match cli.cmd {
         Cmd::Build(b) => {
-            let cfg = resolve(&b.input, &b.crs_out)?;
+            let cfg = resolve(&b.input, b.crs.crs, &b.crs_out)?;
             let ds = pipeline::load(&cfg)?;
             let report =
                 riskmap::build::build(&ds, &riskmap::build::BuildOptions { strict: b.strict })
@@ -194,7 +212,7 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Cmd::Validate(a) => {
-            let cfg = resolve(&a, &[])?;
+            let cfg = resolve(&a.input, a.crs.crs, &[])?;
             let ds = pipeline::load(&cfg)?;
             let t = riskmap::export::summary::tally(&ds);
             print!("{}", riskmap::export::summary::summary_text(&ds, &t));
@@ -229,10 +247,10 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(if ds.rejects.is_empty() { 0 } else { 1 })
         }
         Cmd::Query(q) => {
-            let cfg = resolve(&q.input, &[])?;
+            let cfg = resolve(&q.input, q.input_crs, &[])?;
             let to_wgs = |s: &str| -> Result<(f64, f64)> {
                 let (x, y) = parse_lonlat(s).map_err(anyhow::Error::msg)?;
-                Ok(q.query_crs.to_wgs84(x, y))
+                Ok(q.crs.to_wgs84(x, y))
             };
             let ds = pipeline::load(&cfg)?;
             let answer = if let (Some(p), Some(r)) = (&q.near, q.radius) {
@@ -250,8 +268,8 @@ fn run(cli: Cli) -> Result<u8> {
                 if v.len() != 4 || v[0] >= v[2] || v[1] >= v[3] {
                     bail!("--bbox must be W,S,E,N with W < E and S < N");
                 }
-                let (w, s) = q.query_crs.to_wgs84(v[0], v[1]);
-                let (e, n) = q.query_crs.to_wgs84(v[2], v[3]);
+                let (w, s) = q.crs.to_wgs84(v[0], v[1]);
+                let (e, n) = q.crs.to_wgs84(v[2], v[3]);
                 riskmap::query::bbox(&ds, w, s, e, n)
             } else if let Some(a) = &q.at {
                 let (x, y) = to_wgs(a).context("--at")?;

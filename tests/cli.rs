@@ -52,7 +52,7 @@ fn query_near_and_at_as_json() {
             "117.3760,36.8580",
             "--radius",
             "1500",
-            "--query-crs",
+            "--crs",
             "gcj02",
             "--json",
         ])
