@@ -1,9 +1,15 @@
 //! `riskmap build`: load, run every configured stage, write all outputs as one atomic set.
 
+use crate::analyze::{self, Analysis};
+use crate::crs::Crs;
 use crate::export::{self, summary, OutputSet};
+use crate::model::{level_slot, LEVEL_KEYS};
 use crate::pipeline::Dataset;
 use crate::Error;
-use std::path::PathBuf;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// Options of a build beyond the config.
 #[derive(Debug, Clone, Default)]
@@ -17,12 +23,45 @@ pub struct BuildReport {
     pub outputs: Vec<PathBuf>,
     pub summary_text: String,
     pub rows_rejected: usize,
+    pub analysis: Analysis,
 }
 
-fn io(path: &std::path::Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
+/// Stages files into an [`OutputSet`] and remembers their names.
+struct Stager {
+    set: OutputSet,
+    out: PathBuf,
+    names: Vec<String>,
+}
+
+impl Stager {
+    fn file(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<(), Error> {
+        let p = self.out.join(name);
+        self.set.stage(&p, f).map_err(|source| Error::Io {
+            path: p.clone(),
+            source,
+        })?;
+        self.names.push(name.to_string());
+        Ok(())
+    }
+
+    /// A GeoJSON output in WGS84 and in every extra CRS of `output.crs_out`.
+    fn geojson(
+        &mut self,
+        ds: &Dataset,
+        stem: &str,
+        f: &dyn Fn(&mut dyn Write, Crs) -> std::io::Result<()>,
+    ) -> Result<(), Error> {
+        self.file(&format!("{stem}.geojson"), |w| f(w, Crs::Wgs84))?;
+        for &crs in &ds.config.output.crs_out {
+            if !matches!(crs, Crs::Wgs84 | Crs::Cgcs2000) {
+                self.file(&format!("{stem}.{crs}.geojson"), |w| f(w, crs))?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -32,54 +71,219 @@ pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
     if opts.strict && rows_rejected > 0 {
         return Err(Error::Strict(rows_rejected));
     }
-    let out = ds.config.output.dir.clone();
-    let mut set = OutputSet::new();
-    let mut names: Vec<String> = Vec::new();
-    let stage = |set: &mut OutputSet,
-                 name: &str,
-                 f: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>|
-     -> Result<(), Error> {
-        let p = out.join(name);
-        set.stage(&p, |w| f(w)).map_err(io(&p))
+    let analysis = analyze::run(ds)?;
+    let mut st = Stager {
+        set: OutputSet::new(),
+        out: ds.config.output.dir.clone(),
+        names: vec![],
     };
-    names.push("enterprises.geojson".into());
-    stage(&mut set, "enterprises.geojson", &mut |w| {
-        export::geojson::write_enterprises(w, ds, crate::crs::Crs::Wgs84)
+    st.geojson(ds, "enterprises", &|w, crs| {
+        export::geojson::write_enterprises(w, ds, crs)
     })?;
     if !ds.districts.is_empty() {
-        names.push("districts.geojson".into());
-        stage(&mut set, "districts.geojson", &mut |w| {
-            export::geojson::write_districts(w, ds, crate::crs::Crs::Wgs84)
+        st.geojson(ds, "districts", &|w, crs| {
+            export::geojson::write_districts(w, ds, crs)
         })?;
     }
-    for &crs in &ds.config.output.crs_out {
-        if matches!(crs, crate::crs::Crs::Wgs84 | crate::crs::Crs::Cgcs2000) {
-            continue;
-        }
-        names.push(format!("enterprises.{crs}.geojson"));
-        stage(&mut set, &format!("enterprises.{crs}.geojson"), &mut |w| {
-            export::geojson::write_enterprises(w, ds, crs)
+    if let Some(a) = &analysis.areas {
+        st.geojson(ds, "areas", &|w, crs| {
+            export::analysis::write_areas_geojson(w, ds, a, "areas", crs)
         })?;
-        if !ds.districts.is_empty() {
-            names.push(format!("districts.{crs}.geojson"));
-            stage(&mut set, &format!("districts.{crs}.geojson"), &mut |w| {
-                export::geojson::write_districts(w, ds, crs)
-            })?;
-        }
+        st.file("areas.csv", |w| export::analysis::write_areas_csv(w, a))?;
     }
-    names.push("rejects.csv".into());
-    stage(&mut set, "rejects.csv", &mut |w| {
+    if let Some(a) = &analysis.streets {
+        st.geojson(ds, "areas_streets", &|w, crs| {
+            export::analysis::write_areas_geojson(w, ds, a, "areas_streets", crs)
+        })?;
+        st.file("areas_streets.csv", |w| {
+            export::analysis::write_areas_csv(w, a)
+        })?;
+    }
+    if let Some(g) = &analysis.grid {
+        st.geojson(ds, "grid", &|w, crs| {
+            export::analysis::write_grid(w, ds, g, crs)
+        })?;
+    }
+    if let Some(z) = &analysis.zones {
+        st.geojson(ds, "zones", &|w, crs| {
+            export::analysis::write_zones(w, ds, z, crs)
+        })?;
+    }
+    if let Some(s) = &analysis.surface {
+        let tif = export::geotiff::encode(s)
+            .map_err(|e| Error::Input(format!("encoding surface.tif: {e}")))?;
+        st.file("surface.tif", |w| w.write_all(&tif))?;
+        let aux = export::geotiff::aux_xml(&ds.style);
+        st.file("surface.tif.aux.xml", |w| w.write_all(aux.as_bytes()))?;
+    }
+    if let Some(x) = &analysis.exposure {
+        st.file("exposure.csv", |w| {
+            export::analysis::write_exposure_csv(w, ds, x)
+        })?;
+        st.geojson(ds, "exposure", &|w, crs| {
+            export::analysis::write_exposure_geojson(w, ds, x, crs)
+        })?;
+    }
+    st.file("rejects.csv", |w| {
         export::tables::write_rejects(w, &ds.rejects)
     })?;
     let t = summary::tally(ds);
-    names.push("summary.json".into());
-    let json = summary::summary_json(ds, &t, &names, Default::default());
+    st.names.push("summary.json".into());
+    let json = summary::summary_json(ds, &t, &st.names, analysis_summary(ds, &analysis));
     let bytes = serde_json::to_vec_pretty(&json).unwrap_or_default();
-    stage(&mut set, "summary.json", &mut |w| w.write_all(&bytes))?;
-    let outputs = set.commit().map_err(io(&out))?;
+    st.names.pop();
+    st.file("summary.json", |w| w.write_all(&bytes))?;
+    let out = st.out.clone();
+    let outputs = st
+        .set
+        .commit()
+        .map_err(|source| Error::Io { path: out, source })?;
+    let summary_text = format!(
+        "{}{}",
+        summary::summary_text(ds, &t),
+        analysis_text(ds, &analysis)
+    );
     Ok(BuildReport {
         outputs,
-        summary_text: summary::summary_text(ds, &t),
+        summary_text,
         rows_rejected,
+        analysis,
     })
+}
+
+fn per_level(items: impl Iterator<Item = Option<crate::model::Level>>) -> [usize; 5] {
+    let mut c = [0; 5];
+    for l in items {
+        c[level_slot(l)] += 1;
+    }
+    c
+}
+
+fn counts_obj(c: &[usize; 5]) -> Value {
+    let mut m = Map::new();
+    for (k, v) in LEVEL_KEYS.iter().zip(c) {
+        m.insert(k.to_string(), json!(v));
+    }
+    Value::Object(m)
+}
+
+/// Exposed sites by type and level.
+pub fn exposure_by_type(ds: &Dataset, a: &Analysis) -> BTreeMap<String, [usize; 5]> {
+    let mut m: BTreeMap<String, [usize; 5]> = BTreeMap::new();
+    for x in a.exposure.iter().flatten() {
+        m.entry(ds.sites[x.site].kind.clone()).or_default()[level_slot(Some(x.level))] += 1;
+    }
+    m
+}
+
+/// The analysis sections of summary.json.
+pub fn analysis_summary(ds: &Dataset, a: &Analysis) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        "metric_crs".into(),
+        json!({"name": a.frame.utm.name(), "epsg": a.frame.utm.epsg()}),
+    );
+    if let Some(areas) = &a.areas {
+        let levels: BTreeMap<&str, Value> = areas
+            .iter()
+            .map(|x| (x.name.as_str(), json!({"level": if x.total() == 0 { "none" } else { crate::model::level_key(x.level.level) }, "reason": x.level.reason, "area_km2": export::round(x.area_km2, 3), "density_per_km2": export::round(x.density(), 4)})))
+            .collect();
+        m.insert("areas".into(), json!({"rule": ds.config.areas.level.rule, "by_level": counts_obj(&per_level(areas.iter().map(|x| x.level.level))), "districts": levels}));
+    }
+    if let Some(s) = &a.streets {
+        m.insert("areas_streets".into(), json!({"count": s.len(), "by_level": counts_obj(&per_level(s.iter().map(|x| x.level.level)))}));
+    }
+    if let Some(g) = &a.grid {
+        m.insert(
+            "grid".into(),
+            json!({"kind": ds.config.grid.kind, "cell_m": ds.config.grid.cell_m, "h3_resolution": ds.config.grid.h3_resolution, "cells": g.len(), "by_level": counts_obj(&per_level(g.iter().map(|c| c.level.level)))}),
+        );
+    }
+    if let (Some(s), Some(z)) = (&a.surface, &a.zones) {
+        let mut by: Map<String, Value> = Map::new();
+        for l in crate::model::Level::ALL {
+            let zs: Vec<_> = z.iter().filter(|x| x.level == l).collect();
+            by.insert(l.key().into(), json!({"zones": zs.len(), "area_km2": export::round(zs.iter().map(|x| x.area_km2).sum::<f64>(), 3)}));
+        }
+        m.insert(
+            "surface".into(),
+            json!({"resolution_m": s.res, "width": s.width, "height": s.height, "kernel": ds.config.surface.kernel, "combine": ds.config.surface.combine,
+                   "thresholds": {"blue": s.thresholds[0], "yellow": s.thresholds[1], "orange": s.thresholds[2], "red": s.thresholds[3]}, "zones": by}),
+        );
+    }
+    if let Some(x) = &a.exposure {
+        let by: BTreeMap<String, Value> = exposure_by_type(ds, a)
+            .into_iter()
+            .map(|(k, c)| (k, counts_obj(&c)))
+            .collect();
+        m.insert(
+            "exposure".into(),
+            json!({"sites": ds.sites.len(), "exposed": x.len(), "by_type": by}),
+        );
+    }
+    m
+}
+
+/// The analysis lines of the printed summary.
+fn analysis_text(ds: &Dataset, a: &Analysis) -> String {
+    let mut s = String::new();
+    let line = |name: &str, c: [usize; 5]| {
+        format!(
+            "  {name:<22} 重大 {:>5}  较大 {:>5}  一般 {:>5}  低 {:>5}\n",
+            c[0], c[1], c[2], c[3]
+        )
+    };
+    if let Some(areas) = &a.areas {
+        s.push_str(&line(
+            &format!("districts by level ({:?})", ds.config.areas.level.rule).to_lowercase(),
+            per_level(areas.iter().map(|x| x.level.level)),
+        ));
+    }
+    if let Some(st) = &a.streets {
+        s.push_str(&line(
+            "streets by level",
+            per_level(st.iter().map(|x| x.level.level)),
+        ));
+    }
+    if let Some(g) = &a.grid {
+        s.push_str(&line(
+            &format!("{} grid cells", g.len()),
+            per_level(g.iter().map(|c| c.level.level)),
+        ));
+    }
+    if let Some(z) = &a.zones {
+        let km = |l: crate::model::Level| {
+            z.iter()
+                .filter(|x| x.level == l)
+                .map(|x| x.area_km2)
+                .sum::<f64>()
+        };
+        s.push_str(&format!(
+            "  zones (km²)            重大 {:>7.1}  较大 {:>7.1}  一般 {:>7.1}  低 {:>7.1}  ({} polygons)\n",
+            km(crate::model::Level::Red),
+            km(crate::model::Level::Orange),
+            km(crate::model::Level::Yellow),
+            km(crate::model::Level::Blue),
+            z.len()
+        ));
+    }
+    if let Some(x) = &a.exposure {
+        s.push_str(&format!(
+            "exposed sensitive sites: {} of {}\n",
+            x.len(),
+            ds.sites.len()
+        ));
+        for (k, c) in exposure_by_type(ds, a) {
+            s.push_str(&format!(
+                "  {k:<10} in red {:>4}  in orange {:>4}\n",
+                c[0], c[1]
+            ));
+        }
+    }
+    s
+}
+
+/// Where the outputs of a config go.
+pub fn output_dir(ds: &Dataset) -> &Path {
+    &ds.config.output.dir
 }

@@ -7,11 +7,14 @@
 //! - [`assess`]: LEC / LS / MES / direct grading and the enterprise rules (就高, forced levels);
 //! - [`index`]: R-trees for enterprises (metres on the sphere) and districts (point-in-polygon);
 //! - [`pipeline`]: ingest → assess → index as one call;
+//! - [`analyze`]: districts and streets, square / H3 grid, the kernel risk surface and its
+//!   zones, exposure of sensitive sites (all in the region's UTM zone, [`utm`]);
 //! - [`export`]: GeoJSON, CSV and summary outputs, written atomically as one set;
 //! - [`build`]: the `build` subcommand's stages;
 //! - [`query`]: neighbourhood questions for the `query` subcommand;
 //! - [`sample`]: the deterministic synthetic Jinan register.
 
+pub mod analyze;
 pub mod assess;
 pub mod build;
 pub mod config;
@@ -24,6 +27,7 @@ pub mod pipeline;
 pub mod query;
 pub mod sample;
 pub mod style;
+pub mod utm;
 
 use std::path::PathBuf;
 

@@ -50,6 +50,9 @@ struct InputArgs {
     /// Hidden dangers (隐患): enterprise id, grade 一般/重大, status 未整改/整改中/已整改.
     #[arg(long, value_name = "FILE")]
     hazards: Option<PathBuf>,
+    /// Sensitive sites (学校, 幼儿园, 医院, 养老院, 居民区 …) for the exposure analysis.
+    #[arg(long, value_name = "FILE")]
+    sites: Option<PathBuf>,
     /// District boundaries (GeoJSON Polygon / MultiPolygon).
     #[arg(long, value_name = "FILE")]
     boundaries: Option<PathBuf>,
@@ -145,6 +148,7 @@ fn overrides(a: &InputArgs, crs: Option<Crs>) -> Overrides {
         enterprises: a.enterprises.clone(),
         assessments: a.assessments.clone(),
         hazards: a.hazards.clone(),
+        sites: a.sites.clone(),
         boundaries: a.boundaries.clone(),
         crs,
         boundaries_crs: a.boundaries_crs,

@@ -372,3 +372,16 @@ mod tests {
         assert_eq!(HazardGrade::parse("五级"), Err(()));
     }
 }
+
+/// A sensitive site (学校, 幼儿园, 医院, 养老院, 居民区, 人员密集场所 …).
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub population: Option<u32>,
+    pub lon: f64,
+    pub lat: f64,
+    pub src_crs: Crs,
+    pub source: SourceRef,
+}

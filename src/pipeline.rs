@@ -22,6 +22,7 @@ pub struct Overrides {
     pub enterprises: Option<PathBuf>,
     pub assessments: Option<PathBuf>,
     pub hazards: Option<PathBuf>,
+    pub sites: Option<PathBuf>,
     pub boundaries: Option<PathBuf>,
     pub crs: Option<Crs>,
     pub boundaries_crs: Option<Crs>,
@@ -42,11 +43,15 @@ impl Overrides {
         if let Some(p) = &self.hazards {
             cfg.hazards.path = Some(p.clone());
         }
+        if let Some(p) = &self.sites {
+            cfg.sites.path = Some(p.clone());
+        }
         if let Some(p) = &self.boundaries {
             cfg.boundaries.path = Some(p.clone());
         }
         if let Some(c) = self.crs {
             cfg.enterprises.crs = Some(c);
+            cfg.sites.crs = Some(c);
         }
         if let Some(c) = self.boundaries_crs {
             cfg.boundaries.crs = c;
@@ -90,6 +95,8 @@ pub struct Dataset {
     pub grades: Vec<Grade>,
     pub points: Vec<RiskPoint>,
     pub dangers: Vec<HiddenDanger>,
+    /// Sensitive sites (empty without a sites file).
+    pub sites: Vec<Site>,
     pub index: PointIndex,
     pub rejects: Vec<Reject>,
     pub inputs: Vec<InputInfo>,
@@ -290,6 +297,26 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         dangers = r.dangers;
     }
     drop(known);
+    let mut sites = Vec::new();
+    if let Some(p) = &cfg.sites.path {
+        let t = read_table(
+            p,
+            cfg.sites.sheet.as_deref(),
+            "sensitive sites (CSV, XLSX or GeoJSON points)",
+        )?;
+        let r = ingest::records::read_sites(&t, &cfg.sites, cfg.sites.crs, &region, &districts)?;
+        inputs.push(InputInfo {
+            role: "sites",
+            file: t.file.clone(),
+            format: format!("{}, crs {}", t.format, r.crs_used),
+            sha256: sha256_file(p)?,
+            rows_read: r.rows_read,
+            rows_accepted: r.sites.len(),
+            rows_rejected: r.rows_rejected,
+        });
+        rejects.extend(r.rejects);
+        sites = r.sites;
+    }
 
     let grades = grade_all(
         &enterprises,
@@ -327,6 +354,7 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         grades,
         points,
         dangers,
+        sites,
         index,
         rejects,
         inputs,

@@ -1,7 +1,9 @@
 //! Export: GeoJSON (RFC 7946), rejects.csv and summary.json, written atomically as one set.
 
+pub mod analysis;
 pub mod atomic;
 pub mod geojson;
+pub mod geotiff;
 pub mod summary;
 pub mod tables;
 

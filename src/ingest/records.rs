@@ -173,6 +173,85 @@ pub fn read_enterprises(
     Ok(out)
 }
 
+/// The CRS of a row: its `crs` cell, else the file's.
+fn crs_of_row(
+    t: &Table,
+    row: &Row,
+    m: &ColumnMap,
+    default_crs: Crs,
+    is: &mut RowIssues,
+) -> Option<Crs> {
+    let crs_text = cell(t, row, m, "crs");
+    if crs_text.is_empty() {
+        return Some(default_crs);
+    }
+    match crs_text.parse::<Crs>() {
+        Ok(c) => Some(c),
+        Err(msg) => {
+            is.add(K::UnknownCrs, header(t, m, "crs"), crs_text, msg);
+            None
+        }
+    }
+}
+
+/// Check a raw coordinate pair and convert it to WGS84; every problem goes to `is`.
+fn check_location(
+    x: f64,
+    y: f64,
+    crs: Crs,
+    region: &Region,
+    districts: &DistrictIndex,
+    both: &str,
+    is: &mut RowIssues,
+) -> Option<(f64, f64)> {
+    let raw = format!("{x}, {y}");
+    if x == 0.0 && y == 0.0 {
+        is.add(
+            K::ZeroCoordinate,
+            both,
+            &raw,
+            "(0, 0) is a placeholder, not a location",
+        );
+    } else if !(-180.0..=180.0).contains(&x) || !(-90.0..=90.0).contains(&y) {
+        if looks_swapped(x, y) {
+            is.add(K::SwappedLatLon, both, &raw, format!("latitude and longitude look swapped ({y}, {x} would be valid); fix the row, riskmap does not guess"));
+        } else {
+            is.add(
+                K::CoordinateOutOfRange,
+                both,
+                &raw,
+                "longitude must be within −180..180 and latitude within −90..90",
+            );
+        }
+    } else {
+        let (lon, lat) = crs.to_wgs84(x, y);
+        if region.contains(lon, lat, districts) {
+            return Some((lon, lat));
+        } else {
+            let (slon, slat) = crs.to_wgs84(y, x);
+            if looks_swapped(x, y)
+                || ((-180.0..=180.0).contains(&y)
+                    && (-90.0..=90.0).contains(&x)
+                    && !matches!(region, Region::Open)
+                    && region.contains(slon, slat, districts))
+            {
+                is.add(K::SwappedLatLon, both, &raw, format!("latitude and longitude look swapped ({y}, {x} lies in the region); fix the row, riskmap does not guess"));
+            } else {
+                is.add(
+                    K::OutsideRegion,
+                    both,
+                    &raw,
+                    format!(
+                        "({lon:.6}, {lat:.6}) in WGS84 is outside {}",
+                        region.describe()
+                    ),
+                );
+            }
+        }
+    }
+    None
+}
+
 fn parse_enterprise(
     t: &Table,
     row: &Row,
@@ -201,19 +280,7 @@ fn parse_enterprise(
             "the enterprise name is empty",
         );
     }
-    // CRS of this row
-    let crs_text = cell(t, row, m, "crs");
-    let crs = if crs_text.is_empty() {
-        Some(default_crs)
-    } else {
-        match crs_text.parse::<Crs>() {
-            Ok(c) => Some(c),
-            Err(msg) => {
-                is.add(K::UnknownCrs, header(t, m, "crs"), crs_text, msg);
-                None
-            }
-        }
-    };
+    let crs = crs_of_row(t, row, m, default_crs, &mut is);
     // coordinates: from columns, else from a GeoJSON point
     let (x, y, xcol, ycol) = if m.has("lon") || !t.is_features {
         let x = number(t, row, m, "lon", true, &mut is);
@@ -239,54 +306,12 @@ fn parse_enterprise(
         }
     };
     let both = format!("{xcol}/{ycol}");
-    let mut lonlat = None;
-    if let (Some(x), Some(y), Some(crs)) = (x, y, crs) {
-        let raw = format!("{x}, {y}");
-        if x == 0.0 && y == 0.0 {
-            is.add(
-                K::ZeroCoordinate,
-                &both,
-                &raw,
-                "(0, 0) is a placeholder, not a location",
-            );
-        } else if !(-180.0..=180.0).contains(&x) || !(-90.0..=90.0).contains(&y) {
-            if looks_swapped(x, y) {
-                is.add(K::SwappedLatLon, &both, &raw, format!("latitude and longitude look swapped ({y}, {x} would be valid); fix the row, riskmap does not guess"));
-            } else {
-                is.add(
-                    K::CoordinateOutOfRange,
-                    &both,
-                    &raw,
-                    "longitude must be within −180..180 and latitude within −90..90",
-                );
-            }
-        } else {
-            let (lon, lat) = crs.to_wgs84(x, y);
-            if region.contains(lon, lat, districts) {
-                lonlat = Some((lon, lat));
-            } else {
-                let (slon, slat) = crs.to_wgs84(y, x);
-                if looks_swapped(x, y)
-                    || ((-180.0..=180.0).contains(&y)
-                        && (-90.0..=90.0).contains(&x)
-                        && !matches!(region, Region::Open)
-                        && region.contains(slon, slat, districts))
-                {
-                    is.add(K::SwappedLatLon, &both, &raw, format!("latitude and longitude look swapped ({y}, {x} lies in the region); fix the row, riskmap does not guess"));
-                } else {
-                    is.add(
-                        K::OutsideRegion,
-                        &both,
-                        &raw,
-                        format!(
-                            "({lon:.6}, {lat:.6}) in WGS84 is outside {}",
-                            region.describe()
-                        ),
-                    );
-                }
-            }
+    let lonlat = match (x, y, crs) {
+        (Some(x), Some(y), Some(crs)) => {
+            check_location(x, y, crs, region, districts, &both, &mut is)
         }
-    }
+        _ => None,
+    };
     let level_text = cell(t, row, m, "level");
     let direct_level = if level_text.is_empty() {
         None
@@ -782,4 +807,123 @@ mod tests {
         assert!(district_matches("370181", "章丘区", "370114"));
         assert!(!district_matches("历下区", "历城区", "370112"));
     }
+}
+
+/// Sensitive sites read from a table.
+#[derive(Debug, Default)]
+pub struct SiteRead {
+    pub sites: Vec<Site>,
+    pub rejects: Vec<Reject>,
+    pub rows_read: usize,
+    pub rows_rejected: usize,
+    pub crs_used: String,
+}
+
+/// Read sensitive sites (same CRS and region rules as enterprises).
+pub fn read_sites(
+    t: &Table,
+    input: &TableInput,
+    default_crs: Option<Crs>,
+    region: &Region,
+    districts: &DistrictIndex,
+) -> Result<SiteRead, IngestError> {
+    let geometry_supplies: &[&str] = if t.is_features { &["lon", "lat"] } else { &[] };
+    let m = map_columns(
+        &t.file,
+        &t.headers,
+        super::fields::SITE_FIELDS,
+        &input.columns,
+        geometry_supplies,
+    )?;
+    let (default_crs, crs_used) = match (default_crs, m.crs_hint) {
+        (Some(c), _) => (c, format!("{c} (configured)")),
+        (None, Some(c)) => (
+            c,
+            format!("{c} (from the header `{}`)", header(t, &m, "lon")),
+        ),
+        (None, None) => (Crs::Wgs84, "wgs84 (default)".to_string()),
+    };
+    let mut out = SiteRead {
+        rows_read: t.rows.len(),
+        crs_used,
+        ..Default::default()
+    };
+    for (n, row) in t.rows.iter().enumerate() {
+        let mut is = RowIssues::default();
+        let name = cell(t, row, &m, "name").to_string();
+        if name.is_empty() {
+            is.add(
+                K::MissingValue,
+                header(t, &m, "name"),
+                "",
+                "the site name is empty",
+            );
+        }
+        let kind = cell(t, row, &m, "type").to_string();
+        if kind.is_empty() {
+            is.add(
+                K::MissingValue,
+                header(t, &m, "type"),
+                "",
+                "the site type (学校, 医院 …) is empty",
+            );
+        }
+        let crs = crs_of_row(t, row, &m, default_crs, &mut is);
+        let (x, y) = if m.has("lon") || !t.is_features {
+            (
+                number(t, row, &m, "lon", true, &mut is),
+                number(t, row, &m, "lat", true, &mut is),
+            )
+        } else {
+            match row.point {
+                Some((x, y)) => (Some(x), Some(y)),
+                None => {
+                    is.add(
+                        K::NoGeometry,
+                        "geometry",
+                        "",
+                        row.geometry_problem.clone().unwrap_or_default(),
+                    );
+                    (None, None)
+                }
+            }
+        };
+        let both = format!("{}/{}", header(t, &m, "lon"), header(t, &m, "lat"));
+        let lonlat = match (x, y, crs) {
+            (Some(x), Some(y), Some(crs)) => {
+                check_location(x, y, crs, region, districts, &both, &mut is)
+            }
+            _ => None,
+        };
+        let population =
+            number(t, row, &m, "population", false, &mut is).map(|v| v.max(0.0) as u32);
+        match lonlat {
+            Some((lon, lat)) if is.is_empty() => {
+                let id = cell(t, row, &m, "id");
+                out.sites.push(Site {
+                    id: if id.is_empty() {
+                        format!("S{}", n + 1)
+                    } else {
+                        id.to_string()
+                    },
+                    name,
+                    kind,
+                    population,
+                    lon,
+                    lat,
+                    src_crs: crs.unwrap_or_default(),
+                    source: SourceRef {
+                        file: t.file.clone(),
+                        line: row.line,
+                    },
+                });
+            }
+            _ => {
+                out.rows_rejected += 1;
+                out.rejects
+                    .extend(is.into_rejects(&t.file, &line_label(t, row)));
+            }
+        }
+    }
+    Ok(out)
 }

@@ -1,0 +1,79 @@
+//! Analyze: the four-color spatial distribution in every form planners use — per district
+//! (and street), per grid cell, as a continuous kernel surface classified into zones, and
+//! the exposure of sensitive sites. Metric work happens in the region's UTM zone.
+
+pub mod areas;
+pub mod exposure;
+pub mod grid;
+pub mod rule;
+pub mod surface;
+pub mod zones;
+
+use crate::pipeline::Dataset;
+use crate::utm::Utm;
+use crate::Error;
+
+/// The metric frame: the region's UTM zone and every enterprise projected into it.
+pub struct Frame {
+    pub utm: Utm,
+    /// Enterprise positions (easting, northing), aligned with `Dataset::enterprises`.
+    pub xy: Vec<(f64, f64)>,
+}
+
+impl Frame {
+    pub fn new(ds: &Dataset) -> Frame {
+        let b = ds.region_bbox;
+        let utm = Utm::for_lonlat((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
+        let xy = ds
+            .enterprises
+            .iter()
+            .map(|e| utm.forward(e.lon, e.lat))
+            .collect();
+        Frame { utm, xy }
+    }
+}
+
+/// Everything the analysis stages produced.
+pub struct Analysis {
+    pub frame: Frame,
+    pub areas: Option<Vec<areas::AreaStats>>,
+    pub streets: Option<Vec<areas::AreaStats>>,
+    pub grid: Option<Vec<grid::Cell>>,
+    pub surface: Option<surface::Surface>,
+    pub zones: Option<Vec<zones::Zone>>,
+    pub exposure: Option<Vec<exposure::Exposed>>,
+}
+
+/// Run every stage the config switches on.
+pub fn run(ds: &Dataset) -> Result<Analysis, Error> {
+    let cfg = &ds.config;
+    let frame = Frame::new(ds);
+    let areas = (cfg.areas.enabled && !ds.districts.is_empty()).then(|| areas::district_stats(ds));
+    let streets = match (&cfg.areas.streets, cfg.areas.enabled) {
+        (Some(p), true) => Some(areas::street_stats(ds, p)?),
+        _ => None,
+    };
+    let grid = cfg
+        .grid
+        .enabled
+        .then(|| grid::build(ds, &frame))
+        .transpose()?;
+    let (surface, zones) = if cfg.surface.enabled {
+        let s = surface::build(ds, &frame)?;
+        let z = zones::build(ds, &frame, &s)?;
+        (Some(s), Some(z))
+    } else {
+        (None, None)
+    };
+    let exposure = (cfg.exposure.enabled && !ds.sites.is_empty())
+        .then(|| exposure::assess(ds, &frame, zones.as_deref().unwrap_or(&[])));
+    Ok(Analysis {
+        frame,
+        areas,
+        streets,
+        grid,
+        surface,
+        zones,
+        exposure,
+    })
+}

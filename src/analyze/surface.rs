@@ -1,0 +1,263 @@
+//! The continuous risk surface: every graded enterprise splats its kernel (weight per
+//! level, over its influence radius) into a raster in the region's UTM zone; the surface is
+//! classified into the four levels by thresholds fixed for the whole map.
+//!
+//! Default rule (documented in README): each level's weight is 60 × the level below
+//! (blue 1, yellow 60, orange 3,600, red 216,000) and each level's threshold is 2 % of its
+//! weight. So a lone enterprise's disc is its own level out to √0.98 of its radius (98 %
+//! of π r² with the Epanechnikov kernel, all of it with the Gaussian), its peak never
+//! reaches the next level (w < 2 % × 60 w), and two overlapping orange discs (7,200) pass
+//! the red threshold (4,320) where they add up to more than 1.2 × one orange peak.
+//!
+//! Splatting is by row bands in parallel: each band adds, in enterprise order, the
+//! enterprises whose disc reaches it — never all cells × all enterprises — and the fixed
+//! order makes the sums the same bytes on every run.
+
+use super::Frame;
+use crate::config::{Combine, Kernel};
+use crate::model::Level;
+use crate::pipeline::Dataset;
+use crate::Error;
+use rayon::prelude::*;
+
+/// A raster in UTM; row 0 is the southernmost.
+pub struct Surface {
+    pub utm: crate::utm::Utm,
+    /// Lower-left corner (easting, northing).
+    pub x0: f64,
+    pub y0: f64,
+    pub res: f64,
+    pub width: usize,
+    pub height: usize,
+    /// Surface values, row-major from the south.
+    pub values: Vec<f32>,
+    /// Class per cell: 0 none, 1 blue, 2 yellow, 3 orange, 4 red.
+    pub classes: Vec<u8>,
+    /// Thresholds blue, yellow, orange, red.
+    pub thresholds: [f64; 4],
+}
+
+/// Class id of a level (1 blue … 4 red).
+pub fn class_of(l: Level) -> u8 {
+    5 - l.rank()
+}
+
+/// Level of a class id.
+pub fn level_of(c: u8) -> Option<Level> {
+    match c {
+        1 => Some(Level::Blue),
+        2 => Some(Level::Yellow),
+        3 => Some(Level::Orange),
+        4 => Some(Level::Red),
+        _ => None,
+    }
+}
+
+/// One enterprise's disc in raster units.
+#[derive(Clone, Copy)]
+pub struct Disc {
+    pub idx: usize,
+    pub x: f64,
+    pub y: f64,
+    pub r: f64,
+    pub w: f32,
+}
+
+const BAND: usize = 32;
+
+impl Surface {
+    /// Centre of cell (col, row) in UTM.
+    pub fn centre(&self, col: usize, row: usize) -> (f64, f64) {
+        (
+            self.x0 + (col as f64 + 0.5) * self.res,
+            self.y0 + (row as f64 + 0.5) * self.res,
+        )
+    }
+
+    /// The cell holding a UTM position, if inside.
+    pub fn cell_at(&self, x: f64, y: f64) -> Option<(usize, usize)> {
+        let c = ((x - self.x0) / self.res).floor();
+        let r = ((y - self.y0) / self.res).floor();
+        (c >= 0.0 && r >= 0.0 && (c as usize) < self.width && (r as usize) < self.height)
+            .then_some((c as usize, r as usize))
+    }
+
+    /// Classify a value.
+    pub fn classify(&self, v: f64) -> u8 {
+        self.thresholds
+            .iter()
+            .rposition(|t| v >= *t)
+            .map(|i| i as u8 + 1)
+            .unwrap_or(0)
+    }
+
+    /// Visit every cell of a disc: (col, row, kernel value in 0..=1).
+    pub fn for_disc(
+        &self,
+        d: &Disc,
+        kernel: Kernel,
+        rows: std::ops::Range<usize>,
+        mut f: impl FnMut(usize, usize, f32),
+    ) {
+        let r2 = d.r * d.r;
+        let row_lo = (((d.y - d.r - self.y0) / self.res).floor().max(0.0) as usize).max(rows.start);
+        let row_hi = (((d.y + d.r - self.y0) / self.res).ceil().max(0.0) as usize)
+            .min(rows.end)
+            .min(self.height);
+        let col_lo = ((d.x - d.r - self.x0) / self.res).floor().max(0.0) as usize;
+        let col_hi = (((d.x + d.r - self.x0) / self.res).ceil().max(0.0) as usize).min(self.width);
+        for row in row_lo..row_hi {
+            let cy = self.y0 + (row as f64 + 0.5) * self.res - d.y;
+            for col in col_lo..col_hi {
+                let cx = self.x0 + (col as f64 + 0.5) * self.res - d.x;
+                let q = (cx * cx + cy * cy) / r2;
+                if q < 1.0 {
+                    let k = match kernel {
+                        Kernel::Epanechnikov => 1.0 - q,
+                        Kernel::Gaussian => (-2.0 * q).exp(),
+                    };
+                    f(col, row, k as f32);
+                }
+            }
+        }
+    }
+}
+
+/// The discs of every graded enterprise (unassessed ones radiate nothing).
+pub fn discs(ds: &Dataset, frame: &Frame) -> Vec<Disc> {
+    let w = &ds.config.surface.weights;
+    (0..ds.enterprises.len())
+        .filter_map(|i| {
+            let l = ds.grades[i].level?;
+            let (x, y) = frame.xy[i];
+            Some(Disc {
+                idx: i,
+                x,
+                y,
+                r: ds.radius_m(i),
+                w: w.get(l) as f32,
+            })
+        })
+        .collect()
+}
+
+/// Compute the surface over the region (padded by the largest radius).
+pub fn build(ds: &Dataset, frame: &Frame) -> Result<Surface, Error> {
+    let cfg = &ds.config.surface;
+    let res = cfg.resolution_m;
+    let utm = frame.utm;
+    let discs = discs(ds, frame);
+    let max_r = discs
+        .iter()
+        .map(|d| d.r)
+        .fold(ds.config.influence_radius_m.max(), f64::max);
+    // the region's bbox in UTM: sample its edges (a lon/lat box is curved in UTM)
+    let b = ds.region_bbox;
+    let (mut minx, mut miny, mut maxx, mut maxy) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for k in 0..=32 {
+        let t = k as f64 / 32.0;
+        for (lon, lat) in [
+            (b[0] + t * (b[2] - b[0]), b[1]),
+            (b[0] + t * (b[2] - b[0]), b[3]),
+            (b[0], b[1] + t * (b[3] - b[1])),
+            (b[2], b[1] + t * (b[3] - b[1])),
+        ] {
+            let (x, y) = utm.forward(lon, lat);
+            minx = minx.min(x);
+            maxx = maxx.max(x);
+            miny = miny.min(y);
+            maxy = maxy.max(y);
+        }
+    }
+    for d in &discs {
+        minx = minx.min(d.x);
+        maxx = maxx.max(d.x);
+        miny = miny.min(d.y);
+        maxy = maxy.max(d.y);
+    }
+    let pad = max_r + 2.0 * res;
+    let x0 = ((minx - pad) / res).floor() * res;
+    let y0 = ((miny - pad) / res).floor() * res;
+    let width = (((maxx + pad) - x0) / res).ceil() as usize;
+    let height = (((maxy + pad) - y0) / res).ceil() as usize;
+    if (width as u64) * (height as u64) > cfg.max_cells {
+        return Err(Error::Input(format!(
+            "the surface would be {width} × {height} cells at {res} m; raise surface.resolution_m or surface.max_cells"
+        )));
+    }
+    let t = &cfg.thresholds;
+    let mut s = Surface {
+        utm,
+        x0,
+        y0,
+        res,
+        width,
+        height,
+        values: vec![0.0; width * height],
+        classes: vec![0; width * height],
+        thresholds: [t.blue, t.yellow, t.orange, t.red],
+    };
+    // bucket the discs by the row bands they reach, in enterprise order
+    let nbands = height.div_ceil(BAND);
+    let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); nbands];
+    for (k, d) in discs.iter().enumerate() {
+        let lo = (((d.y - d.r - y0) / res).floor().max(0.0) as usize / BAND).min(nbands - 1);
+        let hi = (((d.y + d.r - y0) / res).ceil().max(0.0) as usize / BAND).min(nbands - 1);
+        for b in buckets.iter_mut().take(hi + 1).skip(lo) {
+            b.push(k as u32);
+        }
+    }
+    let (kernel, combine) = (cfg.kernel, cfg.combine);
+    let mut values = std::mem::take(&mut s.values);
+    values
+        .par_chunks_mut(BAND * width)
+        .enumerate()
+        .for_each(|(b, chunk)| {
+            let rows = b * BAND..((b + 1) * BAND).min(height);
+            let base = rows.start;
+            for &k in &buckets[b] {
+                let d = &discs[k as usize];
+                s.for_disc(d, kernel, rows.clone(), |col, row, kv| {
+                    let v = &mut chunk[(row - base) * width + col];
+                    let c = d.w * kv;
+                    match combine {
+                        Combine::Sum => *v += c,
+                        Combine::Max => *v = v.max(c),
+                    }
+                });
+            }
+        });
+    let classes: Vec<u8> = values.par_iter().map(|&v| s.classify(v as f64)).collect();
+    s.values = values;
+    s.classes = classes;
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes() {
+        assert_eq!(class_of(Level::Red), 4);
+        assert_eq!(class_of(Level::Blue), 1);
+        assert_eq!(level_of(3), Some(Level::Orange));
+        let s = Surface {
+            utm: crate::utm::Utm::new(50, true),
+            x0: 0.0,
+            y0: 0.0,
+            res: 1.0,
+            width: 1,
+            height: 1,
+            values: vec![],
+            classes: vec![],
+            thresholds: [0.02, 1.2, 72.0, 4320.0],
+        };
+        assert_eq!(s.classify(0.0), 0);
+        assert_eq!(s.classify(0.02), 1);
+        assert_eq!(s.classify(1.0), 1);
+        assert_eq!(s.classify(3600.0), 3, "a lone orange peak stays orange");
+        assert_eq!(s.classify(7200.0), 4, "two orange peaks add up to red");
+        assert_eq!(s.classify(216_000.0 * 0.02), 4);
+    }
+}
