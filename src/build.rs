@@ -24,6 +24,8 @@ pub struct BuildReport {
     pub summary_text: String,
     pub rows_rejected: usize,
     pub analysis: Analysis,
+    /// Seconds per stage (analysis stages, then `write`).
+    pub timings: Vec<(&'static str, f64)>,
 }
 
 /// Stages files into an [`OutputSet`] and remembers their names.
@@ -72,6 +74,7 @@ pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
         return Err(Error::Strict(rows_rejected));
     }
     let analysis = analyze::run(ds)?;
+    let write_clock = std::time::Instant::now();
     let mut st = Stager {
         set: OutputSet::new(),
         out: ds.config.output.dir.clone(),
@@ -143,12 +146,9 @@ pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
         summary::summary_text(ds, &t),
         analysis_text(ds, &analysis)
     );
-    Ok(BuildReport {
-        outputs,
-        summary_text,
-        rows_rejected,
-        analysis,
-    })
+    let mut timings = analysis.timings.clone();
+    timings.push(("write", write_clock.elapsed().as_secs_f64()));
+    Ok(BuildReport { outputs, summary_text, rows_rejected, analysis, timings })
 }
 
 fn per_level(items: impl Iterator<Item = Option<crate::model::Level>>) -> [usize; 5] {

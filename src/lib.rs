@@ -16,6 +16,7 @@
 
 pub mod analyze;
 pub mod assess;
+pub mod bench;
 pub mod build;
 pub mod config;
 pub mod crs;

@@ -33,6 +33,30 @@ enum Cmd {
     Query(QueryArgs),
     /// Write a synthetic Jinan register (enterprises, assessments, hidden dangers, sites).
     Sample(SampleArgs),
+    /// Measure a full build (time per stage, peak memory) on the sample and larger registers.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// Register sizes to measure: `sample` (5,000) and enterprise counts.
+    #[arg(long, value_delimiter = ',', default_value = "sample,100000,1000000")]
+    sizes: Vec<String>,
+    /// Working folder for generated registers and outputs.
+    #[arg(long, value_name = "DIR", default_value = "target/bench")]
+    work: PathBuf,
+    /// Folder of the peer scripts (numpy/scipy + GDAL) to run on the same points.
+    #[arg(long, value_name = "DIR", default_value = "../shared/bench/peer")]
+    peer_dir: PathBuf,
+    /// Number of peer points (its clustered generator). 0 skips the peer.
+    #[arg(long, default_value_t = 100_000)]
+    peer_points: usize,
+    /// Internal: measure one prepared register in this process and print JSON.
+    #[arg(long, hide = true, value_name = "DIR")]
+    child: Option<PathBuf>,
+    /// Internal: with --child, the peer's points file instead of a register folder.
+    #[arg(long, hide = true)]
+    child_peer: bool,
 }
 
 /// Where the inputs come from. Flags win over the config file.
@@ -288,6 +312,7 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Cmd::Bench(b) => bench(b),
         Cmd::Sample(s) => {
             let r = riskmap::sample::generate(&riskmap::sample::SampleOptions {
                 count: s.count,
@@ -307,6 +332,68 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+fn bench(b: BenchArgs) -> Result<u8> {
+    use riskmap::bench;
+    if let Some(dir) = &b.child {
+        let (label, cfg) = if b.child_peer {
+            let out = dir.with_extension("out");
+            ("riskmap on the peer's points, peer parameters".to_string(), bench::peer_config(dir, &out))
+        } else {
+            (dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(), bench::sample_config(dir))
+        };
+        let m = bench::measure(&label, &cfg)?;
+        println!("{}", serde_json::to_string(&m)?);
+        return Ok(0);
+    }
+    let me = std::env::current_exe()?;
+    let child = |dir: &Path, peer: bool| -> Result<bench::Measure> {
+        let mut c = std::process::Command::new(&me);
+        c.args(["bench", "--child"]).arg(dir);
+        if peer {
+            c.arg("--child-peer");
+        }
+        let o = c.output()?;
+        if !o.status.success() {
+            bail!("bench run on {} failed: {}", dir.display(), String::from_utf8_lossy(&o.stderr));
+        }
+        Ok(serde_json::from_slice(&o.stdout)?)
+    };
+    std::fs::create_dir_all(&b.work)?;
+    let mut ms = Vec::new();
+    for size in &b.sizes {
+        let n: usize = if size == "sample" { 5000 } else { size.parse().with_context(|| format!("--sizes: `{size}` is not a number"))? };
+        eprintln!("bench: preparing {n} enterprises …");
+        let dir = bench::prepare(&b.work, n)?;
+        eprintln!("bench: building {n} …");
+        let mut m = child(&dir, false)?;
+        m.label = if size == "sample" { "sample (5,000)".into() } else { format!("generated {n}") };
+        ms.push(m);
+    }
+    println!("{}", bench::table(&ms));
+    if b.peer_points > 0 {
+        let pts = b.work.join(format!("peer_points_{}.csv", b.peer_points));
+        match bench::make_peer_points(&b.peer_dir, b.peer_points, &pts) {
+            Err(e) => println!("peer skipped: {e}"),
+            Ok(()) => {
+                let ours = child(&pts, true)?;
+                let surf: f64 = ours.stages.iter().filter(|(k, _)| k == "surface" || k == "zones").map(|(_, v)| v).sum();
+                match bench::run_peer_surface(&b.peer_dir, &pts, &b.work.join("peer_cls.tif")) {
+                    Ok(peer_s) => {
+                        println!("{}", bench::table(std::slice::from_ref(&ours)));
+                        println!(
+                            "peer (numpy/scipy fftconvolve surface, 50 m, GeoTIFF) on the same {} points: {peer_s:.2} s; riskmap surface + zones: {surf:.2} s ({:.1}× the peer's speed)",
+                            b.peer_points,
+                            peer_s / surf.max(1e-9)
+                        );
+                    }
+                    Err(e) => println!("peer skipped: {e}"),
+                }
+            }
+        }
+    }
+    Ok(0)
 }
 
 fn main() -> ExitCode {

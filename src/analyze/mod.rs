@@ -42,38 +42,38 @@ pub struct Analysis {
     pub surface: Option<surface::Surface>,
     pub zones: Option<Vec<zones::Zone>>,
     pub exposure: Option<Vec<exposure::Exposed>>,
+    /// Seconds per stage, in order.
+    pub timings: Vec<(&'static str, f64)>,
 }
 
 /// Run every stage the config switches on.
 pub fn run(ds: &Dataset) -> Result<Analysis, Error> {
     let cfg = &ds.config;
+    let mut timings = Vec::new();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |name: &'static str| {
+        timings.push((name, clock.elapsed().as_secs_f64()));
+        clock = std::time::Instant::now();
+    };
     let frame = Frame::new(ds);
     let areas = (cfg.areas.enabled && !ds.districts.is_empty()).then(|| areas::district_stats(ds));
     let streets = match (&cfg.areas.streets, cfg.areas.enabled) {
         (Some(p), true) => Some(areas::street_stats(ds, p)?),
         _ => None,
     };
-    let grid = cfg
-        .grid
-        .enabled
-        .then(|| grid::build(ds, &frame))
-        .transpose()?;
+    lap("areas");
+    let grid = cfg.grid.enabled.then(|| grid::build(ds, &frame)).transpose()?;
+    lap("grid");
     let (surface, zones) = if cfg.surface.enabled {
         let s = surface::build(ds, &frame)?;
+        lap("surface");
         let z = zones::build(ds, &frame, &s)?;
+        lap("zones");
         (Some(s), Some(z))
     } else {
         (None, None)
     };
-    let exposure = (cfg.exposure.enabled && !ds.sites.is_empty())
-        .then(|| exposure::assess(ds, &frame, zones.as_deref().unwrap_or(&[])));
-    Ok(Analysis {
-        frame,
-        areas,
-        streets,
-        grid,
-        surface,
-        zones,
-        exposure,
-    })
+    let exposure = (cfg.exposure.enabled && !ds.sites.is_empty()).then(|| exposure::assess(ds, &frame, zones.as_deref().unwrap_or(&[])));
+    lap("exposure");
+    Ok(Analysis { frame, areas, streets, grid, surface, zones, exposure, timings })
 }

@@ -1,0 +1,151 @@
+//! `riskmap bench`: wall time per stage and peak memory of a full build on the sample and
+//! on larger generated registers, each size in its own child process (so its peak memory
+//! is its own), and the peer path (numpy/scipy kernel surface, `../shared/bench/peer`) on
+//! the same points when its Python and GDAL are installed.
+
+use crate::build::{build, BuildOptions};
+use crate::config::Config;
+use crate::crs::Crs;
+use crate::pipeline::load;
+use crate::sample::{generate, SampleOptions, DISTRICTS_FILE};
+use crate::Error;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// One measured run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Measure {
+    pub label: String,
+    pub enterprises: usize,
+    /// (stage, seconds), starting with `load` (ingest + grade + index).
+    pub stages: Vec<(String, f64)>,
+    pub total_s: f64,
+    pub peak_rss_mb: f64,
+    pub surface_cells: usize,
+    pub zones: usize,
+}
+
+/// Peak resident memory of this process (VmHWM), in MB.
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// The config of a generated register in `dir`.
+pub fn sample_config(dir: &Path) -> Config {
+    let mut c = Config::default();
+    c.enterprises.path = Some(dir.join("enterprises.csv"));
+    c.assessments.path = Some(dir.join("assessments.csv"));
+    c.hazards.path = Some(dir.join("hidden_dangers.csv"));
+    c.sites.path = Some(dir.join("sites.csv"));
+    c.boundaries.path = Some(dir.join(DISTRICTS_FILE));
+    c.boundaries.crs = Crs::Gcj02;
+    c.output.dir = dir.join("out");
+    c.output.crs_out = vec![Crs::Gcj02];
+    c
+}
+
+/// Build with `cfg` and measure it (in this process).
+pub fn measure(label: &str, cfg: &Config) -> Result<Measure, Error> {
+    let t0 = Instant::now();
+    let ds = load(cfg)?;
+    let load_s = t0.elapsed().as_secs_f64();
+    let report = build(&ds, &BuildOptions::default())?;
+    let mut stages = vec![("load".to_string(), load_s)];
+    stages.extend(report.timings.iter().map(|(k, v)| (k.to_string(), *v)));
+    Ok(Measure {
+        label: label.to_string(),
+        enterprises: ds.enterprises.len(),
+        stages,
+        total_s: t0.elapsed().as_secs_f64(),
+        peak_rss_mb: peak_rss_mb(),
+        surface_cells: report.analysis.surface.as_ref().map(|s| s.width * s.height).unwrap_or(0),
+        zones: report.analysis.zones.as_ref().map(|z| z.len()).unwrap_or(0),
+    })
+}
+
+/// Generate a register of `count` enterprises into `work/<count>` unless it is there.
+pub fn prepare(work: &Path, count: usize) -> Result<PathBuf, Error> {
+    let dir = work.join(format!("n{count}"));
+    if !dir.join("enterprises.csv").exists() {
+        generate(&SampleOptions { count, seed: 2026, out: dir.clone() }).map_err(|e| Error::Io { path: dir.clone(), source: e })?;
+    }
+    Ok(dir)
+}
+
+/// The peer's clustered points (`make_points.py`), riskmap's config for them, and the
+/// peer's own parameters (1 km radius for every level, weights 8/4/2/1, thresholds
+/// 0.5/2/4/8) so that both do the same work.
+pub fn peer_config(points: &Path, out: &Path) -> Config {
+    let mut c = Config::default();
+    c.enterprises.path = Some(points.to_path_buf());
+    c.output.dir = out.to_path_buf();
+    c.influence_radius_m = crate::config::Radii { red: 1000.0, orange: 1000.0, yellow: 1000.0, blue: 1000.0 };
+    c.surface.weights = crate::config::Radii { red: 8.0, orange: 4.0, yellow: 2.0, blue: 1.0 };
+    c.surface.thresholds = crate::config::Radii { red: 8.0, orange: 4.0, yellow: 2.0, blue: 0.5 };
+    c.grid.enabled = false;
+    c.areas.enabled = false;
+    c
+}
+
+/// Run the peer's surface script on `points`; seconds, or why it could not run.
+pub fn run_peer_surface(peer_dir: &Path, points: &Path, out_tif: &Path) -> Result<f64, String> {
+    let script = peer_dir.join("gdal_surface.py");
+    if !script.exists() {
+        return Err(format!("{} not found", script.display()));
+    }
+    let t = Instant::now();
+    let o = std::process::Command::new("/usr/bin/python3").arg(&script).arg(points).arg(out_tif).output().map_err(|e| e.to_string())?;
+    if !o.status.success() {
+        return Err(format!("peer failed (apt-get install gdal-bin python3-gdal python3-scipy): {}", String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("")));
+    }
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// Make the peer's points with its own generator.
+pub fn make_peer_points(peer_dir: &Path, n: usize, out: &Path) -> Result<(), String> {
+    if out.exists() {
+        return Ok(());
+    }
+    let o = std::process::Command::new("python3").arg(peer_dir.join("make_points.py")).arg(n.to_string()).arg(out).output().map_err(|e| e.to_string())?;
+    if o.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&o.stderr).to_string())
+    }
+}
+
+/// Markdown table of measures.
+pub fn table(ms: &[Measure]) -> String {
+    let mut stage_names: Vec<String> = vec![];
+    for m in ms {
+        for (k, _) in &m.stages {
+            if !stage_names.contains(k) {
+                stage_names.push(k.clone());
+            }
+        }
+    }
+    let mut s = format!("| run | enterprises | {} | total s | peak MB | surface cells | zones |\n", stage_names.iter().map(|k| format!("{k} s")).collect::<Vec<_>>().join(" | "));
+    s.push_str(&format!("|---|---:|{}---:|---:|---:|---:|\n", "---:|".repeat(stage_names.len())));
+    for m in ms {
+        let cells: Vec<String> = stage_names
+            .iter()
+            .map(|k| m.stages.iter().find(|(n, _)| n == k).map(|(_, v)| format!("{v:.2}")).unwrap_or_else(|| "–".into()))
+            .collect();
+        s.push_str(&format!(
+            "| {} | {} | {} | {:.2} | {:.0} | {:.1} M | {} |\n",
+            m.label,
+            m.enterprises,
+            cells.join(" | "),
+            m.total_s,
+            m.peak_rss_mb,
+            m.surface_cells as f64 / 1e6,
+            m.zones
+        ));
+    }
+    s
+}
