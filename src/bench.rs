@@ -30,7 +30,11 @@ pub struct Measure {
 pub fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
@@ -63,7 +67,12 @@ pub fn measure(label: &str, cfg: &Config) -> Result<Measure, Error> {
         stages,
         total_s: t0.elapsed().as_secs_f64(),
         peak_rss_mb: peak_rss_mb(),
-        surface_cells: report.analysis.surface.as_ref().map(|s| s.width * s.height).unwrap_or(0),
+        surface_cells: report
+            .analysis
+            .surface
+            .as_ref()
+            .map(|s| s.width * s.height)
+            .unwrap_or(0),
         zones: report.analysis.zones.as_ref().map(|z| z.len()).unwrap_or(0),
     })
 }
@@ -72,7 +81,15 @@ pub fn measure(label: &str, cfg: &Config) -> Result<Measure, Error> {
 pub fn prepare(work: &Path, count: usize) -> Result<PathBuf, Error> {
     let dir = work.join(format!("n{count}"));
     if !dir.join("enterprises.csv").exists() {
-        generate(&SampleOptions { count, seed: 2026, out: dir.clone() }).map_err(|e| Error::Io { path: dir.clone(), source: e })?;
+        generate(&SampleOptions {
+            count,
+            seed: 2026,
+            out: dir.clone(),
+        })
+        .map_err(|e| Error::Io {
+            path: dir.clone(),
+            source: e,
+        })?;
     }
     Ok(dir)
 }
@@ -84,9 +101,24 @@ pub fn peer_config(points: &Path, out: &Path) -> Config {
     let mut c = Config::default();
     c.enterprises.path = Some(points.to_path_buf());
     c.output.dir = out.to_path_buf();
-    c.influence_radius_m = crate::config::Radii { red: 1000.0, orange: 1000.0, yellow: 1000.0, blue: 1000.0 };
-    c.surface.weights = crate::config::Radii { red: 8.0, orange: 4.0, yellow: 2.0, blue: 1.0 };
-    c.surface.thresholds = crate::config::Radii { red: 8.0, orange: 4.0, yellow: 2.0, blue: 0.5 };
+    c.influence_radius_m = crate::config::Radii {
+        red: 1000.0,
+        orange: 1000.0,
+        yellow: 1000.0,
+        blue: 1000.0,
+    };
+    c.surface.weights = crate::config::Radii {
+        red: 8.0,
+        orange: 4.0,
+        yellow: 2.0,
+        blue: 1.0,
+    };
+    c.surface.thresholds = crate::config::Radii {
+        red: 8.0,
+        orange: 4.0,
+        yellow: 2.0,
+        blue: 0.5,
+    };
     c.grid.enabled = false;
     c.areas.enabled = false;
     c
@@ -99,9 +131,20 @@ pub fn run_peer_surface(peer_dir: &Path, points: &Path, out_tif: &Path) -> Resul
         return Err(format!("{} not found", script.display()));
     }
     let t = Instant::now();
-    let o = std::process::Command::new("/usr/bin/python3").arg(&script).arg(points).arg(out_tif).output().map_err(|e| e.to_string())?;
+    let o = std::process::Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg(points)
+        .arg(out_tif)
+        .output()
+        .map_err(|e| e.to_string())?;
     if !o.status.success() {
-        return Err(format!("peer failed (apt-get install gdal-bin python3-gdal python3-scipy): {}", String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("")));
+        return Err(format!(
+            "peer failed (apt-get install gdal-bin python3-gdal python3-scipy): {}",
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        ));
     }
     Ok(t.elapsed().as_secs_f64())
 }
@@ -111,7 +154,12 @@ pub fn make_peer_points(peer_dir: &Path, n: usize, out: &Path) -> Result<(), Str
     if out.exists() {
         return Ok(());
     }
-    let o = std::process::Command::new("python3").arg(peer_dir.join("make_points.py")).arg(n.to_string()).arg(out).output().map_err(|e| e.to_string())?;
+    let o = std::process::Command::new("python3")
+        .arg(peer_dir.join("make_points.py"))
+        .arg(n.to_string())
+        .arg(out)
+        .output()
+        .map_err(|e| e.to_string())?;
     if o.status.success() {
         Ok(())
     } else {
@@ -129,12 +177,28 @@ pub fn table(ms: &[Measure]) -> String {
             }
         }
     }
-    let mut s = format!("| run | enterprises | {} | total s | peak MB | surface cells | zones |\n", stage_names.iter().map(|k| format!("{k} s")).collect::<Vec<_>>().join(" | "));
-    s.push_str(&format!("|---|---:|{}---:|---:|---:|---:|\n", "---:|".repeat(stage_names.len())));
+    let mut s = format!(
+        "| run | enterprises | {} | total s | peak MB | surface cells | zones |\n",
+        stage_names
+            .iter()
+            .map(|k| format!("{k} s"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    s.push_str(&format!(
+        "|---|---:|{}---:|---:|---:|---:|\n",
+        "---:|".repeat(stage_names.len())
+    ));
     for m in ms {
         let cells: Vec<String> = stage_names
             .iter()
-            .map(|k| m.stages.iter().find(|(n, _)| n == k).map(|(_, v)| format!("{v:.2}")).unwrap_or_else(|| "–".into()))
+            .map(|k| {
+                m.stages
+                    .iter()
+                    .find(|(n, _)| n == k)
+                    .map(|(_, v)| format!("{v:.2}"))
+                    .unwrap_or_else(|| "–".into())
+            })
             .collect();
         s.push_str(&format!(
             "| {} | {} | {} | {:.2} | {:.0} | {:.1} M | {} |\n",

@@ -42,10 +42,14 @@ impl Stager {
         f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
     ) -> Result<(), Error> {
         let p = self.out.join(name);
+        let t = std::time::Instant::now();
         self.set.stage(&p, f).map_err(|source| Error::Io {
             path: p.clone(),
             source,
         })?;
+        if std::env::var_os("RISKMAP_DEBUG").is_some() {
+            eprintln!("write: {name} {:.2} s", t.elapsed().as_secs_f64());
+        }
         self.names.push(name.to_string());
         Ok(())
     }
@@ -148,7 +152,13 @@ pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
     );
     let mut timings = analysis.timings.clone();
     timings.push(("write", write_clock.elapsed().as_secs_f64()));
-    Ok(BuildReport { outputs, summary_text, rows_rejected, analysis, timings })
+    Ok(BuildReport {
+        outputs,
+        summary_text,
+        rows_rejected,
+        analysis,
+        timings,
+    })
 }
 
 fn per_level(items: impl Iterator<Item = Option<crate::model::Level>>) -> [usize; 5] {

@@ -339,9 +339,17 @@ fn bench(b: BenchArgs) -> Result<u8> {
     if let Some(dir) = &b.child {
         let (label, cfg) = if b.child_peer {
             let out = dir.with_extension("out");
-            ("riskmap on the peer's points, peer parameters".to_string(), bench::peer_config(dir, &out))
+            (
+                "riskmap on the peer's points, peer parameters".to_string(),
+                bench::peer_config(dir, &out),
+            )
         } else {
-            (dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(), bench::sample_config(dir))
+            (
+                dir.file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default(),
+                bench::sample_config(dir),
+            )
         };
         let m = bench::measure(&label, &cfg)?;
         println!("{}", serde_json::to_string(&m)?);
@@ -356,19 +364,32 @@ fn bench(b: BenchArgs) -> Result<u8> {
         }
         let o = c.output()?;
         if !o.status.success() {
-            bail!("bench run on {} failed: {}", dir.display(), String::from_utf8_lossy(&o.stderr));
+            bail!(
+                "bench run on {} failed: {}",
+                dir.display(),
+                String::from_utf8_lossy(&o.stderr)
+            );
         }
         Ok(serde_json::from_slice(&o.stdout)?)
     };
     std::fs::create_dir_all(&b.work)?;
     let mut ms = Vec::new();
     for size in &b.sizes {
-        let n: usize = if size == "sample" { 5000 } else { size.parse().with_context(|| format!("--sizes: `{size}` is not a number"))? };
+        let n: usize = if size == "sample" {
+            5000
+        } else {
+            size.parse()
+                .with_context(|| format!("--sizes: `{size}` is not a number"))?
+        };
         eprintln!("bench: preparing {n} enterprises …");
         let dir = bench::prepare(&b.work, n)?;
         eprintln!("bench: building {n} …");
         let mut m = child(&dir, false)?;
-        m.label = if size == "sample" { "sample (5,000)".into() } else { format!("generated {n}") };
+        m.label = if size == "sample" {
+            "sample (5,000)".into()
+        } else {
+            format!("generated {n}")
+        };
         ms.push(m);
     }
     println!("{}", bench::table(&ms));
@@ -378,7 +399,12 @@ fn bench(b: BenchArgs) -> Result<u8> {
             Err(e) => println!("peer skipped: {e}"),
             Ok(()) => {
                 let ours = child(&pts, true)?;
-                let surf: f64 = ours.stages.iter().filter(|(k, _)| k == "surface" || k == "zones").map(|(_, v)| v).sum();
+                let surf: f64 = ours
+                    .stages
+                    .iter()
+                    .filter(|(k, _)| k == "surface" || k == "zones")
+                    .map(|(_, v)| v)
+                    .sum();
                 match bench::run_peer_surface(&b.peer_dir, &pts, &b.work.join("peer_cls.tif")) {
                     Ok(peer_s) => {
                         println!("{}", bench::table(std::slice::from_ref(&ours)));

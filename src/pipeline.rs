@@ -168,6 +168,13 @@ pub fn style(cfg: &Config) -> Result<Style, Error> {
 
 /// Ingest, grade and index everything the config names.
 pub fn load(cfg: &Config) -> Result<Dataset, Error> {
+    let debug = std::env::var_os("RISKMAP_DEBUG").is_some();
+    let clock = std::time::Instant::now();
+    let tick = |what: &str| {
+        if debug {
+            eprintln!("load: {what} at {:.2} s", clock.elapsed().as_secs_f64());
+        }
+    };
     cfg.validate()?;
     let tables = grading_tables(cfg)?;
     let style = style(cfg)?;
@@ -213,11 +220,13 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
     let epath = cfg.enterprises.path.as_ref().ok_or_else(|| {
         Error::Input("no enterprise register: pass --enterprises FILE or set [enterprises] path in riskmap.toml".into())
     })?;
+    tick("boundaries");
     let et = read_table(
         epath,
         cfg.enterprises.sheet.as_deref(),
         "an enterprise register (CSV, XLSX or GeoJSON points)",
     )?;
+    tick("enterprise table");
     let read = ingest::read_enterprises(
         &et,
         &cfg.enterprises,
@@ -255,6 +264,7 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
     let enterprises = read.enterprises;
     let known: HashSet<&str> = enterprises.iter().map(|e| e.id.as_str()).collect();
 
+    tick("enterprises parsed and placed");
     let mut points = Vec::new();
     if let Some(p) = &cfg.assessments.path {
         let t = read_table(
@@ -276,6 +286,7 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         rejects.extend(r.rejects);
         points = r.points;
     }
+    tick("assessments");
     let mut dangers = Vec::new();
     if let Some(p) = &cfg.hazards.path {
         let t = read_table(
@@ -318,12 +329,14 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         sites = r.sites;
     }
 
+    tick("assessments, hazards, sites");
     let grades = grade_all(
         &enterprises,
         &points,
         &dangers,
         RuleSwitches::from(&cfg.grading),
     );
+    tick("grades");
     let index = PointIndex::new(
         &enterprises
             .iter()

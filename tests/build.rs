@@ -192,14 +192,34 @@ fn geojson_outputs_follow_rfc7946_and_gcj_copies_say_so() {
     assert_eq!(summary["config_sha256"].as_str().unwrap().len(), 64);
     assert_eq!(summary["inputs"].as_array().unwrap().len(), 5);
     // the distribution products are all there and the summary names them
-    for f in ["areas.geojson", "areas.csv", "grid.geojson", "zones.geojson", "surface.tif", "exposure.csv", "exposure.geojson"] {
+    for f in [
+        "areas.geojson",
+        "areas.csv",
+        "grid.geojson",
+        "zones.geojson",
+        "surface.tif",
+        "exposure.csv",
+        "exposure.geojson",
+    ] {
         assert!(d.path().join(f).exists(), "{f} missing");
-        assert!(summary["outputs"].as_array().unwrap().iter().any(|o| o == f), "{f} not in summary");
+        assert!(
+            summary["outputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o == f),
+            "{f} not in summary"
+        );
     }
     assert_eq!(summary["metric_crs"]["epsg"], 32650);
     assert_eq!(summary["areas"]["districts"].as_object().unwrap().len(), 12);
     assert!(summary["exposure"]["exposed"].as_u64().unwrap() > 0);
-    assert!(summary["surface"]["zones"]["red"]["zones"].as_u64().unwrap() > 0);
+    assert!(
+        summary["surface"]["zones"]["red"]["zones"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
     let areas_csv = String::from_utf8(read(&d.path().join("areas.csv"))).unwrap();
     assert!(areas_csv.starts_with("\u{feff}名称,区划代码,重大风险"));
     assert_eq!(areas_csv.lines().count(), 13);

@@ -62,7 +62,11 @@ pub fn run(ds: &Dataset) -> Result<Analysis, Error> {
         _ => None,
     };
     lap("areas");
-    let grid = cfg.grid.enabled.then(|| grid::build(ds, &frame)).transpose()?;
+    let grid = cfg
+        .grid
+        .enabled
+        .then(|| grid::build(ds, &frame))
+        .transpose()?;
     lap("grid");
     let (surface, zones) = if cfg.surface.enabled {
         let s = surface::build(ds, &frame)?;
@@ -73,7 +77,17 @@ pub fn run(ds: &Dataset) -> Result<Analysis, Error> {
     } else {
         (None, None)
     };
-    let exposure = (cfg.exposure.enabled && !ds.sites.is_empty()).then(|| exposure::assess(ds, &frame, zones.as_deref().unwrap_or(&[])));
+    let exposure = (cfg.exposure.enabled && !ds.sites.is_empty())
+        .then(|| exposure::assess(ds, &frame, zones.as_deref().unwrap_or(&[])));
     lap("exposure");
-    Ok(Analysis { frame, areas, streets, grid, surface, zones, exposure, timings })
+    Ok(Analysis {
+        frame,
+        areas,
+        streets,
+        grid,
+        surface,
+        zones,
+        exposure,
+        timings,
+    })
 }

@@ -13,9 +13,7 @@ use super::Frame;
 use crate::model::Level;
 use crate::pipeline::Dataset;
 use crate::Error;
-use geo::{
-    BoundingRect, Coord, GeodesicArea, LineString, Polygon, SimplifyVwPreserve,
-};
+use geo::{BoundingRect, Coord, GeodesicArea, LineString, Polygon, SimplifyVwPreserve};
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::RTree;
@@ -372,7 +370,11 @@ fn labels_inside(s: &Surface, label: &[u32], p: &Polygon<f64>, class: u8) -> Vec
 }
 
 /// Fallback for tiny zones with no cell centre inside: discs within reach of the polygon.
-fn by_distance(tree: &RTree<GeomWithData<[f64; 2], Disc>>, p: &Polygon<f64>, reach: f64) -> Vec<usize> {
+fn by_distance(
+    tree: &RTree<GeomWithData<[f64; 2], Disc>>,
+    p: &Polygon<f64>,
+    reach: f64,
+) -> Vec<usize> {
     use geo::{Distance, Euclidean, Point};
     let Some(r) = p.bounding_rect() else {
         return vec![];

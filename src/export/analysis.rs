@@ -171,28 +171,39 @@ pub fn write_zones(
 ) -> std::io::Result<()> {
     let dec = ds.config.output.decimals;
     begin(w, "zones", crs)?;
-    for (i, z) in zones.iter().enumerate() {
-        let mut p = Map::new();
-        p.insert("level".into(), json!(z.level.key()));
-        p.insert("level_zh".into(), json!(z.level.zh()));
-        p.insert("color".into(), json!(ds.style.color(Some(z.level))));
-        p.insert("area_km2".into(), json!(round(z.area_km2, 4)));
-        p.insert("enterprise_count".into(), json!(z.enterprises.len()));
-        p.insert(
-            "enterprise_ids".into(),
-            json!(z
-                .enterprises
-                .iter()
-                .map(|&k| ds.enterprises[k].id.as_str())
-                .collect::<Vec<_>>()),
-        );
-        feature(
-            w,
-            i == 0,
-            multipolygon(&MultiPolygon::new(vec![z.shape.clone()]), crs, dec),
-            p,
+    super::geojson::features_parallel(w, zones.len(), &|i, buf| {
+        let z = &zones[i];
+        struct Ids<'a>(&'a Dataset, &'a [usize]);
+        impl serde::Serialize for Ids<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.1.iter().map(|&k| self.0.enterprises[k].id.as_str()))
+            }
+        }
+        buf.extend_from_slice(b"{\"type\":\"Feature\",\"properties\":");
+        let props = json!({
+            "level": z.level.key(),
+            "level_zh": z.level.zh(),
+            "color": ds.style.color(Some(z.level)),
+            "area_km2": round(z.area_km2, 4),
+            "enterprise_count": z.enterprises.len(),
+        });
+        // the ids go in last, streamed
+        let text = props.to_string();
+        buf.extend_from_slice(&text.as_bytes()[..text.len() - 1]);
+        buf.extend_from_slice(b",\"enterprise_ids\":");
+        serde_json::to_writer(&mut *buf, &Ids(ds, &z.enterprises))?;
+        buf.extend_from_slice(b"},\"geometry\":");
+        serde_json::to_writer(
+            &mut *buf,
+            &super::geojson::PolygonGeometry {
+                parts: std::slice::from_ref(&z.shape),
+                crs,
+                decimals: dec,
+            },
         )?;
-    }
+        buf.extend_from_slice(b"}");
+        Ok(())
+    })?;
     end(w)
 }
 
