@@ -501,3 +501,27 @@ fn surface_geotiff_reads_back_georeferenced() {
         s.classes.iter().filter(|&&v| v == 4).count()
     );
 }
+
+#[test]
+fn every_zone_of_the_sample_is_valid() {
+    let d = tempfile::tempdir().unwrap();
+    let mut c = Config::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/riskmap.toml"
+    )))
+    .unwrap();
+    c.output.dir = d.path().to_path_buf();
+    let ds = load(&c).unwrap();
+    let z = zones_of(&ds);
+    assert!(z.len() > 500);
+    for zz in &z {
+        check_valid(zz, 50.0);
+        assert!(
+            !zz.enterprises.is_empty(),
+            "a zone is made by some enterprise"
+        );
+    }
+    for l in Level::ALL {
+        assert!(z.iter().any(|zz| zz.level == l), "no {l} zone");
+    }
+}

@@ -150,10 +150,12 @@ fn area_and_width(p: &Polygon<f64>) -> (f64, f64) {
 }
 
 /// Drop slivers (smaller or thinner than one raster cell: the sub-cell fringe where a
-/// lone disc's edge passes through the lower thresholds), drop holes under one cell,
-/// then simplify (keeping the unsimplified polygon if simplifying changed its area by
-/// more than 5 %).
-fn clean(p: Polygon<f64>, res: f64, eps: f64) -> Option<Polygon<f64>> {
+/// lone disc's edge passes through the lower thresholds), drop holes under one cell, then
+/// simplify (keeping the unsimplified polygon if simplifying changed its area by more
+/// than 5 %). Polygons up to [`VALIDATE_MAX_VERTICES`] are checked and, if a saddle of the
+/// marching squares left them invalid, repaired (constrained Delaunay, `MakeValid`).
+fn clean(p: Polygon<f64>, res: f64, eps: f64) -> Vec<Polygon<f64>> {
+    use geo::{MakeValid, Validation};
     let holes: Vec<LineString<f64>> = p
         .interiors()
         .iter()
@@ -163,19 +165,39 @@ fn clean(p: Polygon<f64>, res: f64, eps: f64) -> Option<Polygon<f64>> {
     let p = Polygon::new(p.exterior().clone(), holes);
     let (area, width) = area_and_width(&p);
     if area < res * res || width < res {
-        return None;
+        return vec![];
     }
-    // the topology-preserving variant checks every ring of the polygon against the others
-    // (one R-tree over all of them), so the result stays valid; a full validity check
-    // costs seconds on a 50,000-vertex zone and is left to the tests
     let simple = p.simplify_vw_preserve(eps);
     let (sa, _) = area_and_width(&simple);
-    if sa >= res * res && (sa - area).abs() <= 0.05 * area {
-        Some(simple)
+    let candidate = if sa >= res * res && (sa - area).abs() <= 0.05 * area {
+        simple
     } else {
-        Some(p)
+        p.clone()
+    };
+    let vertices = p.exterior().0.len() + p.interiors().iter().map(|h| h.0.len()).sum::<usize>();
+    if vertices > VALIDATE_MAX_VERTICES || candidate.is_valid() {
+        return vec![candidate];
+    }
+    if p.is_valid() {
+        return vec![p];
+    }
+    match p.make_valid() {
+        Ok(mp) => {
+            mp.0.into_iter()
+                .filter(|q| {
+                    let (a, w) = area_and_width(q);
+                    a >= res * res && w >= res
+                })
+                .collect()
+        }
+        Err(_) => vec![p],
     }
 }
+
+/// Zones up to this many vertices are validated (and repaired) one by one; the
+/// topology-preserving simplification keeps larger ones valid, and checking a 50,000-vertex
+/// zone costs seconds.
+const VALIDATE_MAX_VERTICES: usize = 20_000;
 
 /// Label connected cells of equal class (8-connectivity); 0 = no class.
 fn components(s: &Surface) -> Vec<u32> {
@@ -253,7 +275,7 @@ pub fn build(ds: &Dataset, frame: &Frame, s: &Surface) -> Result<Vec<Zone>, Erro
         tick("assemble");
         let ps: Vec<(Level, Polygon<f64>)> = assembled
             .into_par_iter()
-            .filter_map(|p| clean(p, s.res, eps).map(|p| (level, p)))
+            .flat_map_iter(|p| clean(p, s.res, eps).into_iter().map(move |p| (level, p)))
             .collect();
         polys.extend(ps);
         tick("clean");
