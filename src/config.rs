@@ -58,6 +58,8 @@ pub struct Config {
     pub surface: SurfaceConfig,
     /// Exposure of sensitive sites.
     pub exposure: ExposureConfig,
+    /// Raster tile pyramids and archives.
+    pub tiles: TilesConfig,
     /// Outputs.
     pub output: OutputConfig,
 }
@@ -248,6 +250,46 @@ impl Default for SurfaceConfig {
             },
             simplify_m2: None,
             max_cells: 400_000_000,
+        }
+    }
+}
+
+/// Raster tiles (XYZ PNG, MBTiles, PMTiles, TileJSON).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TilesConfig {
+    /// Render tiles during `build`. Default false (`riskmap tiles` renders them alone).
+    pub enabled: bool,
+    /// `[min, max]` zoom. Default [8, 16].
+    pub zoom: [u8; 2],
+    /// Layers: surface, grid, areas, points, composite. Default all.
+    pub layers: Vec<String>,
+    /// Also render 512 px (@2x, retina) tiles. Default false.
+    pub retina: bool,
+    /// Write the XYZ directory, MBTiles and PMTiles. Default true each.
+    pub xyz: bool,
+    pub mbtiles: bool,
+    pub pmtiles: bool,
+    /// URL template for TileJSON (`{layer}` is replaced). Default a local riskmap server.
+    pub url: String,
+    pub attribution: String,
+}
+
+impl Default for TilesConfig {
+    fn default() -> Self {
+        TilesConfig {
+            enabled: false,
+            zoom: [8, 16],
+            layers: ["surface", "grid", "areas", "points", "composite"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            retina: false,
+            xyz: true,
+            mbtiles: true,
+            pmtiles: true,
+            url: "http://127.0.0.1:8080/tiles/{layer}/{z}/{x}/{y}.png".into(),
+            attribution: "riskmap · 四色安全风险分布".into(),
         }
     }
 }
@@ -574,6 +616,18 @@ impl Config {
                     &format!("surface.weights.{}", l.key()),
                     format!("{w} must be > 0"),
                 );
+            }
+        }
+        let [z0, z1] = self.tiles.zoom;
+        if z0 > z1 || z1 > 22 {
+            return bad(
+                "tiles.zoom",
+                format!("[{z0}, {z1}] must be [min, max] within 0..22"),
+            );
+        }
+        for l in &self.tiles.layers {
+            if let Err(m) = l.parse::<crate::render::Layer>() {
+                return bad("tiles.layers", m);
             }
         }
         if self.output.decimals < 5 || self.output.decimals > 10 {

@@ -26,8 +26,10 @@ pub mod ingest;
 pub mod model;
 pub mod pipeline;
 pub mod query;
+pub mod render;
 pub mod sample;
 pub mod style;
+pub mod tiles;
 pub mod utm;
 
 use std::path::PathBuf;

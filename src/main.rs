@@ -35,6 +35,73 @@ enum Cmd {
     Sample(SampleArgs),
     /// Measure a full build (time per stage, peak memory) on the sample and larger registers.
     Bench(BenchArgs),
+    /// Render the raster tile pyramids (XYZ PNG, MBTiles, PMTiles, TileJSON) alone.
+    Tiles(TilesArgs),
+}
+
+/// Tile options shared by `build` and `tiles`.
+#[derive(Args, Debug, Clone)]
+struct TileFlags {
+    /// Zoom range MIN-MAX (default from [tiles] zoom, 8-16).
+    #[arg(long, value_name = "MIN-MAX")]
+    zoom: Option<String>,
+    /// Layers to render: surface,grid,areas,points,composite (default all).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,…")]
+    layers: Option<Vec<String>>,
+}
+
+impl TileFlags {
+    fn given(&self) -> bool {
+        self.zoom.is_some() || self.layers.is_some()
+    }
+    fn options(&self, quiet: bool) -> Result<riskmap::tiles::TilesOptions> {
+        let zoom = match &self.zoom {
+            None => None,
+            Some(z) => {
+                let (a, b) = z.split_once('-').unwrap_or((z, z));
+                let (a, b): (u8, u8) = (
+                    a.trim().parse().context("--zoom MIN-MAX")?,
+                    b.trim().parse().context("--zoom MIN-MAX")?,
+                );
+                if a > b || b > 22 {
+                    bail!("--zoom {z}: MIN-MAX within 0..22");
+                }
+                Some([a, b])
+            }
+        };
+        let layers = match &self.layers {
+            None => None,
+            Some(v) => Some(
+                v.iter()
+                    .map(|l| {
+                        l.parse::<riskmap::render::Layer>()
+                            .map_err(anyhow::Error::msg)
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+        };
+        Ok(riskmap::tiles::TilesOptions {
+            zoom,
+            layers,
+            quiet,
+        })
+    }
+}
+
+#[derive(Args, Debug)]
+struct TilesArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    crs: PointCrs,
+    #[command(flatten)]
+    tiles: TileFlags,
+    /// Also write GCJ-02 pyramids (for a Gaode / Tencent basemap).
+    #[arg(long = "crs-out", value_name = "CRS")]
+    crs_out: Vec<Crs>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -119,9 +186,11 @@ struct BuildArgs {
     /// Also write copies in this CRS for a Chinese basemap: gcj02 (Gaode/Tencent) or bd09 (Baidu). Repeatable.
     #[arg(long = "crs-out", value_name = "CRS")]
     crs_out: Vec<Crs>,
-    /// Print nothing but errors.
+    /// Print nothing but errors (and no progress bar).
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    tiles: TileFlags,
 }
 
 #[derive(Args, Debug)]
@@ -226,8 +295,20 @@ fn run(cli: Cli) -> Result<u8> {
                 }
                 other => other?,
             };
+            let mut outputs = report.outputs.clone();
+            let mut tiles_line = String::new();
+            if cfg.tiles.enabled || b.tiles.given() {
+                let tr = riskmap::tiles::run(&ds, &report.analysis, &b.tiles.options(b.quiet)?)?;
+                tiles_line = format!(
+                    "tiles: {} written in {:.1} s ({} pyramids)\n",
+                    tr.written(),
+                    tr.seconds,
+                    tr.pyramids.len()
+                );
+                outputs.extend(tr.outputs);
+            }
             if !b.quiet {
-                print!("{}", report.summary_text);
+                print!("{}{tiles_line}", report.summary_text);
                 println!(
                     "wrote {} files to {}",
                     report.outputs.len(),
@@ -313,6 +394,24 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Cmd::Bench(b) => bench(b),
+        Cmd::Tiles(t) => {
+            let cfg = resolve(&t.input, t.crs.crs, &t.crs_out)?;
+            let ds = pipeline::load(&cfg)?;
+            let an = riskmap::analyze::run(&ds)?;
+            let tr = riskmap::tiles::run(&ds, &an, &t.tiles.options(t.quiet)?)?;
+            if !t.quiet {
+                for (name, written, considered, secs) in &tr.pyramids {
+                    println!("  {name:<22} {written:>8} tiles written of {considered:>8} considered, {secs:>6.1} s ({:.0} tiles/s)", *considered as f64 / secs.max(1e-9));
+                }
+                println!(
+                    "tiles: {} written in {:.1} s to {}",
+                    tr.written(),
+                    tr.seconds,
+                    cfg.output.dir.display()
+                );
+            }
+            Ok(0)
+        }
         Cmd::Sample(s) => {
             let r = riskmap::sample::generate(&riskmap::sample::SampleOptions {
                 count: s.count,

@@ -6,6 +6,7 @@ pub mod geojson;
 pub mod geotiff;
 pub mod summary;
 pub mod tables;
+pub mod tiles;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

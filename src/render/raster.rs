@@ -1,0 +1,283 @@
+//! The surface layer, drawn straight from the globally classified surface: every tile pixel
+//! looks up the surface at its own location (bilinear interpolation of the kernel sums,
+//! then the fixed global thresholds), 2×2 supersampled for antialiased edges. A pixel's
+//! colour depends only on where it is, so neighbouring tiles meet without seams, and class
+//! ids go straight into palette indices (no RGBA pass before encoding).
+
+use super::tile::{unpixel, Tile};
+use crate::analyze::surface::{level_of, Surface};
+use crate::crs::Crs;
+use crate::style::{parse_hex, Pattern, Style};
+
+/// Min / max class pyramid over the class raster: O(1)-ish checks of whether a tile's
+/// footprint is empty or one class only.
+pub struct ClassPyramid {
+    /// levels[k]: (width, height, min, max) of 2^k × 2^k blocks.
+    levels: Vec<(usize, usize, Vec<u8>, Vec<u8>)>,
+}
+
+impl ClassPyramid {
+    pub fn new(s: &Surface) -> ClassPyramid {
+        let mut levels = vec![(s.width, s.height, s.classes.clone(), s.classes.clone())];
+        while levels.last().map(|l| l.0 > 1 || l.1 > 1).unwrap_or(false) {
+            let (w, h, mn, mx) = levels.last().unwrap_or(&levels[0]);
+            let (nw, nh) = (w.div_ceil(2), h.div_ceil(2));
+            let mut nmn = vec![u8::MAX; nw * nh];
+            let mut nmx = vec![0u8; nw * nh];
+            for y in 0..*h {
+                for x in 0..*w {
+                    let k = (y / 2) * nw + x / 2;
+                    nmn[k] = nmn[k].min(mn[y * w + x]);
+                    nmx[k] = nmx[k].max(mx[y * w + x]);
+                }
+            }
+            levels.push((nw, nh, nmn, nmx));
+        }
+        ClassPyramid { levels }
+    }
+
+    /// Min and max class over cells [c0, c1] × [r0, r1] (clamped; conservative).
+    pub fn range(&self, c0: i64, r0: i64, c1: i64, r1: i64) -> (u8, u8) {
+        let (w, h) = (self.levels[0].0 as i64, self.levels[0].1 as i64);
+        let (c0, r0, c1, r1) = (c0.max(0), r0.max(0), c1.min(w - 1), r1.min(h - 1));
+        if c0 > c1 || r0 > r1 {
+            return (0, 0);
+        }
+        let span = (c1 - c0).max(r1 - r0) as usize;
+        let mut k = 0;
+        while (1usize << (k + 1)) <= span / 2 && k + 1 < self.levels.len() {
+            k += 1;
+        }
+        let (lw, _, mn, mx) = &self.levels[k];
+        let (a, b) = ((c0 >> k) as usize, (c1 >> k) as usize);
+        let (ra, rb) = ((r0 >> k) as usize, (r1 >> k) as usize);
+        let (mut lo, mut hi) = (u8::MAX, 0);
+        for r in ra..=rb {
+            for c in a..=b {
+                lo = lo.min(mn[r * lw + c]);
+                hi = hi.max(mx[r * lw + c]);
+            }
+        }
+        (lo, hi)
+    }
+}
+
+/// The fixed palette of the surface layer: every mix of 4 supersamples over the 5 classes
+/// (70 mixes), then pattern ink over each class.
+pub struct SurfacePalette {
+    pub colors: Vec<[u8; 4]>,
+    /// Sorted 4-tuple of classes (base-5 code) → palette index.
+    lut: [u8; 625],
+    ink_base: usize,
+    patterns: [Pattern; 5],
+    spacing: u32,
+}
+
+impl SurfacePalette {
+    pub fn new(style: &Style) -> SurfacePalette {
+        let alpha = (style.drawing.surface_opacity.clamp(0.0, 1.0) * 255.0).round();
+        let class_rgb = |c: u8| -> [f32; 3] {
+            let rgb = style.rgb(level_of(c));
+            [rgb[0] as f32, rgb[1] as f32, rgb[2] as f32]
+        };
+        let mut colors = Vec::new();
+        let mut lut = [0u8; 625];
+        for a in 0..5u8 {
+            for b in a..5 {
+                for c in b..5 {
+                    for d in c..5 {
+                        let s = [a, b, c, d];
+                        let painted: Vec<u8> = s.iter().copied().filter(|&x| x > 0).collect();
+                        let col = if painted.is_empty() {
+                            [0, 0, 0, 0]
+                        } else {
+                            let mut rgb = [0f32; 3];
+                            for &p in &painted {
+                                let q = class_rgb(p);
+                                for i in 0..3 {
+                                    rgb[i] += q[i] / painted.len() as f32;
+                                }
+                            }
+                            let al = alpha * painted.len() as f32 / 4.0;
+                            [
+                                rgb[0].round() as u8,
+                                rgb[1].round() as u8,
+                                rgb[2].round() as u8,
+                                al.round() as u8,
+                            ]
+                        };
+                        let code =
+                            ((a as usize * 5 + b as usize) * 5 + c as usize) * 5 + d as usize;
+                        lut[code] = colors.len() as u8;
+                        colors.push(col);
+                    }
+                }
+            }
+        }
+        let ink_base = colors.len();
+        let ink =
+            parse_hex(style.patterns.ink.as_deref().unwrap_or("#000000")).unwrap_or([0, 0, 0]);
+        for _ in 0..5 {
+            colors.push([ink[0], ink[1], ink[2], (alpha.max(200.0)) as u8]);
+        }
+        let patterns = [
+            Pattern::None,
+            style.patterns.blue,
+            style.patterns.yellow,
+            style.patterns.orange,
+            style.patterns.red,
+        ];
+        SurfacePalette {
+            colors,
+            lut,
+            ink_base,
+            patterns,
+            spacing: style.patterns.spacing.unwrap_or(6).max(3),
+        }
+    }
+
+    fn index(&self, mut s: [u8; 4]) -> u8 {
+        s.sort_unstable();
+        self.lut[((s[0] as usize * 5 + s[1] as usize) * 5 + s[2] as usize) * 5 + s[3] as usize]
+    }
+
+    /// Pattern ink at a global pixel for a class, if any.
+    fn ink(&self, class: u8, gx: i64, gy: i64) -> Option<u8> {
+        let k = self.spacing as i64;
+        let on = match self.patterns[class as usize] {
+            Pattern::None => false,
+            Pattern::Diagonal => (gx + gy).rem_euclid(k) == 0,
+            Pattern::Cross => (gx + gy).rem_euclid(k) == 0 || (gx - gy).rem_euclid(k) == 0,
+            Pattern::Dots => gx.rem_euclid(k) == 0 && gy.rem_euclid(k) == 0,
+        };
+        on.then(|| (self.ink_base + class as usize) as u8)
+    }
+}
+
+/// What a surface tile turned out to be.
+pub enum SurfaceTile {
+    Empty,
+    /// Every pixel of one class (and no pattern): the same bytes for every such tile.
+    Solid(u8),
+    /// Palette indices, row-major.
+    Indices(Vec<u8>),
+}
+
+/// Class at fractional cell coordinates (cell centres at .0): the bilinear value,
+/// classified; where the four cells around share one class the interpolation cannot leave
+/// it, and a class none of the four cells has is a band thinner than a cell (the fringe
+/// where a lone disc's kernel falls through the lower thresholds) and is drawn as the
+/// next lower class present — as zones.geojson drops such slivers.
+fn class_at(s: &Surface, fc: f64, fr: f64) -> u8 {
+    let (c0, r0) = (fc.floor(), fr.floor());
+    let (tx, ty) = (fc - c0, fr - r0);
+    let (c0, r0) = (c0 as i64, r0 as i64);
+    let idx = |c: i64, r: i64| -> Option<usize> {
+        (c >= 0 && r >= 0 && c < s.width as i64 && r < s.height as i64)
+            .then(|| r as usize * s.width + c as usize)
+    };
+    let cells = [
+        idx(c0, r0),
+        idx(c0 + 1, r0),
+        idx(c0, r0 + 1),
+        idx(c0 + 1, r0 + 1),
+    ];
+    let cls = cells.map(|k| k.map(|k| s.classes[k]).unwrap_or(0));
+    if cls[0] == cls[1] && cls[1] == cls[2] && cls[2] == cls[3] {
+        return cls[0];
+    }
+    let v = cells.map(|k| k.map(|k| s.values[k] as f64).unwrap_or(0.0));
+    let a = v[0] * (1.0 - tx) + v[1] * tx;
+    let b = v[2] * (1.0 - tx) + v[3] * tx;
+    let val = a * (1.0 - ty) + b * ty;
+    let c = s.classify(val);
+    if cls.contains(&c) {
+        c
+    } else {
+        cls.iter().copied().filter(|&k| k < c).max().unwrap_or(0)
+    }
+}
+
+/// Render the surface into a tile of `size` pixels; tiles in `crs_out` (GCJ-02 tiles put
+/// each pixel where a Gaode basemap has that place).
+pub fn render_surface(
+    s: &Surface,
+    pyr: &ClassPyramid,
+    pal: &SurfacePalette,
+    tile: Tile,
+    size: u32,
+    crs_out: Crs,
+) -> SurfaceTile {
+    // cell coordinates at a coarse grid of nodes, exact; bilinear in between (the
+    // tile→UTM mapping is smooth: at z8 the error over 16 px is far below a cell)
+    const STEP: u32 = 16;
+    let nodes = size / STEP + 1;
+    let (ox, oy) = (tile.x as f64 * size as f64, tile.y as f64 * size as f64);
+    let mut nc = Vec::with_capacity((nodes * nodes) as usize);
+    let (mut cmin, mut rmin, mut cmax, mut rmax) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for j in 0..nodes {
+        for i in 0..nodes {
+            let (lon, lat) = unpixel(ox + (i * STEP) as f64, oy + (j * STEP) as f64, tile.z, size);
+            let (lon, lat) = crs_out.to_wgs84(lon, lat);
+            let (x, y) = s.utm.forward(lon, lat);
+            let fc = (x - s.x0) / s.res - 0.5;
+            let fr = (y - s.y0) / s.res - 0.5;
+            cmin = cmin.min(fc);
+            cmax = cmax.max(fc);
+            rmin = rmin.min(fr);
+            rmax = rmax.max(fr);
+            nc.push((fc, fr));
+        }
+    }
+    let (lo, hi) = pyr.range(
+        cmin.floor() as i64 - 1,
+        rmin.floor() as i64 - 1,
+        cmax.ceil() as i64 + 1,
+        rmax.ceil() as i64 + 1,
+    );
+    if hi == 0 {
+        return SurfaceTile::Empty;
+    }
+    if lo == hi && pal.patterns[hi as usize] == Pattern::None {
+        return SurfaceTile::Solid(pal.index([hi; 4]));
+    }
+    let mut out = vec![0u8; (size * size) as usize];
+    for py in 0..size {
+        for px in 0..size {
+            let mut cls = [0u8; 4];
+            for (k, (dx, dy)) in [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)]
+                .iter()
+                .enumerate()
+            {
+                let (u, v) = (
+                    (px as f64 + dx) / STEP as f64,
+                    (py as f64 + dy) / STEP as f64,
+                );
+                let (i, j) = (
+                    (u.floor() as u32).min(nodes - 2),
+                    (v.floor() as u32).min(nodes - 2),
+                );
+                let (tu, tv) = (u - i as f64, v - j as f64);
+                let n = |a: u32, b: u32| nc[(b * nodes + a) as usize];
+                let (a, b, c, d) = (n(i, j), n(i + 1, j), n(i, j + 1), n(i + 1, j + 1));
+                let fc =
+                    (a.0 * (1.0 - tu) + b.0 * tu) * (1.0 - tv) + (c.0 * (1.0 - tu) + d.0 * tu) * tv;
+                let fr =
+                    (a.1 * (1.0 - tu) + b.1 * tu) * (1.0 - tv) + (c.1 * (1.0 - tu) + d.1 * tu) * tv;
+                cls[k] = class_at(s, fc, fr);
+            }
+            let top = *cls.iter().max().unwrap_or(&0);
+            let idx = match (top == *cls.iter().min().unwrap_or(&0), top) {
+                (true, c) if c > 0 => pal
+                    .ink(c, (ox as i64) + px as i64, (oy as i64) + py as i64)
+                    .unwrap_or_else(|| pal.index(cls)),
+                _ => pal.index(cls),
+            };
+            out[(py * size + px) as usize] = idx;
+        }
+    }
+    if out.iter().all(|&i| i == 0) {
+        return SurfaceTile::Empty;
+    }
+    SurfaceTile::Indices(out)
+}

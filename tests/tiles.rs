@@ -1,0 +1,326 @@
+//! Raster tiles: pixel truth against the tile math, seams, the GCJ-02 variant, MBTiles read
+//! with SQLite, PMTiles read back with the pmtiles crate's reader, TileJSON, determinism.
+
+use riskmap::analyze;
+use riskmap::config::Config;
+use riskmap::crs::{wgs84_to_gcj02, Crs};
+use riskmap::pipeline::load;
+use riskmap::render::tile::{pixel, tile, Tile};
+use riskmap::render::{Layer, Renderer};
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn register(dir: &Path, pts: &[(f64, f64, &str)]) -> Config {
+    let mut t = String::from("id,name,lon,lat,level\n");
+    for (i, (x, y, l)) in pts.iter().enumerate() {
+        writeln!(t, "E{i},企业{i},{x},{y},{l}").unwrap();
+    }
+    let p = dir.join("reg.csv");
+    std::fs::write(&p, t).unwrap();
+    let mut c = Config::default();
+    c.enterprises.path = Some(p);
+    c.output.dir = dir.join("out");
+    c
+}
+
+fn decode(bytes: &[u8]) -> Vec<u8> {
+    let mut d = png::Decoder::new(std::io::Cursor::new(bytes));
+    d.set_transformations(png::Transformations::EXPAND);
+    let mut r = d.read_info().unwrap();
+    let mut buf = vec![0; r.output_buffer_size().unwrap()];
+    let info = r.next_frame(&mut buf).unwrap();
+    assert_eq!(
+        info.color_type,
+        png::ColorType::Rgba,
+        "tiles decode to RGBA with standard decoders"
+    );
+    buf.truncate(info.buffer_size());
+    buf
+}
+
+fn is_red(px: &[u8]) -> bool {
+    px[0] > 200 && px[1] < 40 && px[2] < 40 && px[3] > 200
+}
+
+#[test]
+fn a_red_enterprise_is_red_where_the_tile_math_says() {
+    let d = tempfile::tempdir().unwrap();
+    let (lon, lat) = (117.0123, 36.6789);
+    let mut c = register(d.path(), &[(lon, lat, "重大")]);
+    c.output.crs_out = vec![Crs::Gcj02];
+    let ds = load(&c).unwrap();
+    let an = analyze::run(&ds).unwrap();
+    let r = Renderer::new(&ds, &an, &ds.style);
+    for z in [10u8, 14, 16] {
+        for (crs, (plon, plat)) in [
+            (Crs::Wgs84, (lon, lat)),
+            (Crs::Gcj02, wgs84_to_gcj02(lon, lat)),
+        ] {
+            let t = tile(plon, plat, z);
+            let (gx, gy) = pixel(plon, plat, z, 256);
+            let (px, py) = (
+                (gx - t.x as f64 * 256.0) as usize,
+                (gy - t.y as f64 * 256.0) as usize,
+            );
+            let img = decode(
+                &r.render(Layer::Points, t, 256, crs)
+                    .unwrap()
+                    .expect("the tile has the point"),
+            );
+            let k = (py * 256 + px) * 4;
+            assert!(
+                is_red(&img[k..k + 4]),
+                "z{z} {crs}: pixel ({px},{py}) of {t:?} is {:?}",
+                &img[k..k + 4]
+            );
+            // the 8 neighbouring tiles hold no red
+            for (dx, dy) in [
+                (-1i64, -1i64),
+                (0, -1),
+                (1, -1),
+                (-1, 0),
+                (1, 0),
+                (-1, 1),
+                (0, 1),
+                (1, 1),
+            ] {
+                let n = Tile::new((t.x as i64 + dx) as u32, (t.y as i64 + dy) as u32, z);
+                if let Some(bytes) = r.render(Layer::Points, n, 256, crs).unwrap() {
+                    assert!(
+                        !decode(&bytes).chunks(4).any(is_red),
+                        "z{z} {crs}: red in neighbour {n:?}"
+                    );
+                }
+            }
+        }
+        // the GCJ-02 pyramid moves the point by the GCJ-02 offset (≈ 500 m here)
+        let (wx, wy) = pixel(lon, lat, z, 256);
+        let (g0, g1) = wgs84_to_gcj02(lon, lat);
+        let (gx, gy) = pixel(g0, g1, z, 256);
+        let metres_per_px = 40_075_016.7 * lat.to_radians().cos() / (256.0 * 2f64.powi(z as i32));
+        let shift_m = (gx - wx).hypot(gy - wy) * metres_per_px;
+        assert!(shift_m > 300.0 && shift_m < 800.0, "{shift_m}");
+    }
+}
+
+#[test]
+fn zones_crossing_tile_edges_have_no_seams() {
+    let d = tempfile::tempdir().unwrap();
+    // put a red disc (r = 1 km) right on a z14 tile corner
+    let corner = Tile::new(13518, 6392, 14).ul();
+    let ds = load(&register(
+        d.path(),
+        &[
+            (corner.0, corner.1, "重大"),
+            (corner.0 + 0.004, corner.1 - 0.003, "较大"),
+        ],
+    ))
+    .unwrap();
+    let an = analyze::run(&ds).unwrap();
+    let r = Renderer::new(&ds, &an, &ds.style);
+    for layer in [Layer::Surface, Layer::Composite] {
+        let get = |x: u32, y: u32| {
+            r.render(layer, Tile::new(x, y, 14), 256, Crs::Wgs84)
+                .unwrap()
+                .map(|b| decode(&b))
+                .unwrap_or(vec![0; 256 * 256 * 4])
+        };
+        let (tl, tr, bl, br) = (
+            get(13517, 6391),
+            get(13518, 6391),
+            get(13517, 6392),
+            get(13518, 6392),
+        );
+        let px = |img: &Vec<u8>, x: usize, y: usize| {
+            img[(y * 256 + x) * 4..(y * 256 + x) * 4 + 4].to_vec()
+        };
+        let mut painted = 0;
+        let mut differ = 0;
+        for i in 0..256 {
+            // vertical edges: last column of the left tile vs first column of the right tile
+            for (a, b) in [(&tl, &tr), (&bl, &br)] {
+                let (u, v) = (px(a, 255, i), px(b, 0, i));
+                painted += usize::from(u[3] > 0);
+                differ += usize::from(u != v);
+            }
+            // horizontal edges
+            for (a, b) in [(&tl, &bl), (&tr, &br)] {
+                let (u, v) = (px(a, i, 255), px(b, i, 0));
+                painted += usize::from(u[3] > 0);
+                differ += usize::from(u != v);
+            }
+        }
+        assert!(
+            painted > 200,
+            "{layer:?}: the zone does cross the edges ({painted})"
+        );
+        assert!(
+            differ <= 16,
+            "{layer:?}: {differ} pixel pairs differ across the edges"
+        );
+    }
+}
+
+#[test]
+fn archives_match_the_directory_and_are_deterministic() {
+    let d = tempfile::tempdir().unwrap();
+    let pts = [
+        (117.0, 36.65, "重大"),
+        (117.02, 36.66, "较大"),
+        (117.01, 36.64, "一般"),
+        (117.03, 36.64, "低"),
+    ];
+    let run = |out: &Path| {
+        let mut c = register(d.path(), &pts);
+        c.output.dir = out.to_path_buf();
+        c.tiles.zoom = [10, 14];
+        c.tiles.layers = vec!["surface".into(), "points".into()];
+        let ds = load(&c).unwrap();
+        let an = analyze::run(&ds).unwrap();
+        riskmap::tiles::run(
+            &ds,
+            &an,
+            &riskmap::tiles::TilesOptions {
+                quiet: true,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let (a, b) = (d.path().join("a"), d.path().join("b"));
+    let ra = run(&a);
+    run(&b);
+    assert!(ra.written() >= 8, "{:?}", ra.pyramids);
+    for layer in ["surface", "points"] {
+        // the XYZ directory
+        let mut files = std::collections::BTreeMap::new();
+        for z in 10..=14u8 {
+            let zd = a.join("tiles").join(layer).join(z.to_string());
+            for x in std::fs::read_dir(&zd).into_iter().flatten().flatten() {
+                for y in std::fs::read_dir(x.path()).unwrap().flatten() {
+                    let xv: u32 = x.file_name().to_string_lossy().parse().unwrap();
+                    let yv: u32 = y
+                        .file_name()
+                        .to_string_lossy()
+                        .trim_end_matches(".png")
+                        .parse()
+                        .unwrap();
+                    files.insert((z, xv, yv), std::fs::read(y.path()).unwrap());
+                }
+            }
+        }
+        assert!(!files.is_empty());
+        for (_, bytes) in files.iter() {
+            decode(bytes);
+        }
+        // MBTiles, read with SQLite
+        let mb = a.join("mbtiles").join(format!("{layer}.mbtiles"));
+        let conn = rusqlite::Connection::open(&mb).unwrap();
+        let meta: std::collections::HashMap<String, String> = conn
+            .prepare("SELECT name, value FROM metadata")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|x| x.unwrap())
+            .collect();
+        for k in [
+            "name",
+            "format",
+            "bounds",
+            "center",
+            "minzoom",
+            "maxzoom",
+            "type",
+            "attribution",
+            "description",
+        ] {
+            assert!(meta.contains_key(k), "metadata {k} missing");
+        }
+        assert_eq!(meta["format"], "png");
+        assert_eq!(meta["type"], "overlay");
+        assert_eq!(
+            (meta["minzoom"].as_str(), meta["maxzoom"].as_str()),
+            ("10", "14")
+        );
+        let mut rows = 0;
+        let mut stmt = conn
+            .prepare("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles")
+            .unwrap();
+        let it = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, u8>(0)?,
+                    r.get::<_, u32>(1)?,
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                ))
+            })
+            .unwrap();
+        for row in it {
+            let (z, x, tms_y) = {
+                let r = row.as_ref().unwrap();
+                (r.0, r.1, r.2)
+            };
+            let y = (1u32 << z) - 1 - tms_y;
+            assert_eq!(
+                files.get(&(z, x, y)),
+                Some(&row.unwrap().3),
+                "MBTiles row {z}/{x}/{tms_y} is XYZ {z}/{x}/{y}"
+            );
+            rows += 1;
+        }
+        assert_eq!(rows, files.len());
+        let dup: i64 = conn.query_row("SELECT COUNT(*) FROM (SELECT zoom_level, tile_column, tile_row FROM map GROUP BY 1, 2, 3 HAVING COUNT(*) > 1)", [], |r| r.get(0)).unwrap();
+        assert_eq!(dup, 0);
+        let images: i64 = conn
+            .query_row("SELECT COUNT(*) FROM images", [], |r| r.get(0))
+            .unwrap();
+        let distinct = files
+            .values()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        assert_eq!(images as usize, distinct, "identical tiles stored once");
+        // PMTiles, read back with the pmtiles crate's reader
+        let pm = a.join("pmtiles").join(format!("{layer}.pmtiles"));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let reader = pmtiles::AsyncPmTilesReader::new_with_path(&pm)
+                .await
+                .unwrap();
+            let h = reader.get_header();
+            assert_eq!((h.min_zoom, h.max_zoom), (10, 14));
+            for ((z, x, y), bytes) in &files {
+                let got = reader
+                    .get_tile(pmtiles::TileCoord::new(*z, *x, *y).unwrap())
+                    .await
+                    .unwrap()
+                    .expect("tile in PMTiles");
+                assert_eq!(&got[..], &bytes[..], "PMTiles {z}/{x}/{y}");
+            }
+        });
+        // TileJSON 3.0 required fields
+        let tj: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(a.join("tilejson").join(format!("{layer}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(tj["tilejson"], "3.0.0");
+        assert!(tj["tiles"].as_array().unwrap()[0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("/{layer}/{{z}}/{{x}}/{{y}}.png")));
+        assert_eq!(tj["bounds"].as_array().unwrap().len(), 4);
+        assert_eq!(tj["center"].as_array().unwrap().len(), 3);
+        // two runs, the same bytes
+        for f in [
+            format!("mbtiles/{layer}.mbtiles"),
+            format!("pmtiles/{layer}.pmtiles"),
+        ] {
+            assert!(
+                std::fs::read(a.join(&f)).unwrap() == std::fs::read(b.join(&f)).unwrap(),
+                "{f} differs between runs"
+            );
+        }
+    }
+}
