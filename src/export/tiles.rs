@@ -34,12 +34,13 @@ impl TileMeta {
 pub struct Sinks {
     xyz: Option<(PathBuf, PathBuf)>,
     mbtiles: Option<(Connection, PathBuf, PathBuf)>,
+    /// Column folders already created.
+    dirs: std::collections::HashSet<(u8, u32)>,
     pmtiles: Option<(
         pmtiles::PmTilesStreamWriter<std::io::BufWriter<std::fs::File>>,
         PathBuf,
         PathBuf,
     )>,
-    suffix: String,
     pub written: u64,
 }
 
@@ -149,7 +150,7 @@ impl Sinks {
             xyz,
             mbtiles,
             pmtiles,
-            suffix: suffix.to_string(),
+            dirs: Default::default(),
             written: 0,
         })
     }
@@ -158,8 +159,10 @@ impl Sinks {
     pub fn add(&mut self, t: Tile, png: &[u8]) -> std::io::Result<()> {
         if let Some((dir, _)) = &self.xyz {
             let d = dir.join(t.z.to_string()).join(t.x.to_string());
-            std::fs::create_dir_all(&d)?;
-            std::fs::write(d.join(format!("{}{}.png", t.y, self.suffix)), png)?;
+            if self.dirs.insert((t.z, t.x)) {
+                std::fs::create_dir_all(&d)?;
+            }
+            std::fs::write(d.join(format!("{}.png", t.y)), png)?;
         }
         if let Some((c, _, _)) = &self.mbtiles {
             let id = format!("{:x}", Sha256::digest(png));

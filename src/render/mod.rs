@@ -80,6 +80,9 @@ pub struct Renderer<'a> {
     pyramid: Option<raster::ClassPyramid>,
     palette: raster::SurfacePalette,
     cells: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
+    /// Every district boundary segment (WGS84), to tell tiles a boundary crosses from tiles
+    /// wholly inside one district (drawn as one solid colour).
+    edges: RTree<GeomWithData<rstar::primitives::Line<[f64; 2]>, usize>>,
 }
 
 /// A rendered tile: encoded PNG, or nothing when fully transparent.
@@ -102,6 +105,19 @@ impl<'a> Renderer<'a> {
                 })
                 .collect(),
         );
+        let mut segs = Vec::new();
+        for (k, a) in an.areas.iter().flatten().enumerate() {
+            for p in &a.shape.0 {
+                for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+                    for w in ring.0.windows(2) {
+                        segs.push(GeomWithData::new(
+                            rstar::primitives::Line::new([w[0].x, w[0].y], [w[1].x, w[1].y]),
+                            k,
+                        ));
+                    }
+                }
+            }
+        }
         Renderer {
             ds,
             an,
@@ -109,6 +125,7 @@ impl<'a> Renderer<'a> {
             pyramid: an.surface.as_ref().map(raster::ClassPyramid::new),
             palette: raster::SurfacePalette::new(style),
             cells,
+            edges: RTree::bulk_load(segs),
         }
     }
 
@@ -234,6 +251,20 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// Whether a district boundary (with its stroke) reaches into the tile.
+    fn boundary_crosses(&self, tile: Tile, crs: Crs, size: u32) -> bool {
+        let b = tile.bounds();
+        let (w, s) = crs.to_wgs84(b[0], b[1]);
+        let (e, n) = crs.to_wgs84(b[2], b[3]);
+        let pad = (self.style.drawing.outline_width as f64 * size as f64 / 256.0 + 2.0) * (e - w)
+            / size as f64;
+        let env = AABB::from_corners([w - pad, s - pad], [e + pad, n + pad]);
+        self.edges
+            .locate_in_envelope_intersecting(&env)
+            .next()
+            .is_some()
+    }
+
     fn surface_may(&self, tile: Tile, crs: Crs) -> bool {
         let (Some(s), Some(p)) = (&self.an.surface, &self.pyramid) else {
             return false;
@@ -304,6 +335,35 @@ impl<'a> Renderer<'a> {
                 if cells.is_empty() {
                     return Ok(None);
                 }
+                if let [cell] = cells[..] {
+                    // a tile wholly inside one cell (outline included) is one colour
+                    let b = tile.bounds();
+                    let (w, s_) = crs.to_wgs84(b[0], b[1]);
+                    let (e, n) = crs.to_wgs84(b[2], b[3]);
+                    let pad = (self.style.drawing.grid_outline_width as f64 * size as f64 / 256.0
+                        + 2.0)
+                        * (e - w)
+                        / size as f64;
+                    let rect = geo::Rect::new(
+                        geo::coord! { x: w - pad, y: s_ - pad },
+                        geo::coord! { x: e + pad, y: n + pad },
+                    );
+                    if geo::Contains::contains(&cell.shape, &rect.to_polygon()) {
+                        let [r, g, bl] = self.style.rgb(cell.level.level);
+                        let al =
+                            (self.style.drawing.grid_opacity.clamp(0.0, 1.0) * 255.0).round() as u8;
+                        if al == 0 {
+                            return Ok(None);
+                        }
+                        return png::encode_indexed(
+                            size,
+                            size,
+                            &vec![0u8; (size * size) as usize],
+                            &[[r, g, bl, al]],
+                        )
+                        .map(Some);
+                    }
+                }
                 let Some(mut pm) = Pixmap::new(size, size) else {
                     return Ok(None);
                 };
@@ -311,6 +371,30 @@ impl<'a> Renderer<'a> {
                 finish(&pm, size)
             }
             Layer::Areas => {
+                if !self.boundary_crosses(tile, crs, size) {
+                    // wholly inside one district (or outside all): one colour
+                    let b = tile.bounds();
+                    let (cx, cy) = crs.to_wgs84((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
+                    let areas = self.an.areas.as_deref().unwrap_or(&[]);
+                    let inside = areas
+                        .iter()
+                        .find(|a| geo::Contains::contains(&a.shape, &geo::Point::new(cx, cy)));
+                    return match inside {
+                        Some(a) if a.total() > 0 && self.style.drawing.areas_opacity > 0.0 => {
+                            let [r, g, b] = self.style.rgb(a.level.level);
+                            let al = (self.style.drawing.areas_opacity.clamp(0.0, 1.0) * 255.0)
+                                .round() as u8;
+                            png::encode_indexed(
+                                size,
+                                size,
+                                &vec![0u8; (size * size) as usize],
+                                &[[r, g, b, al]],
+                            )
+                            .map(Some)
+                        }
+                        _ => Ok(None),
+                    };
+                }
                 let areas: Vec<crate::analyze::areas::AreaStats> = self
                     .areas_touching(tile, crs)
                     .into_iter()
@@ -326,6 +410,16 @@ impl<'a> Renderer<'a> {
                 finish(&pm, size)
             }
             Layer::Composite => {
+                let idx = self.points_in(tile, crs, size);
+                if idx.is_empty() && !self.boundary_crosses(tile, crs, size) {
+                    // only the surface here: its palette tile is the composite tile
+                    return match self.surface_indices(tile, size, crs) {
+                        None => Ok(None),
+                        Some(ix) => {
+                            png::encode_indexed(size, size, &ix, &self.palette.colors).map(Some)
+                        }
+                    };
+                }
                 let Some(mut pm) = Pixmap::new(size, size) else {
                     return Ok(None);
                 };
@@ -346,7 +440,7 @@ impl<'a> Renderer<'a> {
                     .cloned()
                     .collect();
                 draw::areas(&mut pm, &f, self.ds, &areas, false, self.style);
-                let idx = self.points_in(tile, crs, size);
+
                 draw::points(&mut pm, &f, self.ds, &idx, self.style);
                 finish(&pm, size)
             }

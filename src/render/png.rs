@@ -62,6 +62,7 @@ pub fn encode_auto(w: u32, h: u32, rgba: &[u8]) -> Result<Vec<u8>, png::Encoding
     let mut palette: Vec<Rgba> = Vec::new();
     let mut lookup: std::collections::HashMap<u32, u8> = std::collections::HashMap::new();
     let mut indices = Vec::with_capacity((w * h) as usize);
+    let mut last: Option<(u32, u8)> = None;
     for px in rgba.chunks_exact(4) {
         // fully transparent pixels are all the same colour
         let c: Rgba = if px[3] == 0 {
@@ -70,6 +71,13 @@ pub fn encode_auto(w: u32, h: u32, rgba: &[u8]) -> Result<Vec<u8>, png::Encoding
             [px[0], px[1], px[2], px[3]]
         };
         let key = u32::from_le_bytes(c);
+        // runs of one colour are the common case: skip the hash lookup
+        if let Some((k, i)) = last {
+            if k == key {
+                indices.push(i);
+                continue;
+            }
+        }
         let i = match lookup.get(&key) {
             Some(&i) => i,
             None => {
@@ -82,6 +90,7 @@ pub fn encode_auto(w: u32, h: u32, rgba: &[u8]) -> Result<Vec<u8>, png::Encoding
                 i
             }
         };
+        last = Some((key, i));
         indices.push(i);
     }
     encode_indexed(w, h, &indices, &palette)

@@ -242,38 +242,99 @@ pub fn render_surface(
         return SurfaceTile::Solid(pal.index([hi; 4]));
     }
     let mut out = vec![0u8; (size * size) as usize];
-    for py in 0..size {
-        for px in 0..size {
-            let mut cls = [0u8; 4];
-            for (k, (dx, dy)) in [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)]
-                .iter()
-                .enumerate()
-            {
-                let (u, v) = (
-                    (px as f64 + dx) / STEP as f64,
-                    (py as f64 + dy) / STEP as f64,
-                );
-                let (i, j) = (
-                    (u.floor() as u32).min(nodes - 2),
-                    (v.floor() as u32).min(nodes - 2),
-                );
-                let (tu, tv) = (u - i as f64, v - j as f64);
-                let n = |a: u32, b: u32| nc[(b * nodes + a) as usize];
-                let (a, b, c, d) = (n(i, j), n(i + 1, j), n(i, j + 1), n(i + 1, j + 1));
-                let fc =
-                    (a.0 * (1.0 - tu) + b.0 * tu) * (1.0 - tv) + (c.0 * (1.0 - tu) + d.0 * tu) * tv;
-                let fr =
-                    (a.1 * (1.0 - tu) + b.1 * tu) * (1.0 - tv) + (c.1 * (1.0 - tu) + d.1 * tu) * tv;
-                cls[k] = class_at(s, fc, fr);
+    // cells per pixel along each axis (the mapping is near-linear inside a tile)
+    let span = |k: usize| (nc[k].0 - nc[0].0).abs().max((nc[k].1 - nc[0].1).abs()) / STEP as f64;
+    let cells_per_px = span(1).max(span(nodes as usize));
+    let half = 0.25 * cells_per_px + 1e-9;
+    let quad_uniform = |c: i64, r: i64| -> Option<u8> {
+        if c < 0 || r < 0 || c + 1 >= s.width as i64 || r + 1 >= s.height as i64 {
+            return None;
+        }
+        let k = r as usize * s.width + c as usize;
+        let a = s.classes[k];
+        (a == s.classes[k + 1] && a == s.classes[k + s.width] && a == s.classes[k + s.width + 1])
+            .then_some(a)
+    };
+    let n = |a: u32, b: u32| nc[(b * nodes + a) as usize];
+    let blocks = nodes - 1;
+    for bj in 0..blocks {
+        for bi in 0..blocks {
+            // a block of STEP × STEP pixels whose cells are all one class is filled at once
+            let corners = [n(bi, bj), n(bi + 1, bj), n(bi, bj + 1), n(bi + 1, bj + 1)];
+            let c_lo = corners.iter().map(|c| c.0).fold(f64::MAX, f64::min).floor() as i64 - 1;
+            let c_hi = corners.iter().map(|c| c.0).fold(f64::MIN, f64::max).ceil() as i64 + 1;
+            let r_lo = corners.iter().map(|c| c.1).fold(f64::MAX, f64::min).floor() as i64 - 1;
+            let r_hi = corners.iter().map(|c| c.1).fold(f64::MIN, f64::max).ceil() as i64 + 1;
+            let (lo, hi) = pyr.range(c_lo, r_lo, c_hi, r_hi);
+            if hi == 0 {
+                continue;
             }
-            let top = *cls.iter().max().unwrap_or(&0);
-            let idx = match (top == *cls.iter().min().unwrap_or(&0), top) {
-                (true, c) if c > 0 => pal
-                    .ink(c, (ox as i64) + px as i64, (oy as i64) + py as i64)
-                    .unwrap_or_else(|| pal.index(cls)),
-                _ => pal.index(cls),
-            };
-            out[(py * size + px) as usize] = idx;
+            if lo == hi && pal.patterns[hi as usize] == Pattern::None {
+                let i = pal.index([hi; 4]);
+                for py in bj * STEP..(bj + 1) * STEP {
+                    let row = (py * size) as usize;
+                    out[row + (bi * STEP) as usize..row + ((bi + 1) * STEP) as usize].fill(i);
+                }
+                continue;
+            }
+            for py in bj * STEP..(bj + 1) * STEP {
+                for px in bi * STEP..(bi + 1) * STEP {
+                    let at = |dx: f64, dy: f64| -> (f64, f64) {
+                        let (u, v) = (
+                            (px as f64 + dx) / STEP as f64,
+                            (py as f64 + dy) / STEP as f64,
+                        );
+                        let (i, j) = (
+                            (u.floor() as u32).min(nodes - 2),
+                            (v.floor() as u32).min(nodes - 2),
+                        );
+                        let (tu, tv) = (u - i as f64, v - j as f64);
+                        let (a, b, c, d) = (n(i, j), n(i + 1, j), n(i, j + 1), n(i + 1, j + 1));
+                        (
+                            (a.0 * (1.0 - tu) + b.0 * tu) * (1.0 - tv)
+                                + (c.0 * (1.0 - tu) + d.0 * tu) * tv,
+                            (a.1 * (1.0 - tu) + b.1 * tu) * (1.0 - tv)
+                                + (c.1 * (1.0 - tu) + d.1 * tu) * tv,
+                        )
+                    };
+                    // fast path: the whole pixel lies in one quad of cells that share a class
+                    let (fc, fr) = at(0.5, 0.5);
+                    let (c0, r0) = (fc.floor(), fr.floor());
+                    let inside = fc - half >= c0
+                        && fc + half < c0 + 1.0
+                        && fr - half >= r0
+                        && fr + half < r0 + 1.0;
+                    let idx = match quad_uniform(c0 as i64, r0 as i64).filter(|_| inside) {
+                        Some(c) => {
+                            if c == 0 {
+                                0
+                            } else {
+                                pal.ink(c, (ox as i64) + px as i64, (oy as i64) + py as i64)
+                                    .unwrap_or_else(|| pal.index([c; 4]))
+                            }
+                        }
+                        None => {
+                            let mut cls = [0u8; 4];
+                            for (k, (dx, dy)) in
+                                [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)]
+                                    .iter()
+                                    .enumerate()
+                            {
+                                let (fc, fr) = at(*dx, *dy);
+                                cls[k] = class_at(s, fc, fr);
+                            }
+                            let top = *cls.iter().max().unwrap_or(&0);
+                            match (top == *cls.iter().min().unwrap_or(&0), top) {
+                                (true, c) if c > 0 => pal
+                                    .ink(c, (ox as i64) + px as i64, (oy as i64) + py as i64)
+                                    .unwrap_or_else(|| pal.index(cls)),
+                                _ => pal.index(cls),
+                            }
+                        }
+                    };
+                    out[(py * size + px) as usize] = idx;
+                }
+            }
         }
     }
     if out.iter().all(|&i| i == 0) {
