@@ -119,15 +119,7 @@ pub fn read_enterprises(
         &input.columns,
         geometry_supplies,
     )?;
-    // an explicit setting wins, then a CRS named in the longitude header, then WGS84
-    let (default_crs, crs_used) = match (default_crs, m.crs_hint) {
-        (Some(c), _) => (c, format!("{c} (configured)")),
-        (None, Some(c)) => (
-            c,
-            format!("{c} (from the header `{}`)", header(t, &m, "lon")),
-        ),
-        (None, None) => (Crs::Wgs84, "wgs84 (default)".to_string()),
-    };
+    let (default_crs, crs_used) = file_crs(t, &m, default_crs);
     let parsed: Vec<Result<Enterprise, Vec<Reject>>> = t
         .rows
         .par_iter()
@@ -171,6 +163,19 @@ pub fn read_enterprises(
         }
     }
     Ok(out)
+}
+
+/// The CRS of rows without a `crs` value, and where it came from: an explicit setting
+/// wins, then a CRS named in the longitude header, then WGS84.
+fn file_crs(t: &Table, m: &ColumnMap, configured: Option<Crs>) -> (Crs, String) {
+    match (configured, m.crs_hint) {
+        (Some(c), _) => (c, format!("{c} (configured)")),
+        (None, Some(c)) => (
+            c,
+            format!("{c} (from the header `{}`)", header(t, m, "lon")),
+        ),
+        (None, None) => (Crs::Wgs84, "wgs84 (default)".to_string()),
+    }
 }
 
 /// The CRS of a row: its `crs` cell, else the file's.
@@ -835,14 +840,7 @@ pub fn read_sites(
         &input.columns,
         geometry_supplies,
     )?;
-    let (default_crs, crs_used) = match (default_crs, m.crs_hint) {
-        (Some(c), _) => (c, format!("{c} (configured)")),
-        (None, Some(c)) => (
-            c,
-            format!("{c} (from the header `{}`)", header(t, &m, "lon")),
-        ),
-        (None, None) => (Crs::Wgs84, "wgs84 (default)".to_string()),
-    };
+    let (default_crs, crs_used) = file_crs(t, &m, default_crs);
     let mut out = SiteRead {
         rows_read: t.rows.len(),
         crs_used,
