@@ -123,6 +123,23 @@ pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
         let aux = export::geotiff::aux_xml(&ds.style);
         st.file("surface.tif.aux.xml", |w| w.write_all(aux.as_bytes()))?;
     }
+    if ds.config.overview.enabled {
+        let (db, family) = crate::render::overview::fonts(ds.config.overview.font.as_deref())
+            .map_err(|m| Error::Input(format!("overview: {m}")))?;
+        let (svg, _) = crate::render::overview::svg(
+            ds,
+            &analysis,
+            &ds.style,
+            ds.config.overview.width,
+            &family,
+        );
+        let (w, h, rgba) =
+            crate::render::overview::rasterize(&svg, db, &family).map_err(Error::Input)?;
+        let png = crate::render::png::encode_rgba(w, h, &rgba)
+            .map_err(|e| Error::Input(format!("overview.png: {e}")))?;
+        st.file("overview.svg", |w| w.write_all(svg.as_bytes()))?;
+        st.file("overview.png", |w| w.write_all(&png))?;
+    }
     if let Some(x) = &analysis.exposure {
         st.file("exposure.csv", |w| {
             export::analysis::write_exposure_csv(w, ds, x)

@@ -60,6 +60,8 @@ pub struct Config {
     pub exposure: ExposureConfig,
     /// Raster tile pyramids and archives.
     pub tiles: TilesConfig,
+    /// The overview map (overview.png / overview.svg).
+    pub overview: OverviewConfig,
     /// Outputs.
     pub output: OutputConfig,
 }
@@ -250,6 +252,28 @@ impl Default for SurfaceConfig {
             },
             simplify_m2: None,
             max_cells: 400_000_000,
+        }
+    }
+}
+
+/// The overview map for documents.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OverviewConfig {
+    /// Write overview.png and overview.svg. Default true.
+    pub enabled: bool,
+    /// PNG width in pixels. Default 2400.
+    pub width: u32,
+    /// A font file for the Chinese text (default: a system CJK font, else the bundled one).
+    pub font: Option<PathBuf>,
+}
+
+impl Default for OverviewConfig {
+    fn default() -> Self {
+        OverviewConfig {
+            enabled: true,
+            width: 2400,
+            font: None,
         }
     }
 }
@@ -520,6 +544,7 @@ impl Config {
         fix(&mut self.hazards.path);
         fix(&mut self.sites.path);
         fix(&mut self.areas.streets);
+        fix(&mut self.overview.font);
         fix(&mut self.boundaries.path);
         fix(&mut self.region.polygon);
         fix(&mut self.grading.tables);
@@ -617,6 +642,12 @@ impl Config {
                     format!("{w} must be > 0"),
                 );
             }
+        }
+        if !(200..=20_000).contains(&self.overview.width) {
+            return bad(
+                "overview.width",
+                format!("{} must be within 200..20000 pixels", self.overview.width),
+            );
         }
         let [z0, z1] = self.tiles.zoom;
         if z0 > z1 || z1 > 22 {

@@ -156,6 +156,9 @@ struct InputArgs {
     /// Style file with the level colours (default: styles/default.toml values).
     #[arg(long, value_name = "FILE")]
     style: Option<PathBuf>,
+    /// Font file for the overview map's Chinese text (default: a system CJK font, else the bundled one).
+    #[arg(long, value_name = "FILE")]
+    font: Option<PathBuf>,
 }
 
 /// CRS of the point files, for `build` and `validate`.
@@ -263,6 +266,9 @@ fn resolve(a: &InputArgs, crs: Option<Crs>, crs_out: &[Crs]) -> Result<Config> {
     let mut o = overrides(a, crs);
     o.crs_out = crs_out.to_vec();
     o.apply(&mut cfg);
+    if let Some(f) = &a.font {
+        cfg.overview.font = Some(f.clone());
+    }
     Ok(cfg)
 }
 

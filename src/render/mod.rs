@@ -1,6 +1,7 @@
 //! Render: Web Mercator tile math, drawing of the layers into tiles, palette PNG encoding.
 
 pub mod draw;
+pub mod overview;
 pub mod png;
 pub mod raster;
 pub mod tile;

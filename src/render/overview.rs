@@ -1,0 +1,299 @@
+//! The overview map for documents: the whole region with district outlines and Chinese
+//! names, the zones and the enterprises, a legend with counts, a scale bar in km, a north
+//! arrow, the title and the data date — written as SVG and rendered to PNG with resvg.
+//!
+//! Chinese text needs a CJK font: a system one is preferred when present (Noto/Source Han
+//! Sans CJK, WenQuanYi, SimHei, Microsoft YaHei …); otherwise the bundled WenQuanYi Micro
+//! Hei (Apache-2.0, from Debian's fonts-wqy-microhei, assets/fonts/) is used, so a fresh
+//! machine renders the names; `--font FILE` overrides both.
+
+use super::tile::pixel;
+use crate::analyze::Analysis;
+use crate::model::{level_slot, Level};
+use crate::pipeline::Dataset;
+use crate::style::Style;
+use resvg::usvg::fontdb;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The bundled CJK font.
+pub const BUNDLED_FONT: &[u8] = include_bytes!("../../assets/fonts/wqy-microhei.ttc");
+/// Its family name.
+pub const BUNDLED_FAMILY: &str = "WenQuanYi Micro Hei";
+
+const SYSTEM_CJK: [&str; 8] = [
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Microsoft YaHei",
+    "SimHei",
+];
+
+/// A font database with a CJK family: `font` if given, else a system CJK font, else the
+/// bundled one. Returns the database and the family to use.
+pub fn fonts(font: Option<&Path>) -> Result<(fontdb::Database, String), String> {
+    let mut db = fontdb::Database::new();
+    if let Some(p) = font {
+        let data =
+            std::fs::read(p).map_err(|e| format!("cannot read font {}: {e}", p.display()))?;
+        db.load_font_data(data);
+        let family = db
+            .faces()
+            .next()
+            .and_then(|f| f.families.first().map(|x| x.0.clone()))
+            .ok_or_else(|| format!("{} holds no usable font", p.display()))?;
+        return Ok((db, family));
+    }
+    db.load_system_fonts();
+    for fam in SYSTEM_CJK {
+        if db.faces().any(|f| f.families.iter().any(|x| x.0 == fam)) {
+            return Ok((db, fam.to_string()));
+        }
+    }
+    db.load_font_data(BUNDLED_FONT.to_vec());
+    Ok((db, BUNDLED_FAMILY.to_string()))
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The overview as SVG text, `width` pixels wide; returns (svg, height).
+pub fn svg(ds: &Dataset, an: &Analysis, style: &Style, width: u32, family: &str) -> (String, u32) {
+    let b = ds.region_bbox;
+    // Web Mercator at a zoom whose pixels we scale to fit
+    let z = 12u8;
+    let (x0, y0) = pixel(b[0], b[3], z, 256);
+    let (x1, y1) = pixel(b[2], b[1], z, 256);
+    let margin = width as f64 * 0.04;
+    let top = width as f64 * 0.09;
+    let scale = (width as f64 - 2.0 * margin) / (x1 - x0);
+    let map_h = (y1 - y0) * scale;
+    // below the map: the legend in one row, then the scale bar
+    let footer = width as f64 * 0.09;
+    let height = (top + map_h + footer + margin * 0.5).ceil() as u32;
+    let p = |lon: f64, lat: f64| -> (f64, f64) {
+        let (x, y) = pixel(lon, lat, z, 256);
+        (margin + (x - x0) * scale, top + (y - y0) * scale)
+    };
+    let fs = width as f64 / 2400.0;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="{family}"><rect width="100%" height="100%" fill="white"/>"##
+    );
+    let path_of = |poly: &geo::Polygon<f64>| -> String {
+        let mut d = String::new();
+        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+            for (i, c) in ring.0.iter().enumerate() {
+                let (x, y) = p(c.x, c.y);
+                let _ = write!(d, "{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, x, y);
+            }
+            d.push('Z');
+        }
+        d
+    };
+    // zones, low levels first
+    if let Some(zones) = &an.zones {
+        for l in [Level::Blue, Level::Yellow, Level::Orange, Level::Red] {
+            let _ = write!(
+                s,
+                r##"<g fill="{}" fill-opacity="{}" fill-rule="evenodd">"##,
+                style.color(Some(l)),
+                style.drawing.surface_opacity
+            );
+            for zn in zones.iter().filter(|zn| zn.level == l) {
+                let _ = write!(s, r##"<path d="{}"/>"##, path_of(&zn.shape));
+            }
+            s.push_str("</g>");
+        }
+    }
+    // district outlines
+    let _ = write!(
+        s,
+        r##"<g fill="none" stroke="{}" stroke-width="{:.1}">"##,
+        style.drawing.outline_color,
+        2.0 * fs
+    );
+    for d in &ds.districts.districts {
+        for poly in &d.shape.0 {
+            let _ = write!(s, r##"<path d="{}"/>"##, path_of(poly));
+        }
+    }
+    s.push_str("</g>");
+    // enterprises, red last
+    let mut order: Vec<usize> = (0..ds.enterprises.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(level_slot(ds.grades[i].level)), i));
+    s.push_str("<g>");
+    for i in order {
+        let e = &ds.enterprises[i];
+        let (x, y) = p(e.lon, e.lat);
+        let r = if ds.grades[i].level == Some(Level::Red) {
+            3.0
+        } else {
+            2.0
+        } * fs;
+        let _ = write!(
+            s,
+            r##"<circle cx="{x:.1}" cy="{y:.1}" r="{r:.1}" fill="{}"/>"##,
+            style.color(ds.grades[i].level)
+        );
+    }
+    s.push_str("</g>");
+    // district names at an interior point of their largest part
+    for d in &ds.districts.districts {
+        use geo::{Area, InteriorPoint};
+        let Some(big) = d
+            .shape
+            .0
+            .iter()
+            .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))
+        else {
+            continue;
+        };
+        let Some(ip) = big.interior_point() else {
+            continue;
+        };
+        let (x, y) = p(ip.x(), ip.y());
+        let _ = write!(
+            s,
+            r##"<text x="{x:.1}" y="{y:.1}" font-size="{:.0}" text-anchor="middle" fill="#222" stroke="white" stroke-width="{:.1}" paint-order="stroke">{}</text>"##,
+            34.0 * fs,
+            6.0 * fs,
+            esc(&d.name)
+        );
+    }
+    // title and date
+    let _ = write!(
+        s,
+        r##"<text x="{:.1}" y="{:.1}" font-size="{:.0}" text-anchor="middle" font-weight="bold" fill="#111">{}</text>"##,
+        width as f64 / 2.0,
+        top * 0.55,
+        64.0 * fs,
+        esc(ds.config.title())
+    );
+    if let Some(date) = &ds.config.data_date {
+        let _ = write!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" font-size="{:.0}" text-anchor="middle" fill="#444">数据日期：{}</text>"##,
+            width as f64 / 2.0,
+            top * 0.85,
+            30.0 * fs,
+            esc(date)
+        );
+    }
+    // legend with counts
+    let mut counts = [0usize; 5];
+    for g in &ds.grades {
+        counts[level_slot(g.level)] += 1;
+    }
+    let rows: [(Option<Level>, &str); 5] = [
+        (Some(Level::Red), "重大风险"),
+        (Some(Level::Orange), "较大风险"),
+        (Some(Level::Yellow), "一般风险"),
+        (Some(Level::Blue), "低风险"),
+        (None, "未评估"),
+    ];
+    let (lx, ly, lw) = (
+        margin,
+        top + map_h + 40.0 * fs,
+        (width as f64 - 2.0 * margin) / 5.0,
+    );
+    let _ = write!(
+        s,
+        r##"<text x="{lx:.1}" y="{:.1}" font-size="{:.0}" font-weight="bold">图例（企业数）</text>"##,
+        ly - 8.0 * fs,
+        28.0 * fs
+    );
+    for (k, (l, label)) in rows.iter().enumerate() {
+        let x = lx + k as f64 * lw;
+        let _ = write!(
+            s,
+            r##"<rect x="{x:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}" stroke="#333"/>"##,
+            ly + 10.0 * fs,
+            50.0 * fs,
+            34.0 * fs,
+            style.color(*l)
+        );
+        let _ = write!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" font-size="{:.0}">{label} {}</text>"##,
+            x + 64.0 * fs,
+            ly + 38.0 * fs,
+            30.0 * fs,
+            counts[level_slot(*l)]
+        );
+    }
+    // scale bar: a round number of km near a fifth of the map width
+    let lat_c = (b[1] + b[3]) / 2.0;
+    let metres_per_px =
+        40_075_016.7 * lat_c.to_radians().cos() / (256.0 * 2f64.powi(z as i32)) / scale;
+    let target_km = (width as f64 - 2.0 * margin) * 0.2 * metres_per_px / 1000.0;
+    let km = [1.0, 2.0, 5.0, 10.0, 20.0, 25.0, 50.0, 100.0]
+        .iter()
+        .copied()
+        .filter(|k| *k <= target_km)
+        .last()
+        .unwrap_or(1.0);
+    let bar = km * 1000.0 / metres_per_px;
+    let (sx, sy) = (width as f64 - margin - bar, ly + 130.0 * fs);
+    let _ = write!(
+        s,
+        r##"<g stroke="#111" stroke-width="{:.1}"><line x1="{sx:.1}" y1="{sy:.1}" x2="{:.1}" y2="{sy:.1}"/><line x1="{sx:.1}" y1="{:.1}" x2="{sx:.1}" y2="{sy:.1}"/><line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{sy:.1}"/></g><text x="{:.1}" y="{:.1}" font-size="{:.0}" text-anchor="middle">{} km</text>"##,
+        4.0 * fs,
+        sx + bar,
+        sy - 14.0 * fs,
+        sx + bar,
+        sy - 14.0 * fs,
+        sx + bar,
+        sx + bar / 2.0,
+        sy - 22.0 * fs,
+        30.0 * fs,
+        km
+    );
+    // north arrow
+    let (nx, ny) = (width as f64 - margin - 40.0 * fs, top + 20.0 * fs);
+    let _ = write!(
+        s,
+        r##"<path d="M{nx:.1},{ny:.1} L{:.1},{:.1} L{nx:.1},{:.1} L{:.1},{:.1} Z" fill="#111"/><text x="{nx:.1}" y="{:.1}" font-size="{:.0}" text-anchor="middle">北 N</text>"##,
+        nx + 22.0 * fs,
+        ny + 80.0 * fs,
+        ny + 60.0 * fs,
+        nx - 22.0 * fs,
+        ny + 80.0 * fs,
+        ny + 120.0 * fs,
+        30.0 * fs
+    );
+    s.push_str("</svg>");
+    (s, height)
+}
+
+/// Render SVG text to straight-alpha RGBA with the given fonts.
+pub fn rasterize(
+    svg: &str,
+    db: fontdb::Database,
+    family: &str,
+) -> Result<(u32, u32, Vec<u8>), String> {
+    let opt = resvg::usvg::Options {
+        fontdb: Arc::new(db),
+        font_family: family.to_string(),
+        ..Default::default()
+    };
+    let tree = resvg::usvg::Tree::from_str(svg, &opt).map_err(|e| format!("overview SVG: {e}"))?;
+    let size = tree.size().to_int_size();
+    let mut pm =
+        resvg::tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("overview too large")?;
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::default(),
+        &mut pm.as_mut(),
+    );
+    Ok((size.width(), size.height(), super::draw::rgba(&pm)))
+}
