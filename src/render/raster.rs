@@ -163,13 +163,25 @@ pub enum SurfaceTile {
     Indices(Vec<u8>),
 }
 
+/// `floor` without a libm call (the baseline x86-64 target has no rounding instruction,
+/// and the call dominated the profile).
+#[inline(always)]
+fn ffloor(x: f64) -> f64 {
+    let t = x as i64 as f64;
+    if t > x {
+        t - 1.0
+    } else {
+        t
+    }
+}
+
 /// Class at fractional cell coordinates (cell centres at .0): the bilinear value,
 /// classified; where the four cells around share one class the interpolation cannot leave
 /// it, and a class none of the four cells has is a band thinner than a cell (the fringe
 /// where a lone disc's kernel falls through the lower thresholds) and is drawn as the
 /// next lower class present — as zones.geojson drops such slivers.
 fn class_at(s: &Surface, fc: f64, fr: f64) -> u8 {
-    let (c0, r0) = (fc.floor(), fr.floor());
+    let (c0, r0) = (ffloor(fc), ffloor(fr));
     let (tx, ty) = (fc - c0, fr - r0);
     let (c0, r0) = (c0 as i64, r0 as i64);
     let idx = |c: i64, r: i64| -> Option<usize> {
@@ -261,10 +273,14 @@ pub fn render_surface(
         for bi in 0..blocks {
             // a block of STEP × STEP pixels whose cells are all one class is filled at once
             let corners = [n(bi, bj), n(bi + 1, bj), n(bi, bj + 1), n(bi + 1, bj + 1)];
-            let c_lo = corners.iter().map(|c| c.0).fold(f64::MAX, f64::min).floor() as i64 - 1;
-            let c_hi = corners.iter().map(|c| c.0).fold(f64::MIN, f64::max).ceil() as i64 + 1;
-            let r_lo = corners.iter().map(|c| c.1).fold(f64::MAX, f64::min).floor() as i64 - 1;
-            let r_hi = corners.iter().map(|c| c.1).fold(f64::MIN, f64::max).ceil() as i64 + 1;
+            // every sample of the block reads the cells floor(c)..floor(c)+1 (the mapping
+            // is near-linear, so the corners bound the block; half a cell of slack)
+            let c_lo = ffloor(corners.iter().map(|c| c.0).fold(f64::MAX, f64::min) - 0.5) as i64;
+            let c_hi =
+                ffloor(corners.iter().map(|c| c.0).fold(f64::MIN, f64::max) + 0.5) as i64 + 1;
+            let r_lo = ffloor(corners.iter().map(|c| c.1).fold(f64::MAX, f64::min) - 0.5) as i64;
+            let r_hi =
+                ffloor(corners.iter().map(|c| c.1).fold(f64::MIN, f64::max) + 0.5) as i64 + 1;
             let (lo, hi) = pyr.range(c_lo, r_lo, c_hi, r_hi);
             if hi == 0 {
                 continue;
@@ -279,17 +295,11 @@ pub fn render_surface(
             }
             for py in bj * STEP..(bj + 1) * STEP {
                 for px in bi * STEP..(bi + 1) * STEP {
+                    // inside a block the node corners are fixed: bilinear without floors
                     let at = |dx: f64, dy: f64| -> (f64, f64) {
-                        let (u, v) = (
-                            (px as f64 + dx) / STEP as f64,
-                            (py as f64 + dy) / STEP as f64,
-                        );
-                        let (i, j) = (
-                            (u.floor() as u32).min(nodes - 2),
-                            (v.floor() as u32).min(nodes - 2),
-                        );
-                        let (tu, tv) = (u - i as f64, v - j as f64);
-                        let (a, b, c, d) = (n(i, j), n(i + 1, j), n(i, j + 1), n(i + 1, j + 1));
+                        let tu = ((px - bi * STEP) as f64 + dx) / STEP as f64;
+                        let tv = ((py - bj * STEP) as f64 + dy) / STEP as f64;
+                        let (a, b, c, d) = (corners[0], corners[1], corners[2], corners[3]);
                         (
                             (a.0 * (1.0 - tu) + b.0 * tu) * (1.0 - tv)
                                 + (c.0 * (1.0 - tu) + d.0 * tu) * tv,
@@ -299,7 +309,7 @@ pub fn render_surface(
                     };
                     // fast path: the whole pixel lies in one quad of cells that share a class
                     let (fc, fr) = at(0.5, 0.5);
-                    let (c0, r0) = (fc.floor(), fr.floor());
+                    let (c0, r0) = (ffloor(fc), ffloor(fr));
                     let inside = fc - half >= c0
                         && fc + half < c0 + 1.0
                         && fr - half >= r0
