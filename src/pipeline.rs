@@ -307,7 +307,6 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         rejects.extend(r.rejects);
         dangers = r.dangers;
     }
-    drop(known);
     let mut sites = Vec::new();
     if let Some(p) = &cfg.sites.path {
         let t = read_table(

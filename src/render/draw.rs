@@ -104,8 +104,7 @@ pub fn polygons(
 pub fn areas(
     pm: &mut Pixmap,
     f: &Frame,
-    ds: &Dataset,
-    areas: &[crate::analyze::areas::AreaStats],
+    areas: &[&crate::analyze::areas::AreaStats],
     fill: bool,
     style: &Style,
 ) {
@@ -125,7 +124,6 @@ pub fn areas(
             Some((color(&d.outline_color, 1.0), d.outline_width)),
         );
     }
-    let _ = ds;
 }
 
 /// Grid cells filled by level.

@@ -396,18 +396,14 @@ impl<'a> Renderer<'a> {
                         _ => Ok(None),
                     };
                 }
-                let areas: Vec<crate::analyze::areas::AreaStats> = self
-                    .areas_touching(tile, crs)
-                    .into_iter()
-                    .cloned()
-                    .collect();
+                let areas = self.areas_touching(tile, crs);
                 if areas.is_empty() {
                     return Ok(None);
                 }
                 let Some(mut pm) = Pixmap::new(size, size) else {
                     return Ok(None);
                 };
-                draw::areas(&mut pm, &f, self.ds, &areas, true, self.style);
+                draw::areas(&mut pm, &f, &areas, true, self.style);
                 finish(&pm, size)
             }
             Layer::Composite => {
@@ -435,12 +431,8 @@ impl<'a> Renderer<'a> {
                                 .unwrap_or(PremultipliedColorU8::TRANSPARENT);
                     }
                 }
-                let areas: Vec<crate::analyze::areas::AreaStats> = self
-                    .areas_touching(tile, crs)
-                    .into_iter()
-                    .cloned()
-                    .collect();
-                draw::areas(&mut pm, &f, self.ds, &areas, false, self.style);
+                let areas = self.areas_touching(tile, crs);
+                draw::areas(&mut pm, &f, &areas, false, self.style);
 
                 draw::points(&mut pm, &f, self.ds, &idx, self.style);
                 finish(&pm, size)

@@ -239,8 +239,8 @@ pub fn svg(ds: &Dataset, an: &Analysis, style: &Style, width: u32, family: &str)
     let km = [1.0, 2.0, 5.0, 10.0, 20.0, 25.0, 50.0, 100.0]
         .iter()
         .copied()
-        .filter(|k| *k <= target_km)
-        .last()
+        .rev()
+        .find(|k| *k <= target_km)
         .unwrap_or(1.0);
     let bar = km * 1000.0 / metres_per_px;
     let (sx, sy) = (width as f64 - margin - bar, ly + 130.0 * fs);
