@@ -213,3 +213,39 @@ pub fn table(ms: &[Measure]) -> String {
     }
     s
 }
+
+/// The encode-only ceiling: tiles/s for encoding `n` palette PNGs of the kind the surface
+/// layer writes (a 256 px overlay with a few discs of the four classes), in parallel.
+pub fn encode_ceiling(n: usize) -> f64 {
+    use rayon::prelude::*;
+    let pal = crate::render::raster::SurfacePalette::new(&crate::style::Style::default());
+    // four discs of different palette entries on a transparent tile
+    let mut idx = vec![0u8; 256 * 256];
+    for (cx, cy, r, entry) in [
+        (60.0, 70.0, 50.0, 20u8),
+        (150.0, 120.0, 70.0, 40),
+        (200.0, 40.0, 30.0, 55),
+        (90.0, 190.0, 45.0, 69),
+    ] {
+        for y in 0..256 {
+            for x in 0..256 {
+                let (dx, dy) = (x as f64 - cx, y as f64 - cy);
+                if dx * dx + dy * dy < r * r {
+                    idx[y * 256 + x] = entry;
+                }
+            }
+        }
+    }
+    let t = Instant::now();
+    let bytes: usize = (0..n)
+        .into_par_iter()
+        .map(|_| {
+            crate::render::png::encode_indexed(256, 256, &idx, &pal.colors)
+                .map(|b| b.len())
+                .unwrap_or(0)
+        })
+        .sum();
+    let secs = t.elapsed().as_secs_f64();
+    std::hint::black_box(bytes);
+    n as f64 / secs.max(1e-9)
+}

@@ -118,6 +118,10 @@ struct BenchArgs {
     /// Number of peer points (its clustered generator). 0 skips the peer.
     #[arg(long, default_value_t = 100_000)]
     peer_points: usize,
+    /// Also render the sample's tile pyramids (`[tiles]` zooms, every layer) and compare
+    /// with the encode-only ceiling.
+    #[arg(long)]
+    tiles: bool,
     /// Internal: measure one prepared register in this process and print JSON.
     #[arg(long, hide = true, value_name = "DIR")]
     child: Option<PathBuf>,
@@ -498,6 +502,31 @@ fn bench(b: BenchArgs) -> Result<u8> {
         ms.push(m);
     }
     println!("{}", bench::table(&ms));
+    if b.tiles {
+        let ceiling = bench::encode_ceiling(20_000);
+        let dir = bench::prepare(&b.work, 5000)?;
+        let cfg = bench::sample_config(&dir);
+        let ds = pipeline::load(&cfg)?;
+        let an = riskmap::analyze::run(&ds)?;
+        let tr = riskmap::tiles::run(
+            &ds,
+            &an,
+            &riskmap::tiles::TilesOptions {
+                quiet: true,
+                ..Default::default()
+            },
+        )?;
+        println!("| pyramid (sample, z{}-{}) | tiles written | tiles considered | s | considered tiles/s | % of encode ceiling |", cfg.tiles.zoom[0], cfg.tiles.zoom[1]);
+        println!("|---|---:|---:|---:|---:|---:|");
+        for (name, written, considered, secs) in &tr.pyramids {
+            let rate = *considered as f64 / secs.max(1e-9);
+            println!(
+                "| {name} | {written} | {considered} | {secs:.1} | {rate:.0} | {:.0} % |",
+                100.0 * rate / ceiling
+            );
+        }
+        println!("\nall pyramids: {} tiles written in {:.1} s; encode-only ceiling {ceiling:.0} palette tiles/s (2 threads)", tr.written(), tr.seconds);
+    }
     if b.peer_points > 0 {
         let pts = b.work.join(format!("peer_points_{}.csv", b.peer_points));
         match bench::make_peer_points(&b.peer_dir, b.peer_points, &pts) {
