@@ -4,9 +4,29 @@
 
 use crate::crs::{haversine_m, EARTH_RADIUS_M};
 use crate::ingest::boundaries::District;
-use geo::{Closest, HaversineClosestPoint, Intersects, Point};
+use geo::{BoundingRect, Closest, HaversineClosestPoint, Intersects, Point};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
+
+/// An R-tree of bounding boxes whose data is the position of the box in its list.
+pub type BoxTree = RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>;
+
+/// Bulk-load the boxes of a list of geometries (`None`, an empty geometry, is skipped).
+pub fn box_tree(boxes: impl Iterator<Item = Option<geo::Rect<f64>>>) -> BoxTree {
+    RTree::bulk_load(
+        boxes
+            .enumerate()
+            .filter_map(|(i, r)| {
+                r.map(|r| {
+                    GeomWithData::new(
+                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                        i,
+                    )
+                })
+            })
+            .collect(),
+    )
+}
 
 /// Unit vector of a lon/lat on the sphere.
 fn unit(lon: f64, lat: f64) -> [f64; 3] {
@@ -163,24 +183,13 @@ fn sphere_aabb(w: f64, s: f64, e: f64, n: f64) -> AABB<[f64; 3]> {
 /// District polygons with an R-tree over their bounding boxes.
 pub struct DistrictIndex {
     pub districts: Vec<District>,
-    tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
+    tree: BoxTree,
 }
 
 impl DistrictIndex {
     pub fn new(districts: Vec<District>) -> DistrictIndex {
-        let items = districts
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| {
-                d.bbox().map(|b| {
-                    GeomWithData::new(Rectangle::from_corners([b[0], b[1]], [b[2], b[3]]), i)
-                })
-            })
-            .collect();
-        DistrictIndex {
-            districts,
-            tree: RTree::bulk_load(items),
-        }
+        let tree = box_tree(districts.iter().map(|d| d.shape.bounding_rect()));
+        DistrictIndex { districts, tree }
     }
 
     pub fn is_empty(&self) -> bool {

@@ -9,8 +9,6 @@ use crate::model::Level;
 use crate::pipeline::Dataset;
 use geo::{Contains, Point};
 use rayon::prelude::*;
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::RTree;
 
 /// A site found exposed.
 #[derive(Debug, Clone)]
@@ -30,20 +28,10 @@ pub struct Exposed {
 
 /// Assess every site against the zones and the red/orange enterprises.
 pub fn assess(ds: &Dataset, frame: &Frame, zones: &[Zone]) -> Vec<Exposed> {
-    let tree = RTree::bulk_load(
+    let tree = crate::index::box_tree(
         zones
             .iter()
-            .enumerate()
-            .filter_map(|(i, z)| {
-                use geo::BoundingRect;
-                z.utm.bounding_rect().map(|r| {
-                    GeomWithData::new(
-                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                        i,
-                    )
-                })
-            })
-            .collect(),
+            .map(|z| geo::BoundingRect::bounding_rect(&z.utm)),
     );
     let high = |i: usize| matches!(ds.grades[i].level, Some(Level::Red | Level::Orange));
     // the farthest any red/orange enterprise reaches

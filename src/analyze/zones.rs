@@ -15,7 +15,7 @@ use crate::pipeline::Dataset;
 use crate::Error;
 use geo::{BoundingRect, Coord, GeodesicArea, LineString, Polygon, SimplifyVwPreserve};
 use rayon::prelude::*;
-use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
 /// One zone polygon.
@@ -92,20 +92,7 @@ fn rings_at(
 /// Give each hole to the smallest shell containing it.
 fn assemble(shells: Vec<LineString<f64>>, holes: Vec<LineString<f64>>) -> Vec<Polygon<f64>> {
     let areas: Vec<f64> = shells.iter().map(|s| signed_area(s).abs()).collect();
-    let tree = RTree::bulk_load(
-        shells
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| {
-                s.bounding_rect().map(|r| {
-                    GeomWithData::new(
-                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                        i,
-                    )
-                })
-            })
-            .collect(),
-    );
+    let tree = crate::index::box_tree(shells.iter().map(|s| s.bounding_rect()));
     let mut assigned: Vec<Vec<LineString<f64>>> = vec![vec![]; shells.len()];
     for h in holes {
         let p = h.0[0];

@@ -12,7 +12,7 @@ use crate::pipeline::Dataset;
 use crate::style::Style;
 use geo::{BoundingRect, Intersects};
 use resvg::tiny_skia::{Pixmap, PremultipliedColorU8};
-use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
 use std::str::FromStr;
 use tile::Tile;
@@ -80,7 +80,7 @@ pub struct Renderer<'a> {
     pub style: &'a Style,
     pyramid: Option<raster::ClassPyramid>,
     palette: raster::SurfacePalette,
-    cells: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
+    cells: crate::index::BoxTree,
     /// Every district boundary segment (WGS84), to tell tiles a boundary crosses from tiles
     /// wholly inside one district (drawn as one solid colour).
     edges: RTree<GeomWithData<rstar::primitives::Line<[f64; 2]>, usize>>,
@@ -91,21 +91,8 @@ pub type Rendered = Option<Vec<u8>>;
 
 impl<'a> Renderer<'a> {
     pub fn new(ds: &'a Dataset, an: &'a Analysis, style: &'a Style) -> Renderer<'a> {
-        let cells = RTree::bulk_load(
-            an.grid
-                .iter()
-                .flatten()
-                .enumerate()
-                .filter_map(|(i, c)| {
-                    c.shape.bounding_rect().map(|r| {
-                        GeomWithData::new(
-                            Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                            i,
-                        )
-                    })
-                })
-                .collect(),
-        );
+        let cells =
+            crate::index::box_tree(an.grid.iter().flatten().map(|c| c.shape.bounding_rect()));
         let mut segs = Vec::new();
         for (k, a) in an.areas.iter().flatten().enumerate() {
             for p in &a.shape.0 {
