@@ -130,6 +130,27 @@ fn sha256_file(path: &Path) -> Result<String, Error> {
     Ok(format!("{:x}", Sha256::digest(&bytes)))
 }
 
+/// The record of one table input: its file, what was read, and the counts.
+fn table_info(
+    role: &'static str,
+    path: &Path,
+    t: &crate::ingest::table::Table,
+    format: String,
+    read: usize,
+    accepted: usize,
+    rejected: usize,
+) -> Result<InputInfo, Error> {
+    Ok(InputInfo {
+        role,
+        file: t.file.clone(),
+        format,
+        sha256: sha256_file(path)?,
+        rows_read: read,
+        rows_accepted: accepted,
+        rows_rejected: rejected,
+    })
+}
+
 /// The grading tables in force: the file if set, then inline overrides.
 pub fn grading_tables(cfg: &Config) -> Result<GradingTables, Error> {
     let mut t = match &cfg.grading.tables {
@@ -235,15 +256,15 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         &districts,
         cfg.region.tolerance_m,
     )?;
-    inputs.push(InputInfo {
-        role: "enterprises",
-        file: et.file.clone(),
-        format: format!("{}, crs {}", et.format, read.crs_used),
-        sha256: sha256_file(epath)?,
-        rows_read: read.rows_read,
-        rows_accepted: read.enterprises.len(),
-        rows_rejected: read.rows_rejected,
-    });
+    inputs.push(table_info(
+        "enterprises",
+        epath,
+        &et,
+        format!("{}, crs {}", et.format, read.crs_used),
+        read.rows_read,
+        read.enterprises.len(),
+        read.rows_rejected,
+    )?);
     if read.enterprises.is_empty() {
         let hint = read
             .rejects
@@ -274,15 +295,15 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         )?;
         let r =
             ingest::read_assessments(&t, &cfg.assessments, &tables, &known, &read.rejected_ids)?;
-        inputs.push(InputInfo {
-            role: "assessments",
-            file: t.file.clone(),
-            format: t.format.clone(),
-            sha256: sha256_file(p)?,
-            rows_read: r.rows_read,
-            rows_accepted: r.points.len(),
-            rows_rejected: r.rows_rejected,
-        });
+        inputs.push(table_info(
+            "assessments",
+            p,
+            &t,
+            t.format.clone(),
+            r.rows_read,
+            r.points.len(),
+            r.rows_rejected,
+        )?);
         rejects.extend(r.rejects);
         points = r.points;
     }
@@ -295,15 +316,15 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
             "hidden dangers (CSV, XLSX or GeoJSON)",
         )?;
         let r = ingest::read_hidden_dangers(&t, &cfg.hazards, &known, &read.rejected_ids)?;
-        inputs.push(InputInfo {
-            role: "hazards",
-            file: t.file.clone(),
-            format: t.format.clone(),
-            sha256: sha256_file(p)?,
-            rows_read: r.rows_read,
-            rows_accepted: r.dangers.len(),
-            rows_rejected: r.rows_rejected,
-        });
+        inputs.push(table_info(
+            "hazards",
+            p,
+            &t,
+            t.format.clone(),
+            r.rows_read,
+            r.dangers.len(),
+            r.rows_rejected,
+        )?);
         rejects.extend(r.rejects);
         dangers = r.dangers;
     }
@@ -315,15 +336,15 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
             "sensitive sites (CSV, XLSX or GeoJSON points)",
         )?;
         let r = ingest::records::read_sites(&t, &cfg.sites, cfg.sites.crs, &region, &districts)?;
-        inputs.push(InputInfo {
-            role: "sites",
-            file: t.file.clone(),
-            format: format!("{}, crs {}", t.format, r.crs_used),
-            sha256: sha256_file(p)?,
-            rows_read: r.rows_read,
-            rows_accepted: r.sites.len(),
-            rows_rejected: r.rows_rejected,
-        });
+        inputs.push(table_info(
+            "sites",
+            p,
+            &t,
+            format!("{}, crs {}", t.format, r.crs_used),
+            r.rows_read,
+            r.sites.len(),
+            r.rows_rejected,
+        )?);
         rejects.extend(r.rejects);
         sites = r.sites;
     }
