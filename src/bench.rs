@@ -249,3 +249,130 @@ pub fn encode_ceiling(n: usize) -> f64 {
     std::hint::black_box(bytes);
     n as f64 / secs.max(1e-9)
 }
+
+/// One pyramid's figures from a tiles run: (name, written, considered, seconds).
+pub type PyramidFigures = (String, u64, u64, f64);
+
+/// Render every pyramid of `cfg`'s register (config zooms and layers) and return the
+/// per-pyramid figures with the total seconds (analysis excluded).
+pub fn tiles_run(cfg: &Config) -> Result<(Vec<PyramidFigures>, f64), Error> {
+    let ds = load(cfg)?;
+    let an = crate::analyze::run(&ds)?;
+    let tr = crate::tiles::run(
+        &ds,
+        &an,
+        &crate::tiles::TilesOptions {
+            quiet: true,
+            ..Default::default()
+        },
+    )?;
+    Ok((tr.pyramids, tr.seconds))
+}
+
+/// Markdown table of a tiles run against the encode-only ceiling.
+pub fn tiles_table(label: &str, pyramids: &[PyramidFigures], ceiling: f64) -> String {
+    let mut s = format!(
+        "| pyramid ({label}) | tiles written | tiles considered | s | written tiles/s | considered tiles/s | considered, % of encode ceiling |\n|---|---:|---:|---:|---:|---:|---:|\n"
+    );
+    for (name, written, considered, secs) in pyramids {
+        let w = *written as f64 / secs.max(1e-9);
+        let c = *considered as f64 / secs.max(1e-9);
+        s.push_str(&format!(
+            "| {name} | {written} | {considered} | {secs:.1} | {w:.0} | {c:.0} | {:.0} % |\n",
+            100.0 * c / ceiling
+        ));
+    }
+    s
+}
+
+/// The peer's surface-to-tiles path (`run_peer.sh`: numpy surface → `gdaldem
+/// color-relief` → `gdal2tiles.py --xyz --processes=2`) at `zooms` ("8-14"): its total
+/// seconds and tile count, or why it could not run.
+pub fn run_peer_tiles(
+    peer_dir: &Path,
+    points: &Path,
+    work: &Path,
+    zooms: &str,
+) -> Result<(f64, u64, String), String> {
+    let script = peer_dir.join("run_peer.sh");
+    if !script.exists() {
+        return Err(format!("{} not found", script.display()));
+    }
+    let t = Instant::now();
+    let o = std::process::Command::new("bash")
+        .arg(&script)
+        .arg(points)
+        .arg(work)
+        .arg(zooms)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let secs = t.elapsed().as_secs_f64();
+    if !o.status.success() {
+        return Err(format!(
+            "peer failed (apt-get install gdal-bin python3-gdal python3-scipy): {}",
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        ));
+    }
+    let n = count_png(&work.join("tiles"));
+    Ok((
+        secs,
+        n,
+        String::from_utf8_lossy(&o.stdout).trim().to_string(),
+    ))
+}
+
+fn count_png(dir: &Path) -> u64 {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    rd.flatten()
+        .map(|e| {
+            let p = e.path();
+            if p.is_dir() {
+                count_png(&p)
+            } else {
+                u64::from(p.extension().is_some_and(|x| x == "png"))
+            }
+        })
+        .sum()
+}
+
+/// riskmap's side of the peer comparison: load the peer's points, compute the surface
+/// with the peer's parameters and write the surface pyramid at `zoom` (XYZ directory only,
+/// as gdal2tiles writes): seconds from reading the CSV to the last tile, and tiles written.
+pub fn riskmap_peer_tiles(points: &Path, out: &Path, zoom: [u8; 2]) -> Result<(f64, u64), Error> {
+    let t = Instant::now();
+    let mut cfg = peer_config(points, out);
+    cfg.exposure.enabled = false;
+    cfg.tiles.zoom = zoom;
+    cfg.tiles.layers = vec!["surface".into()];
+    cfg.tiles.mbtiles = false;
+    cfg.tiles.pmtiles = false;
+    cfg.output.crs_out = vec![];
+    let ds = load(&cfg)?;
+    // the surface alone: the peer's path does not vectorise zones either
+    let frame = crate::analyze::Frame::new(&ds);
+    let surface = crate::analyze::surface::build(&ds, &frame)?;
+    let an = crate::analyze::Analysis {
+        frame,
+        areas: None,
+        streets: None,
+        grid: None,
+        surface: Some(surface),
+        zones: None,
+        exposure: None,
+        timings: vec![],
+    };
+    let tr = crate::tiles::run(
+        &ds,
+        &an,
+        &crate::tiles::TilesOptions {
+            quiet: true,
+            ..Default::default()
+        },
+    )?;
+    Ok((t.elapsed().as_secs_f64(), tr.written()))
+}

@@ -123,6 +123,7 @@ pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
         let aux = export::geotiff::aux_xml(&ds.style);
         st.file("surface.tif.aux.xml", |w| w.write_all(aux.as_bytes()))?;
     }
+    let mut overview_png = None;
     if ds.config.overview.enabled {
         let (db, family) = crate::render::overview::fonts(ds.config.overview.font.as_deref())
             .map_err(|m| Error::Input(format!("overview: {m}")))?;
@@ -139,6 +140,7 @@ pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
             .map_err(|e| Error::Input(format!("overview.png: {e}")))?;
         st.file("overview.svg", |w| w.write_all(svg.as_bytes()))?;
         st.file("overview.png", |w| w.write_all(&png))?;
+        overview_png = Some(png);
     }
     if let Some(x) = &analysis.exposure {
         st.file("exposure.csv", |w| {
@@ -151,17 +153,33 @@ pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
     st.file("rejects.csv", |w| {
         export::tables::write_rejects(w, &ds.rejects)
     })?;
+    // the register's snapshot for the next run's "what changed", and the report
+    let snapshot = crate::report::history::Snapshot::of(ds);
+    let out_dir = ds.config.output.dir.clone();
+    if ds.config.report.enabled {
+        let changes = crate::report::history::previous(&out_dir, &snapshot)
+            .map(|(name, old)| crate::report::history::diff(name, &old, &snapshot));
+        let r = crate::report::assemble(ds, &analysis, overview_png.clone(), changes);
+        for (name, bytes) in crate::report::files(&r)? {
+            st.file(&name, |w| w.write_all(&bytes))?;
+        }
+    }
     let t = summary::tally(ds);
     st.names.push("summary.json".into());
     let json = summary::summary_json(ds, &t, &st.names, analysis_summary(ds, &analysis));
     let bytes = serde_json::to_vec_pretty(&json).unwrap_or_default();
     st.names.pop();
     st.file("summary.json", |w| w.write_all(&bytes))?;
+    if let Some(name) = crate::report::history::next_name(&out_dir, &snapshot) {
+        let bytes = snapshot.to_bytes();
+        st.file(&name, |w| w.write_all(&bytes))?;
+    }
     let out = st.out.clone();
     let outputs = st
         .set
         .commit()
         .map_err(|source| Error::Io { path: out, source })?;
+    crate::report::history::prune(&out_dir, ds.config.report.history_keep.max(1));
     let summary_text = format!(
         "{}{}",
         summary::summary_text(ds, &t),

@@ -64,6 +64,10 @@ pub struct Config {
     pub overview: OverviewConfig,
     /// Outputs.
     pub output: OutputConfig,
+    /// `riskmap serve`: address, CORS, limits, basemap.
+    pub serve: ServeConfig,
+    /// The analyst's report (report.html, report/*.csv, report.xlsx, history).
+    pub report: ReportConfig,
 }
 
 /// How an area's (or grid cell's) level is decided.
@@ -314,6 +318,63 @@ impl Default for TilesConfig {
             pmtiles: true,
             url: "http://127.0.0.1:8080/tiles/{layer}/{z}/{x}/{y}.png".into(),
             attribution: "riskmap · 四色安全风险分布".into(),
+        }
+    }
+}
+
+/// The analyst's report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReportConfig {
+    /// Write the report during `build`. Default false (`riskmap report` writes it alone).
+    pub enabled: bool,
+    /// Dated snapshots of the graded register kept in `output/history/`. Default 12.
+    pub history_keep: usize,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            enabled: false,
+            history_keep: 12,
+        }
+    }
+}
+
+/// `riskmap serve`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServeConfig {
+    /// Listen address. Default 127.0.0.1:8080.
+    pub addr: String,
+    /// Origins allowed to call the server from a browser (CORS), e.g.
+    /// `["https://portal.example.gov.cn"]`. Default none.
+    pub cors: Vec<String>,
+    /// Most features one `/api/enterprises` page returns. Default 5000.
+    pub max_limit: usize,
+    /// Largest bbox side, in degrees, `/api/enterprises` accepts. Default 5.
+    pub max_bbox_deg: f64,
+    /// Largest `/api/at` radius in metres. Default 5000.
+    pub max_radius_m: f64,
+    /// Optional basemap for the viewer: an XYZ URL template, its CRS (`wgs84` for
+    /// Tianditu / OSM, `gcj02` for Gaode) and attribution. Default none: the district
+    /// outlines are the base.
+    pub basemap_url: Option<String>,
+    pub basemap_crs: crate::crs::Crs,
+    pub basemap_attribution: String,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            addr: "127.0.0.1:8080".into(),
+            cors: vec![],
+            max_limit: 5000,
+            max_bbox_deg: 5.0,
+            max_radius_m: 5000.0,
+            basemap_url: None,
+            basemap_crs: crate::crs::Crs::Wgs84,
+            basemap_attribution: String::new(),
         }
     }
 }

@@ -37,6 +37,36 @@ enum Cmd {
     Bench(BenchArgs),
     /// Render the raster tile pyramids (XYZ PNG, MBTiles, PMTiles, TileJSON) alone.
     Tiles(TilesArgs),
+    /// Serve the built map: tiles, query API and the offline web viewer (一图展示、一点即现).
+    Serve(ServeArgs),
+    /// Write the analyst's report (report.html, report/*.csv, report.xlsx) alone.
+    Report(ReportArgs),
+}
+
+#[derive(Args, Debug)]
+struct ReportArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    crs: PointCrs,
+    /// Compare with a previous output folder (its history/ or enterprises.geojson) or a
+    /// history snapshot file, instead of the newest different snapshot in output/history/.
+    #[arg(long, value_name = "DIR|FILE")]
+    since: Option<PathBuf>,
+    /// Also print report.html to report.pdf with headless Chromium.
+    #[arg(long)]
+    pdf: bool,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    crs: PointCrs,
+    /// Address to listen on (default [serve] addr, 127.0.0.1:8080).
+    #[arg(long, value_name = "HOST:PORT")]
+    addr: Option<String>,
 }
 
 /// Tile options shared by `build` and `tiles`.
@@ -122,6 +152,10 @@ struct BenchArgs {
     /// with the encode-only ceiling.
     #[arg(long)]
     tiles: bool,
+    /// Zoom ranges at which to compare the surface pyramid with the peer's gdal2tiles
+    /// path on its points (e.g. 8-14,8-16); none by default.
+    #[arg(long, value_delimiter = ',', value_name = "MIN-MAX,…")]
+    peer_tiles: Vec<String>,
     /// Internal: measure one prepared register in this process and print JSON.
     #[arg(long, hide = true, value_name = "DIR")]
     child: Option<PathBuf>,
@@ -422,6 +456,38 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Cmd::Report(a) => {
+            let cfg = resolve(&a.input, a.crs.crs, &[])?;
+            let ds = pipeline::load(&cfg)?;
+            let an = riskmap::analyze::run(&ds)?;
+            let out = cfg.output.dir.clone();
+            let written = riskmap::report::write(&ds, &an, &out, a.since.as_deref())?;
+            for p in &written {
+                println!("  {}", p.display());
+            }
+            if a.pdf {
+                let pdf = out.join("report.pdf");
+                riskmap::report::pdf(&out.join("report.html"), &pdf)?;
+                println!("  {}", pdf.display());
+            }
+            Ok(0)
+        }
+        Cmd::Serve(a) => {
+            let cfg = resolve(&a.input, a.crs.crs, &[])?;
+            let out = cfg.output.dir.clone();
+            if !out.join("mbtiles").is_dir() {
+                bail!(
+                    "{}: no tile archives — run `riskmap build` first (the sample's riskmap.toml renders tiles; elsewhere set [tiles] enabled = true or run `riskmap tiles`)",
+                    out.display()
+                );
+            }
+            let addr = a.addr.clone().unwrap_or_else(|| cfg.serve.addr.clone());
+            let ds = pipeline::load(&cfg)?;
+            let an = riskmap::analyze::run(&ds)?;
+            let st = riskmap::serve::state(ds, an, &out)?;
+            riskmap::serve::run(st, &riskmap::serve::ServeOptions { out, addr })?;
+            Ok(0)
+        }
         Cmd::Sample(s) => {
             let r = riskmap::sample::generate(&riskmap::sample::SampleOptions {
                 count: s.count,
@@ -504,28 +570,38 @@ fn bench(b: BenchArgs) -> Result<u8> {
     println!("{}", bench::table(&ms));
     if b.tiles {
         let ceiling = bench::encode_ceiling(20_000);
-        let dir = bench::prepare(&b.work, 5000)?;
-        let cfg = bench::sample_config(&dir);
-        let ds = pipeline::load(&cfg)?;
-        let an = riskmap::analyze::run(&ds)?;
-        let tr = riskmap::tiles::run(
-            &ds,
-            &an,
-            &riskmap::tiles::TilesOptions {
-                quiet: true,
-                ..Default::default()
-            },
-        )?;
-        println!("| pyramid (sample, z{}-{}) | tiles written | tiles considered | s | considered tiles/s | % of encode ceiling |", cfg.tiles.zoom[0], cfg.tiles.zoom[1]);
-        println!("|---|---:|---:|---:|---:|---:|");
-        for (name, written, considered, secs) in &tr.pyramids {
-            let rate = *considered as f64 / secs.max(1e-9);
+        for size in &b.sizes {
+            let n: usize = if size == "sample" {
+                5000
+            } else {
+                size.parse()?
+            };
+            let dir = bench::prepare(&b.work, n)?;
+            let cfg = bench::sample_config(&dir);
+            eprintln!("bench: tiles for {n} …");
+            let (pyramids, secs) = bench::tiles_run(&cfg)?;
+            let z = cfg.tiles.zoom;
+            let label = if size == "sample" {
+                "sample".to_string()
+            } else {
+                format!("{n}")
+            };
             println!(
-                "| {name} | {written} | {considered} | {secs:.1} | {rate:.0} | {:.0} % |",
-                100.0 * rate / ceiling
+                "{}",
+                bench::tiles_table(&format!("{label}, z{}-{}", z[0], z[1]), &pyramids, ceiling)
             );
+            let written: u64 = pyramids.iter().map(|p| p.1).sum();
+            let wgs: f64 = pyramids
+                .iter()
+                .filter(|p| !p.0.contains("_gcj02"))
+                .map(|p| p.3)
+                .sum();
+            println!("{label}: all pyramids {written} tiles written in {secs:.1} s (WGS84 pyramids {wgs:.1} s); encode-only ceiling {ceiling:.0} palette tiles/s (2 threads)\n");
         }
-        println!("\nall pyramids: {} tiles written in {:.1} s; encode-only ceiling {ceiling:.0} palette tiles/s (2 threads)", tr.written(), tr.seconds);
+        println!(
+            "peak memory of this process over the tile runs: {:.0} MB\n",
+            bench::peak_rss_mb()
+        );
     }
     if b.peer_points > 0 {
         let pts = b.work.join(format!("peer_points_{}.csv", b.peer_points));
@@ -533,22 +609,47 @@ fn bench(b: BenchArgs) -> Result<u8> {
             Err(e) => println!("peer skipped: {e}"),
             Ok(()) => {
                 let ours = child(&pts, true)?;
-                let surf: f64 = ours
-                    .stages
-                    .iter()
-                    .filter(|(k, _)| k == "surface" || k == "zones")
-                    .map(|(_, v)| v)
-                    .sum();
+                let stage = |name: &str| -> f64 {
+                    ours.stages
+                        .iter()
+                        .filter(|(k, _)| k == name)
+                        .map(|(_, v)| v)
+                        .sum()
+                };
+                let (surf, zones) = (stage("surface"), stage("zones"));
                 match bench::run_peer_surface(&b.peer_dir, &pts, &b.work.join("peer_cls.tif")) {
                     Ok(peer_s) => {
                         println!("{}", bench::table(std::slice::from_ref(&ours)));
                         println!(
-                            "peer (numpy/scipy fftconvolve surface, 50 m, GeoTIFF) on the same {} points: {peer_s:.2} s; riskmap surface + zones: {surf:.2} s ({:.1}× the peer's speed)",
+                            "peer (numpy/scipy fftconvolve surface, 50 m, GeoTIFF) on the same {} points: {peer_s:.2} s; riskmap surface: {surf:.2} s ({:.1}× the peer's speed; the zones riskmap also vectorises take {zones:.2} s more)",
                             b.peer_points,
                             peer_s / surf.max(1e-9)
                         );
                     }
                     Err(e) => println!("peer skipped: {e}"),
+                }
+                for zooms in &b.peer_tiles {
+                    let (a, z) = zooms.split_once('-').unwrap_or((zooms, zooms));
+                    let zoom = [a.parse::<u8>()?, z.parse::<u8>()?];
+                    let (ours_s, ours_n) = bench::riskmap_peer_tiles(
+                        &pts,
+                        &b.work.join(format!("peer_ours_{zooms}")),
+                        zoom,
+                    )?;
+                    match bench::run_peer_tiles(
+                        &b.peer_dir,
+                        &pts,
+                        &b.work.join(format!("peer_work_{zooms}")),
+                        zooms,
+                    ) {
+                        Ok((peer_s, peer_n, line)) => println!(
+                            "surface tiles z{zooms}, same {} points: peer {peer_s:.1} s ({peer_n} tiles; {}); riskmap {ours_s:.1} s from CSV to last tile ({ours_n} tiles) — {:.1}× the peer's speed",
+                            b.peer_points,
+                            line.replace('\n', " "),
+                            peer_s / ours_s.max(1e-9)
+                        ),
+                        Err(e) => println!("peer tiles z{zooms} skipped: {e}; riskmap {ours_s:.1} s ({ours_n} tiles)"),
+                    }
                 }
             }
         }

@@ -122,6 +122,13 @@ pub fn run(ds: &Dataset, an: &Analysis, opts: &TilesOptions) -> Result<TilesRepo
     let t0 = Instant::now();
     let mut report = TilesReport::default();
     let mut progress = Progress::new(opts.quiet);
+    // replaced XYZ folders are deleted in the background while later pyramids render
+    let (cleaner_tx, cleaner_rx) = std::sync::mpsc::channel::<PathBuf>();
+    let cleaner = std::thread::spawn(move || {
+        for old in cleaner_rx {
+            let _ = std::fs::remove_dir_all(old);
+        }
+    });
     let ioe = |p: &PathBuf| {
         let p = p.clone();
         move |source| Error::Io {
@@ -178,7 +185,19 @@ pub fn run(ds: &Dataset, an: &Analysis, opts: &TilesOptions) -> Result<TilesRepo
                     .filter(|t| renderer.may_draw(layer, *t, crs, size))
                     .collect();
                 let mut considered = 0u64;
-                for z in z0..=z1 {
+                // the main thread renders batches in parallel while a writer thread stores
+                // the batch before (file, SQLite and PMTiles writes are mostly waiting)
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Tile, Vec<u8>)>>(2);
+                let writer = std::thread::spawn(move || -> std::io::Result<Sinks> {
+                    for batch in rx {
+                        for (t, bytes) in batch {
+                            sinks.add(t, &bytes)?;
+                        }
+                    }
+                    Ok(sinks)
+                });
+                let mut render_err = None;
+                'zooms: for z in z0..=z1 {
                     cands.sort_by_key(tile_id);
                     considered += cands.len() as u64;
                     progress.zoom(&path_name, z, cands.len() as u64);
@@ -188,13 +207,22 @@ pub fn run(ds: &Dataset, an: &Analysis, opts: &TilesOptions) -> Result<TilesRepo
                             .par_iter()
                             .map(|t| renderer.render(layer, *t, size, crs))
                             .collect();
+                        let mut batch = Vec::with_capacity(chunk.len());
                         for (t, r) in chunk.iter().zip(rendered) {
-                            let r = r.map_err(|e| {
-                                Error::Input(format!("encoding tile {}/{}/{}: {e}", t.z, t.x, t.y))
-                            })?;
-                            if let Some(bytes) = r {
-                                sinks.add(*t, &bytes).map_err(ioe(&out))?;
+                            match r {
+                                Ok(Some(bytes)) => batch.push((*t, bytes)),
+                                Ok(None) => {}
+                                Err(e) => {
+                                    render_err = Some(Error::Input(format!(
+                                        "encoding tile {}/{}/{}: {e}",
+                                        t.z, t.x, t.y
+                                    )));
+                                    break 'zooms;
+                                }
                             }
+                        }
+                        if tx.send(batch).is_err() {
+                            break 'zooms; // the writer stopped: its error is reported below
                         }
                         done += chunk.len() as u64;
                         progress.inc(&path_name, z, done, cands.len() as u64, chunk.len() as u64);
@@ -215,8 +243,20 @@ pub fn run(ds: &Dataset, an: &Analysis, opts: &TilesOptions) -> Result<TilesRepo
                             .collect();
                     }
                 }
+                drop(tx);
+                let sinks = writer
+                    .join()
+                    .map_err(|_| Error::Input("tile writer thread panicked".into()))?
+                    .map_err(ioe(&out))?;
+                if let Some(e) = render_err {
+                    return Err(e);
+                }
                 let written = sinks.written;
-                report.outputs.extend(sinks.finish().map_err(ioe(&out))?);
+                let (done, replaced) = sinks.finish().map_err(ioe(&out))?;
+                report.outputs.extend(done);
+                if let Some(old) = replaced {
+                    let _ = cleaner_tx.send(old);
+                }
                 let tj = out
                     .join("tilejson")
                     .join(format!("{path_name}{suffix}.json"));
@@ -234,6 +274,8 @@ pub fn run(ds: &Dataset, an: &Analysis, opts: &TilesOptions) -> Result<TilesRepo
         }
     }
     progress.finish();
+    drop(cleaner_tx);
+    let _ = cleaner.join();
     report.seconds = t0.elapsed().as_secs_f64();
     Ok(report)
 }

@@ -73,10 +73,19 @@ fn same_inputs_same_bytes() {
         &BuildOptions::default(),
     )
     .unwrap();
-    let mut names: Vec<String> = std::fs::read_dir(a.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .collect();
+    // every file, in sub-folders too (report/, history/)
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_string_lossy().to_string());
+            }
+        }
+    }
+    let mut names = vec![];
+    walk(a.path(), a.path(), &mut names);
     names.sort();
     assert!(names.len() >= 6, "{names:?}");
     for n in names {

@@ -162,6 +162,11 @@ pub fn write_grid(
     end(w)
 }
 
+/// The id of the zone at `index` in zones.geojson (also used by the server).
+pub fn zone_id(index: usize) -> String {
+    format!("Z{:05}", index + 1)
+}
+
 /// zones.geojson: one feature per zone polygon, red last.
 pub fn write_zones(
     w: &mut dyn Write,
@@ -181,6 +186,7 @@ pub fn write_zones(
         }
         buf.extend_from_slice(b"{\"type\":\"Feature\",\"properties\":");
         let props = json!({
+            "id": zone_id(i),
             "level": z.level.key(),
             "level_zh": z.level.zh(),
             "color": ds.style.color(Some(z.level)),

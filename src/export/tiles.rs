@@ -181,8 +181,10 @@ impl Sinks {
         Ok(())
     }
 
-    /// Finish the archives and move everything into place; returns the final paths.
-    pub fn finish(self) -> std::io::Result<Vec<PathBuf>> {
+    /// Finish the archives and move everything into place; returns the final paths and
+    /// the replaced XYZ folder, renamed aside, for the caller to delete (a previous
+    /// pyramid is tens of thousands of files: deleting it can overlap other work).
+    pub fn finish(self) -> std::io::Result<(Vec<PathBuf>, Option<PathBuf>)> {
         let mut done = Vec::new();
         if let Some((c, t, dst)) = self.mbtiles {
             c.execute_batch(
@@ -199,6 +201,7 @@ impl Sinks {
             std::fs::rename(&t, &dst)?;
             done.push(dst);
         }
+        let mut replaced = None;
         if let Some((t, dst)) = self.xyz {
             let old = dst.with_file_name(format!(
                 ".{}.old-{}",
@@ -209,12 +212,12 @@ impl Sinks {
             ));
             if dst.exists() {
                 std::fs::rename(&dst, &old)?;
+                replaced = Some(old);
             }
             std::fs::rename(&t, &dst)?;
-            let _ = std::fs::remove_dir_all(&old);
             done.push(dst);
         }
-        Ok(done)
+        Ok((done, replaced))
     }
 }
 

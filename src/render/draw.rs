@@ -100,30 +100,126 @@ pub fn polygons(
     }
 }
 
-/// Districts filled by their level, with outlines. `fill = false` draws outlines only.
-pub fn areas(
+/// Districts filled by their level, each ring clipped to `env` (WGS84, padded beyond the
+/// tile so the clip edges stay outside it): a tile draws a few vertices, not whole
+/// districts.
+pub fn areas_clipped(
     pm: &mut Pixmap,
     f: &Frame,
     areas: &[&crate::analyze::areas::AreaStats],
-    fill: bool,
+    env: [f64; 4],
     style: &Style,
 ) {
     let d = &style.drawing;
     for a in areas {
-        let polys: Vec<&Polygon<f64>> = a.shape.0.iter().collect();
-        let fc = if fill && a.total() > 0 {
-            Some(color(style.color(a.level.level), d.areas_opacity))
-        } else {
-            None
-        };
-        polygons(
-            pm,
-            f,
-            &polys,
-            fc,
-            Some((color(&d.outline_color, 1.0), d.outline_width)),
+        if a.total() == 0 {
+            continue;
+        }
+        let mut pb = PathBuilder::new();
+        for p in &a.shape.0 {
+            for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+                let clipped = clip_ring(&ring.0, env);
+                let mut first = true;
+                for c in &clipped {
+                    let (x, y) = f.px(c[0], c[1]);
+                    if first {
+                        pb.move_to(x, y);
+                        first = false;
+                    } else {
+                        pb.line_to(x, y);
+                    }
+                }
+                if !first {
+                    pb.close();
+                }
+            }
+        }
+        let Some(path) = pb.finish() else { continue };
+        let mut paint = Paint::default();
+        paint.set_color(color(style.color(a.level.level), d.areas_opacity));
+        paint.anti_alias = true;
+        pm.fill_path(
+            &path,
+            &paint,
+            FillRule::EvenOdd,
+            Transform::identity(),
+            None,
         );
     }
+}
+
+/// Sutherland–Hodgman clip of a closed ring to a rectangle (w, s, e, n). A concave ring
+/// may come back with zero-width bridges along the rectangle's edges, which fill nothing
+/// and lie outside the tile. (Hand-written: a boolean-ops clip per tile costs far more.)
+pub fn clip_ring(ring: &[geo::Coord<f64>], env: [f64; 4]) -> Vec<[f64; 2]> {
+    let mut pts: Vec<[f64; 2]> = ring.iter().map(|c| [c.x, c.y]).collect();
+    if pts.len() > 1 && pts.first() == pts.last() {
+        pts.pop();
+    }
+    // (axis, bound, keep when coordinate >= bound)
+    for (axis, bound, ge) in [
+        (0, env[0], true),
+        (0, env[2], false),
+        (1, env[1], true),
+        (1, env[3], false),
+    ] {
+        if pts.is_empty() {
+            break;
+        }
+        let inside = |p: &[f64; 2]| {
+            if ge {
+                p[axis] >= bound
+            } else {
+                p[axis] <= bound
+            }
+        };
+        let mut out = Vec::with_capacity(pts.len() + 4);
+        for i in 0..pts.len() {
+            let (cur, prev) = (pts[i], pts[(i + pts.len() - 1) % pts.len()]);
+            let (ci, pi) = (inside(&cur), inside(&prev));
+            if ci != pi {
+                let t = (bound - prev[axis]) / (cur[axis] - prev[axis]);
+                let mut x = [
+                    prev[0] + t * (cur[0] - prev[0]),
+                    prev[1] + t * (cur[1] - prev[1]),
+                ];
+                x[axis] = bound;
+                out.push(x);
+            }
+            if ci {
+                out.push(cur);
+            }
+        }
+        pts = out;
+    }
+    pts
+}
+
+/// District outlines: stroke the boundary pieces (polylines) that reach into the tile.
+pub fn outlines(pm: &mut Pixmap, f: &Frame, runs: &[(usize, Vec<[f64; 2]>)], style: &Style) {
+    let d = &style.drawing;
+    let mut pb = PathBuilder::new();
+    for (_, run) in runs {
+        for (i, c) in run.iter().enumerate() {
+            let (x, y) = f.px(c[0], c[1]);
+            if i == 0 {
+                pb.move_to(x, y);
+            } else {
+                pb.line_to(x, y);
+            }
+        }
+    }
+    let Some(path) = pb.finish() else { return };
+    let mut paint = Paint::default();
+    paint.set_color(color(&d.outline_color, 1.0));
+    paint.anti_alias = true;
+    // round caps: where a ring's pieces meet (its first vertex) the caps make a round join
+    let st = Stroke {
+        width: d.outline_width * f.scale,
+        line_cap: resvg::tiny_skia::LineCap::Round,
+        ..Stroke::default()
+    };
+    pm.stroke_path(&path, &paint, &st, Transform::identity(), None);
 }
 
 /// Grid cells filled by level.
@@ -178,14 +274,4 @@ pub fn points(pm: &mut Pixmap, f: &Frame, ds: &Dataset, idx: &[usize], style: &S
             pm.stroke_path(&path, &paint, &st, Transform::identity(), None);
         }
     }
-}
-
-/// Straight-alpha RGBA bytes of a pixmap (tiny-skia stores premultiplied).
-pub fn rgba(pm: &Pixmap) -> Vec<u8> {
-    let mut out = Vec::with_capacity(pm.data().len());
-    for p in pm.pixels() {
-        let c = p.demultiply();
-        out.extend_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
-    }
-    out
 }

@@ -80,10 +80,15 @@ pub struct Renderer<'a> {
     pub style: &'a Style,
     pyramid: Option<raster::ClassPyramid>,
     palette: raster::SurfacePalette,
+    /// The surface palette premultiplied, for drawing it under the composite's vectors.
+    premultiplied: Vec<PremultipliedColorU8>,
     cells: crate::index::BoxTree,
-    /// Every district boundary segment (WGS84), to tell tiles a boundary crosses from tiles
-    /// wholly inside one district (drawn as one solid colour).
-    edges: RTree<GeomWithData<rstar::primitives::Line<[f64; 2]>, usize>>,
+    /// Every district boundary segment (WGS84) keyed by (area, ring, segment): tells tiles
+    /// a boundary crosses from tiles wholly inside one district (one solid colour), and
+    /// gives the few boundary pieces a tile strokes.
+    edges: RTree<GeomWithData<rstar::primitives::Line<[f64; 2]>, (u32, u32, u32)>>,
+    /// Encoded one-colour tiles by (size, RGBA): most tiles inside a district or a zone.
+    solids: std::sync::Mutex<std::collections::HashMap<(u32, [u8; 4]), Vec<u8>>>,
 }
 
 /// A rendered tile: encoded PNG, or nothing when fully transparent.
@@ -95,38 +100,138 @@ impl<'a> Renderer<'a> {
             crate::index::box_tree(an.grid.iter().flatten().map(|c| c.shape.bounding_rect()));
         let mut segs = Vec::new();
         for (k, a) in an.areas.iter().flatten().enumerate() {
-            for p in &a.shape.0 {
-                for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
-                    for w in ring.0.windows(2) {
-                        segs.push(GeomWithData::new(
-                            rstar::primitives::Line::new([w[0].x, w[0].y], [w[1].x, w[1].y]),
-                            k,
-                        ));
-                    }
+            let rings = a
+                .shape
+                .0
+                .iter()
+                .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()));
+            for (r, ring) in rings.enumerate() {
+                for (i, w) in ring.0.windows(2).enumerate() {
+                    segs.push(GeomWithData::new(
+                        rstar::primitives::Line::new([w[0].x, w[0].y], [w[1].x, w[1].y]),
+                        (k as u32, r as u32, i as u32),
+                    ));
                 }
             }
         }
+        let palette = raster::SurfacePalette::new(style);
+        let premultiplied = palette
+            .colors
+            .iter()
+            .map(|c| {
+                let a = c[3] as u16;
+                let pm_ = |v: u8| ((v as u16 * a + 127) / 255) as u8;
+                PremultipliedColorU8::from_rgba(pm_(c[0]), pm_(c[1]), pm_(c[2]), c[3])
+                    .unwrap_or(PremultipliedColorU8::TRANSPARENT)
+            })
+            .collect();
         Renderer {
             ds,
             an,
             style,
+            premultiplied,
             pyramid: an.surface.as_ref().map(raster::ClassPyramid::new),
-            palette: raster::SurfacePalette::new(style),
+            palette,
             cells,
             edges: RTree::bulk_load(segs),
+            solids: Default::default(),
         }
     }
 
-    /// WGS84 bbox where a tile in `crs` may draw (its bounds, unshifted and padded by the
-    /// GCJ-02 offset, ≈ 0.01°).
+    /// A tile of one colour (cached: the same bytes for every such tile).
+    fn solid(&self, size: u32, rgba: [u8; 4]) -> Result<Rendered, ::png::EncodingError> {
+        if rgba[3] == 0 {
+            return Ok(None);
+        }
+        let key = (size, rgba);
+        if let Some(b) = self.solids.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(Some(b));
+        }
+        let b = png::encode_indexed(size, size, &vec![0u8; (size * size) as usize], &[rgba])?;
+        if let Ok(mut m) = self.solids.lock() {
+            m.insert(key, b.clone());
+        }
+        Ok(Some(b))
+    }
+
+    /// The WGS84 bbox of a tile in `crs`, padded by `pad_px` pixels (GCJ-02 tiles: the
+    /// corners and edge midpoints converted, plus ~50 m for the offset's curvature).
+    fn tile_env(tile: Tile, crs: Crs, size: u32, pad_px: f64) -> [f64; 4] {
+        let b = tile.bounds();
+        let (mut w, mut s, mut e, mut n) = (b[0], b[1], b[2], b[3]);
+        let mut extra = 0.0;
+        if tile.z >= 12 && !matches!(crs, Crs::Wgs84 | Crs::Cgcs2000) {
+            [w, s, e, n] = Self::wgs_bbox(tile, crs);
+        } else if !matches!(crs, Crs::Wgs84 | Crs::Cgcs2000) {
+            let (mx, my) = ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
+            let pts = [
+                (b[0], b[1]),
+                (b[2], b[1]),
+                (b[0], b[3]),
+                (b[2], b[3]),
+                (mx, b[1]),
+                (mx, b[3]),
+                (b[0], my),
+                (b[2], my),
+            ]
+            .map(|(x, y)| crs.to_wgs84(x, y));
+            w = pts.iter().map(|p| p.0).fold(f64::MAX, f64::min);
+            e = pts.iter().map(|p| p.0).fold(f64::MIN, f64::max);
+            s = pts.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+            n = pts.iter().map(|p| p.1).fold(f64::MIN, f64::max);
+            extra = 0.0005;
+        }
+        let pad = pad_px * (b[2] - b[0]) / size as f64 + extra;
+        [w - pad, s - pad, e + pad, n + pad]
+    }
+
+    /// The district boundary pieces that reach into `env`, as polylines of consecutive
+    /// segments (so strokes keep their joins), with the area each belongs to.
+    fn boundary_runs(&self, env: [f64; 4]) -> Vec<(usize, Vec<[f64; 2]>)> {
+        let mut hits: Vec<_> = self
+            .edges
+            .locate_in_envelope_intersecting(&AABB::from_corners(
+                [env[0], env[1]],
+                [env[2], env[3]],
+            ))
+            .map(|g| (g.data, *g.geom()))
+            .collect();
+        hits.sort_unstable_by_key(|h| h.0);
+        let mut runs: Vec<(usize, Vec<[f64; 2]>)> = Vec::new();
+        let mut prev: Option<(u32, u32, u32)> = None;
+        for ((k, r, i), line) in hits {
+            match (prev, runs.last_mut()) {
+                (Some((pk, pr, pi)), Some(run)) if pk == k && pr == r && pi + 1 == i => {
+                    run.1.push(line.to)
+                }
+                _ => runs.push((k as usize, vec![line.from, line.to])),
+            }
+            prev = Some((k, r, i));
+        }
+        runs
+    }
+
+    /// WGS84 bbox where a tile in `crs` may draw. A GCJ-02 tile from z12 on (< 10 km) is
+    /// shifted by the offset at its centre, padded by 0.0006° (the offset varies by a few
+    /// metres across such a tile); larger tiles convert their corners and edge midpoints.
     fn wgs_bbox(tile: Tile, crs: Crs) -> [f64; 4] {
         let b = tile.bounds();
-        let pad = if crs == Crs::Wgs84 || crs == Crs::Cgcs2000 {
-            0.0
-        } else {
-            0.012
-        };
-        [b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad]
+        if matches!(crs, Crs::Wgs84 | Crs::Cgcs2000) {
+            return b;
+        }
+        if tile.z < 12 {
+            return Self::tile_env(tile, crs, 256, 0.0);
+        }
+        let (cx, cy) = ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
+        let (wx, wy) = crs.to_wgs84(cx, cy);
+        let (dx, dy) = (wx - cx, wy - cy);
+        let pad = 0.0006;
+        [
+            b[0] + dx - pad,
+            b[1] + dy - pad,
+            b[2] + dx + pad,
+            b[3] + dy + pad,
+        ]
     }
 
     /// The WGS84 bbox of a layer's content (for choosing the tiles to consider).
@@ -234,21 +339,24 @@ impl<'a> Renderer<'a> {
             Layer::Composite => {
                 self.surface_may(tile, crs)
                     || !self.points_in(tile, crs, size).is_empty()
-                    || !self.areas_touching(tile, crs).is_empty()
+                    || self.boundary_crosses(tile, crs, size)
             }
         }
     }
 
+    /// Padding in pixels that covers a district outline's stroke (and antialiasing).
+    fn outline_pad(&self, size: u32) -> f64 {
+        self.style.drawing.outline_width as f64 * size as f64 / 256.0 + 2.0
+    }
+
     /// Whether a district boundary (with its stroke) reaches into the tile.
     fn boundary_crosses(&self, tile: Tile, crs: Crs, size: u32) -> bool {
-        let b = tile.bounds();
-        let (w, s) = crs.to_wgs84(b[0], b[1]);
-        let (e, n) = crs.to_wgs84(b[2], b[3]);
-        let pad = (self.style.drawing.outline_width as f64 * size as f64 / 256.0 + 2.0) * (e - w)
-            / size as f64;
-        let env = AABB::from_corners([w - pad, s - pad], [e + pad, n + pad]);
+        let env = Self::tile_env(tile, crs, size, self.outline_pad(size));
         self.edges
-            .locate_in_envelope_intersecting(&env)
+            .locate_in_envelope_intersecting(&AABB::from_corners(
+                [env[0], env[1]],
+                [env[2], env[3]],
+            ))
             .next()
             .is_some()
     }
@@ -283,13 +391,27 @@ impl<'a> Renderer<'a> {
         .1 > 0
     }
 
-    /// Draw the surface into palette indices (None when empty).
-    fn surface_indices(&self, tile: Tile, size: u32, crs: Crs) -> Option<Vec<u8>> {
-        let (s, p) = (self.an.surface.as_ref()?, self.pyramid.as_ref()?);
-        match raster::render_surface(s, p, &self.palette, tile, size, crs) {
-            raster::SurfaceTile::Empty => None,
-            raster::SurfaceTile::Solid(i) => Some(vec![i; (size * size) as usize]),
-            raster::SurfaceTile::Indices(v) => Some(v),
+    /// Draw the surface into palette indices.
+    fn surface_indices(&self, tile: Tile, size: u32, crs: Crs) -> raster::SurfaceTile {
+        match (self.an.surface.as_ref(), self.pyramid.as_ref()) {
+            (Some(s), Some(p)) => raster::render_surface(s, p, &self.palette, tile, size, crs),
+            _ => raster::SurfaceTile::Empty,
+        }
+    }
+
+    /// The surface layer's tile.
+    fn surface_tile(
+        &self,
+        tile: Tile,
+        size: u32,
+        crs: Crs,
+    ) -> Result<Rendered, ::png::EncodingError> {
+        match self.surface_indices(tile, size, crs) {
+            raster::SurfaceTile::Empty => Ok(None),
+            raster::SurfaceTile::Solid(i) => self.solid(size, self.palette.colors[i as usize]),
+            raster::SurfaceTile::Indices(ix) => {
+                png::encode_indexed(size, size, &ix, &self.palette.colors).map(Some)
+            }
         }
     }
 
@@ -303,10 +425,7 @@ impl<'a> Renderer<'a> {
     ) -> Result<Rendered, ::png::EncodingError> {
         let f = draw::Frame::new(tile, size, crs);
         match layer {
-            Layer::Surface => match self.surface_indices(tile, size, crs) {
-                None => Ok(None),
-                Some(ix) => png::encode_indexed(size, size, &ix, &self.palette.colors).map(Some),
-            },
+            Layer::Surface => self.surface_tile(tile, size, crs),
             Layer::Points => {
                 let idx = self.points_in(tile, crs, size);
                 if idx.is_empty() {
@@ -340,16 +459,7 @@ impl<'a> Renderer<'a> {
                         let [r, g, bl] = self.style.rgb(cell.level.level);
                         let al =
                             (self.style.drawing.grid_opacity.clamp(0.0, 1.0) * 255.0).round() as u8;
-                        if al == 0 {
-                            return Ok(None);
-                        }
-                        return png::encode_indexed(
-                            size,
-                            size,
-                            &vec![0u8; (size * size) as usize],
-                            &[[r, g, bl, al]],
-                        )
-                        .map(Some);
+                        return self.solid(size, [r, g, bl, al]);
                     }
                 }
                 let Some(mut pm) = Pixmap::new(size, size) else {
@@ -372,13 +482,7 @@ impl<'a> Renderer<'a> {
                             let [r, g, b] = self.style.rgb(a.level.level);
                             let al = (self.style.drawing.areas_opacity.clamp(0.0, 1.0) * 255.0)
                                 .round() as u8;
-                            png::encode_indexed(
-                                size,
-                                size,
-                                &vec![0u8; (size * size) as usize],
-                                &[[r, g, b, al]],
-                            )
-                            .map(Some)
+                            self.solid(size, [r, g, b, al])
                         }
                         _ => Ok(None),
                     };
@@ -390,37 +494,36 @@ impl<'a> Renderer<'a> {
                 let Some(mut pm) = Pixmap::new(size, size) else {
                     return Ok(None);
                 };
-                draw::areas(&mut pm, &f, &areas, true, self.style);
+                // fill each district clipped to the padded tile (its clip edges fall
+                // outside the tile), then stroke only the boundary pieces near the tile
+                let env = Self::tile_env(tile, crs, size, self.outline_pad(size) + 4.0);
+                draw::areas_clipped(&mut pm, &f, &areas, env, self.style);
+                draw::outlines(&mut pm, &f, &self.boundary_runs(env), self.style);
                 finish(&pm, size)
             }
             Layer::Composite => {
                 let idx = self.points_in(tile, crs, size);
-                if idx.is_empty() && !self.boundary_crosses(tile, crs, size) {
+                let env = Self::tile_env(tile, crs, size, self.outline_pad(size));
+                let runs = self.boundary_runs(env);
+                if idx.is_empty() && runs.is_empty() {
                     // only the surface here: its palette tile is the composite tile
-                    return match self.surface_indices(tile, size, crs) {
-                        None => Ok(None),
-                        Some(ix) => {
-                            png::encode_indexed(size, size, &ix, &self.palette.colors).map(Some)
-                        }
-                    };
+                    return self.surface_tile(tile, size, crs);
                 }
                 let Some(mut pm) = Pixmap::new(size, size) else {
                     return Ok(None);
                 };
-                if let Some(ix) = self.surface_indices(tile, size, crs) {
-                    let pal = &self.palette.colors;
+                let ix = match self.surface_indices(tile, size, crs) {
+                    raster::SurfaceTile::Empty => None,
+                    raster::SurfaceTile::Solid(i) => Some(vec![i; (size * size) as usize]),
+                    raster::SurfaceTile::Indices(v) => Some(v),
+                };
+                if let Some(ix) = ix {
+                    let pal = &self.premultiplied;
                     for (px, &i) in pm.pixels_mut().iter_mut().zip(&ix) {
-                        let c = pal[i as usize];
-                        let a = c[3] as u16;
-                        let pm_ = |v: u8| ((v as u16 * a + 127) / 255) as u8;
-                        *px =
-                            PremultipliedColorU8::from_rgba(pm_(c[0]), pm_(c[1]), pm_(c[2]), c[3])
-                                .unwrap_or(PremultipliedColorU8::TRANSPARENT);
+                        *px = pal[i as usize];
                     }
                 }
-                let areas = self.areas_touching(tile, crs);
-                draw::areas(&mut pm, &f, &areas, false, self.style);
-
+                draw::outlines(&mut pm, &f, &runs, self.style);
                 draw::points(&mut pm, &f, self.ds, &idx, self.style);
                 finish(&pm, size)
             }
@@ -429,8 +532,5 @@ impl<'a> Renderer<'a> {
 }
 
 fn finish(pm: &Pixmap, size: u32) -> Result<Rendered, ::png::EncodingError> {
-    if pm.pixels().iter().all(|p| p.alpha() == 0) {
-        return Ok(None);
-    }
-    png::encode_auto(size, size, &draw::rgba(pm)).map(Some)
+    png::encode_premultiplied(size, size, pm.data())
 }

@@ -295,5 +295,9 @@ pub fn rasterize(
         resvg::tiny_skia::Transform::default(),
         &mut pm.as_mut(),
     );
-    Ok((size.width(), size.height(), super::draw::rgba(&pm)))
+    Ok((
+        size.width(),
+        size.height(),
+        super::png::demultiply(pm.data()),
+    ))
 }

@@ -56,44 +56,84 @@ pub fn encode_rgba(w: u32, h: u32, rgba: &[u8]) -> Result<Vec<u8>, png::Encoding
     Ok(out)
 }
 
-/// Encode straight-alpha RGBA pixels, as a palette PNG when they hold ≤ 256 colours
-/// (palette in order of first appearance, so the bytes are deterministic).
-pub fn encode_auto(w: u32, h: u32, rgba: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
+/// Encode a premultiplied RGBA pixmap buffer (tiny-skia's layout) in one pass: pixels are
+/// mapped to palette indices by their premultiplied value through a small open-addressing
+/// table, and only each new colour is demultiplied. `None` when every pixel is transparent.
+/// Falls back to straight RGBA when the tile has more than 256 colours. (Hand-written
+/// because a separate demultiply pass plus a SipHash map per pixel cost more than the
+/// deflate itself.)
+pub fn encode_premultiplied(
+    w: u32,
+    h: u32,
+    data: &[u8],
+) -> Result<Option<Vec<u8>>, png::EncodingError> {
+    const SLOTS: usize = 1024;
+    let mut keys = [0u32; SLOTS];
+    let mut vals = [u16::MAX; SLOTS];
     let mut palette: Vec<Rgba> = Vec::new();
-    let mut lookup: std::collections::HashMap<u32, u8> = std::collections::HashMap::new();
-    let mut indices = Vec::with_capacity((w * h) as usize);
-    let mut last: Option<(u32, u8)> = None;
-    for px in rgba.chunks_exact(4) {
-        // fully transparent pixels are all the same colour
-        let c: Rgba = if px[3] == 0 {
-            [0, 0, 0, 0]
-        } else {
-            [px[0], px[1], px[2], px[3]]
-        };
-        let key = u32::from_le_bytes(c);
-        // runs of one colour are the common case: skip the hash lookup
-        if let Some((k, i)) = last {
-            if k == key {
-                indices.push(i);
-                continue;
-            }
+    let mut indices = vec![0u8; (w * h) as usize];
+    let (mut last_key, mut last_idx) = (u32::MAX, 0u8);
+    let mut opaque_any = false;
+    for (px, out) in data.chunks_exact(4).zip(indices.iter_mut()) {
+        let key = u32::from_le_bytes([px[0], px[1], px[2], px[3]]);
+        if key == last_key {
+            *out = last_idx;
+            continue;
         }
-        let i = match lookup.get(&key) {
-            Some(&i) => i,
-            None => {
+        let mut slot = (key.wrapping_mul(0x9E37_79B1) >> 22) as usize;
+        let idx = loop {
+            if vals[slot] == u16::MAX {
                 if palette.len() == 256 {
-                    return encode_rgba(w, h, rgba);
+                    return encode_rgba(w, h, &demultiply(data)).map(Some);
                 }
+                let c = if px[3] == 0 {
+                    [0, 0, 0, 0]
+                } else {
+                    unpremultiply([px[0], px[1], px[2], px[3]])
+                };
+                opaque_any |= px[3] != 0;
                 palette.push(c);
-                let i = (palette.len() - 1) as u8;
-                lookup.insert(key, i);
-                i
+                keys[slot] = key;
+                vals[slot] = (palette.len() - 1) as u16;
+                break (palette.len() - 1) as u8;
             }
+            if keys[slot] == key {
+                break vals[slot] as u8;
+            }
+            slot = (slot + 1) % SLOTS;
         };
-        last = Some((key, i));
-        indices.push(i);
+        last_key = key;
+        last_idx = idx;
+        *out = idx;
     }
-    encode_indexed(w, h, &indices, &palette)
+    if !opaque_any {
+        return Ok(None);
+    }
+    encode_indexed(w, h, &indices, &palette).map(Some)
+}
+
+/// Straight alpha from premultiplied (as tiny-skia's `demultiply`; transparent is 0,0,0,0).
+fn unpremultiply(p: Rgba) -> Rgba {
+    let a = p[3];
+    if a == 0 {
+        return [0, 0, 0, 0];
+    }
+    if a == 255 {
+        return p;
+    }
+    // the same rounding as tiny-skia's `PremultipliedColorU8::demultiply`
+    let k = a as f64 / 255.0;
+    let f = |c: u8| (c as f64 / k + 0.5) as u8;
+    [f(p[0]), f(p[1]), f(p[2]), a]
+}
+
+/// Straight-alpha RGBA bytes of a premultiplied buffer.
+pub fn demultiply(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    for px in data.chunks_exact(4) {
+        out.extend_from_slice(&unpremultiply([px[0], px[1], px[2], px[3]]));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -116,15 +156,16 @@ mod tests {
         let mut rgba = vec![0u8; 16 * 16 * 4];
         for (i, px) in rgba.chunks_exact_mut(4).enumerate() {
             if i % 3 == 0 {
-                px.copy_from_slice(&[255, 0, 0, 160]);
+                px.copy_from_slice(&[160, 0, 0, 160]); // premultiplied 255,0,0 @ 160
             } else if i % 5 == 0 {
                 px.copy_from_slice(&[0, 0, 255, 255]);
             }
         }
-        let bytes = encode_auto(16, 16, &rgba).unwrap();
+        let bytes = encode_premultiplied(16, 16, &rgba).unwrap().unwrap();
         let (color, out, _) = decode(&bytes);
         assert_eq!(color, png::ColorType::Indexed);
-        assert_eq!(out, rgba, "expands back to the same RGBA");
+        assert_eq!(out, demultiply(&rgba), "expands back to the same RGBA");
+        assert_eq!(&out[..4], &[255, 0, 0, 160]);
     }
 
     #[test]
@@ -132,9 +173,45 @@ mod tests {
         let rgba: Vec<u8> = (0..64 * 64)
             .flat_map(|i| [(i % 256) as u8, (i / 256) as u8, 7, 255])
             .collect();
-        let bytes = encode_auto(64, 64, &rgba).unwrap();
+        let bytes = encode_premultiplied(64, 64, &rgba).unwrap().unwrap();
         let (color, out, _) = decode(&bytes);
         assert_eq!(color, png::ColorType::Rgba);
         assert_eq!(out, rgba);
+    }
+
+    #[test]
+    fn premultiplied_matches_tiny_skia_demultiply() {
+        use resvg::tiny_skia::{Color, Paint, PathBuilder, Pixmap, Transform};
+        let mut pm = Pixmap::new(64, 64).unwrap();
+        for (i, (x, y, r)) in [(20.0, 20.0, 15.0), (40.0, 35.0, 20.0)].iter().enumerate() {
+            let mut paint = Paint::default();
+            paint.anti_alias = true;
+            paint.set_color(Color::from_rgba8(200, 40 * i as u8, 30, 170));
+            let path = PathBuilder::from_circle(*x, *y, *r).unwrap();
+            pm.fill_path(
+                &path,
+                &paint,
+                Default::default(),
+                Transform::identity(),
+                None,
+            );
+        }
+        let want: Vec<u8> = pm
+            .pixels()
+            .iter()
+            .flat_map(|p| {
+                let c = p.demultiply();
+                if c.alpha() == 0 {
+                    [0, 0, 0, 0]
+                } else {
+                    [c.red(), c.green(), c.blue(), c.alpha()]
+                }
+            })
+            .collect();
+        let bytes = encode_premultiplied(64, 64, pm.data()).unwrap().unwrap();
+        let (_, out, _) = decode(&bytes);
+        assert_eq!(out, want);
+        let empty = Pixmap::new(8, 8).unwrap();
+        assert!(encode_premultiplied(8, 8, empty.data()).unwrap().is_none());
     }
 }

@@ -106,10 +106,16 @@ impl SurfacePalette {
                                 al.round() as u8,
                             ]
                         };
-                        let code =
-                            ((a as usize * 5 + b as usize) * 5 + c as usize) * 5 + d as usize;
-                        lut[code] = colors.len() as u8;
+                        let idx = colors.len() as u8;
                         colors.push(col);
+                        // every ordering of the four samples maps to the same entry
+                        for p in PERMUTATIONS {
+                            let q = [s[p[0]], s[p[1]], s[p[2]], s[p[3]]];
+                            let code = ((q[0] as usize * 5 + q[1] as usize) * 5 + q[2] as usize)
+                                * 5
+                                + q[3] as usize;
+                            lut[code] = idx;
+                        }
                     }
                 }
             }
@@ -136,12 +142,13 @@ impl SurfacePalette {
         }
     }
 
-    fn index(&self, mut s: [u8; 4]) -> u8 {
-        s.sort_unstable();
+    #[inline(always)]
+    fn index(&self, s: [u8; 4]) -> u8 {
         self.lut[((s[0] as usize * 5 + s[1] as usize) * 5 + s[2] as usize) * 5 + s[3] as usize]
     }
 
     /// Pattern ink at a global pixel for a class, if any.
+    #[inline(always)]
     fn ink(&self, class: u8, gx: i64, gy: i64) -> Option<u8> {
         let k = self.spacing as i64;
         let on = match self.patterns[class as usize] {
@@ -153,6 +160,29 @@ impl SurfacePalette {
         on.then(|| (self.ink_base + class as usize) as u8)
     }
 }
+
+/// The 24 orderings of four samples.
+const PERMUTATIONS: [[usize; 4]; 24] = {
+    let mut out = [[0usize; 4]; 24];
+    let mut n = 0;
+    let mut a = 0;
+    while a < 4 {
+        let mut b = 0;
+        while b < 4 {
+            let mut c = 0;
+            while c < 4 {
+                if a != b && a != c && b != c {
+                    out[n] = [a, b, c, 6 - a - b - c];
+                    n += 1;
+                }
+                c += 1;
+            }
+            b += 1;
+        }
+        a += 1;
+    }
+    out
+};
 
 /// What a surface tile turned out to be.
 pub enum SurfaceTile {
@@ -220,26 +250,51 @@ pub fn render_surface(
     size: u32,
     crs_out: Crs,
 ) -> SurfaceTile {
-    // cell coordinates at a coarse grid of nodes, exact; bilinear in between (the
-    // tile→UTM mapping is smooth: at z8 the error over 16 px is far below a cell)
+    // cell coordinates at a coarse grid of nodes every 2·STEP px, exact (UTM and GCJ-02
+    // cost trig calls); the STEP nodes between them bilinear, and bilinear again inside a
+    // block (the tile→UTM mapping is smooth: at z8 the error over 32 px is ~10 m against
+    // 600 m pixels). Edge nodes depend only on edge nodes, so tiles agree on shared edges.
     const STEP: u32 = 16;
     let nodes = size / STEP + 1;
     let (ox, oy) = (tile.x as f64 * size as f64, tile.y as f64 * size as f64);
-    let mut nc = Vec::with_capacity((nodes * nodes) as usize);
-    let (mut cmin, mut rmin, mut cmax, mut rmax) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    let mut nc = vec![(0f64, 0f64); (nodes * nodes) as usize];
+    let exact = |i: u32, j: u32| -> (f64, f64) {
+        let (lon, lat) = unpixel(ox + (i * STEP) as f64, oy + (j * STEP) as f64, tile.z, size);
+        let (lon, lat) = crs_out.to_wgs84(lon, lat);
+        let (x, y) = s.utm.forward(lon, lat);
+        ((x - s.x0) / s.res - 0.5, (y - s.y0) / s.res - 0.5)
+    };
+    let even = nodes % 2 == 1; // an even number of blocks: every other node is exact
     for j in 0..nodes {
         for i in 0..nodes {
-            let (lon, lat) = unpixel(ox + (i * STEP) as f64, oy + (j * STEP) as f64, tile.z, size);
-            let (lon, lat) = crs_out.to_wgs84(lon, lat);
-            let (x, y) = s.utm.forward(lon, lat);
-            let fc = (x - s.x0) / s.res - 0.5;
-            let fr = (y - s.y0) / s.res - 0.5;
-            cmin = cmin.min(fc);
-            cmax = cmax.max(fc);
-            rmin = rmin.min(fr);
-            rmax = rmax.max(fr);
-            nc.push((fc, fr));
+            let k = (j * nodes + i) as usize;
+            nc[k] = if !even || (i % 2 == 0 && j % 2 == 0) {
+                exact(i, j)
+            } else {
+                (0.0, 0.0)
+            };
         }
+    }
+    if even {
+        let at = |nc: &[(f64, f64)], i: u32, j: u32| nc[(j * nodes + i) as usize];
+        let avg2 = |a: (f64, f64), b: (f64, f64)| ((a.0 + b.0) * 0.5, (a.1 + b.1) * 0.5);
+        for j in (0..nodes).step_by(2) {
+            for i in (1..nodes).step_by(2) {
+                nc[(j * nodes + i) as usize] = avg2(at(&nc, i - 1, j), at(&nc, i + 1, j));
+            }
+        }
+        for j in (1..nodes).step_by(2) {
+            for i in 0..nodes {
+                nc[(j * nodes + i) as usize] = avg2(at(&nc, i, j - 1), at(&nc, i, j + 1));
+            }
+        }
+    }
+    let (mut cmin, mut rmin, mut cmax, mut rmax) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for &(fc, fr) in &nc {
+        cmin = cmin.min(fc);
+        cmax = cmax.max(fc);
+        rmin = rmin.min(fr);
+        rmax = rmax.max(fr);
     }
     let (lo, hi) = pyr.range(
         cmin.floor() as i64 - 1,
@@ -254,21 +309,12 @@ pub fn render_surface(
         return SurfaceTile::Solid(pal.index([hi; 4]));
     }
     let mut out = vec![0u8; (size * size) as usize];
-    // cells per pixel along each axis (the mapping is near-linear inside a tile)
-    let span = |k: usize| (nc[k].0 - nc[0].0).abs().max((nc[k].1 - nc[0].1).abs()) / STEP as f64;
-    let cells_per_px = span(1).max(span(nodes as usize));
-    let half = 0.25 * cells_per_px + 1e-9;
-    let quad_uniform = |c: i64, r: i64| -> Option<u8> {
-        if c < 0 || r < 0 || c + 1 >= s.width as i64 || r + 1 >= s.height as i64 {
-            return None;
-        }
-        let k = r as usize * s.width + c as usize;
-        let a = s.classes[k];
-        (a == s.classes[k + 1] && a == s.classes[k + s.width] && a == s.classes[k + s.width + 1])
-            .then_some(a)
-    };
     let n = |a: u32, b: u32| nc[(b * nodes + a) as usize];
     let blocks = nodes - 1;
+    let side = (STEP + 1) as usize;
+    // classes at the pixel corners of a block: each pixel mixes its four corners (a 2×2
+    // supersample whose samples neighbouring pixels share)
+    let mut corner = vec![0u8; side * side];
     for bj in 0..blocks {
         for bi in 0..blocks {
             // a block of STEP × STEP pixels whose cells are all one class is filled at once
@@ -293,54 +339,37 @@ pub fn render_surface(
                 }
                 continue;
             }
-            for py in bj * STEP..(bj + 1) * STEP {
-                for px in bi * STEP..(bi + 1) * STEP {
-                    // inside a block the node corners are fixed: bilinear without floors
-                    let at = |dx: f64, dy: f64| -> (f64, f64) {
-                        let tu = ((px - bi * STEP) as f64 + dx) / STEP as f64;
-                        let tv = ((py - bj * STEP) as f64 + dy) / STEP as f64;
-                        let (a, b, c, d) = (corners[0], corners[1], corners[2], corners[3]);
-                        (
-                            (a.0 * (1.0 - tu) + b.0 * tu) * (1.0 - tv)
-                                + (c.0 * (1.0 - tu) + d.0 * tu) * tv,
-                            (a.1 * (1.0 - tu) + b.1 * tu) * (1.0 - tv)
-                                + (c.1 * (1.0 - tu) + d.1 * tu) * tv,
-                        )
-                    };
-                    // fast path: the whole pixel lies in one quad of cells that share a class
-                    let (fc, fr) = at(0.5, 0.5);
-                    let (c0, r0) = (ffloor(fc), ffloor(fr));
-                    let inside = fc - half >= c0
-                        && fc + half < c0 + 1.0
-                        && fr - half >= r0
-                        && fr + half < r0 + 1.0;
-                    let idx = match quad_uniform(c0 as i64, r0 as i64).filter(|_| inside) {
-                        Some(c) => {
-                            if c == 0 {
-                                0
-                            } else {
-                                pal.ink(c, (ox as i64) + px as i64, (oy as i64) + py as i64)
-                                    .unwrap_or_else(|| pal.index([c; 4]))
-                            }
-                        }
-                        None => {
-                            let mut cls = [0u8; 4];
-                            for (k, (dx, dy)) in
-                                [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)]
-                                    .iter()
-                                    .enumerate()
-                            {
-                                let (fc, fr) = at(*dx, *dy);
-                                cls[k] = class_at(s, fc, fr);
-                            }
-                            let top = *cls.iter().max().unwrap_or(&0);
-                            match (top == *cls.iter().min().unwrap_or(&0), top) {
-                                (true, c) if c > 0 => pal
-                                    .ink(c, (ox as i64) + px as i64, (oy as i64) + py as i64)
-                                    .unwrap_or_else(|| pal.index(cls)),
-                                _ => pal.index(cls),
-                            }
-                        }
+            let (a, b, c, d) = (corners[0], corners[1], corners[2], corners[3]);
+            for v in 0..side {
+                let tv = v as f64 / STEP as f64;
+                for u in 0..side {
+                    let tu = u as f64 / STEP as f64;
+                    let fc = (a.0 * (1.0 - tu) + b.0 * tu) * (1.0 - tv)
+                        + (c.0 * (1.0 - tu) + d.0 * tu) * tv;
+                    let fr = (a.1 * (1.0 - tu) + b.1 * tu) * (1.0 - tv)
+                        + (c.1 * (1.0 - tu) + d.1 * tu) * tv;
+                    corner[v * side + u] = class_at(s, fc, fr);
+                }
+            }
+            for v in 0..STEP as usize {
+                let py = bj * STEP + v as u32;
+                for u in 0..STEP as usize {
+                    let px = bi * STEP + u as u32;
+                    let k = v * side + u;
+                    let cls = [
+                        corner[k],
+                        corner[k + 1],
+                        corner[k + side],
+                        corner[k + side + 1],
+                    ];
+                    let top = cls[0].max(cls[1]).max(cls[2]).max(cls[3]);
+                    let uniform = cls[0] == cls[1] && cls[1] == cls[2] && cls[2] == cls[3];
+                    let idx = match (uniform, top) {
+                        (true, 0) => 0,
+                        (true, c) => pal
+                            .ink(c, (ox as i64) + px as i64, (oy as i64) + py as i64)
+                            .unwrap_or_else(|| pal.index(cls)),
+                        _ => pal.index(cls),
                     };
                     out[(py * size + px) as usize] = idx;
                 }

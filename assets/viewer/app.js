@@ -1,0 +1,1063 @@
+/* riskmap viewer: four-colour work-safety risk map on Leaflet.
+ * Plain ES2017, no build step, no network access beyond the riskmap server itself.
+ * API: /api/meta, /api/stats, /api/enterprises, /api/enterprises/{id}, /api/at,
+ *      /geojson/{name}.geojson, /tiles/{layer}/{z}/{x}/{y}.png
+ */
+(function () {
+  'use strict';
+
+  // ------------------------------------------------------------------ constants
+  var LEVEL_KEYS = ['red', 'orange', 'yellow', 'blue', 'unassessed'];
+  var RANK = { unassessed: 0, blue: 1, yellow: 2, orange: 3, red: 4 };
+  var DEFAULT_LEVELS = [
+    { key: 'red', zh: '重大风险', en: 'Major', color: '#FF0000' },
+    { key: 'orange', zh: '较大风险', en: 'Considerable', color: '#FF9900' },
+    { key: 'yellow', zh: '一般风险', en: 'General', color: '#FFFF00' },
+    { key: 'blue', zh: '低风险', en: 'Low', color: '#0070C0' },
+    { key: 'unassessed', zh: '未评估', en: 'Unassessed', color: '#9E9E9E' }
+  ];
+  var RADIUS_M = 500;
+  var POINT_LIMIT = 5000;
+  var POINT_DEBOUNCE_MS = 200;
+
+  var I18N = {
+    zh: {
+      search: '搜索企业', searchPlaceholder: '企业名称或统一社会信用代码', layers: '图层',
+      layerSurface: '风险分区', layerGrid: '网格', layerDistricts: '区县', layerPoints: '企业点位',
+      legend: '图例（企业数）', filters: '筛选', filterLevel: '风险等级', filterIndustry: '行业',
+      filterDistrict: '区县', reset: '重置筛选', back: '← 返回', close: '关闭',
+      allLevels: '全部等级', redOrange: '重大 + 较大风险', allIndustries: '全部行业', allDistricts: '全部区县',
+      total: '合计', dataDate: '数据日期：', loading: '加载中…', loadingPoints: '正在加载企业点位…',
+      noResults: '无匹配企业', searching: '搜索中…',
+      hint: '点击地图任意位置，查看该处的风险分区、所在网格与区县统计、周边500米内的企业和敏感目标；点击企业点位查看企业详情。',
+      atTitle: '位置查询', empty: '此处{r}米内无风险企业，不在风险分区内',
+      surface: '风险分区', zone: '分区', grid: '网格', district: '区县', outsideZone: '不在风险分区内',
+      none: '无', entsWithin: '{r}米内企业（{n}）', noEnts: '{r}米内无企业', sites: '周边敏感目标（{n}）',
+      noSites: '附近无敏感目标', enterprisesN: '{n}家企业', areaKm2: '{a} 平方公里',
+      industry: '行业', creditCode: '统一社会信用代码', entId: '企业编号', rule: '判定规则', tier: '管控层级',
+      majorHazard: '重大危险源', employees: '从业人数', coords: '坐标', reason: '定级依据', adcode: '行政区划代码',
+      riskPoints: '风险点（{n}）', hiddenDangers: '隐患（{n}）', rpName: '名称', method: '方法', score: '分值',
+      level: '等级', hdId: '编号', grade: '等级', status: '状态', desc: '描述', extra: '其他信息', noRows: '无',
+      shownFirst: '仅显示前{n}个（共{total}个）', error: '出错：', mouse: '鼠标位置', noPointsLayer: '无此图层',
+      yes: '是', no: '否', radius: '半径'
+    },
+    en: {
+      search: 'Search enterprise', searchPlaceholder: 'Name or unified social credit code', layers: 'Layers',
+      layerSurface: 'Risk zones (surface)', layerGrid: 'Grid', layerDistricts: 'Districts', layerPoints: 'Enterprises',
+      legend: 'Legend (enterprises)', filters: 'Filters', filterLevel: 'Level', filterIndustry: 'Industry',
+      filterDistrict: 'District', reset: 'Reset filters', back: '← Back', close: 'Close',
+      allLevels: 'All levels', redOrange: 'Major + Considerable', allIndustries: 'All industries', allDistricts: 'All districts',
+      total: 'Total', dataDate: 'Data as of ', loading: 'Loading…', loadingPoints: 'Loading enterprises…',
+      noResults: 'No matching enterprise', searching: 'Searching…',
+      hint: 'Click anywhere on the map for the risk zone, grid cell and district statistics there, and the enterprises and sensitive sites within 500 m. Click an enterprise dot for its card.',
+      atTitle: 'Location', empty: 'No enterprise within {r} m; outside every risk zone',
+      surface: 'Risk surface', zone: 'Zone', grid: 'Grid cell', district: 'District', outsideZone: 'Outside every risk zone',
+      none: 'none', entsWithin: 'Enterprises within {r} m ({n})', noEnts: 'No enterprise within {r} m',
+      sites: 'Sensitive sites nearby ({n})', noSites: 'No sensitive site nearby', enterprisesN: '{n} enterprises',
+      areaKm2: '{a} km²',
+      industry: 'Industry', creditCode: 'Credit code', entId: 'ID', rule: 'Rule', tier: 'Control tier',
+      majorHazard: 'Major hazard', employees: 'Employees', coords: 'Coordinates', reason: 'Reason', adcode: 'Adcode',
+      riskPoints: 'Risk points ({n})', hiddenDangers: 'Hidden dangers ({n})', rpName: 'Name', method: 'Method',
+      score: 'Score', level: 'Level', hdId: 'ID', grade: 'Grade', status: 'Status', desc: 'Description',
+      extra: 'Other fields', noRows: 'none', shownFirst: 'Showing first {n} of {total}', error: 'Error: ',
+      mouse: 'Mouse', noPointsLayer: 'layer not available', yes: 'yes', no: 'no', radius: 'radius'
+    }
+  };
+
+  // ------------------------------------------------------------------ state
+  var state = {
+    lang: initialLang(),
+    meta: null,
+    crs: 'wgs84',              // CRS of the map's coordinates (follows the basemap)
+    levels: DEFAULT_LEVELS.slice(),
+    filters: { level: '', industry: '', district: '' },
+    visible: { red: true, orange: true, yellow: true, blue: true, unassessed: true },
+    stats: null,
+    points: { count: 0, total: 0, ids: new Set(), loads: 0, error: null, levels: '' },
+    panel: null,               // { kind: 'hint' | 'loading' | 'at' | 'card' | 'error', ... }
+    districts: null,           // GeoJSON as loaded
+    tiles: { ok: 0, errors: 0 },
+    errors: []
+  };
+
+  var readyResolve, readyReject;
+  var ready = new Promise(function (res, rej) { readyResolve = res; readyReject = rej; });
+  ready.catch(function () { /* reported in the status bar */ });
+
+  // ------------------------------------------------------------------ helpers
+  function initialLang() {
+    var m = /[?&]lang=(zh|en)\b/.exec(location.search);
+    if (m) return m[1];
+    try { if (localStorage.getItem('riskmap.lang') === 'en') return 'en'; } catch (e) { /* private mode */ }
+    return 'zh';
+  }
+  function t(key, vars) {
+    var s = (I18N[state.lang] && I18N[state.lang][key]) || I18N.zh[key] || key;
+    if (vars) s = s.replace(/\{(\w+)\}/g, function (m, k) { return vars[k] != null ? vars[k] : m; });
+    return s;
+  }
+  function esc(v) {
+    return String(v == null ? '' : v).replace(/[&<>"']/g, function (c) {
+      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
+    });
+  }
+  function $(id) { return document.getElementById(id); }
+  function levelInfo(key) {
+    for (var i = 0; i < state.levels.length; i++) if (state.levels[i].key === key) return state.levels[i];
+    for (var j = 0; j < DEFAULT_LEVELS.length; j++) if (DEFAULT_LEVELS[j].key === key) return DEFAULT_LEVELS[j];
+    return { key: key, zh: key, en: key, color: '#9E9E9E' };
+  }
+  function levelName(key, zhFallback) {
+    if (!key) return zhFallback || '';
+    var l = levelInfo(key);
+    if (state.lang === 'en') return l.key === 'unassessed' ? l.en : l.en + ' risk';
+    return l.zh || zhFallback || key;
+  }
+  function levelColor(key) { return levelInfo(key).color || '#9E9E9E'; }
+  function textOn(hex) {
+    var m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(hex || '');
+    if (!m) return '#000';
+    var r = parseInt(m[1], 16), g = parseInt(m[2], 16), b = parseInt(m[3], 16);
+    return (0.299 * r + 0.587 * g + 0.114 * b) > 150 ? '#1f2933' : '#fff';
+  }
+  function swatch(key) {
+    return '<span class="swatch" style="background:' + esc(levelColor(key)) + '"></span>';
+  }
+  function badge(key, zh, cls) {
+    var c = levelColor(key);
+    return '<span class="badge ' + (cls || '') + '" data-level="' + esc(key) + '" style="background:' + esc(c) +
+      ';color:' + textOn(c) + '">' + esc(levelName(key, zh)) + '</span>';
+  }
+  function fmtDist(m) { return m == null ? '' : (m >= 1000 ? (m / 1000).toFixed(2) + ' km' : Math.round(m) + ' m'); }
+  function fmtNum(v, d) { return (typeof v === 'number' && isFinite(v)) ? (Math.round(v * Math.pow(10, d)) / Math.pow(10, d)).toString() : (v == null ? '' : String(v)); }
+
+  function setStatus(msg, isError) {
+    var el = $('status');
+    el.textContent = msg || '';
+    el.classList.toggle('error', !!isError);
+  }
+  function reportError(where, err) {
+    if (err && err.name === 'AbortError') return;
+    var msg = (err && err.message) || String(err);
+    state.errors.push({ where: where, message: msg, at: Date.now() });
+    console.error('[riskmap] ' + where + ':', err);
+    setStatus(t('error') + msg, true);
+  }
+
+  // GET JSON from the server; params with empty values are left out.
+  function api(path, params, signal) {
+    var qs = [];
+    if (params) {
+      Object.keys(params).forEach(function (k) {
+        var v = params[k];
+        if (v === undefined || v === null || v === '') return;
+        qs.push(encodeURIComponent(k) + '=' + encodeURIComponent(v));
+      });
+    }
+    var url = path + (qs.length ? (path.indexOf('?') >= 0 ? '&' : '?') + qs.join('&') : '');
+    return fetch(url, { signal: signal, headers: { Accept: 'application/json' } }).then(function (r) {
+      return r.text().then(function (body) {
+        var data = null;
+        try { data = body ? JSON.parse(body) : null; } catch (e) { /* not JSON */ }
+        if (!r.ok) {
+          var msg = (data && data.error) ? data.error + (data.param ? ' (' + data.param + ')' : '') : ('HTTP ' + r.status);
+          var err = new Error(msg + ' — ' + path);
+          err.status = r.status;
+          err.body = data;
+          throw err;
+        }
+        if (data === null) throw new Error('invalid JSON from ' + path);
+        return data;
+      });
+    });
+  }
+  function crsParam() { return state.crs === 'gcj02' ? 'gcj02' : ''; }
+
+  // ------------------------------------------------------------------ WGS84 ↔ GCJ-02
+  // The published ("eviltransform") GCJ-02 algorithm; identical to src/crs.rs.
+  var GCJ_A = 6378245.0, GCJ_EE = 0.00669342162296594323;
+  function inChina(lng, lat) { return lng >= 72.004 && lng <= 137.8347 && lat >= 0.8293 && lat <= 55.8271; }
+  function gcjDelta(lng, lat) {
+    var PI = Math.PI, x = lng - 105.0, y = lat - 35.0;
+    var dLat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    dLat += (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    dLat += (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0;
+    dLat += (160.0 * Math.sin(y / 12.0 * PI) + 320.0 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
+    var dLng = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    dLng += (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    dLng += (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0;
+    dLng += (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
+    var radLat = lat / 180.0 * PI;
+    var magic = 1 - GCJ_EE * Math.sin(radLat) * Math.sin(radLat);
+    var sqrtMagic = Math.sqrt(magic);
+    dLat = (dLat * 180.0) / ((GCJ_A * (1 - GCJ_EE)) / (magic * sqrtMagic) * PI);
+    dLng = (dLng * 180.0) / (GCJ_A / sqrtMagic * Math.cos(radLat) * PI);
+    return [dLng, dLat];
+  }
+  /** WGS84 → GCJ-02, [lng, lat] in and out; unchanged outside China. */
+  function wgs84ToGcj02(lng, lat) {
+    if (!inChina(lng, lat)) return [lng, lat];
+    var d = gcjDelta(lng, lat);
+    return [lng + d[0], lat + d[1]];
+  }
+  /** GCJ-02 → WGS84 by fixed-point iteration on the forward transform (to 1e-10°). */
+  function gcj02ToWgs84(lng, lat) {
+    if (!inChina(lng, lat)) return [lng, lat];
+    var x = lng, y = lat;
+    for (var i = 0; i < 30; i++) {
+      var f = wgs84ToGcj02(x, y), ex = f[0] - lng, ey = f[1] - lat;
+      if (Math.abs(ex) < 1e-10 && Math.abs(ey) < 1e-10) break;
+      x -= ex; y -= ey;
+    }
+    return [x, y];
+  }
+  // WGS84 lon/lat → the map's CRS (as a Leaflet LatLng)
+  function toMapLatLng(lon, lat) {
+    if (state.crs === 'gcj02') { var g = wgs84ToGcj02(lon, lat); return L.latLng(g[1], g[0]); }
+    return L.latLng(lat, lon);
+  }
+
+  // ------------------------------------------------------------------ map
+  var map = L.map('map', {
+    zoomControl: true,
+    preferCanvas: true,
+    attributionControl: true,
+    minZoom: 3,
+    maxZoom: 18,
+    worldCopyJump: false
+  }).setView([36.65, 117.12], 9);
+  map.attributionControl.setPrefix('<a href="https://leafletjs.com" target="_blank" rel="noopener">Leaflet</a>');
+
+  function pane(name, z, noPointer) {
+    var p = map.createPane(name);
+    p.style.zIndex = String(z);
+    if (noPointer) p.style.pointerEvents = 'none';
+    return p;
+  }
+  pane('districtFill', 150, true);   // below the tile pane (200): the "land" when there is no basemap
+  pane('districtLine', 380, true);   // above tiles, below the points (overlayPane 400)
+  pane('labels', 420, true);         // district names
+  pane('highlight', 450, true);      // query circle, selected-enterprise ring
+
+  var pointRenderer = L.canvas({ padding: 0.2, tolerance: 3 });
+  var fillRenderer = L.canvas({ pane: 'districtFill', padding: 0.2 });
+  var lineRenderer = L.canvas({ pane: 'districtLine', padding: 0.2 });
+  var hlRenderer = L.canvas({ pane: 'highlight', padding: 0.2 });
+
+  var tileLayers = {};              // surface / grid
+  var basemapLayer = null;
+  var districtsGroup = L.layerGroup();
+  var pointsLayer = L.layerGroup().addTo(map);
+  var highlightLayer = L.layerGroup().addTo(map);
+  var markersById = new Map();
+
+  L.control.scale({ imperial: false, metric: true, position: 'bottomleft', maxWidth: 140 }).addTo(map);
+
+  var CoordsControl = L.Control.extend({
+    options: { position: 'topright' },
+    onAdd: function () {
+      var div = L.DomUtil.create('div', 'coords-box');
+      div.id = 'coords';
+      L.DomEvent.disableClickPropagation(div);
+      this._div = div;
+      this.update(null);
+      return div;
+    },
+    update: function (ll) {
+      if (!this._div) return;
+      var w = '—', g = '—';
+      if (ll) {
+        var wgs, gcj;
+        if (state.crs === 'gcj02') { gcj = [ll.lng, ll.lat]; wgs = gcj02ToWgs84(ll.lng, ll.lat); }
+        else { wgs = [ll.lng, ll.lat]; gcj = wgs84ToGcj02(ll.lng, ll.lat); }
+        w = wgs[0].toFixed(6) + ', ' + wgs[1].toFixed(6);
+        g = gcj[0].toFixed(6) + ', ' + gcj[1].toFixed(6);
+      }
+      this._div.innerHTML = '<div><b>WGS84</b>' + w + '</div><div><b>GCJ-02</b>' + g + '</div>';
+    }
+  });
+  var coords = new CoordsControl();
+  coords.addTo(map);
+  map.on('mousemove', function (e) { coords.update(e.latlng); });
+  map.on('mouseout', function () { coords.update(null); });
+
+  // ------------------------------------------------------------------ layers
+  function mapBoundsFromMeta(meta) {
+    var b = meta.bounds;
+    if (!Array.isArray(b) || b.length !== 4) return null;
+    var sw = toMapLatLng(b[0], b[1]), ne = toMapLatLng(b[2], b[3]);
+    return L.latLngBounds(sw, ne);
+  }
+
+  function tileLayerName(base) {
+    var meta = state.meta;
+    var layers = meta.layers || [];
+    if (state.crs === 'gcj02') {
+      var g = base + '_gcj02';
+      return (meta.layers_gcj02 || []).indexOf(g) >= 0 ? g : null;
+    }
+    return layers.indexOf(base) >= 0 ? base : null;
+  }
+
+  function makeTileLayer(base, zIndex, opacity) {
+    var meta = state.meta, name = tileLayerName(base);
+    if (!name) return null;
+    var url = String(meta.tile_url || '/tiles/{layer}/{z}/{x}/{y}.png').split('{layer}').join(encodeURIComponent(name));
+    // a template pointing at another port on this machine (e.g. the TileJSON default
+    // http://127.0.0.1:8080/...) cannot be what this page's server meant: keep its path
+    var m = /^https?:\/\/(127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1\])(:\d+)?(\/.*)$/.exec(url);
+    if (m && url.indexOf(location.origin + '/') !== 0) url = m[3];
+    var opts = {
+      minZoom: meta.minzoom != null ? meta.minzoom : 0,
+      maxNativeZoom: meta.maxzoom != null ? meta.maxzoom : 18,
+      maxZoom: map.getMaxZoom(),
+      zIndex: zIndex,
+      opacity: opacity,
+      updateWhenZooming: false,
+      keepBuffer: 1
+    };
+    var b = mapBoundsFromMeta(meta);
+    if (b) opts.bounds = b.pad(0.02);
+    var layer = L.tileLayer(url, opts);
+    layer.on('tileload', function () { state.tiles.ok++; });
+    layer.on('tileerror', function () { state.tiles.errors++; });
+    return layer;
+  }
+
+  function setupTileLayers() {
+    var defs = [['surface', 'layer-surface', 10, 0.65], ['grid', 'layer-grid', 11, 0.8]];
+    defs.forEach(function (d) {
+      var layer = makeTileLayer(d[0], d[2], d[3]);
+      var box = $(d[1]);
+      tileLayers[d[0]] = layer;
+      if (!layer) {
+        box.checked = false;
+        box.disabled = true;
+        box.parentNode.title = t('noPointsLayer');
+        return;
+      }
+      if (box.checked) layer.addTo(map);
+      box.addEventListener('change', function () {
+        if (box.checked) layer.addTo(map); else map.removeLayer(layer);
+      });
+    });
+    var dbox = $('layer-districts');
+    dbox.addEventListener('change', function () {
+      if (dbox.checked) districtsGroup.addTo(map); else map.removeLayer(districtsGroup);
+    });
+  }
+
+  function setupBasemap() {
+    var bm = state.meta.basemap;
+    if (!bm || !bm.url) {
+      $('map').classList.add('no-basemap');
+      return;
+    }
+    basemapLayer = L.tileLayer(bm.url, {
+      attribution: bm.attribution || '',
+      maxZoom: map.getMaxZoom(),
+      maxNativeZoom: bm.maxzoom || 18,
+      subdomains: bm.subdomains || 'abc',
+      zIndex: 1
+    }).addTo(map);
+  }
+
+  // district outlines (+ a light "land" fill when there is no basemap) and name labels
+  function ringCentroid(ring) {
+    var a = 0, cx = 0, cy = 0;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var f = ring[j][0] * ring[i][1] - ring[i][0] * ring[j][1];
+      a += f; cx += (ring[j][0] + ring[i][0]) * f; cy += (ring[j][1] + ring[i][1]) * f;
+    }
+    if (Math.abs(a) < 1e-12) return [ring[0][0], ring[0][1], 0];
+    return [cx / (3 * a), cy / (3 * a), Math.abs(a / 2)];
+  }
+  function featureCentroid(f) {
+    var p = f.properties || {};
+    if (Array.isArray(p.centroid) && p.centroid.length >= 2 && isFinite(p.centroid[0]) && isFinite(p.centroid[1])) {
+      return [Number(p.centroid[0]), Number(p.centroid[1])];
+    }
+    var g = f.geometry;
+    if (!g) return null;
+    var polys = g.type === 'Polygon' ? [g.coordinates] : (g.type === 'MultiPolygon' ? g.coordinates : []);
+    var best = null;
+    polys.forEach(function (poly) {
+      if (!poly || !poly[0] || poly[0].length < 3) return;
+      var c = ringCentroid(poly[0]);
+      if (!best || c[2] > best[2]) best = c;
+    });
+    return best ? [best[0], best[1]] : null;
+  }
+
+  function loadDistricts() {
+    var meta = state.meta, list = meta.geojson || [];
+    var name = 'districts', convert = false;
+    if (state.crs === 'gcj02') {
+      if (list.indexOf('districts.gcj02') >= 0 || list.length === 0) name = 'districts.gcj02';
+      else convert = true;   // only the WGS84 file exists: shift it here
+    }
+    return api('/geojson/' + name + '.geojson').then(function (gj) {
+      state.districts = gj;
+      var c2ll = convert ? function (c) { var g = wgs84ToGcj02(c[0], c[1]); return L.latLng(g[1], g[0]); }
+                         : function (c) { return L.latLng(c[1], c[0]); };
+      districtsGroup.clearLayers();
+      if (!basemapLayer) {
+        districtsGroup.addLayer(L.geoJSON(gj, {
+          coordsToLatLng: c2ll, interactive: false, renderer: fillRenderer, pane: 'districtFill',
+          style: function () { return { stroke: false, fill: true, fillColor: '#fbfaf4', fillOpacity: 1 }; }
+        }));
+      }
+      districtsGroup.addLayer(L.geoJSON(gj, {
+        coordsToLatLng: c2ll, interactive: false, renderer: lineRenderer, pane: 'districtLine',
+        style: function () { return { color: '#4a5f74', weight: 1.3, opacity: 0.85, fill: false, dashArray: '5 3' }; }
+      }));
+      (gj.features || []).forEach(function (f) {
+        var c = featureCentroid(f);
+        var nm = f.properties && f.properties.name;
+        if (!c || !nm) return;
+        districtsGroup.addLayer(L.marker(c2ll(c), {
+          pane: 'labels', interactive: false, keyboard: false,
+          icon: L.divIcon({ className: 'district-label-icon', iconSize: null, html: '<span class="district-label">' + esc(nm) + '</span>' })
+        }));
+      });
+      if ($('layer-districts').checked) districtsGroup.addTo(map);
+    });
+  }
+
+  function districtBounds(name) {
+    if (!state.districts) return null;
+    var f = (state.districts.features || []).filter(function (x) { return x.properties && x.properties.name === name; })[0];
+    if (!f) return null;
+    var fileIsGcj = /gcj02/.test(JSON.stringify((state.districts.properties || {}).crs || '')) || state.crs === 'gcj02';
+    var layer = L.geoJSON(f, {
+      coordsToLatLng: function (c) {
+        if (state.crs === 'gcj02' && !fileIsGcj) { var g = wgs84ToGcj02(c[0], c[1]); return L.latLng(g[1], g[0]); }
+        return L.latLng(c[1], c[0]);
+      }
+    });
+    var b = layer.getBounds();
+    return b.isValid() ? b : null;
+  }
+
+  // ------------------------------------------------------------------ points
+  function pointRadius(z) {
+    return Math.max(2, Math.min(10, 1.5 + (z - 8) * 0.85));
+  }
+  // levels to fetch = the level filter ∩ the visible point layers; null = all
+  function fetchLevels() {
+    var f = state.filters.level ? state.filters.level.split(',') : LEVEL_KEYS.slice();
+    var v = f.filter(function (k) { return state.visible[k]; });
+    if (v.length === LEVEL_KEYS.length) return null;
+    return v;
+  }
+
+  var pointTimer = null, pointCtrl = null, pointSeq = 0, pointInflight = 0, pointWaiters = [];
+  function pointsBusy() { return pointTimer !== null || pointInflight > 0; }
+  function flushPointWaiters() {
+    if (pointsBusy()) return;
+    var w = pointWaiters; pointWaiters = [];
+    w.forEach(function (fn) { fn(); });
+  }
+  /** Resolves once no point load is scheduled or in flight. */
+  function pointsSettled() {
+    if (!pointsBusy()) return Promise.resolve(state.points);
+    return new Promise(function (res) { pointWaiters.push(function () { res(state.points); }); });
+  }
+  function schedulePoints(delay) {
+    if (pointTimer !== null) clearTimeout(pointTimer);
+    pointTimer = setTimeout(function () {
+      pointTimer = null;
+      loadPoints().catch(function (e) { reportError('enterprises', e); });
+    }, delay == null ? POINT_DEBOUNCE_MS : delay);
+  }
+
+  function loadPoints() {
+    var seq = ++pointSeq;
+    if (pointCtrl) pointCtrl.abort();
+    var ctrl = pointCtrl = (typeof AbortController !== 'undefined') ? new AbortController() : null;
+    var levels = fetchLevels();
+    if (levels && levels.length === 0) {
+      drawPoints({ features: [], total: 0 });
+      flushPointWaiters();
+      return Promise.resolve();
+    }
+    var b = map.getBounds().pad(0.05);
+    var bbox = [Math.max(-180, b.getWest()), Math.max(-85, b.getSouth()), Math.min(180, b.getEast()), Math.min(85, b.getNorth())]
+      .map(function (v) { return v.toFixed(6); }).join(',');
+    pointInflight++;
+    setStatus(t('loadingPoints'));
+    return api('/api/enterprises', {
+      bbox: bbox,
+      level: levels ? levels.join(',') : '',
+      industry: state.filters.industry,
+      district: state.filters.district,
+      limit: POINT_LIMIT,
+      crs: crsParam()
+    }, ctrl ? ctrl.signal : undefined).then(function (fc) {
+      if (seq !== pointSeq) return;        // superseded
+      drawPoints(fc);
+      state.points.error = null;
+      setStatus('');
+    }, function (err) {
+      if (seq !== pointSeq || (err && err.name === 'AbortError')) return;
+      state.points.error = err.message;
+      throw err;
+    }).then(function () {
+      pointInflight--;
+      flushPointWaiters();
+    }, function (err) {
+      pointInflight--;
+      flushPointWaiters();
+      throw err;
+    });
+  }
+
+  function drawPoints(fc) {
+    var feats = (fc.features || []).filter(function (f) {
+      return f && f.geometry && f.geometry.type === 'Point' && Array.isArray(f.geometry.coordinates);
+    });
+    // low levels first so red is drawn last (on top)
+    feats.sort(function (a, b) {
+      return (RANK[(a.properties || {}).level] || 0) - (RANK[(b.properties || {}).level] || 0);
+    });
+    pointsLayer.clearLayers();
+    markersById.clear();
+    var r = pointRadius(map.getZoom());
+    var ids = new Set();
+    feats.forEach(function (f) {
+      var p = f.properties || {}, c = f.geometry.coordinates;
+      var color = p.color || levelColor(p.level);
+      var m = L.circleMarker([c[1], c[0]], {
+        renderer: pointRenderer,
+        radius: p.level === 'red' ? r + 1 : r,
+        color: 'rgba(20,20,20,0.65)',
+        weight: 0.8,
+        fillColor: color,
+        fillOpacity: 0.92,
+        bubblingMouseEvents: false
+      });
+      m.feature = f;
+      m.on('click', function (e) {
+        L.DomEvent.stop(e);
+        openCard(p.id, m.getLatLng(), null);
+      });
+      m.on('mouseover', function () { m.setStyle({ weight: 2, color: '#111' }); showTip(m, p); });
+      m.on('mouseout', function () { m.setStyle({ weight: 0.8, color: 'rgba(20,20,20,0.65)' }); m.closeTooltip(); });
+      pointsLayer.addLayer(m);
+      markersById.set(p.id, m);
+      ids.add(p.id);
+    });
+    var total = typeof fc.total === 'number' ? fc.total : feats.length;
+    state.points.count = feats.length;
+    state.points.total = total;
+    state.points.ids = ids;
+    state.points.loads++;
+    renderPointsNote();
+  }
+  function showTip(m, p) {
+    if (!m.getTooltip()) {
+      m.bindTooltip('', { direction: 'top', offset: [0, -4], opacity: 0.95 });
+    }
+    m.setTooltipContent('<b>' + esc(p.name) + '</b><br>' + esc(levelName(p.level, p.level_zh)) +
+      (p.industry ? ' · ' + esc(p.industry) : '') + (p.district ? ' · ' + esc(p.district) : ''));
+    m.openTooltip();
+  }
+  function renderPointsNote() {
+    var el = $('points-note');
+    if (state.points.total > state.points.count) {
+      el.textContent = t('shownFirst', { n: state.points.count, total: state.points.total });
+      el.hidden = false;
+    } else {
+      el.hidden = true;
+    }
+  }
+  map.on('zoomend', function () {
+    var r = pointRadius(map.getZoom());
+    pointsLayer.eachLayer(function (m) {
+      var lv = m.feature && m.feature.properties && m.feature.properties.level;
+      m.setRadius(lv === 'red' ? r + 1 : r);
+    });
+  });
+
+  // ------------------------------------------------------------------ stats / legend
+  var statsSeq = 0;
+  function loadStats() {
+    var seq = ++statsSeq;
+    return api('/api/stats', {
+      level: state.filters.level, industry: state.filters.industry, district: state.filters.district
+    }).then(function (s) {
+      if (seq !== statsSeq) return;
+      state.stats = s;
+      renderLegend();
+    });
+  }
+  function renderLegend() {
+    var s = state.stats, lv = (s && s.levels) || {};
+    $('legend').innerHTML = state.levels.map(function (l) {
+      var n = lv[l.key] != null ? lv[l.key] : 0;
+      return '<li data-level="' + esc(l.key) + '"' + (n ? '' : ' class="zero"') + '>' + swatch(l.key) +
+        '<span class="name">' + esc(levelName(l.key, l.zh)) + '</span><span class="count">' + esc(n) + '</span></li>';
+    }).join('');
+    $('legend-total').textContent = s ? t('total') + ' ' + (s.total != null ? s.total : '') : '';
+  }
+
+  // ------------------------------------------------------------------ sidebar controls
+  function buildPointLayerList() {
+    var ul = $('point-layer-list');
+    ul.innerHTML = state.levels.map(function (l) {
+      return '<li><label><input type="checkbox" id="layer-points-' + esc(l.key) + '" data-level="' + esc(l.key) + '"' +
+        (state.visible[l.key] !== false ? ' checked' : '') + '> ' + swatch(l.key) +
+        ' <span class="name">' + esc(levelName(l.key, l.zh)) + '</span></label></li>';
+    }).join('');
+    Array.prototype.forEach.call(ul.querySelectorAll('input[type=checkbox]'), function (box) {
+      box.addEventListener('change', function () {
+        state.visible[box.getAttribute('data-level')] = box.checked;
+        schedulePoints(0);
+      });
+    });
+  }
+  function fillSelect(sel, options, value) {
+    sel.innerHTML = options.map(function (o) {
+      return '<option value="' + esc(o[0]) + '"' + (o[0] === value ? ' selected' : '') + '>' + esc(o[1]) + '</option>';
+    }).join('');
+  }
+  function buildFilters() {
+    var meta = state.meta;
+    var lvOpts = [['', t('allLevels')]].concat(state.levels.map(function (l) { return [l.key, levelName(l.key, l.zh)]; }));
+    lvOpts.push(['red,orange', t('redOrange')]);
+    fillSelect($('filter-level'), lvOpts, state.filters.level);
+    fillSelect($('filter-industry'), [['', t('allIndustries')]].concat((meta.industries || []).map(function (x) { return [x, x]; })), state.filters.industry);
+    fillSelect($('filter-district'), [['', t('allDistricts')]].concat((meta.districts || []).map(function (x) { return [x, x]; })), state.filters.district);
+  }
+  function onFiltersChanged(zoomToDistrict) {
+    loadStats().catch(function (e) { reportError('stats', e); });
+    if (zoomToDistrict && state.filters.district) {
+      var b = districtBounds(state.filters.district);
+      if (b) map.fitBounds(b, { padding: [20, 20] });   // moveend reschedules the points too
+    }
+    schedulePoints(0);
+  }
+  function setupFilters() {
+    $('filter-level').addEventListener('change', function (e) { state.filters.level = e.target.value; onFiltersChanged(false); });
+    $('filter-industry').addEventListener('change', function (e) { state.filters.industry = e.target.value; onFiltersChanged(false); });
+    $('filter-district').addEventListener('change', function (e) { state.filters.district = e.target.value; onFiltersChanged(true); });
+    $('filter-reset').addEventListener('click', function () {
+      state.filters = { level: '', industry: '', district: '' };
+      buildFilters();
+      onFiltersChanged(false);
+    });
+  }
+
+  // ------------------------------------------------------------------ search
+  var searchTimer = null, searchSeq = 0, searchItems = [], searchActive = -1;
+  function setupSearch() {
+    var input = $('search'), list = $('search-results');
+    input.addEventListener('input', function () {
+      clearTimeout(searchTimer);
+      var q = input.value.trim();
+      if (!q) { hideSearch(); return; }
+      searchTimer = setTimeout(function () { runSearch(q); }, 250);
+    });
+    input.addEventListener('keydown', function (e) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        if (!searchItems.length) return;
+        e.preventDefault();
+        searchActive = (searchActive + (e.key === 'ArrowDown' ? 1 : -1) + searchItems.length) % searchItems.length;
+        markActive();
+      } else if (e.key === 'Enter') {
+        e.preventDefault();
+        if (searchItems.length) pickSearch(searchActive >= 0 ? searchActive : 0);
+        else if (input.value.trim()) { clearTimeout(searchTimer); runSearch(input.value.trim()); }
+      } else if (e.key === 'Escape') {
+        hideSearch();
+      }
+    });
+    input.addEventListener('focus', function () { if (searchItems.length) list.hidden = false; });
+    document.addEventListener('click', function (e) {
+      if (!e.target.closest || !e.target.closest('.search-wrap')) list.hidden = true;
+    });
+    list.addEventListener('click', function (e) {
+      var li = e.target.closest('li[data-i]');
+      if (li) pickSearch(Number(li.getAttribute('data-i')));
+    });
+  }
+  function hideSearch() { searchItems = []; searchActive = -1; $('search-results').hidden = true; $('search-results').innerHTML = ''; }
+  function markActive() {
+    Array.prototype.forEach.call($('search-results').querySelectorAll('li[data-i]'), function (li) {
+      li.classList.toggle('active', Number(li.getAttribute('data-i')) === searchActive);
+    });
+  }
+  function runSearch(q) {
+    var seq = ++searchSeq, list = $('search-results');
+    list.innerHTML = '<li class="none">' + esc(t('searching')) + '</li>';
+    list.hidden = false;
+    api('/api/enterprises', { q: q, limit: 10, crs: crsParam() }).then(function (fc) {
+      if (seq !== searchSeq) return;
+      searchItems = (fc.features || []).filter(function (f) { return f.geometry && f.geometry.coordinates; });
+      searchActive = -1;
+      if (!searchItems.length) {
+        list.innerHTML = '<li class="none">' + esc(t('noResults')) + '</li>';
+        return;
+      }
+      list.innerHTML = searchItems.map(function (f, i) {
+        var p = f.properties || {};
+        return '<li data-i="' + i + '" data-id="' + esc(p.id) + '">' + swatch(p.level) + ' ' + esc(p.name) +
+          '<span class="sub">' + esc(levelName(p.level, p.level_zh)) + ' · ' + esc(p.district || '') + ' · ' +
+          esc(p.credit_code || p.id || '') + '</span></li>';
+      }).join('');
+    }).catch(function (e) {
+      if (seq !== searchSeq) return;
+      list.innerHTML = '<li class="none">' + esc(t('error') + e.message) + '</li>';
+    });
+  }
+  function pickSearch(i) {
+    var f = searchItems[i];
+    if (!f) return;
+    var c = f.geometry.coordinates, ll = L.latLng(c[1], c[0]);
+    $('search-results').hidden = true;
+    map.flyTo(ll, 15, { duration: 0.8 });
+    openCard(f.properties.id, ll, null);
+  }
+
+  // ------------------------------------------------------------------ panel
+  var panelSeq = 0;
+  function showPanel() {
+    if (document.body.classList.contains('panel-collapsed')) {
+      document.body.classList.remove('panel-collapsed');
+      map.invalidateSize({ pan: false });
+    }
+  }
+  function setPanel(p) {
+    state.panel = p;
+    renderPanel();
+    showPanel();
+  }
+  function renderPanel() {
+    var p = state.panel || { kind: 'hint' }, body = $('panel-body'), html = '';
+    $('panel-back').hidden = !(p.kind === 'card' && p.back);
+    if (p.kind === 'hint') html = '<p class="hint">' + esc(t('hint')) + '</p>';
+    else if (p.kind === 'loading') html = '<p class="loading">' + esc(t('loading')) + '</p>';
+    else if (p.kind === 'error') html = '<div class="error-msg">' + esc(t('error') + p.message) + '</div>';
+    else if (p.kind === 'at') html = renderAt(p.data, p.radius);
+    else if (p.kind === 'card') html = renderCard(p.data);
+    body.innerHTML = html;
+    body.setAttribute('data-kind', p.kind);
+    body.scrollTop = 0;
+  }
+
+  function miniLevels(levels) {
+    if (!levels) return '';
+    return '<div class="mini-levels">' + LEVEL_KEYS.filter(function (k) { return levels[k]; }).map(function (k) {
+      return '<span title="' + esc(levelName(k)) + '">' + swatch(k) + esc(levels[k]) + '</span>';
+    }).join('') + '</div>';
+  }
+  function coordLine(lon, lat) {
+    var wgs, gcj;
+    if (state.crs === 'gcj02') { gcj = [lon, lat]; wgs = gcj02ToWgs84(lon, lat); }
+    else { wgs = [lon, lat]; gcj = wgs84ToGcj02(lon, lat); }
+    return '<div class="coord">WGS84 ' + wgs[0].toFixed(6) + ', ' + wgs[1].toFixed(6) +
+      '<br>GCJ-02 ' + gcj[0].toFixed(6) + ', ' + gcj[1].toFixed(6) + '</div>';
+  }
+
+  function renderAt(d, radius) {
+    var r = radius || RADIUS_M, h = [];
+    h.push('<h2>' + esc(t('atTitle')) + '</h2>');
+    if (typeof d.lon === 'number' && typeof d.lat === 'number') h.push(coordLine(d.lon, d.lat));
+    if (d.empty) h.push('<div class="empty-msg" id="at-empty">' + esc(t('empty', { r: r })) + '</div>');
+    h.push('<dl class="kv">');
+    h.push('<dt>' + esc(t('surface')) + '</dt><dd>' +
+      (d.surface ? badge(d.surface.level, d.surface.level_zh) : esc(t('outsideZone'))) + '</dd>');
+    if (d.zone) {
+      h.push('<dt>' + esc(t('zone')) + '</dt><dd>' + badge(d.zone.level, d.zone.level_zh) + ' ' + esc(d.zone.id) +
+        (d.zone.area_km2 != null ? ' · ' + esc(t('areaKm2', { a: fmtNum(d.zone.area_km2, 3) })) : '') + '</dd>');
+    }
+    if (d.grid) {
+      h.push('<dt>' + esc(t('grid')) + '</dt><dd>' + badge(d.grid.level, d.grid.level_zh) + ' ' + esc(d.grid.id) +
+        ' · ' + esc(t('enterprisesN', { n: d.grid.total != null ? d.grid.total : 0 })) + miniLevels(d.grid.levels) + '</dd>');
+    } else {
+      h.push('<dt>' + esc(t('grid')) + '</dt><dd>' + esc(t('none')) + '</dd>');
+    }
+    if (d.district) {
+      h.push('<dt>' + esc(t('district')) + '</dt><dd><b>' + esc(d.district.name) + '</b> ' +
+        (d.district.level ? badge(d.district.level, d.district.level_zh) : '') +
+        ' · ' + esc(t('enterprisesN', { n: d.district.total != null ? d.district.total : 0 })) + miniLevels(d.district.levels) + '</dd>');
+    } else {
+      h.push('<dt>' + esc(t('district')) + '</dt><dd>' + esc(t('none')) + '</dd>');
+    }
+    h.push('</dl>');
+
+    var ents = d.enterprises || [];
+    if (ents.length) {
+      h.push('<h3>' + esc(t('entsWithin', { r: r, n: ents.length })) + '</h3><ul class="ent-list" id="at-enterprises">');
+      ents.forEach(function (e, i) {
+        h.push('<li tabindex="0" data-i="' + i + '" data-id="' + esc(e.id) + '">' + swatch(e.level) +
+          '<div class="main"><div class="nm">' + esc(e.name) + '</div><div class="sub">' +
+          esc(levelName(e.level, e.level_zh)) + (e.reason_zh ? ' · ' + esc(e.reason_zh) : '') + '</div></div>' +
+          '<span class="dist">' + esc(fmtDist(e.distance_m)) + '</span></li>');
+      });
+      h.push('</ul>');
+    } else if (!d.empty) {
+      h.push('<h3>' + esc(t('noEnts', { r: r })) + '</h3>');
+    }
+    var sites = d.sites || [];
+    h.push('<h3>' + esc(t('sites', { n: sites.length })) + '</h3>');
+    if (sites.length) {
+      h.push('<ul class="plain" id="at-sites">');
+      sites.forEach(function (s) {
+        h.push('<li><span>' + esc(s.name) + '</span><span class="muted">' + esc(s.type || '') +
+          (s.level_zh ? ' · ' + esc(s.level_zh) : '') + '</span><span class="dist">' + esc(fmtDist(s.distance_m)) + '</span></li>');
+      });
+      h.push('</ul>');
+    } else {
+      h.push('<p class="muted">' + esc(t('noSites')) + '</p>');
+    }
+    return h.join('');
+  }
+
+  var CARD_KNOWN = ['id', 'name', 'credit_code', 'industry', 'district', 'adcode', 'lon', 'lat', 'level', 'level_zh',
+    'color', 'reason', 'reason_zh', 'rule', 'tier_zh', 'major_hazard', 'employees', 'risk_points', 'hidden_dangers', 'extra'];
+  function kvRow(label, value) {
+    if (value === undefined || value === null || value === '') return '';
+    return '<dt>' + esc(label) + '</dt><dd>' + esc(value) + '</dd>';
+  }
+  function renderCard(d) {
+    var h = [];
+    h.push('<h2 class="card-name">' + esc(d.name) + '</h2>');
+    h.push('<p>' + badge(d.level, d.level_zh, 'card-level') + '</p>');
+    var reason = state.lang === 'en' ? (d.reason || d.reason_zh) : (d.reason_zh || d.reason);
+    h.push('<dl class="kv">');
+    h.push(kvRow(t('reason'), reason));
+    h.push(kvRow(t('district'), d.district));
+    h.push(kvRow(t('industry'), d.industry));
+    h.push(kvRow(t('creditCode'), d.credit_code));
+    h.push(kvRow(t('entId'), d.id));
+    h.push(kvRow(t('tier'), d.tier_zh));
+    h.push(kvRow(t('rule'), d.rule));
+    h.push(kvRow(t('majorHazard'), d.major_hazard === true ? t('yes') : d.major_hazard === false ? t('no') : d.major_hazard));
+    h.push(kvRow(t('employees'), d.employees));
+    h.push(kvRow(t('adcode'), d.adcode));
+    h.push('</dl>');
+    if (typeof d.lon === 'number' && typeof d.lat === 'number') {
+      var g = wgs84ToGcj02(d.lon, d.lat);
+      h.push('<div class="coord">WGS84 ' + d.lon.toFixed(6) + ', ' + d.lat.toFixed(6) +
+        '<br>GCJ-02 ' + g[0].toFixed(6) + ', ' + g[1].toFixed(6) + '</div>');
+    }
+
+    var rps = d.risk_points || [];
+    h.push('<h3>' + esc(t('riskPoints', { n: rps.length })) + '</h3>');
+    if (rps.length) {
+      h.push('<table class="tbl" id="card-risk-points"><thead><tr><th>' + esc(t('rpName')) + '</th><th>' + esc(t('method')) +
+        '</th><th>' + esc(t('score')) + '</th><th>' + esc(t('level')) + '</th></tr></thead><tbody>');
+      rps.forEach(function (r) {
+        h.push('<tr><td>' + esc(r.name) + '</td><td>' + esc(r.method) + '</td><td class="num">' + esc(fmtNum(r.score, 2)) +
+          '</td><td>' + (r.level ? swatch(r.level) + ' ' : '') + esc(r.level ? levelName(r.level, r.level_zh) : (r.level_zh || '')) + '</td></tr>');
+      });
+      h.push('</tbody></table>');
+    } else {
+      h.push('<p class="muted">' + esc(t('noRows')) + '</p>');
+    }
+
+    var hds = d.hidden_dangers || [];
+    h.push('<h3>' + esc(t('hiddenDangers', { n: hds.length })) + '</h3>');
+    if (hds.length) {
+      h.push('<table class="tbl" id="card-hidden-dangers"><thead><tr><th>' + esc(t('hdId')) + '</th><th>' + esc(t('grade')) +
+        '</th><th>' + esc(t('status')) + '</th><th>' + esc(t('desc')) + '</th></tr></thead><tbody>');
+      hds.forEach(function (x) {
+        h.push('<tr' + (x.open ? ' class="open"' : '') + '><td>' + esc(x.id) + '</td><td>' + esc(x.grade) + '</td><td>' +
+          esc(x.status) + '</td><td>' + esc(x.description) + '</td></tr>');
+      });
+      h.push('</tbody></table>');
+    } else {
+      h.push('<p class="muted">' + esc(t('noRows')) + '</p>');
+    }
+
+    var extra = [];
+    if (d.extra && typeof d.extra === 'object') {
+      Object.keys(d.extra).forEach(function (k) { extra.push([k, d.extra[k]]); });
+    }
+    Object.keys(d).forEach(function (k) {
+      if (CARD_KNOWN.indexOf(k) >= 0) return;
+      var v = d[k];
+      if (v !== null && typeof v === 'object') v = JSON.stringify(v);
+      extra.push([k, v]);
+    });
+    extra = extra.filter(function (kv) { return kv[1] !== null && kv[1] !== undefined && kv[1] !== ''; });
+    if (extra.length) {
+      h.push('<h3>' + esc(t('extra')) + '</h3><dl class="kv" id="card-extra">');
+      extra.forEach(function (kv) { h.push(kvRow(kv[0], typeof kv[1] === 'object' ? JSON.stringify(kv[1]) : kv[1])); });
+      h.push('</dl>');
+    }
+    return h.join('');
+  }
+
+  function highlightPoint(ll, level) {
+    highlightLayer.clearLayers();
+    if (!ll) return;
+    L.circleMarker(ll, {
+      renderer: hlRenderer, radius: pointRadius(map.getZoom()) + 7, color: '#111', weight: 2.5,
+      fill: false, interactive: false
+    }).addTo(highlightLayer);
+    L.circleMarker(ll, {
+      renderer: hlRenderer, radius: pointRadius(map.getZoom()) + 4, color: levelColor(level || 'unassessed'), weight: 2,
+      fill: false, interactive: false
+    }).addTo(highlightLayer);
+  }
+
+  /** Open an enterprise card; `ll` is its position in map coordinates (optional). */
+  function openCard(id, ll, back) {
+    var seq = ++panelSeq;
+    if (ll) highlightPoint(ll, markersById.has(id) ? markersById.get(id).feature.properties.level : null);
+    setPanel({ kind: 'loading' });
+    return api('/api/enterprises/' + encodeURIComponent(id)).then(function (d) {
+      if (seq !== panelSeq) return;
+      if (!ll && typeof d.lon === 'number') highlightPoint(toMapLatLng(d.lon, d.lat), d.level);
+      else if (ll) highlightPoint(ll, d.level);
+      setPanel({ kind: 'card', data: d, back: back || null });
+    }).catch(function (e) {
+      if (seq !== panelSeq) return;
+      setPanel({ kind: 'error', message: e.message });
+    });
+  }
+
+  /** Query what is at a map position (map coordinates). */
+  function queryAt(ll) {
+    var seq = ++panelSeq;
+    highlightLayer.clearLayers();
+    L.circle(ll, { renderer: hlRenderer, radius: RADIUS_M, color: '#1d5fa8', weight: 1.5, dashArray: '4 3',
+      fillColor: '#1d5fa8', fillOpacity: 0.06, interactive: false }).addTo(highlightLayer);
+    L.circleMarker(ll, { renderer: hlRenderer, radius: 3, color: '#1d5fa8', weight: 2, fillColor: '#fff',
+      fillOpacity: 1, interactive: false }).addTo(highlightLayer);
+    setPanel({ kind: 'loading' });
+    return api('/api/at', { lon: ll.lng.toFixed(7), lat: ll.lat.toFixed(7), radius: RADIUS_M, crs: crsParam() }).then(function (d) {
+      if (seq !== panelSeq) return;
+      setPanel({ kind: 'at', data: d, radius: RADIUS_M, latlng: ll });
+    }).catch(function (e) {
+      if (seq !== panelSeq) return;
+      setPanel({ kind: 'error', message: e.message });
+    });
+  }
+
+  function setupPanel() {
+    $('panel-body').addEventListener('click', function (e) {
+      var li = e.target.closest('#at-enterprises li[data-i]');
+      if (!li || !state.panel || state.panel.kind !== 'at') return;
+      var ent = (state.panel.data.enterprises || [])[Number(li.getAttribute('data-i'))];
+      if (!ent) return;
+      var ll = (typeof ent.lat === 'number' && typeof ent.lon === 'number') ? L.latLng(ent.lat, ent.lon) : null;
+      openCard(ent.id, ll, state.panel);
+    });
+    $('panel-body').addEventListener('keydown', function (e) {
+      if (e.key === 'Enter' && e.target.matches && e.target.matches('#at-enterprises li[data-i]')) e.target.click();
+    });
+    $('panel-back').addEventListener('click', function () {
+      if (state.panel && state.panel.back) {
+        var back = state.panel.back;
+        panelSeq++;
+        setPanel(back);
+        if (back.latlng) {
+          highlightLayer.clearLayers();
+          L.circle(back.latlng, { renderer: hlRenderer, radius: back.radius || RADIUS_M, color: '#1d5fa8', weight: 1.5,
+            dashArray: '4 3', fillColor: '#1d5fa8', fillOpacity: 0.06, interactive: false }).addTo(highlightLayer);
+        }
+      }
+    });
+    $('panel-close').addEventListener('click', function () {
+      document.body.classList.add('panel-collapsed');
+      highlightLayer.clearLayers();
+      map.invalidateSize({ pan: false });
+    });
+    map.on('click', function (e) { queryAt(e.latlng); });
+  }
+
+  // ------------------------------------------------------------------ language
+  function applyLang() {
+    var lang = state.lang;
+    document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
+    $('lang-toggle').textContent = lang === 'en' ? '中文' : 'EN';
+    Array.prototype.forEach.call(document.querySelectorAll('[data-i18n]'), function (el) {
+      el.textContent = t(el.getAttribute('data-i18n'));
+    });
+    Array.prototype.forEach.call(document.querySelectorAll('[data-i18n-placeholder]'), function (el) {
+      el.setAttribute('placeholder', t(el.getAttribute('data-i18n-placeholder')));
+    });
+    Array.prototype.forEach.call(document.querySelectorAll('[data-i18n-title]'), function (el) {
+      el.setAttribute('title', t(el.getAttribute('data-i18n-title')));
+    });
+    if (state.meta) {
+      $('data-date').textContent = state.meta.data_date ? t('dataDate') + state.meta.data_date : '';
+      buildFilters();
+      buildPointLayerList();
+      renderLegend();
+      renderPointsNote();
+    }
+    renderPanel();
+  }
+  $('lang-toggle').addEventListener('click', function () {
+    state.lang = state.lang === 'en' ? 'zh' : 'en';
+    try { localStorage.setItem('riskmap.lang', state.lang); } catch (e) { /* ignore */ }
+    applyLang();
+  });
+
+  // ------------------------------------------------------------------ start-up
+  function init() {
+    applyLang();
+    setStatus(t('loading'));
+    return api('/api/meta').then(function (meta) {
+      state.meta = meta;
+      if (Array.isArray(meta.levels) && meta.levels.length) {
+        state.levels = meta.levels.slice().sort(function (a, b) { return (RANK[b.key] || 0) - (RANK[a.key] || 0); });
+      }
+      state.crs = (meta.basemap && meta.basemap.crs === 'gcj02') ? 'gcj02' : 'wgs84';
+      if (meta.title) { $('title').textContent = meta.title; document.title = meta.title; }
+
+      var maxNative = meta.maxzoom != null ? meta.maxzoom : 18;
+      map.setMaxZoom(Math.max(maxNative + 2, 18));
+      map.setMinZoom(Math.max(0, (meta.minzoom != null ? meta.minzoom : 3) - 1));
+      var b = mapBoundsFromMeta(meta);
+      if (b) map.setMaxBounds(b.pad(0.6));
+      // start on meta.center, but never closer in than the zoom that shows the whole region
+      var fitZoom = b ? map.getBoundsZoom(b) : null;
+      if (Array.isArray(meta.center) && meta.center.length >= 2 &&
+          (fitZoom === null || meta.center[2] == null || meta.center[2] <= fitZoom)) {
+        map.setView(toMapLatLng(meta.center[0], meta.center[1]), meta.center[2] != null ? meta.center[2] : (fitZoom || 10), { animate: false });
+      } else if (b) {
+        map.fitBounds(b, { animate: false });
+      }
+
+      setupBasemap();
+      setupTileLayers();
+      setupFilters();
+      setupSearch();
+      setupPanel();
+      applyLang();
+
+      map.on('moveend', function () { schedulePoints(); });
+
+      var districts = loadDistricts().catch(function (e) { reportError('districts', e); });
+      return Promise.all([loadStats(), districts, loadPoints()]);
+    }).then(function () {
+      return pointsSettled();
+    }).then(function () {
+      setStatus('');
+      document.body.setAttribute('data-loaded', 'true');
+      readyResolve(true);
+    }).catch(function (e) {
+      reportError('start-up', e);
+      document.body.setAttribute('data-loaded', 'error');
+      readyReject(e);
+    });
+  }
+
+  var riskmap = {
+    map: map,
+    ready: ready,
+    state: state,
+    pointsSettled: pointsSettled,
+    openCard: openCard,
+    queryAt: queryAt,
+    wgs84ToGcj02: wgs84ToGcj02,
+    gcj02ToWgs84: gcj02ToWgs84
+  };
+  window.riskmap = riskmap;
+  init();
+})();

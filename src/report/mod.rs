@@ -1,0 +1,576 @@
+//! The analyst's report (`riskmap report`, and a stage of `build` with `[report]
+//! enabled`): by district and industry, the red list (重大风险清单), exposure, provenance
+//! and what changed since the last assessment — as one self-contained `report.html`
+//! (inline CSS and SVG charts, the overview map embedded, A4 print CSS), the same tables
+//! as UTF-8-with-BOM CSVs under `report/` and as sheets of `report.xlsx`.
+
+pub mod history;
+pub mod html;
+pub mod xlsx;
+
+use crate::analyze::Analysis;
+use crate::model::{level_key, level_slot, level_zh, Level};
+use crate::pipeline::Dataset;
+use std::collections::BTreeMap;
+
+/// A table cell: text or a number (numbers stay numbers in the XLSX).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    /// A value with its decimals.
+    Num(f64, usize),
+}
+
+impl Cell {
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Num(v, d) => format!("{v:.*}", d),
+        }
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+}
+impl From<String> for Cell {
+    fn from(s: String) -> Cell {
+        Cell::Text(s)
+    }
+}
+impl From<usize> for Cell {
+    fn from(n: usize) -> Cell {
+        Cell::Int(n as i64)
+    }
+}
+impl From<i64> for Cell {
+    fn from(n: i64) -> Cell {
+        Cell::Int(n)
+    }
+}
+
+/// One report table: the CSV file stem, the sheet / section title, Chinese headers, rows.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: &'static str,
+    pub title: String,
+    pub header: Vec<&'static str>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// Level columns in display order, Chinese.
+pub const LEVEL_COLS: [&str; 5] = ["重大风险", "较大风险", "一般风险", "低风险", "未评估"];
+
+/// The levels in display order (red first; `None` = unassessed).
+pub const LEVELS: [Option<Level>; 5] = [
+    Some(Level::Red),
+    Some(Level::Orange),
+    Some(Level::Yellow),
+    Some(Level::Blue),
+    None,
+];
+
+fn highest(c: &[usize; 5]) -> Option<Level> {
+    (0..4).find(|&k| c[k] > 0).and_then(|k| LEVELS[k])
+}
+
+/// Risk order of a breakdown: the level first, then red, orange … counts, then open major
+/// hidden dangers (all descending).
+fn risk_key(level: Option<Level>, c: &[usize; 5], majors: usize) -> impl Ord {
+    (
+        std::cmp::Reverse(level.map(|l| 5 - l.rank()).unwrap_or(0)),
+        std::cmp::Reverse(c[0]),
+        std::cmp::Reverse(c[1]),
+        std::cmp::Reverse(c[2]),
+        std::cmp::Reverse(majors),
+    )
+}
+
+/// Per-level counts of the graded register.
+pub fn level_counts(ds: &Dataset) -> [usize; 5] {
+    let mut c = [0; 5];
+    for g in &ds.grades {
+        c[level_slot(g.level)] += 1;
+    }
+    c
+}
+
+/// The headline: enterprises per level with their share.
+pub fn headline(ds: &Dataset) -> Table {
+    let c = level_counts(ds);
+    let total: usize = c.iter().sum();
+    let mut rows: Vec<Vec<Cell>> = LEVELS
+        .iter()
+        .zip(c)
+        .map(|(&l, n)| {
+            vec![
+                level_zh(l).into(),
+                level_key(l).into(),
+                n.into(),
+                Cell::Num(100.0 * n as f64 / total.max(1) as f64, 1),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "合计".into(),
+        "total".into(),
+        total.into(),
+        Cell::Num(100.0, 1),
+    ]);
+    Table {
+        name: "headline",
+        title: "风险等级总体情况".into(),
+        header: vec!["风险等级", "等级代码", "企业数", "占比(%)"],
+        rows,
+    }
+}
+
+/// Per district: enterprises by level, highest level, the area's level and reason,
+/// density, open major hidden dangers — riskiest first.
+pub fn districts(an: &Analysis) -> Table {
+    let mut areas: Vec<&crate::analyze::areas::AreaStats> = an.areas.iter().flatten().collect();
+    areas.sort_by_key(|a| {
+        (
+            risk_key(a.level.level, &a.counts, a.open_major_hidden_dangers),
+            a.adcode.clone(),
+        )
+    });
+    let rows = areas
+        .iter()
+        .map(|a| {
+            let mut r: Vec<Cell> = vec![a.name.clone().into(), a.adcode.clone().into()];
+            r.extend(a.counts.iter().map(|&n| Cell::from(n)));
+            r.extend([
+                a.total().into(),
+                level_zh(highest(&a.counts)).into(),
+                level_zh(a.level.level).into(),
+                a.level.reason.clone().into(),
+                Cell::Num(a.area_km2, 1),
+                Cell::Num(a.density(), 3),
+                a.open_major_hidden_dangers.into(),
+            ]);
+            r
+        })
+        .collect();
+    let mut header = vec!["区县", "行政区划代码"];
+    header.extend(LEVEL_COLS);
+    header.extend([
+        "合计",
+        "最高等级",
+        "区域等级",
+        "区域定级理由",
+        "面积(km²)",
+        "密度(家/km²)",
+        "未整改重大隐患",
+    ]);
+    Table {
+        name: "districts",
+        title: "分区域风险情况（按风险排序）".into(),
+        header,
+        rows,
+    }
+}
+
+/// Per industry: the same breakdown (no area).
+pub fn industries(ds: &Dataset) -> Table {
+    let mut by: BTreeMap<&str, ([usize; 5], usize)> = BTreeMap::new();
+    for (e, g) in ds.enterprises.iter().zip(&ds.grades) {
+        let k = by
+            .entry(
+                e.industry
+                    .as_deref()
+                    .unwrap_or(crate::serve::api::UNCLASSIFIED),
+            )
+            .or_default();
+        k.0[level_slot(g.level)] += 1;
+        k.1 += g.open_major_hidden_dangers;
+    }
+    let mut v: Vec<(&str, [usize; 5], usize)> =
+        by.into_iter().map(|(k, (c, m))| (k, c, m)).collect();
+    v.sort_by_key(|(name, c, m)| (risk_key(highest(c), c, *m), name.to_string()));
+    let rows = v
+        .iter()
+        .map(|(name, c, m)| {
+            let mut r: Vec<Cell> = vec![(*name).into()];
+            r.extend(c.iter().map(|&n| Cell::from(n)));
+            r.extend([
+                c.iter().sum::<usize>().into(),
+                level_zh(highest(c)).into(),
+                (*m).into(),
+            ]);
+            r
+        })
+        .collect();
+    let mut header = vec!["行业"];
+    header.extend(LEVEL_COLS);
+    header.extend(["合计", "最高等级", "未整改重大隐患"]);
+    Table {
+        name: "industries",
+        title: "分行业风险情况（按风险排序）".into(),
+        header,
+        rows,
+    }
+}
+
+/// The red list (重大风险清单): every red enterprise, by district then id.
+pub fn red_list(ds: &Dataset) -> Table {
+    let mut idx: Vec<usize> = (0..ds.enterprises.len())
+        .filter(|&i| ds.grades[i].level == Some(Level::Red))
+        .collect();
+    idx.sort_by_key(|&i| {
+        (
+            ds.enterprises[i].district.unwrap_or(usize::MAX),
+            ds.enterprises[i].id.clone(),
+        )
+    });
+    let rows = idx
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let e = &ds.enterprises[i];
+            let g = &ds.grades[i];
+            vec![
+                (k + 1).into(),
+                e.id.clone().into(),
+                e.name.clone().into(),
+                e.credit_code.clone().unwrap_or_default().into(),
+                ds.district_of(i).map(|d| d.0).unwrap_or("").into(),
+                e.industry.clone().unwrap_or_default().into(),
+                g.reason_zh.clone().into(),
+                g.open_hidden_dangers.into(),
+                g.open_major_hidden_dangers.into(),
+                e.major_hazard.map(|h| h.zh()).unwrap_or("").into(),
+                Level::Red.tier_zh().into(),
+            ]
+        })
+        .collect();
+    Table {
+        name: "red_list",
+        title: "重大风险清单".into(),
+        header: vec![
+            "序号",
+            "企业编号",
+            "企业名称",
+            "统一社会信用代码",
+            "区县",
+            "行业",
+            "定级理由",
+            "未整改隐患",
+            "未整改重大隐患",
+            "重大危险源",
+            "管控层级",
+        ],
+        rows,
+    }
+}
+
+/// Sensitive sites inside red / orange zones, by type.
+pub fn exposure_by_type(ds: &Dataset, an: &Analysis) -> Table {
+    let mut by: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
+    for s in &ds.sites {
+        by.entry(s.kind.as_str()).or_default()[2] += 1;
+    }
+    for x in an.exposure.iter().flatten() {
+        let kind = ds.sites[x.site].kind.as_str();
+        match x.zone_level {
+            Some(Level::Red) => by.entry(kind).or_default()[0] += 1,
+            Some(Level::Orange) => by.entry(kind).or_default()[1] += 1,
+            _ => {}
+        }
+    }
+    let rows = by
+        .iter()
+        .map(|(k, c)| {
+            vec![
+                (*k).into(),
+                c[0].into(),
+                c[1].into(),
+                (c[0] + c[1]).into(),
+                c[2].into(),
+            ]
+        })
+        .collect();
+    Table {
+        name: "exposure",
+        title: "敏感目标暴露情况（位于重大、较大风险区）".into(),
+        header: vec![
+            "类型",
+            "位于重大风险区",
+            "位于较大风险区",
+            "合计",
+            "该类目标总数",
+        ],
+        rows,
+    }
+}
+
+/// Every site inside a red or orange zone, with the nearest red / orange enterprise.
+pub fn exposed_sites(ds: &Dataset, an: &Analysis) -> Table {
+    let mut v: Vec<&crate::analyze::exposure::Exposed> = an
+        .exposure
+        .iter()
+        .flatten()
+        .filter(|x| matches!(x.zone_level, Some(Level::Red | Level::Orange)))
+        .collect();
+    v.sort_by_key(|x| (std::cmp::Reverse(x.zone_level), ds.sites[x.site].id.clone()));
+    let rows = v
+        .iter()
+        .map(|x| {
+            let s = &ds.sites[x.site];
+            let near = x.nearest.first();
+            vec![
+                s.id.clone().into(),
+                s.name.clone().into(),
+                s.kind.clone().into(),
+                x.district.clone().unwrap_or_default().into(),
+                level_zh(x.zone_level).into(),
+                near.map(|h| ds.enterprises[h.idx].name.clone())
+                    .unwrap_or_default()
+                    .into(),
+                near.map(|h| Cell::Num(h.distance_m, 0))
+                    .unwrap_or(Cell::Text(String::new())),
+            ]
+        })
+        .collect();
+    Table {
+        name: "exposed_sites",
+        title: "位于重大、较大风险区的敏感目标".into(),
+        header: vec![
+            "编号",
+            "名称",
+            "类型",
+            "区县",
+            "所在风险区",
+            "最近的重大/较大风险企业",
+            "距离(m)",
+        ],
+        rows,
+    }
+}
+
+/// Inputs with their row counts and hashes.
+pub fn provenance(ds: &Dataset) -> Table {
+    let rows = ds
+        .inputs
+        .iter()
+        .map(|i| {
+            vec![
+                i.role.into(),
+                i.file.clone().into(),
+                i.format.clone().into(),
+                i.rows_read.into(),
+                i.rows_accepted.into(),
+                i.rows_rejected.into(),
+                i.sha256.clone().into(),
+            ]
+        })
+        .collect();
+    Table {
+        name: "provenance",
+        title: "数据来源".into(),
+        header: vec![
+            "类别",
+            "文件",
+            "格式",
+            "读取行数",
+            "接受",
+            "拒绝",
+            "SHA-256",
+        ],
+        rows,
+    }
+}
+
+/// Rejected rows by reason.
+pub fn rejects(ds: &Dataset) -> Table {
+    let mut by: BTreeMap<&str, (&str, usize)> = BTreeMap::new();
+    for r in &ds.rejects {
+        by.entry(r.kind.code()).or_insert((r.kind.zh(), 0)).1 += 1;
+    }
+    let rows = by
+        .iter()
+        .map(|(code, (zh, n))| vec![(*zh).into(), (*code).into(), (*n).into()])
+        .collect();
+    Table {
+        name: "rejects",
+        title: "拒收行（按原因）".into(),
+        header: vec!["原因", "原因代码", "行数"],
+        rows,
+    }
+}
+
+/// Everything the report shows.
+pub struct Report {
+    pub title: String,
+    pub region: String,
+    pub data_date: String,
+    pub config_sha256: String,
+    pub version: &'static str,
+    pub counts: [usize; 5],
+    /// Style colour of each level (display order).
+    pub colors: [String; 5],
+    pub tables: Vec<Table>,
+    /// The overview map (PNG), embedded when present.
+    pub overview_png: Option<Vec<u8>>,
+    pub changes: Option<history::Changes>,
+}
+
+impl Report {
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+}
+
+/// Assemble the report.
+pub fn assemble(
+    ds: &Dataset,
+    an: &Analysis,
+    overview_png: Option<Vec<u8>>,
+    changes: Option<history::Changes>,
+) -> Report {
+    let mut tables = vec![
+        headline(ds),
+        districts(an),
+        industries(ds),
+        red_list(ds),
+        exposure_by_type(ds, an),
+        exposed_sites(ds, an),
+        provenance(ds),
+        rejects(ds),
+    ];
+    if let Some(c) = &changes {
+        tables.push(c.table());
+        tables.push(c.district_table());
+    }
+    let region = ds
+        .config
+        .title()
+        .split("安全生产")
+        .next()
+        .unwrap_or("")
+        .to_string();
+    Report {
+        title: ds.config.title().to_string(),
+        region,
+        data_date: ds.config.data_date.clone().unwrap_or_default(),
+        config_sha256: crate::export::summary::config_hash(ds),
+        version: env!("CARGO_PKG_VERSION"),
+        counts: level_counts(ds),
+        colors: LEVELS.map(|l| ds.style.color(l).to_string()),
+        tables,
+        overview_png,
+        changes,
+    }
+}
+
+/// The report's files: (path relative to the output folder, bytes).
+pub fn files(r: &Report) -> Result<Vec<(String, Vec<u8>)>, crate::Error> {
+    let mut out = vec![("report.html".to_string(), html::render(r).into_bytes())];
+    for t in &r.tables {
+        let mut buf = Vec::new();
+        crate::export::write_csv_bom(
+            &mut buf,
+            &t.header,
+            t.rows
+                .iter()
+                .map(|row| row.iter().map(Cell::text).collect()),
+        )
+        .map_err(|e| crate::Error::Input(format!("report/{}.csv: {e}", t.name)))?;
+        out.push((format!("report/{}.csv", t.name), buf));
+    }
+    out.push(("report.xlsx".to_string(), xlsx::write(r)?));
+    Ok(out)
+}
+
+/// `riskmap report`: write the report files into `out` (all renamed into place together);
+/// the changes are against `since` when given, else the newest snapshot in
+/// `out/history/` that differs from the register. Uses `out/overview.png` when `build`
+/// wrote one. Returns the paths written.
+pub fn write(
+    ds: &Dataset,
+    an: &Analysis,
+    out: &std::path::Path,
+    since: Option<&std::path::Path>,
+) -> Result<Vec<std::path::PathBuf>, crate::Error> {
+    let current = history::Snapshot::of(ds);
+    let changes = match since {
+        Some(p) => {
+            let (name, old) = history::since(p, &current).map_err(crate::Error::Input)?;
+            Some(history::diff(name, &old, &current))
+        }
+        None => history::previous(out, &current).map(|(n, old)| history::diff(n, &old, &current)),
+    };
+    let png = std::fs::read(out.join("overview.png")).ok();
+    let r = assemble(ds, an, png, changes);
+    let mut set = crate::export::OutputSet::new();
+    for (name, bytes) in files(&r)? {
+        let p = out.join(&name);
+        set.stage_bytes(&p, &bytes).map_err(|e| crate::Error::Io {
+            path: p.clone(),
+            source: e,
+        })?;
+    }
+    set.commit().map_err(|e| crate::Error::Io {
+        path: out.to_path_buf(),
+        source: e,
+    })
+}
+
+/// Print `report.html` to `report.pdf` with headless Chromium; a clear error when no
+/// Chromium is installed.
+pub fn pdf(html: &std::path::Path, pdf: &std::path::Path) -> Result<(), crate::Error> {
+    let browser = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
+        .iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .ok_or_else(|| {
+            crate::Error::Input(
+                "--pdf needs headless Chromium, which is not installed: `apt-get install chromium` (Debian/Ubuntu), then run again; report.html is written and prints to A4 from any browser".into(),
+            )
+        })?;
+    let abs = std::fs::canonicalize(html).map_err(|e| crate::Error::Io {
+        path: html.to_path_buf(),
+        source: e,
+    })?;
+    let tmp = crate::export::atomic::temp_path(pdf);
+    let profile = std::env::temp_dir().join(format!("riskmap-pdf-{}", std::process::id()));
+    let o = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--print-to-pdf={}", tmp.display()))
+        .arg(format!("file://{}", abs.display()))
+        .output()
+        .map_err(|e| crate::Error::Input(format!("{browser}: {e}")))?;
+    let _ = std::fs::remove_dir_all(&profile);
+    if !o.status.success() || !tmp.exists() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(crate::Error::Input(format!(
+            "{browser} could not print the report: {}",
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        )));
+    }
+    std::fs::rename(&tmp, pdf).map_err(|e| crate::Error::Io {
+        path: pdf.to_path_buf(),
+        source: e,
+    })
+}

@@ -1,0 +1,639 @@
+//! `riskmap serve`: the built outputs over HTTP — tiles from the MBTiles archives, the
+//! query API, every GeoJSON output, and the offline web viewer (Leaflet vendored in
+//! `assets/viewer/`, compiled into the binary).
+//!
+//! Conventions (after maplibre/martin): tiles carry a strong ETag and `Cache-Control`,
+//! an empty tile inside a layer's range is a transparent PNG (200), a tile outside its
+//! zoom range or region is 404; JSON is compressed (gzip / br); every bad request is a
+//! 400 with `{"error", "param"}`; a panic in a handler becomes a 500, never a dead server.
+
+pub mod api;
+pub mod params;
+pub mod tiles;
+
+use crate::analyze::Analysis;
+use crate::config::ServeConfig;
+use crate::index::{box_tree, BoxTree, PointIndex};
+use crate::pipeline::Dataset;
+use crate::render::tile::Tile;
+use axum::body::Body;
+use axum::extract::{Path as AxPath, RawQuery, Request, State as AxState};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use geo::BoundingRect;
+use params::{ApiError, Params};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Longest accepted request target (path + query), in bytes.
+pub const MAX_URI: usize = 4096;
+
+/// Everything the handlers read; built once, shared read-only.
+pub struct State {
+    pub ds: Dataset,
+    pub an: Analysis,
+    pub cfg: ServeConfig,
+    pub by_id: HashMap<String, usize>,
+    pub points_of: Vec<Vec<usize>>,
+    pub dangers_of: Vec<Vec<usize>>,
+    pub sites_index: Option<PointIndex>,
+    pub zone_tree: BoxTree,
+    pub cell_tree: BoxTree,
+    pub pyramids: BTreeMap<String, tiles::Pyramid>,
+    pub geojson: BTreeMap<String, bytes::Bytes>,
+    pub transparent: [(bytes::Bytes, String); 2],
+    pub meta: bytes::Bytes,
+}
+
+/// What `serve` needs beyond the dataset.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub out: PathBuf,
+    pub addr: String,
+}
+
+/// Build the shared state from a loaded dataset and its analysis and the outputs in
+/// `out` (the MBTiles archives and GeoJSON files `build` wrote).
+pub fn state(ds: Dataset, an: Analysis, out: &std::path::Path) -> Result<State, crate::Error> {
+    let missing = |what: &str| {
+        crate::Error::Input(format!(
+            "{}: {what} not found — run `riskmap build` first (with [tiles] enabled, or `riskmap tiles`)",
+            out.display()
+        ))
+    };
+    let mb = out.join("mbtiles");
+    if !mb.is_dir() {
+        return Err(missing("mbtiles/"));
+    }
+    let pyramids = tiles::open_all(&mb).map_err(crate::Error::Input)?;
+    if pyramids.is_empty() {
+        return Err(missing("mbtiles/*.mbtiles"));
+    }
+    let mut geojson = BTreeMap::new();
+    let rd = std::fs::read_dir(out).map_err(|e| crate::Error::Io {
+        path: out.to_path_buf(),
+        source: e,
+    })?;
+    for e in rd.flatten() {
+        let p = e.path();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if let Some(stem) = name.strip_suffix(".geojson") {
+            if stem.starts_with('.') {
+                continue;
+            }
+            let bytes = std::fs::read(&p).map_err(|e| crate::Error::Io {
+                path: p.clone(),
+                source: e,
+            })?;
+            geojson.insert(stem.to_string(), bytes::Bytes::from(bytes));
+        }
+    }
+    if !geojson.contains_key("districts") && !ds.districts.is_empty() {
+        return Err(missing("districts.geojson"));
+    }
+    let by_id = ds
+        .enterprises
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.id.clone(), i))
+        .collect::<HashMap<_, _>>();
+    let mut points_of = vec![vec![]; ds.enterprises.len()];
+    for (k, p) in ds.points.iter().enumerate() {
+        if let Some(&i) = by_id.get(&p.enterprise_id) {
+            points_of[i].push(k);
+        }
+    }
+    let mut dangers_of = vec![vec![]; ds.enterprises.len()];
+    for (k, h) in ds.dangers.iter().enumerate() {
+        if let Some(&i) = by_id.get(&h.enterprise_id) {
+            dangers_of[i].push(k);
+        }
+    }
+    let sites_index = (!ds.sites.is_empty())
+        .then(|| PointIndex::new(&ds.sites.iter().map(|s| (s.lon, s.lat)).collect::<Vec<_>>()));
+    let zone_tree = box_tree(an.zones.iter().flatten().map(|z| z.shape.bounding_rect()));
+    let cell_tree = box_tree(an.grid.iter().flatten().map(|c| c.shape.bounding_rect()));
+    let t256 = tiles::transparent_png(256);
+    let t512 = tiles::transparent_png(512);
+    let etag = |b: &[u8]| {
+        use sha2::Digest;
+        format!("\"{:x}\"", sha2::Sha256::digest(b))
+    };
+    let transparent = [
+        (bytes::Bytes::from(t256.clone()), etag(&t256)),
+        (bytes::Bytes::from(t512.clone()), etag(&t512)),
+    ];
+    let cfg = ds.config.serve.clone();
+    let meta = meta_json(&ds, &pyramids, &geojson, &cfg);
+    Ok(State {
+        ds,
+        an,
+        cfg,
+        by_id,
+        points_of,
+        dangers_of,
+        sites_index,
+        zone_tree,
+        cell_tree,
+        pyramids,
+        geojson,
+        transparent,
+        meta: bytes::Bytes::from(meta.to_string()),
+    })
+}
+
+fn meta_json(
+    ds: &Dataset,
+    pyramids: &BTreeMap<String, tiles::Pyramid>,
+    geojson: &BTreeMap<String, bytes::Bytes>,
+    cfg: &ServeConfig,
+) -> serde_json::Value {
+    use crate::model::{level_zh, Level};
+    let b = ds.region_bbox;
+    let base: Vec<&String> = pyramids.keys().filter(|k| !k.contains('@')).collect();
+    let layers: Vec<&String> = base.iter().copied().filter(|k| !k.contains('_')).collect();
+    let layers_gcj: Vec<&String> = base
+        .iter()
+        .copied()
+        .filter(|k| k.ends_with("_gcj02"))
+        .collect();
+    let (minz, maxz) = pyramids.values().fold((u8::MAX, 0u8), |a, p| {
+        (a.0.min(p.minzoom), a.1.max(p.maxzoom))
+    });
+    let en = |l: Option<Level>| match l {
+        Some(Level::Red) => "Major",
+        Some(Level::Orange) => "Significant",
+        Some(Level::Yellow) => "General",
+        Some(Level::Blue) => "Low",
+        None => "Unassessed",
+    };
+    let levels: Vec<serde_json::Value> = [
+        Some(Level::Red),
+        Some(Level::Orange),
+        Some(Level::Yellow),
+        Some(Level::Blue),
+        None,
+    ]
+    .iter()
+    .map(|&l| {
+        serde_json::json!({"key": crate::model::level_key(l), "zh": level_zh(l), "en": en(l), "color": ds.style.color(l)})
+    })
+    .collect();
+    let mut industries: Vec<&str> = ds
+        .enterprises
+        .iter()
+        .map(|e| e.industry.as_deref().unwrap_or(api::UNCLASSIFIED))
+        .collect();
+    industries.sort_unstable();
+    industries.dedup();
+    let basemap = cfg.basemap_url.as_ref().map(|u| {
+        serde_json::json!({"url": u, "crs": cfg.basemap_crs.as_str(), "attribution": cfg.basemap_attribution})
+    });
+    serde_json::json!({
+        "title": ds.config.title(),
+        "data_date": ds.config.data_date,
+        "bounds": b,
+        "center": [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 9],
+        "minzoom": if minz == u8::MAX { 0 } else { minz },
+        "maxzoom": maxz,
+        "tile_url": "/tiles/{layer}/{z}/{x}/{y}.png",
+        "layers": layers,
+        "layers_gcj02": layers_gcj,
+        "retina": pyramids.keys().any(|k| k.contains("@2x")),
+        "basemap": basemap,
+        "levels": levels,
+        "districts": ds.districts.districts.iter().map(|d| d.name.clone()).collect::<Vec<_>>(),
+        "industries": industries,
+        "geojson": geojson.keys().collect::<Vec<_>>(),
+        "max_limit": cfg.max_limit,
+    })
+}
+
+type Shared = Arc<State>;
+
+fn json_response(v: &serde_json::Value) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        v.to_string(),
+    )
+        .into_response()
+}
+
+fn api_result(r: Result<serde_json::Value, ApiError>) -> Response {
+    match r {
+        Ok(v) => json_response(&v),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn h_meta(AxState(st): AxState<Shared>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        st.meta.clone(),
+    )
+        .into_response()
+}
+
+async fn h_enterprises(AxState(st): AxState<Shared>, RawQuery(q): RawQuery) -> Response {
+    api_result(Params::parse(q.as_deref()).and_then(|p| api::enterprises(&st, &p)))
+}
+
+async fn h_card(AxState(st): AxState<Shared>, AxPath(id): AxPath<String>) -> Response {
+    api_result(api::card(&st, &id))
+}
+
+async fn h_at(AxState(st): AxState<Shared>, RawQuery(q): RawQuery) -> Response {
+    api_result(Params::parse(q.as_deref()).and_then(|p| api::at(&st, &p)))
+}
+
+async fn h_stats(AxState(st): AxState<Shared>, RawQuery(q): RawQuery) -> Response {
+    api_result(Params::parse(q.as_deref()).and_then(|p| api::stats(&st, &p)))
+}
+
+async fn h_health(AxState(st): AxState<Shared>) -> Response {
+    json_response(&serde_json::json!({
+        "status": "ok",
+        "enterprises": st.ds.enterprises.len(),
+        "layers": st.pyramids.keys().collect::<Vec<_>>(),
+    }))
+}
+
+async fn h_geojson(AxState(st): AxState<Shared>, AxPath(file): AxPath<String>) -> Response {
+    let Some(name) = file.strip_suffix(".geojson") else {
+        return ApiError::not_found(format!(
+            "`{file}`: GeoJSON outputs are /geojson/NAME.geojson"
+        ))
+        .into_response();
+    };
+    match st.geojson.get(name) {
+        Some(b) => (
+            [
+                (header::CONTENT_TYPE, "application/geo+json"),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            b.clone(),
+        )
+            .into_response(),
+        None => ApiError::not_found(format!(
+            "no GeoJSON output `{name}`; there are: {}",
+            st.geojson.keys().cloned().collect::<Vec<_>>().join(", ")
+        ))
+        .into_response(),
+    }
+}
+
+fn parse_u32(name: &str, v: &str) -> Result<u32, ApiError> {
+    v.parse::<u32>()
+        .map_err(|_| ApiError::bad(name, format!("`{name}` must be a whole number, got `{v}`")))
+}
+
+fn tile_response(headers: &HeaderMap, bytes: bytes::Bytes, etag: &str) -> Response {
+    let cache = (header::CACHE_CONTROL, "public, max-age=3600");
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return (
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag.to_string())],
+            [cache],
+        )
+            .into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "image/png".to_string()),
+            (header::ETAG, etag.to_string()),
+        ],
+        [cache],
+        bytes,
+    )
+        .into_response()
+}
+
+fn layer_of<'a>(st: &'a State, layer: &str) -> Result<&'a tiles::Pyramid, ApiError> {
+    st.pyramids.get(layer).ok_or_else(|| {
+        ApiError::bad(
+            "layer",
+            format!(
+                "unknown layer `{}`; layers: {}",
+                layer.chars().take(64).collect::<String>(),
+                st.pyramids.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        )
+    })
+}
+
+async fn h_tile(
+    AxState(st): AxState<Shared>,
+    AxPath((layer, z, x, file)): AxPath<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    match tile(&st, &layer, &z, &x, &file, &headers) {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn tile(
+    st: &State,
+    layer: &str,
+    z: &str,
+    x: &str,
+    file: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let y_part = file.strip_suffix(".png").ok_or_else(|| {
+        ApiError::bad(
+            "y",
+            format!("tiles are /tiles/LAYER/Z/X/Y.png, got `{file}`"),
+        )
+    })?;
+    let (y_str, retina) = match y_part.strip_suffix("@2x") {
+        Some(y) => (y, true),
+        None => (y_part, false),
+    };
+    let key = if retina {
+        format!("{layer}@2x")
+    } else {
+        layer.to_string()
+    };
+    let pyr = match layer_of(st, &key) {
+        Ok(p) => p,
+        Err(e) if retina && st.pyramids.contains_key(layer) => {
+            return Err(ApiError::not_found(format!(
+                "layer `{layer}` has no @2x tiles (set [tiles] retina = true and rebuild): {}",
+                e.error
+            )))
+        }
+        Err(e) => return Err(e),
+    };
+    let z = parse_u32("z", z)?;
+    if z > 22 {
+        return Err(ApiError::bad("z", format!("z {z} is out of range 0…22")));
+    }
+    let (x, y) = (parse_u32("x", x)?, parse_u32("y", y_str)?);
+    let n = 1u32 << z;
+    if x >= n {
+        return Err(ApiError::bad(
+            "x",
+            format!("x {x} is out of range 0…{} at z{z}", n - 1),
+        ));
+    }
+    if y >= n {
+        return Err(ApiError::bad(
+            "y",
+            format!("y {y} is out of range 0…{} at z{z}", n - 1),
+        ));
+    }
+    let t = Tile::new(x, y, z as u8);
+    if !pyr.covers(t) {
+        return Err(ApiError::not_found(format!(
+            "tile {z}/{x}/{y} is outside layer `{key}` (zooms {}–{}, bounds {:?})",
+            pyr.minzoom, pyr.maxzoom, pyr.bounds
+        )));
+    }
+    Ok(match pyr.get(t) {
+        Some(img) => tile_response(headers, img.bytes.clone(), &img.etag),
+        None => {
+            let (b, etag) = &st.transparent[usize::from(retina)];
+            tile_response(headers, b.clone(), etag)
+        }
+    })
+}
+
+async fn h_tilejson(
+    AxState(st): AxState<Shared>,
+    AxPath(file): AxPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(layer) = file.strip_suffix(".json") else {
+        return ApiError::not_found(format!("`{file}`: TileJSON is /tiles/LAYER.json"))
+            .into_response();
+    };
+    let pyr = match layer_of(&st, layer) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    // the URL of this server as the client reached it
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("127.0.0.1:8080");
+    let (base, suffix) = match layer.split_once('@') {
+        Some((b, s)) => (b, format!("@{s}")),
+        None => (layer, String::new()),
+    };
+    let md = &pyr.metadata;
+    let b = pyr.bounds;
+    let v = serde_json::json!({
+        "tilejson": "3.0.0",
+        "name": md.get("name"),
+        "description": md.get("description"),
+        "attribution": md.get("attribution"),
+        "version": md.get("version"),
+        "scheme": "xyz",
+        "tiles": [format!("http://{host}/tiles/{base}/{{z}}/{{x}}/{{y}}{suffix}.png")],
+        "minzoom": pyr.minzoom,
+        "maxzoom": pyr.maxzoom,
+        "bounds": b,
+        "center": [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, (pyr.minzoom as u16 + pyr.maxzoom as u16) / 2],
+    });
+    json_response(&v)
+}
+
+const INDEX_HTML: &[u8] = include_bytes!("../../assets/viewer/index.html");
+
+/// The viewer's files, compiled in (the list is `assets/viewer/FILES.txt`).
+fn asset(path: &str) -> Option<(&'static [u8], &'static str)> {
+    macro_rules! files {
+        ($($p:literal => $t:literal),* $(,)?) => {
+            match path {
+                $($p => Some((include_bytes!(concat!("../../assets/viewer/", $p)) as &[u8], $t)),)*
+                _ => None,
+            }
+        };
+    }
+    files! {
+        "index.html" => "text/html; charset=utf-8",
+        "app.js" => "text/javascript; charset=utf-8",
+        "app.css" => "text/css; charset=utf-8",
+        "vendor/leaflet/leaflet.js" => "text/javascript; charset=utf-8",
+        "vendor/leaflet/leaflet.css" => "text/css; charset=utf-8",
+        "vendor/leaflet/LICENSE" => "text/plain; charset=utf-8",
+        "vendor/leaflet/images/layers.png" => "image/png",
+        "vendor/leaflet/images/layers-2x.png" => "image/png",
+        "vendor/leaflet/images/marker-icon.png" => "image/png",
+        "vendor/leaflet/images/marker-icon-2x.png" => "image/png",
+        "vendor/leaflet/images/marker-shadow.png" => "image/png",
+    }
+}
+
+async fn h_index() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        INDEX_HTML,
+    )
+        .into_response()
+}
+
+async fn h_asset(uri: Uri) -> Response {
+    let path = uri.path().trim_start_matches("/viewer/");
+    match asset(path) {
+        Some((bytes, ct)) => (
+            [
+                (header::CONTENT_TYPE, ct),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        None => ApiError::not_found(format!(
+            "no viewer file `{}`",
+            path.chars().take(100).collect::<String>()
+        ))
+        .into_response(),
+    }
+}
+
+async fn h_fallback(uri: Uri) -> Response {
+    ApiError::not_found(format!(
+        "no route for `{}`; see /api/meta, /api/stats, /api/enterprises, /api/at, /tiles/LAYER/Z/X/Y.png",
+        uri.path().chars().take(200).collect::<String>()
+    ))
+    .into_response()
+}
+
+/// Access log (one structured line per request) and the request-target length limit.
+async fn guard_and_log(req: Request, next: Next) -> Response {
+    let t = Instant::now();
+    let method = req.method().clone();
+    let target = req.uri().to_string();
+    if target.len() > MAX_URI {
+        let r = ApiError {
+            status: StatusCode::URI_TOO_LONG,
+            error: format!("request target longer than {MAX_URI} bytes"),
+            param: Some("query".into()),
+        }
+        .into_response();
+        tracing::warn!(%method, len = target.len(), status = 414, "request");
+        return r;
+    }
+    if method != Method::GET && method != Method::HEAD && method != Method::OPTIONS {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD, OPTIONS")],
+            Body::from(r#"{"error":"only GET and HEAD are served","param":null,"status":405}"#),
+        )
+            .into_response();
+    }
+    let r = next.run(req).await;
+    tracing::info!(
+        %method,
+        target = %target.chars().take(300).collect::<String>(),
+        status = r.status().as_u16(),
+        micros = t.elapsed().as_micros() as u64,
+        "request"
+    );
+    r
+}
+
+/// The router over a built state (also used by the tests, without a socket); CORS from
+/// `[serve] cors`.
+pub fn router(st: Shared) -> Router {
+    let cors = st.cfg.cors.clone();
+    router_with_cors(st, &cors)
+}
+
+/// The router, allowing browser calls from `cors` origins (none: no CORS headers).
+pub fn router_with_cors(st: Shared, cors: &[String]) -> Router {
+    use tower_http::catch_panic::CatchPanicLayer;
+    use tower_http::compression::CompressionLayer;
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let cors_origins: Vec<HeaderValue> = cors
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    let mut app = Router::new()
+        .route("/", get(h_index))
+        .route("/index.html", get(h_index))
+        .route("/viewer/{*path}", get(h_asset))
+        .route("/healthz", get(h_health))
+        .route("/api/meta", get(h_meta))
+        .route("/api/stats", get(h_stats))
+        .route("/api/at", get(h_at))
+        .route("/api/enterprises", get(h_enterprises))
+        .route("/api/enterprises/{id}", get(h_card))
+        .route("/geojson/{file}", get(h_geojson))
+        .route("/tiles/{file}", get(h_tilejson))
+        .route("/tiles/{layer}/{z}/{x}/{file}", get(h_tile))
+        .fallback(h_fallback)
+        .with_state(st)
+        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024))
+        .layer(CompressionLayer::new())
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    error: "internal error (logged); the server keeps serving".into(),
+                    param: None,
+                }
+                .into_response()
+            },
+        ));
+    if !cors_origins.is_empty() {
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(cors_origins))
+                .allow_methods([Method::GET, Method::HEAD])
+                .allow_headers([header::IF_NONE_MATCH]),
+        );
+    }
+    app.layer(axum::middleware::from_fn(guard_and_log))
+}
+
+/// Serve until interrupted.
+pub fn run(st: State, opts: &ServeOptions) -> Result<(), crate::Error> {
+    let _ = tracing_subscriber::fmt()
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crate::Error::Input(format!("tokio runtime: {e}")))?;
+    let addr = opts.addr.clone();
+    let layers = st.pyramids.len();
+    let tiles_n: usize = st.pyramids.values().map(|p| p.len()).sum();
+    let app = router(Arc::new(st));
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .map_err(|e| crate::Error::Input(format!("cannot listen on {addr}: {e}")))?;
+        eprintln!(
+            "riskmap serve: http://{addr}/  ({layers} tile archives, {tiles_n} tiles in memory index; Ctrl-C stops)"
+        );
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| crate::Error::Input(format!("server: {e}")))
+    })
+}

@@ -1,0 +1,722 @@
+//! `riskmap serve`: every endpoint on the sample, through the router (no socket), against
+//! answers the test computes itself from the files `build` wrote (enterprises.geojson,
+//! the XYZ tile directory), plus every bad-input case and path-traversal attempts.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use riskmap::config::Config;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use tower::ServiceExt;
+
+struct Fixture {
+    out: PathBuf,
+    _dir: tempfile::TempDir,
+    state: Arc<riskmap::serve::State>,
+    /// enterprises.geojson as written by build
+    features: Vec<serde_json::Value>,
+}
+
+fn sample_config(out: &Path) -> Config {
+    let mut c = Config::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/riskmap.toml"
+    )))
+    .unwrap();
+    c.output.dir = out.to_path_buf();
+    c.tiles.zoom = [8, 11];
+    c
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().to_path_buf();
+        let cfg = sample_config(&out);
+        let ds = riskmap::pipeline::load(&cfg).unwrap();
+        let report = riskmap::build::build(&ds, &riskmap::build::BuildOptions::default()).unwrap();
+        riskmap::tiles::run(
+            &ds,
+            &report.analysis,
+            &riskmap::tiles::TilesOptions {
+                quiet: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("enterprises.geojson")).unwrap())
+                .unwrap();
+        let features = v["features"].as_array().unwrap().clone();
+        let state = riskmap::serve::state(ds, report.analysis, &out).unwrap();
+        Fixture {
+            out,
+            _dir: dir,
+            state: Arc::new(state),
+            features,
+        }
+    })
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn header(&self, k: header::HeaderName) -> Option<String> {
+        self.headers
+            .get(k)
+            .map(|v| v.to_str().unwrap_or_default().to_string())
+    }
+}
+
+fn send_req(app: axum::Router, req: Request<Body>) -> Resp {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let r = app.oneshot(req).await.unwrap();
+        let status = r.status();
+        let headers = r.headers().clone();
+        let body = r.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    })
+}
+
+fn get(uri: &str) -> Resp {
+    let app = riskmap::serve::router(fixture().state.clone());
+    send_req(app, Request::get(uri).body(Body::empty()).unwrap())
+}
+
+fn bad(uri: &str, param: &str) {
+    let r = get(uri);
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "{uri}: {}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let v = r.json();
+    assert_eq!(v["param"], param, "{uri}: {v}");
+    assert!(v["error"].as_str().unwrap().len() > 5);
+}
+
+fn level_counts(features: &[&serde_json::Value]) -> [u64; 5] {
+    let mut c = [0u64; 5];
+    for f in features {
+        let k = ["red", "orange", "yellow", "blue", "unassessed"]
+            .iter()
+            .position(|l| f["properties"]["level"] == *l)
+            .unwrap();
+        c[k] += 1;
+    }
+    c
+}
+
+fn counts_of(v: &serde_json::Value) -> [u64; 5] {
+    ["red", "orange", "yellow", "blue", "unassessed"].map(|k| v[k].as_u64().unwrap())
+}
+
+#[test]
+fn health_meta_and_viewer() {
+    let r = get("/healthz");
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["status"], "ok");
+    let m = get("/api/meta").json();
+    assert_eq!(m["title"], "济南市安全生产风险四色分布图");
+    let layers: Vec<&str> = m["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(layers, ["areas", "composite", "grid", "points", "surface"]);
+    assert_eq!(m["layers_gcj02"].as_array().unwrap().len(), 5);
+    assert_eq!(m["levels"].as_array().unwrap().len(), 5);
+    assert_eq!(m["districts"].as_array().unwrap().len(), 12);
+    assert_eq!(m["minzoom"], 8);
+    assert_eq!(m["maxzoom"], 11);
+    let page = get("/");
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page
+        .header(header::CONTENT_TYPE)
+        .unwrap()
+        .starts_with("text/html"));
+    let html = String::from_utf8(page.body).unwrap();
+    assert!(
+        html.contains("/viewer/vendor/leaflet/leaflet.js"),
+        "Leaflet is served locally"
+    );
+    for f in [
+        "app.js",
+        "app.css",
+        "vendor/leaflet/leaflet.js",
+        "vendor/leaflet/leaflet.css",
+        "vendor/leaflet/LICENSE",
+    ] {
+        let r = get(&format!("/viewer/{f}"));
+        assert_eq!(r.status, StatusCode::OK, "{f}");
+        assert!(r.body.len() > 100, "{f}");
+    }
+}
+
+#[test]
+fn stats_equal_counts_from_enterprises_geojson() {
+    let f = fixture();
+    let all: Vec<&serde_json::Value> = f.features.iter().collect();
+    let s = get("/api/stats").json();
+    assert_eq!(s["total"].as_u64().unwrap(), all.len() as u64);
+    assert_eq!(counts_of(&s["levels"]), level_counts(&all));
+    for d in s["districts"].as_array().unwrap() {
+        let mine: Vec<&serde_json::Value> = all
+            .iter()
+            .copied()
+            .filter(|x| x["properties"]["district"] == d["name"])
+            .collect();
+        assert_eq!(
+            counts_of(&d["levels"]),
+            level_counts(&mine),
+            "{}",
+            d["name"]
+        );
+    }
+    let industry_total: u64 = s["industries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["total"].as_u64().unwrap())
+        .sum();
+    assert_eq!(industry_total, all.len() as u64);
+    // filters
+    let red = get("/api/stats?level=red").json();
+    assert_eq!(red["total"], s["levels"]["red"]);
+    assert_eq!(red["levels"]["blue"], 0);
+    let both = get("/api/stats?level=%E9%87%8D%E5%A4%A7,orange").json(); // 重大,orange
+    assert_eq!(
+        both["total"].as_u64().unwrap(),
+        s["levels"]["red"].as_u64().unwrap() + s["levels"]["orange"].as_u64().unwrap()
+    );
+    let d = get("/api/stats?district=370102").json();
+    let lixia: Vec<&serde_json::Value> = all
+        .iter()
+        .copied()
+        .filter(|x| x["properties"]["adcode"] == "370102")
+        .collect();
+    assert_eq!(d["total"].as_u64().unwrap(), lixia.len() as u64);
+    let chem = get("/api/stats?industry=%E5%8D%B1%E9%99%A9%E5%8C%96%E5%AD%A6%E5%93%81").json(); // 危险化学品
+    let n = all
+        .iter()
+        .filter(|x| x["properties"]["industry"] == "危险化学品")
+        .count();
+    assert!(n > 0);
+    assert_eq!(chem["total"].as_u64().unwrap(), n as u64);
+}
+
+#[test]
+fn enterprises_bbox_filters_and_pages_match_brute_force() {
+    let f = fixture();
+    let b = [116.9, 36.6, 117.1, 36.75];
+    let want: Vec<&str> = f
+        .features
+        .iter()
+        .filter(|x| {
+            let c = &x["geometry"]["coordinates"];
+            let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+            lon >= b[0]
+                && lon <= b[2]
+                && lat >= b[1]
+                && lat <= b[3]
+                && x["properties"]["level"] != "blue"
+        })
+        .map(|x| x["properties"]["id"].as_str().unwrap())
+        .collect();
+    assert!(want.len() > 100, "the box holds many enterprises");
+    let mut got: Vec<String> = vec![];
+    let mut offset = 0;
+    loop {
+        let v = get(&format!(
+            "/api/enterprises?bbox={},{},{},{}&level=red,orange,yellow,unassessed&limit=100&offset={offset}",
+            b[0], b[1], b[2], b[3]
+        ))
+        .json();
+        assert_eq!(v["type"], "FeatureCollection");
+        assert_eq!(v["total"].as_u64().unwrap(), want.len() as u64);
+        let page = v["features"].as_array().unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 100);
+        got.extend(
+            page.iter()
+                .map(|x| x["properties"]["id"].as_str().unwrap().to_string()),
+        );
+        offset += 100;
+    }
+    let mut want_sorted: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+    want_sorted.sort();
+    let mut got_sorted = got.clone();
+    got_sorted.sort();
+    assert_eq!(got_sorted, want_sorted, "pages cover the box exactly once");
+    // limit is capped
+    let v = get("/api/enterprises?limit=999999").json();
+    assert_eq!(v["limit"], 5000);
+    assert_eq!(v["features"].as_array().unwrap().len(), 4964.min(5000));
+    // search by name and by credit code
+    let first = &f.features[10]["properties"];
+    let name = first["name"].as_str().unwrap();
+    let q = urlencode(name);
+    let v = get(&format!("/api/enterprises?q={q}")).json();
+    assert!(v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["properties"]["id"] == first["id"]));
+    let code = first["credit_code"].as_str().unwrap();
+    let v = get(&format!("/api/enterprises?q={}", &code[..14])).json();
+    assert_eq!(v["features"][0]["properties"]["id"], first["id"]);
+    // coordinates in GCJ-02 on request
+    let id = first["id"].as_str().unwrap();
+    let v = get(&format!("/api/enterprises?q={id}&crs=gcj02")).json();
+    let c = &v["features"][0]["geometry"]["coordinates"];
+    let w = &f.features[10]["geometry"]["coordinates"];
+    let (gx, gy) = riskmap::crs::wgs84_to_gcj02(w[0].as_f64().unwrap(), w[1].as_f64().unwrap());
+    assert!(
+        (c[0].as_f64().unwrap() - gx).abs() < 1e-6 && (c[1].as_f64().unwrap() - gy).abs() < 1e-6
+    );
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn a_red(f: &Fixture) -> &serde_json::Value {
+    f.features
+        .iter()
+        .find(|x| {
+            x["properties"]["level"] == "red"
+                && x["properties"]["risk_points"].as_u64().unwrap() > 0
+        })
+        .unwrap()
+}
+
+#[test]
+fn enterprise_card_and_unknown_id() {
+    let f = fixture();
+    let e = a_red(f);
+    let p = &e["properties"];
+    let id = p["id"].as_str().unwrap();
+    let c = get(&format!("/api/enterprises/{id}")).json();
+    assert_eq!(c["name"], p["name"]);
+    assert_eq!(c["level_zh"], "重大风险");
+    assert_eq!(c["reason_zh"], p["reason_zh"]);
+    assert_eq!(c["tier_zh"], "企业主要负责人");
+    assert_eq!(
+        c["risk_points"].as_array().unwrap().len() as u64,
+        p["risk_points"].as_u64().unwrap()
+    );
+    let open = c["hidden_dangers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["open"] == true)
+        .count();
+    assert_eq!(open as u64, p["open_hidden_dangers"].as_u64().unwrap());
+    assert!(
+        c["extra"].as_object().unwrap().contains_key("安全负责人"),
+        "extra columns are on the card"
+    );
+    // the assessments file holds exactly these risk points for it
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/sample/assessments.csv"
+    ))
+    .unwrap();
+    let rows = text
+        .lines()
+        .filter(|l| l.starts_with(&format!("{id},")))
+        .count();
+    assert!(rows >= c["risk_points"].as_array().unwrap().len());
+    let r = get("/api/enterprises/NO-SUCH-ID");
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.json()["error"].as_str().unwrap().contains("NO-SUCH-ID"));
+}
+
+#[test]
+fn click_answer_at_an_enterprise_in_wgs84_and_gcj02() {
+    let f = fixture();
+    let e = a_red(f);
+    let c = &e["geometry"]["coordinates"];
+    let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+    let v = get(&format!("/api/at?lon={lon}&lat={lat}&radius=300")).json();
+    assert_eq!(v["empty"], false);
+    assert_eq!(v["enterprises"][0]["id"], e["properties"]["id"]);
+    assert!(v["enterprises"][0]["distance_m"].as_f64().unwrap() < 0.05);
+    assert_eq!(
+        v["surface"]["level"], "red",
+        "a red enterprise sits in a red zone"
+    );
+    assert_eq!(v["zone"]["level"], "red");
+    assert_eq!(v["district"]["name"], e["properties"]["district"]);
+    assert!(v["grid"]["total"].as_u64().unwrap() >= 1);
+    // brute force: everything within 300 m
+    let within = f
+        .features
+        .iter()
+        .filter(|x| {
+            let q = &x["geometry"]["coordinates"];
+            riskmap::crs::haversine_m(lon, lat, q[0].as_f64().unwrap(), q[1].as_f64().unwrap())
+                <= 300.0
+        })
+        .count();
+    assert_eq!(v["enterprises_total"].as_u64().unwrap(), within as u64);
+    let dists: Vec<f64> = v["enterprises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["distance_m"].as_f64().unwrap())
+        .collect();
+    assert!(dists.windows(2).all(|w| w[0] <= w[1]), "nearest first");
+    // the same place clicked on a Gaode basemap
+    let (gx, gy) = riskmap::crs::wgs84_to_gcj02(lon, lat);
+    let g = get(&format!("/api/at?lon={gx}&lat={gy}&crs=gcj02&radius=300")).json();
+    assert_eq!(g["enterprises"][0]["id"], e["properties"]["id"]);
+    assert!(g["enterprises"][0]["distance_m"].as_f64().unwrap() < 0.05);
+}
+
+#[test]
+fn click_answer_in_empty_countryside() {
+    let f = fixture();
+    // brute force: a point in the region with nothing within 500 m and outside every zone
+    let (mut found, mut tries) = (None, 0);
+    'grid: for i in 0..40 {
+        for j in 0..40 {
+            let (lon, lat) = (116.3 + i as f64 * 0.04, 36.1 + j as f64 * 0.03);
+            let near = f.features.iter().any(|x| {
+                let q = &x["geometry"]["coordinates"];
+                riskmap::crs::haversine_m(lon, lat, q[0].as_f64().unwrap(), q[1].as_f64().unwrap())
+                    <= 3000.0
+            });
+            tries += 1;
+            if !near {
+                let v = get(&format!("/api/at?lon={lon}&lat={lat}")).json();
+                if !v["district"].is_null() {
+                    found = Some(v);
+                    break 'grid;
+                }
+            }
+        }
+    }
+    let v = found.unwrap_or_else(|| panic!("no empty point in {tries} tries"));
+    assert_eq!(v["empty"], true);
+    assert!(v["surface"].is_null() && v["zone"].is_null());
+    assert_eq!(v["enterprises"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn tiles_match_the_directory_with_etag_and_empty_tiles_are_transparent() {
+    let f = fixture();
+    // every tile of surface z10 in the XYZ directory is served byte for byte
+    let dir = f.out.join("tiles/surface/10");
+    let mut n = 0;
+    for x in std::fs::read_dir(&dir).unwrap().flatten() {
+        for y in std::fs::read_dir(x.path()).unwrap().flatten() {
+            let xs = x.file_name().to_string_lossy().to_string();
+            let ys = y.file_name().to_string_lossy().to_string();
+            let r = get(&format!("/tiles/surface/10/{xs}/{ys}"));
+            assert_eq!(r.status, StatusCode::OK);
+            assert_eq!(
+                r.body,
+                std::fs::read(y.path()).unwrap(),
+                "surface/10/{xs}/{ys}"
+            );
+            assert_eq!(r.header(header::CONTENT_TYPE).unwrap(), "image/png");
+            assert!(r.header(header::CACHE_CONTROL).unwrap().contains("max-age"));
+            n += 1;
+        }
+    }
+    assert!(n > 10);
+    // conditional request
+    let x = std::fs::read_dir(&dir).unwrap().flatten().next().unwrap();
+    let y = std::fs::read_dir(x.path())
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap();
+    let uri = format!(
+        "/tiles/surface/10/{}/{}",
+        x.file_name().to_string_lossy(),
+        y.file_name().to_string_lossy()
+    );
+    let etag = get(&uri).header(header::ETAG).unwrap();
+    let app = riskmap::serve::router(f.state.clone());
+    let r = send_req(
+        app,
+        Request::get(&uri)
+            .header(header::IF_NONE_MATCH, &etag)
+            .body(Body::empty())
+            .unwrap(),
+    );
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+    assert!(r.body.is_empty());
+    // an empty tile inside the range and region: a transparent 256 px PNG, 200
+    let (tx, ty) = (0..1024u32)
+        .flat_map(|x| (0..1024u32).map(move |y| (x, y)))
+        .find(|&(x, y)| {
+            let t = riskmap::render::tile::Tile::new(x, y, 10);
+            let b = t.bounds();
+            b[0] > 116.3
+                && b[2] < 117.9
+                && b[1] > 36.1
+                && b[3] < 37.5
+                && !dir.join(format!("{x}/{y}.png")).exists()
+        })
+        .unwrap();
+    let r = get(&format!("/tiles/surface/10/{tx}/{ty}.png"));
+    assert_eq!(r.status, StatusCode::OK);
+    let mut d = png::Decoder::new(std::io::Cursor::new(&r.body));
+    d.set_transformations(png::Transformations::EXPAND);
+    let mut rd = d.read_info().unwrap();
+    assert_eq!((rd.info().width, rd.info().height), (256, 256));
+    let mut buf = vec![0; rd.output_buffer_size().unwrap()];
+    rd.next_frame(&mut buf).unwrap();
+    assert!(buf.chunks(4).all(|p| p[3] == 0), "fully transparent");
+    // outside the zoom range, outside the region: 404
+    assert_eq!(
+        get("/tiles/surface/12/3400/1600.png").status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get("/tiles/surface/9/0/0.png").status,
+        StatusCode::NOT_FOUND
+    );
+    // no @2x pyramid without retina
+    assert_eq!(
+        get(&format!("/tiles/surface/10/{tx}/{ty}@2x.png")).status,
+        StatusCode::NOT_FOUND
+    );
+    // GCJ-02 pyramid exists too
+    assert_eq!(
+        get(&format!("/tiles/surface_gcj02/10/{tx}/{ty}.png")).status,
+        StatusCode::OK
+    );
+}
+
+#[test]
+fn tilejson_uses_this_servers_host() {
+    let app = riskmap::serve::router(fixture().state.clone());
+    let r = send_req(
+        app,
+        Request::get("/tiles/composite.json")
+            .header(header::HOST, "gis.example:9000")
+            .body(Body::empty())
+            .unwrap(),
+    );
+    assert_eq!(r.status, StatusCode::OK);
+    let v = r.json();
+    assert_eq!(v["tilejson"], "3.0.0");
+    assert_eq!(
+        v["tiles"][0],
+        "http://gis.example:9000/tiles/composite/{z}/{x}/{y}.png"
+    );
+    assert_eq!(v["minzoom"], 8);
+    assert_eq!(v["maxzoom"], 11);
+    assert_eq!(v["bounds"].as_array().unwrap().len(), 4);
+    assert_eq!(get("/tiles/nope.json").status, StatusCode::BAD_REQUEST);
+}
+
+#[test]
+fn geojson_outputs_are_served_and_nothing_else() {
+    let f = fixture();
+    let r = get("/geojson/districts.geojson");
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.header(header::CONTENT_TYPE).unwrap(),
+        "application/geo+json"
+    );
+    assert_eq!(
+        r.body,
+        std::fs::read(f.out.join("districts.geojson")).unwrap()
+    );
+    assert_eq!(get("/geojson/zones.gcj02.geojson").status, StatusCode::OK);
+    assert_eq!(get("/geojson/nope.geojson").status, StatusCode::NOT_FOUND);
+    // path traversal: names are looked up in a fixed table, never joined to a path
+    for uri in [
+        "/geojson/..%2F..%2F..%2Fetc%2Fpasswd.geojson",
+        "/geojson/..%2Fsummary.json",
+        "/geojson/%2Fetc%2Fpasswd",
+        "/viewer/../../Cargo.toml",
+        "/viewer/..%2F..%2FCargo.toml",
+        "/viewer/%2E%2E/%2E%2E/Cargo.toml",
+        "/tiles/..%2F..%2Fmbtiles%2Fsurface/10/1/1.png",
+    ] {
+        let r = get(uri);
+        assert!(
+            r.status == StatusCode::NOT_FOUND || r.status == StatusCode::BAD_REQUEST,
+            "{uri}: {}",
+            r.status
+        );
+        let text = String::from_utf8_lossy(&r.body);
+        assert!(
+            !text.contains("root:") && !text.contains("[package]"),
+            "{uri} leaked a file"
+        );
+        assert!(r.json()["error"].is_string());
+    }
+}
+
+#[test]
+fn bad_requests_are_400_json_naming_the_parameter() {
+    bad("/api/at?lon=abc&lat=36.6", "lon");
+    bad("/api/at?lon=NaN&lat=36.6", "lon");
+    bad("/api/at?lon=117&lat=inf", "lat");
+    bad("/api/at?lon=117", "lat");
+    bad("/api/at?lon=117&lat=95", "lat");
+    bad("/api/at?lon=200&lat=36", "lon");
+    bad("/api/at?lon=117&lat=36.6&radius=-1", "radius");
+    bad("/api/at?lon=117&lat=36.6&radius=1e9", "radius");
+    bad("/api/at?lon=117&lat=36.6&crs=mars", "crs");
+    bad("/api/enterprises?bbox=1,2,3", "bbox");
+    bad("/api/enterprises?bbox=117.1,36.6,117.0,36.7", "bbox");
+    bad("/api/enterprises?bbox=117,36.7,117.1,36.6", "bbox");
+    bad("/api/enterprises?bbox=100,20,120,40", "bbox");
+    bad("/api/enterprises?bbox=117,36,x,37", "bbox");
+    bad("/api/enterprises?limit=-5", "limit");
+    bad("/api/enterprises?offset=ten", "offset");
+    bad("/api/enterprises?level=purple", "level");
+    bad("/api/stats?level=purple", "level");
+    bad("/tiles/nosuchlayer/10/1/1.png", "layer");
+    bad("/tiles/surface/ten/1/1.png", "z");
+    bad("/tiles/surface/99/1/1.png", "z");
+    bad("/tiles/surface/10/x/1.png", "x");
+    bad("/tiles/surface/10/1/y.png", "y");
+    bad("/tiles/surface/10/5000/1.png", "x");
+    bad("/tiles/surface/10/1/5000.png", "y");
+    bad("/tiles/surface/10/1/1.jpg", "y");
+    // an over-long request target
+    let long = format!("/api/enterprises?q={}", "a".repeat(5000));
+    let r = get(&long);
+    assert_eq!(r.status, StatusCode::URI_TOO_LONG);
+    assert_eq!(r.json()["param"], "query");
+    // only reads
+    let app = riskmap::serve::router(fixture().state.clone());
+    let r = send_req(
+        app,
+        Request::post("/api/stats")
+            .body(Body::from("x".repeat(100)))
+            .unwrap(),
+    );
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[test]
+fn garbage_never_breaks_the_server() {
+    // a deterministic stream of odd requests; none may be a 5xx, and a good request
+    // still works afterwards
+    let parts = [
+        "",
+        "..",
+        "%00",
+        "%ff",
+        "NaN",
+        "-1",
+        "99999999999999999999",
+        "1e308",
+        "💥",
+        "a,b",
+        ",,,",
+        "%2e%2e%2f",
+    ];
+    let paths = [
+        "/api/at?lon={}&lat={}",
+        "/api/enterprises?bbox={},{},{},{}",
+        "/tiles/{}/{}/{}/{}.png",
+        "/api/enterprises/{}",
+        "/geojson/{}.geojson",
+        "/api/stats?level={}&district={}",
+    ];
+    let mut k = 7usize;
+    for p in paths {
+        for _ in 0..40 {
+            let mut uri = String::new();
+            for (i, piece) in p.split("{}").enumerate() {
+                if i > 0 {
+                    k = k.wrapping_mul(1103515245).wrapping_add(12345) % (1 << 31);
+                    uri.push_str(&parts[k % parts.len()].replace('💥', "%F0%9F%92%A5"));
+                }
+                uri.push_str(piece);
+            }
+            let r = get(&uri);
+            assert!(r.status.as_u16() < 500, "{uri}: {}", r.status);
+        }
+    }
+    assert_eq!(get("/api/stats").status, StatusCode::OK);
+}
+
+#[test]
+fn gzip_for_json_and_cors_only_when_configured() {
+    let app = riskmap::serve::router(fixture().state.clone());
+    let r = send_req(
+        app,
+        Request::get("/api/stats")
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .body(Body::empty())
+            .unwrap(),
+    );
+    assert_eq!(r.header(header::CONTENT_ENCODING).as_deref(), Some("gzip"));
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&r.body[..]), &mut text)
+        .unwrap();
+    assert!(text.contains("\"levels\""));
+    // no CORS by default
+    let app = riskmap::serve::router(fixture().state.clone());
+    let r = send_req(
+        app,
+        Request::get("/api/stats")
+            .header(header::ORIGIN, "https://portal.example")
+            .body(Body::empty())
+            .unwrap(),
+    );
+    assert!(r.header(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    // an allowed portal gets the header, another origin does not
+    let allowed = vec!["https://portal.example".to_string()];
+    for (origin, ok) in [
+        ("https://portal.example", true),
+        ("https://evil.example", false),
+    ] {
+        let app = riskmap::serve::router_with_cors(fixture().state.clone(), &allowed);
+        let r = send_req(
+            app,
+            Request::get("/api/stats")
+                .header(header::ORIGIN, origin)
+                .body(Body::empty())
+                .unwrap(),
+        );
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            r.header(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_some(),
+            ok,
+            "{origin}"
+        );
+    }
+}
