@@ -376,3 +376,173 @@ pub fn riskmap_peer_tiles(points: &Path, out: &Path, zoom: [u8; 2]) -> Result<(f
     )?;
     Ok((t.elapsed().as_secs_f64(), tr.written()))
 }
+
+/// Figures of one load run.
+#[derive(Debug, Clone)]
+pub struct LoadFigures {
+    pub requests: usize,
+    pub errors: usize,
+    pub seconds: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl LoadFigures {
+    pub fn rps(&self) -> f64 {
+        self.requests as f64 / self.seconds.max(1e-9)
+    }
+}
+
+/// A bounded closed-loop load on a server at `addr` (loopback): `conns` keep-alive
+/// HTTP/1.1 connections, each sending `per_conn` GETs from `paths` in turn and reading
+/// each answer fully before the next. Any status other than 200 counts as an error.
+/// (A minimal client on purpose: one request in flight per connection, no dependencies.)
+pub fn load_http(
+    addr: &str,
+    paths: &[String],
+    conns: usize,
+    per_conn: usize,
+) -> Result<LoadFigures, String> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    if paths.is_empty() {
+        return Err("no request paths".into());
+    }
+    let t0 = Instant::now();
+    let results: Vec<Result<(Vec<f64>, usize), String>> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..conns)
+            .map(|c| {
+                s.spawn(move || -> Result<(Vec<f64>, usize), String> {
+                    let stream =
+                        std::net::TcpStream::connect(addr).map_err(|e| format!("{addr}: {e}"))?;
+                    stream.set_nodelay(true).ok();
+                    stream
+                        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                        .ok();
+                    let mut w = stream.try_clone().map_err(|e| e.to_string())?;
+                    let mut r = BufReader::new(stream);
+                    let mut lat = Vec::with_capacity(per_conn);
+                    let mut errors = 0;
+                    let mut line = String::new();
+                    for i in 0..per_conn {
+                        let path = &paths[(c * 7919 + i) % paths.len()];
+                        let t = Instant::now();
+                        write!(w, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n")
+                            .map_err(|e| e.to_string())?;
+                        line.clear();
+                        r.read_line(&mut line).map_err(|e| e.to_string())?;
+                        let ok = line.split_whitespace().nth(1) == Some("200");
+                        let mut len = 0usize;
+                        loop {
+                            line.clear();
+                            r.read_line(&mut line).map_err(|e| e.to_string())?;
+                            let l = line.trim_end();
+                            if l.is_empty() {
+                                break;
+                            }
+                            if let Some((k, v)) = l.split_once(':') {
+                                if k.eq_ignore_ascii_case("content-length") {
+                                    len = v.trim().parse().unwrap_or(0);
+                                }
+                            }
+                        }
+                        let mut body = vec![0u8; len];
+                        r.read_exact(&mut body).map_err(|e| e.to_string())?;
+                        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                        if !ok {
+                            errors += 1;
+                        }
+                    }
+                    Ok((lat, errors))
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("load thread panicked".into()))
+            })
+            .collect()
+    });
+    let seconds = t0.elapsed().as_secs_f64();
+    let mut lat = vec![];
+    let mut errors = 0;
+    for r in results {
+        let (l, e) = r?;
+        lat.extend(l);
+        errors += e;
+    }
+    lat.sort_by(f64::total_cmp);
+    let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+    Ok(LoadFigures {
+        requests: lat.len(),
+        errors,
+        seconds,
+        p50_ms: q(0.50),
+        p99_ms: q(0.99),
+        max_ms: *lat.last().unwrap_or(&0.0),
+    })
+}
+
+/// Tile paths for the load: every tile of `layer` in the XYZ directory at z10–16
+/// (sorted, then interleaved so consecutive requests hit different zooms).
+pub fn tile_paths(out: &Path, layer: &str) -> Vec<String> {
+    let mut v = vec![];
+    for z in 10..=16 {
+        let dz = out.join("tiles").join(layer).join(z.to_string());
+        let Ok(xs) = std::fs::read_dir(&dz) else {
+            continue;
+        };
+        let mut xs: Vec<_> = xs.flatten().map(|e| e.path()).collect();
+        xs.sort();
+        for x in xs {
+            let Ok(ys) = std::fs::read_dir(&x) else {
+                continue;
+            };
+            let mut ys: Vec<_> = ys
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .collect();
+            ys.sort();
+            let xn = x
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
+            for y in ys {
+                v.push(format!("/tiles/{layer}/{z}/{xn}/{y}"));
+            }
+        }
+    }
+    // a fixed stride permutation: spread over zooms and places
+    let n = v.len();
+    if n == 0 {
+        return v;
+    }
+    let step = (1..n)
+        .rev()
+        .find(|s| gcd(*s, n) == 1 && *s < n / 2 + 1)
+        .unwrap_or(1);
+    (0..n).map(|i| v[(i * step) % n].clone()).collect()
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// `/api/at` paths on a grid over `bbox`.
+pub fn at_paths(bbox: [f64; 4], n: usize) -> Vec<String> {
+    let mut v = vec![];
+    for i in 0..n {
+        for j in 0..n {
+            let lon = bbox[0] + (bbox[2] - bbox[0]) * (i as f64 + 0.5) / n as f64;
+            let lat = bbox[1] + (bbox[3] - bbox[1]) * (j as f64 + 0.5) / n as f64;
+            v.push(format!("/api/at?lon={lon:.5}&lat={lat:.5}&radius=500"));
+        }
+    }
+    v
+}

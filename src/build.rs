@@ -154,11 +154,15 @@ pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
         export::tables::write_rejects(w, &ds.rejects)
     })?;
     // the register's snapshot for the next run's "what changed", and the report
-    let snapshot = crate::report::history::Snapshot::of(ds);
+    let snapshot = ds
+        .config
+        .report
+        .enabled
+        .then(|| crate::report::history::Snapshot::of(ds));
     let out_dir = ds.config.output.dir.clone();
-    if ds.config.report.enabled {
-        let changes = crate::report::history::previous(&out_dir, &snapshot)
-            .map(|(name, old)| crate::report::history::diff(name, &old, &snapshot));
+    if let Some(snapshot) = &snapshot {
+        let changes = crate::report::history::previous(&out_dir, snapshot)
+            .map(|(name, old)| crate::report::history::diff(name, &old, snapshot));
         let r = crate::report::assemble(ds, &analysis, overview_png.clone(), changes);
         for (name, bytes) in crate::report::files(&r)? {
             st.file(&name, |w| w.write_all(&bytes))?;
@@ -170,16 +174,21 @@ pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
     let bytes = serde_json::to_vec_pretty(&json).unwrap_or_default();
     st.names.pop();
     st.file("summary.json", |w| w.write_all(&bytes))?;
-    if let Some(name) = crate::report::history::next_name(&out_dir, &snapshot) {
-        let bytes = snapshot.to_bytes();
-        st.file(&name, |w| w.write_all(&bytes))?;
+    // (the snapshots feed the report's "what changed": kept when the report is on)
+    if let Some(snapshot) = &snapshot {
+        if let Some(name) = crate::report::history::next_name(&out_dir, snapshot) {
+            let bytes = snapshot.to_bytes();
+            st.file(&name, |w| w.write_all(&bytes))?;
+        }
     }
     let out = st.out.clone();
     let outputs = st
         .set
         .commit()
         .map_err(|source| Error::Io { path: out, source })?;
-    crate::report::history::prune(&out_dir, ds.config.report.history_keep.max(1));
+    if ds.config.report.enabled {
+        crate::report::history::prune(&out_dir, ds.config.report.history_keep.max(1));
+    }
     let summary_text = format!(
         "{}{}",
         summary::summary_text(ds, &t),

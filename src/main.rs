@@ -156,6 +156,13 @@ struct BenchArgs {
     /// path on its points (e.g. 8-14,8-16); none by default.
     #[arg(long, value_delimiter = ',', value_name = "MIN-MAX,…")]
     peer_tiles: Vec<String>,
+    /// Load-test `riskmap serve` on the built sample instead (run `riskmap build` first):
+    /// tiles and /api/at over loopback, requests/s and p50/p99 latency.
+    #[arg(long)]
+    serve: bool,
+    /// With --serve: concurrent keep-alive connections.
+    #[arg(long, default_value_t = 4)]
+    connections: usize,
     /// Internal: measure one prepared register in this process and print JSON.
     #[arg(long, hide = true, value_name = "DIR")]
     child: Option<PathBuf>,
@@ -531,6 +538,9 @@ fn bench(b: BenchArgs) -> Result<u8> {
         return Ok(0);
     }
     let me = std::env::current_exe()?;
+    if b.serve {
+        return serve_bench(&me, b.connections);
+    }
     let child = |dir: &Path, peer: bool| -> Result<bench::Measure> {
         let mut c = std::process::Command::new(&me);
         c.args(["bench", "--child"]).arg(dir);
@@ -655,6 +665,82 @@ fn bench(b: BenchArgs) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// `bench --serve`: start `riskmap serve` on the built sample (a child process, as a user
+/// runs it), then a bounded request loop from this process over loopback.
+fn serve_bench(me: &Path, conns: usize) -> Result<u8> {
+    use riskmap::bench;
+    let cfg =
+        Config::load(Path::new("riskmap.toml")).context("bench --serve reads ./riskmap.toml")?;
+    let out = cfg.output.dir.clone();
+    let tiles = bench::tile_paths(&out, "composite");
+    if tiles.is_empty() {
+        bail!("{}: no tiles — run `riskmap build` first", out.display());
+    }
+    let addr = "127.0.0.1:18099";
+    let mut child = std::process::Command::new(me)
+        .args(["serve", "--addr", addr])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let t = std::time::Instant::now();
+    let up = loop {
+        if bench::load_http(addr, &["/healthz".to_string()], 1, 1).is_ok_and(|f| f.errors == 0) {
+            break true;
+        }
+        if t.elapsed().as_secs() > 120 {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let result = (|| -> Result<()> {
+        if !up {
+            bail!("riskmap serve did not come up on {addr}");
+        }
+        let ds_bbox = {
+            let v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(out.join("summary.json"))?)?;
+            let b = &v["region"]["bbox"];
+            [b[0].as_f64(), b[1].as_f64(), b[2].as_f64(), b[3].as_f64()]
+        };
+        let bbox = match ds_bbox {
+            [Some(a), Some(b), Some(c), Some(d)] => [a, b, c, d],
+            _ => [116.2, 36.0, 117.9, 37.6],
+        };
+        let at = bench::at_paths(bbox, 40);
+        // warm-up
+        bench::load_http(addr, &tiles, conns, 500).map_err(anyhow::Error::msg)?;
+        println!("| load (loopback, {conns} keep-alive connections, client on the same 2 cores) | requests | errors | requests/s | p50 ms | p99 ms | max ms |");
+        println!("|---|---:|---:|---:|---:|---:|---:|");
+        for (label, paths, per) in [
+            (
+                format!("tiles (composite z10–16, {} distinct)", tiles.len()),
+                &tiles,
+                15_000,
+            ),
+            (
+                format!("/api/at (radius 500 m, {} places)", at.len()),
+                &at,
+                2_000,
+            ),
+        ] {
+            let f = bench::load_http(addr, paths, conns, per).map_err(anyhow::Error::msg)?;
+            println!(
+                "| {label} | {} | {} | {:.0} | {:.2} | {:.2} | {:.1} |",
+                f.requests,
+                f.errors,
+                f.rps(),
+                f.p50_ms,
+                f.p99_ms,
+                f.max_ms
+            );
+        }
+        Ok(())
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    result.map(|_| 0)
 }
 
 fn main() -> ExitCode {

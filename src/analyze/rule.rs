@@ -10,6 +10,8 @@ use crate::model::Level;
 pub struct AreaLevel {
     pub level: Option<Level>,
     pub reason: String,
+    /// The same in Chinese.
+    pub reason_zh: String,
     /// The score, for the `score` rule.
     pub score: Option<f64>,
 }
@@ -24,14 +26,18 @@ pub fn decide(
 ) -> AreaLevel {
     let assessed: usize = counts[..4].iter().sum();
     if assessed == 0 {
-        let reason = if counts[4] > 0 {
-            format!("{} unassessed enterprise(s) only", counts[4])
+        let (reason, reason_zh) = if counts[4] > 0 {
+            (
+                format!("{} unassessed enterprise(s) only", counts[4]),
+                format!("仅有{}家未评估企业", counts[4]),
+            )
         } else {
-            "no enterprises".to_string()
+            ("no enterprises".to_string(), "无企业".to_string())
         };
         return AreaLevel {
             level: None,
             reason,
+            reason_zh,
             score: None,
         };
     }
@@ -43,12 +49,16 @@ pub fn decide(
                 .find(|(i, _)| counts[*i] > 0)
                 .map(|(i, l)| (i, *l))
                 .unwrap_or((3, Level::Blue));
-            let ex = example(l)
+            let e = example(l);
+            let ex = e
+                .as_ref()
                 .map(|e| format!(", e.g. {e}"))
                 .unwrap_or_default();
+            let ex_zh = e.map(|e| format!("，如 {e}")).unwrap_or_default();
             AreaLevel {
                 level: Some(l),
                 reason: format!("highest: {} {} enterprise(s){ex}", counts[i], l.key()),
+                reason_zh: format!("就高：{}家{}企业{ex_zh}", counts[i], l.zh()),
                 score: None,
             }
         }
@@ -58,9 +68,11 @@ pub fn decide(
                 .enumerate()
                 .map(|(i, l)| counts[i] as f64 * rule.weights.get(*l))
                 .sum();
-            let (score, unit) = match rule.score_basis {
-                ScoreBasis::PerKm2 => (weighted / area_km2.max(1e-9), "per km²"),
-                ScoreBasis::PerEnterprise => (weighted / assessed as f64, "per enterprise"),
+            let (score, unit, unit_zh) = match rule.score_basis {
+                ScoreBasis::PerKm2 => (weighted / area_km2.max(1e-9), "per km²", "每平方公里"),
+                ScoreBasis::PerEnterprise => {
+                    (weighted / assessed as f64, "per enterprise", "每家企业")
+                }
             };
             let level = Level::ALL
                 .iter()
@@ -74,9 +86,18 @@ pub fn decide(
                 ),
                 None => format!("score {score:.3} {unit} below every threshold"),
             };
+            let reason_zh = match level {
+                Some(l) => format!(
+                    "分值 {score:.3}（{unit_zh}）≥ {}（{}阈值）",
+                    rule.thresholds.get(l),
+                    l.zh()
+                ),
+                None => format!("分值 {score:.3}（{unit_zh}）低于所有阈值"),
+            };
             AreaLevel {
                 level,
                 reason,
+                reason_zh,
                 score: Some(score),
             }
         }
@@ -94,6 +115,7 @@ mod tests {
         let a = decide(&r, &c, 10.0, |_| Some("E7".into()));
         assert_eq!(a.level, Some(Level::Orange));
         assert_eq!(a.reason, "highest: 2 orange enterprise(s), e.g. E7");
+        assert_eq!(a.reason_zh, "就高：2家较大风险企业，如 E7");
         r.rule = AreaRule::Score;
         // (2·4 + 5·2 + 9·1) / 10 km² = 2.7 ≥ 2 → red
         let a = decide(&r, &c, 10.0, |_| None);

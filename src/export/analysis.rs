@@ -38,6 +38,7 @@ fn level_props(p: &mut Map<String, Value>, ds: &Dataset, l: &AreaLevel, total: u
         },
     );
     p.insert("reason".into(), json!(l.reason));
+    p.insert("reason_zh".into(), json!(l.reason_zh));
     if let Some(s) = l.score {
         p.insert("score".into(), json!(round(s, 6)));
     }

@@ -188,7 +188,7 @@ fn share_bar(r: &Report) -> String {
             r.colors[k],
             level_zh(LEVELS[k])
         );
-        if bw > 60.0 {
+        if bw > 120.0 {
             let _ = write!(
                 s,
                 r#"<text x="{:.2}" y="42" font-size="11">{} {:.1}%</text>"#,

@@ -148,7 +148,7 @@ pub fn districts(an: &Analysis) -> Table {
                 a.total().into(),
                 level_zh(highest(&a.counts)).into(),
                 level_zh(a.level.level).into(),
-                a.level.reason.clone().into(),
+                a.level.reason_zh.clone().into(),
                 Cell::Num(a.area_km2, 1),
                 Cell::Num(a.density(), 3),
                 a.open_major_hidden_dangers.into(),

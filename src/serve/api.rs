@@ -289,7 +289,7 @@ pub fn at(st: &State, p: &Params) -> Result<Value, ApiError> {
         ks.first().map(|&k| {
             let c = &cells[k];
             json!({"id": c.id, "level": level_key(c.level.level), "level_zh": level_zh(c.level.level),
-                   "reason": c.level.reason, "total": c.counts.iter().sum::<usize>(), "levels": counts_json(&c.counts),
+                   "reason": c.level.reason, "reason_zh": c.level.reason_zh, "total": c.counts.iter().sum::<usize>(), "levels": counts_json(&c.counts),
                    "open_major_hidden_dangers": c.open_major_hidden_dangers})
         })
     });
@@ -305,6 +305,7 @@ pub fn at(st: &State, p: &Params) -> Result<Value, ApiError> {
             "level": stats.map(|s| level_key(s.level.level)),
             "level_zh": stats.map(|s| level_zh(s.level.level)),
             "reason": stats.map(|s| s.level.reason.clone()),
+            "reason_zh": stats.map(|s| s.level.reason_zh.clone()),
             "total": stats.map(|s| s.total()),
             "levels": stats.map(|s| counts_json(&s.counts)),
             "area_km2": stats.map(|s| round(s.area_km2, 1)),
