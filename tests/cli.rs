@@ -182,3 +182,22 @@ fn sample_is_deterministic() {
         std::fs::read(bundled).unwrap()
     );
 }
+
+#[test]
+fn report_pdf_without_chromium_says_how_to_install_it() {
+    let d = tempfile::tempdir().unwrap();
+    let o = riskmap()
+        .args(["report", "--pdf", "--out"])
+        .arg(d.path())
+        .env("PATH", "")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("apt-get install chromium"), "{err}");
+    assert!(
+        d.path().join("report.html").exists(),
+        "the HTML report is still written"
+    );
+    assert!(!d.path().join("report.pdf").exists());
+}

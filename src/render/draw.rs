@@ -236,8 +236,121 @@ pub fn grid(pm: &mut Pixmap, f: &Frame, cells: &[&crate::analyze::grid::Cell], s
     }
 }
 
+/// Pre-rendered enterprise circles (fill + outline, antialiased by tiny-skia) by colour,
+/// radius and quarter-pixel offset: a point is then a small blit instead of two path
+/// rasterisations, which matters when a low-zoom tile holds 100k+ enterprises.
+#[derive(Default)]
+pub struct Sprites {
+    map: std::sync::Mutex<std::collections::HashMap<(u32, u32, u8, u8), std::sync::Arc<Pixmap>>>,
+}
+
+/// Sub-pixel positions are quantised to quarters.
+const SUB: f32 = 4.0;
+
+impl Sprites {
+    fn get(
+        &self,
+        fill: Color,
+        outline: Option<(Color, f32)>,
+        r: f32,
+        fx: u8,
+        fy: u8,
+    ) -> Option<std::sync::Arc<Pixmap>> {
+        let c = fill.to_color_u8();
+        let key = (
+            u32::from_le_bytes([c.red(), c.green(), c.blue(), c.alpha()]),
+            r.to_bits() ^ outline.map(|o| o.1.to_bits().rotate_left(7)).unwrap_or(0),
+            fx,
+            fy,
+        );
+        if let Some(p) = self.map.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Some(p);
+        }
+        let pad = Self::pad(r, outline.map(|o| o.1).unwrap_or(0.0));
+        let side = 2 * pad as u32 + 2;
+        let mut pm = Pixmap::new(side, side)?;
+        let (cx, cy) = (pad as f32 + fx as f32 / SUB, pad as f32 + fy as f32 / SUB);
+        let path = PathBuilder::from_circle(cx, cy, r)?;
+        let mut paint = Paint::default();
+        paint.anti_alias = true;
+        paint.set_color(fill);
+        pm.fill_path(
+            &path,
+            &paint,
+            FillRule::Winding,
+            Transform::identity(),
+            None,
+        );
+        if let Some((oc, ow)) = outline {
+            paint.set_color(oc);
+            let st = Stroke {
+                width: ow,
+                ..Stroke::default()
+            };
+            pm.stroke_path(&path, &paint, &st, Transform::identity(), None);
+        }
+        let p = std::sync::Arc::new(pm);
+        if let Ok(mut m) = self.map.lock() {
+            m.insert(key, p.clone());
+        }
+        Some(p)
+    }
+
+    fn pad(r: f32, ow: f32) -> i32 {
+        (r + ow / 2.0 + 1.5).ceil() as i32
+    }
+}
+
+/// Source-over of a premultiplied sprite at integer offset (x, y), clipped to the pixmap.
+fn blit(pm: &mut Pixmap, sprite: &Pixmap, x: i32, y: i32) {
+    let (w, h) = (pm.width() as i32, pm.height() as i32);
+    let (sw, sh) = (sprite.width() as i32, sprite.height() as i32);
+    let src = sprite.pixels();
+    let dst = pm.pixels_mut();
+    for sy in 0..sh {
+        let dy = y + sy;
+        if dy < 0 || dy >= h {
+            continue;
+        }
+        for sx in 0..sw {
+            let dx = x + sx;
+            if dx < 0 || dx >= w {
+                continue;
+            }
+            let s = src[(sy * sw + sx) as usize];
+            let sa = s.alpha();
+            if sa == 0 {
+                continue;
+            }
+            let d = &mut dst[(dy * w + dx) as usize];
+            if sa == 255 {
+                *d = s;
+                continue;
+            }
+            let inv = 255 - sa as u32;
+            let mix = |sc: u8, dc: u8| (sc as u32 + (dc as u32 * inv + 127) / 255).min(255) as u8;
+            let a = mix(sa, d.alpha());
+            let (r, g, b) = (
+                mix(s.red(), d.red()).min(a),
+                mix(s.green(), d.green()).min(a),
+                mix(s.blue(), d.blue()).min(a),
+            );
+            if let Some(c) = resvg::tiny_skia::PremultipliedColorU8::from_rgba(r, g, b, a) {
+                *d = c;
+            }
+        }
+    }
+}
+
 /// Enterprise points (indices into the dataset), drawn in the style's level order.
-pub fn points(pm: &mut Pixmap, f: &Frame, ds: &Dataset, idx: &[usize], style: &Style) {
+pub fn points(
+    pm: &mut Pixmap,
+    f: &Frame,
+    ds: &Dataset,
+    idx: &[usize],
+    style: &Style,
+    sprites: &Sprites,
+) {
     let d = &style.drawing;
     let r = style.point_radius(f.tile.z as f32) * f.scale;
     let rank = |l: Option<Level>| {
@@ -248,30 +361,23 @@ pub fn points(pm: &mut Pixmap, f: &Frame, ds: &Dataset, idx: &[usize], style: &S
     };
     let mut order: Vec<usize> = idx.to_vec();
     order.sort_by_key(|&i| (rank(ds.grades[i].level), i));
-    let outline = color(&d.point_outline_color, 1.0);
+    let outline = (d.point_outline_width > 0.0).then(|| {
+        (
+            color(&d.point_outline_color, 1.0),
+            d.point_outline_width * f.scale,
+        )
+    });
+    let pad = Sprites::pad(r, outline.map(|o| o.1).unwrap_or(0.0));
     for i in order {
         let e = &ds.enterprises[i];
         let (x, y) = f.px(e.lon, e.lat);
-        let Some(path) = PathBuilder::from_circle(x, y, r) else {
-            continue;
-        };
-        let mut paint = Paint::default();
-        paint.anti_alias = true;
-        paint.set_color(color(style.color(ds.grades[i].level), 1.0));
-        pm.fill_path(
-            &path,
-            &paint,
-            FillRule::Winding,
-            Transform::identity(),
-            None,
-        );
-        if d.point_outline_width > 0.0 {
-            paint.set_color(outline);
-            let st = Stroke {
-                width: d.point_outline_width * f.scale,
-                ..Stroke::default()
-            };
-            pm.stroke_path(&path, &paint, &st, Transform::identity(), None);
+        // integer pixel and quarter-pixel remainder
+        let (qx, qy) = ((x * SUB).round(), (y * SUB).round());
+        let (ix, iy) = ((qx / SUB).floor(), (qy / SUB).floor());
+        let (fx, fy) = ((qx - ix * SUB) as u8, (qy - iy * SUB) as u8);
+        let fill = color(style.color(ds.grades[i].level), 1.0);
+        if let Some(sp) = sprites.get(fill, outline, r, fx, fy) {
+            blit(pm, &sp, ix as i32 - pad, iy as i32 - pad);
         }
     }
 }

@@ -87,6 +87,8 @@ pub struct Renderer<'a> {
     /// a boundary crosses from tiles wholly inside one district (one solid colour), and
     /// gives the few boundary pieces a tile strokes.
     edges: RTree<GeomWithData<rstar::primitives::Line<[f64; 2]>, (u32, u32, u32)>>,
+    /// Pre-rendered enterprise circles.
+    sprites: draw::Sprites,
     /// Encoded one-colour tiles by (size, RGBA): most tiles inside a district or a zone.
     solids: std::sync::Mutex<std::collections::HashMap<(u32, [u8; 4]), Vec<u8>>>,
 }
@@ -135,6 +137,7 @@ impl<'a> Renderer<'a> {
             cells,
             edges: RTree::bulk_load(segs),
             solids: Default::default(),
+            sprites: Default::default(),
         }
     }
 
@@ -434,7 +437,7 @@ impl<'a> Renderer<'a> {
                 let Some(mut pm) = Pixmap::new(size, size) else {
                     return Ok(None);
                 };
-                draw::points(&mut pm, &f, self.ds, &idx, self.style);
+                draw::points(&mut pm, &f, self.ds, &idx, self.style, &self.sprites);
                 finish(&pm, size)
             }
             Layer::Grid => {
@@ -524,7 +527,7 @@ impl<'a> Renderer<'a> {
                     }
                 }
                 draw::outlines(&mut pm, &f, &runs, self.style);
-                draw::points(&mut pm, &f, self.ds, &idx, self.style);
+                draw::points(&mut pm, &f, self.ds, &idx, self.style, &self.sprites);
                 finish(&pm, size)
             }
         }
