@@ -124,17 +124,20 @@ pub fn peer_config(points: &Path, out: &Path) -> Config {
     c
 }
 
-/// Run the peer's surface script on `points`; seconds, or why it could not run.
-pub fn run_peer_surface(peer_dir: &Path, points: &Path, out_tif: &Path) -> Result<f64, String> {
-    let script = peer_dir.join("gdal_surface.py");
+/// Run one of the peer's scripts (`interpreter script args…`): its seconds and stdout, or
+/// why it could not run.
+fn run_peer_script(
+    interpreter: &str,
+    script: &Path,
+    args: &[&std::ffi::OsStr],
+) -> Result<(f64, String), String> {
     if !script.exists() {
         return Err(format!("{} not found", script.display()));
     }
     let t = Instant::now();
-    let o = std::process::Command::new("/usr/bin/python3")
-        .arg(&script)
-        .arg(points)
-        .arg(out_tif)
+    let o = std::process::Command::new(interpreter)
+        .arg(script)
+        .args(args)
         .output()
         .map_err(|e| e.to_string())?;
     if !o.status.success() {
@@ -146,7 +149,20 @@ pub fn run_peer_surface(peer_dir: &Path, points: &Path, out_tif: &Path) -> Resul
                 .unwrap_or("")
         ));
     }
-    Ok(t.elapsed().as_secs_f64())
+    Ok((
+        t.elapsed().as_secs_f64(),
+        String::from_utf8_lossy(&o.stdout).trim().to_string(),
+    ))
+}
+
+/// Run the peer's surface script on `points`; seconds, or why it could not run.
+pub fn run_peer_surface(peer_dir: &Path, points: &Path, out_tif: &Path) -> Result<f64, String> {
+    run_peer_script(
+        "/usr/bin/python3",
+        &peer_dir.join("gdal_surface.py"),
+        &[points.as_os_str(), out_tif.as_os_str()],
+    )
+    .map(|r| r.0)
 }
 
 /// Make the peer's points with its own generator.
@@ -294,34 +310,16 @@ pub fn run_peer_tiles(
     work: &Path,
     zooms: &str,
 ) -> Result<(f64, u64, String), String> {
-    let script = peer_dir.join("run_peer.sh");
-    if !script.exists() {
-        return Err(format!("{} not found", script.display()));
-    }
-    let t = Instant::now();
-    let o = std::process::Command::new("bash")
-        .arg(&script)
-        .arg(points)
-        .arg(work)
-        .arg(zooms)
-        .output()
-        .map_err(|e| e.to_string())?;
-    let secs = t.elapsed().as_secs_f64();
-    if !o.status.success() {
-        return Err(format!(
-            "peer failed (apt-get install gdal-bin python3-gdal python3-scipy): {}",
-            String::from_utf8_lossy(&o.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
-        ));
-    }
-    let n = count_png(&work.join("tiles"));
-    Ok((
-        secs,
-        n,
-        String::from_utf8_lossy(&o.stdout).trim().to_string(),
-    ))
+    let (secs, out) = run_peer_script(
+        "bash",
+        &peer_dir.join("run_peer.sh"),
+        &[
+            points.as_os_str(),
+            work.as_os_str(),
+            std::ffi::OsStr::new(zooms),
+        ],
+    )?;
+    Ok((secs, count_png(&work.join("tiles")), out))
 }
 
 fn count_png(dir: &Path) -> u64 {
