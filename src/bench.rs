@@ -269,19 +269,24 @@ pub fn encode_ceiling(n: usize) -> f64 {
 /// One pyramid's figures from a tiles run: (name, written, considered, seconds).
 pub type PyramidFigures = (String, u64, u64, f64);
 
+/// Every configured pyramid, without progress output.
+fn tiles_quiet(
+    ds: &crate::pipeline::Dataset,
+    an: &crate::analyze::Analysis,
+) -> Result<crate::tiles::TilesReport, Error> {
+    let opts = crate::tiles::TilesOptions {
+        quiet: true,
+        ..Default::default()
+    };
+    crate::tiles::run(ds, an, &opts)
+}
+
 /// Render every pyramid of `cfg`'s register (config zooms and layers) and return the
 /// per-pyramid figures with the total seconds (analysis excluded).
 pub fn tiles_run(cfg: &Config) -> Result<(Vec<PyramidFigures>, f64), Error> {
     let ds = load(cfg)?;
     let an = crate::analyze::run(&ds)?;
-    let tr = crate::tiles::run(
-        &ds,
-        &an,
-        &crate::tiles::TilesOptions {
-            quiet: true,
-            ..Default::default()
-        },
-    )?;
+    let tr = tiles_quiet(&ds, &an)?;
     Ok((tr.pyramids, tr.seconds))
 }
 
@@ -364,14 +369,7 @@ pub fn riskmap_peer_tiles(points: &Path, out: &Path, zoom: [u8; 2]) -> Result<(f
         exposure: None,
         timings: vec![],
     };
-    let tr = crate::tiles::run(
-        &ds,
-        &an,
-        &crate::tiles::TilesOptions {
-            quiet: true,
-            ..Default::default()
-        },
-    )?;
+    let tr = tiles_quiet(&ds, &an)?;
     Ok((t.elapsed().as_secs_f64(), tr.written()))
 }
 

@@ -47,9 +47,14 @@ fn color(hex: &str, alpha: f32) -> Color {
 }
 
 fn ring_path(pb: &mut PathBuilder, f: &Frame, ring: &LineString<f64>) {
+    line_path(pb, f, ring.0.iter().map(|c| [c.x, c.y]), true);
+}
+
+/// Append WGS84 points as one sub-path in tile pixels (closed when `close`).
+fn line_path(pb: &mut PathBuilder, f: &Frame, pts: impl Iterator<Item = [f64; 2]>, close: bool) {
     let mut first = true;
-    for c in &ring.0 {
-        let (x, y) = f.px(c.x, c.y);
+    for c in pts {
+        let (x, y) = f.px(c[0], c[1]);
         if first {
             pb.move_to(x, y);
             first = false;
@@ -57,7 +62,17 @@ fn ring_path(pb: &mut PathBuilder, f: &Frame, ring: &LineString<f64>) {
             pb.line_to(x, y);
         }
     }
-    pb.close();
+    if close && !first {
+        pb.close();
+    }
+}
+
+/// Fill a path with an antialiased colour (even-odd, for rings with holes).
+fn fill(pm: &mut Pixmap, path: &resvg::tiny_skia::Path, c: Color) {
+    let mut paint = Paint::default();
+    paint.set_color(c);
+    paint.anti_alias = true;
+    pm.fill_path(path, &paint, FillRule::EvenOdd, Transform::identity(), None);
 }
 
 /// Fill (and optionally stroke) polygons.
@@ -65,7 +80,7 @@ pub fn polygons(
     pm: &mut Pixmap,
     f: &Frame,
     polys: &[&Polygon<f64>],
-    fill: Option<Color>,
+    fill_color: Option<Color>,
     stroke: Option<(Color, f32)>,
 ) {
     let mut pb = PathBuilder::new();
@@ -76,17 +91,8 @@ pub fn polygons(
         }
     }
     let Some(path) = pb.finish() else { return };
-    if let Some(c) = fill {
-        let mut paint = Paint::default();
-        paint.set_color(c);
-        paint.anti_alias = true;
-        pm.fill_path(
-            &path,
-            &paint,
-            FillRule::EvenOdd,
-            Transform::identity(),
-            None,
-        );
+    if let Some(c) = fill_color {
+        fill(pm, &path, c);
     }
     if let Some((c, w)) = stroke {
         let mut paint = Paint::default();
@@ -118,32 +124,14 @@ pub fn areas_clipped(
         let mut pb = PathBuilder::new();
         for p in &a.shape.0 {
             for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
-                let clipped = clip_ring(&ring.0, env);
-                let mut first = true;
-                for c in &clipped {
-                    let (x, y) = f.px(c[0], c[1]);
-                    if first {
-                        pb.move_to(x, y);
-                        first = false;
-                    } else {
-                        pb.line_to(x, y);
-                    }
-                }
-                if !first {
-                    pb.close();
-                }
+                line_path(&mut pb, f, clip_ring(&ring.0, env).into_iter(), true);
             }
         }
         let Some(path) = pb.finish() else { continue };
-        let mut paint = Paint::default();
-        paint.set_color(color(style.color(a.level.level), d.areas_opacity));
-        paint.anti_alias = true;
-        pm.fill_path(
+        fill(
+            pm,
             &path,
-            &paint,
-            FillRule::EvenOdd,
-            Transform::identity(),
-            None,
+            color(style.color(a.level.level), d.areas_opacity),
         );
     }
 }
@@ -200,14 +188,7 @@ pub fn outlines(pm: &mut Pixmap, f: &Frame, runs: &[(usize, Vec<[f64; 2]>)], sty
     let d = &style.drawing;
     let mut pb = PathBuilder::new();
     for (_, run) in runs {
-        for (i, c) in run.iter().enumerate() {
-            let (x, y) = f.px(c[0], c[1]);
-            if i == 0 {
-                pb.move_to(x, y);
-            } else {
-                pb.line_to(x, y);
-            }
-        }
+        line_path(&mut pb, f, run.iter().copied(), false);
     }
     let Some(path) = pb.finish() else { return };
     let mut paint = Paint::default();
