@@ -355,10 +355,17 @@ pub fn riskmap_peer_tiles(points: &Path, out: &Path, zoom: [u8; 2]) -> Result<(f
     cfg.tiles.mbtiles = false;
     cfg.tiles.pmtiles = false;
     cfg.output.crs_out = vec![];
+    let debug = std::env::var_os("RISKMAP_DEBUG").is_some();
     let ds = load(&cfg)?;
+    if debug {
+        eprintln!("peer-tiles: loaded at {:.2} s", t.elapsed().as_secs_f64());
+    }
     // the surface alone: the peer's path does not vectorise zones either
     let frame = crate::analyze::Frame::new(&ds);
     let surface = crate::analyze::surface::build(&ds, &frame)?;
+    if debug {
+        eprintln!("peer-tiles: surface at {:.2} s", t.elapsed().as_secs_f64());
+    }
     let an = crate::analyze::Analysis {
         frame,
         areas: None,

@@ -103,7 +103,14 @@ pub fn run(ds: &Dataset, an: &Analysis, opts: &TilesOptions) -> Result<TilesRepo
         Some(l) => l.clone(),
         None => cfg.layers.iter().filter_map(|s| s.parse().ok()).collect(),
     };
+    let setup = Instant::now();
     let renderer = Renderer::new(ds, an, &ds.style);
+    if std::env::var_os("RISKMAP_DEBUG").is_some() {
+        eprintln!(
+            "tiles: renderer ready in {:.2} s",
+            setup.elapsed().as_secs_f64()
+        );
+    }
     let out = ds.config.output.dir.clone();
     let mut crss = vec![Crs::Wgs84];
     crss.extend(
