@@ -315,6 +315,9 @@ pub fn run_peer_tiles(
     work: &Path,
     zooms: &str,
 ) -> Result<(f64, u64, String), String> {
+    // as on riskmap's side: the previous run's tiles go before the clock starts
+    let _ = std::fs::remove_dir_all(work.join("tiles"));
+    let _ = std::process::Command::new("sync").status();
     let (secs, out) = run_peer_script(
         "bash",
         &peer_dir.join("run_peer.sh"),
@@ -346,7 +349,18 @@ fn count_png(dir: &Path) -> u64 {
 /// riskmap's side of the peer comparison: load the peer's points, compute the surface
 /// with the peer's parameters and write the surface pyramid at `zoom` (XYZ directory only,
 /// as gdal2tiles writes): seconds from reading the CSV to the last tile, and tiles written.
+/// Like the peer's script, it starts from an empty tile folder: the previous run's output
+/// is removed (and flushed) before the clock starts, so neither side pays for the other's
+/// deletes.
 pub fn riskmap_peer_tiles(points: &Path, out: &Path, zoom: [u8; 2]) -> Result<(f64, u64), Error> {
+    if out.exists() {
+        std::fs::remove_dir_all(out).map_err(|source| Error::Io {
+            path: out.to_path_buf(),
+            source,
+        })?;
+        // let the file system settle the deletes before timing writes
+        let _ = std::process::Command::new("sync").status();
+    }
     let t = Instant::now();
     let mut cfg = peer_config(points, out);
     cfg.exposure.enabled = false;

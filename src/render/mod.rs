@@ -1,6 +1,7 @@
 //! Render: Web Mercator tile math, drawing of the layers into tiles, palette PNG encoding.
 
 pub mod draw;
+pub mod lattice;
 pub mod overview;
 pub mod png;
 pub mod raster;
@@ -79,6 +80,8 @@ pub struct Renderer<'a> {
     pub an: &'a Analysis,
     pub style: &'a Style,
     pyramid: Option<raster::ClassPyramid>,
+    /// The square grid as a lattice (None for H3 grids).
+    lattice: Option<lattice::Lattice>,
     palette: raster::SurfacePalette,
     /// The surface palette premultiplied, for drawing it under the composite's vectors.
     premultiplied: Vec<PremultipliedColorU8>,
@@ -133,6 +136,12 @@ impl<'a> Renderer<'a> {
             style,
             premultiplied,
             pyramid: an.surface.as_ref().map(raster::ClassPyramid::new),
+            lattice: match (&an.grid, ds.config.grid.kind) {
+                (Some(g), crate::config::GridKind::Square) => {
+                    lattice::Lattice::new(g, an.frame.utm, ds.config.grid.cell_m, style)
+                }
+                _ => None,
+            },
             palette,
             cells,
             edges: RTree::bulk_load(segs),
@@ -464,6 +473,17 @@ impl<'a> Renderer<'a> {
                             (self.style.drawing.grid_opacity.clamp(0.0, 1.0) * 255.0).round() as u8;
                         return self.solid(size, [r, g, bl, al]);
                     }
+                }
+                if let Some(lt) = self
+                    .lattice
+                    .as_ref()
+                    .and_then(|l| l.render(tile, size, crs))
+                {
+                    return match lt.palette.len() {
+                        0 | 1 => Ok(None),
+                        2 if lt.indices.iter().all(|&i| i == 1) => self.solid(size, lt.palette[1]),
+                        _ => png::encode_indexed(size, size, &lt.indices, &lt.palette).map(Some),
+                    };
                 }
                 let Some(mut pm) = Pixmap::new(size, size) else {
                     return Ok(None);

@@ -113,7 +113,7 @@ pub fn encode_premultiplied(
 }
 
 /// Straight alpha from premultiplied (as tiny-skia's `demultiply`; transparent is 0,0,0,0).
-fn unpremultiply(p: Rgba) -> Rgba {
+pub(crate) fn unpremultiply(p: Rgba) -> Rgba {
     let a = p[3];
     if a == 0 {
         return [0, 0, 0, 0];

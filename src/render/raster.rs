@@ -521,7 +521,7 @@ impl Mixed {
 }
 
 /// Pixels between a surface tile's nodes.
-const STEP: u32 = 16;
+pub(crate) const STEP: u32 = 16;
 /// The smallest block drawn by sampling (larger mixed blocks are split).
 const MIN_BLOCK: u32 = 8;
 
@@ -530,7 +530,7 @@ const MIN_BLOCK: u32 = 8;
 /// WGS84, 1/20 px in GCJ-02 (whose offset wiggles with a period of 1/3°);
 /// `node_spacing_error` below checks it over the region. The error grows with the square
 /// of the span and shrinks fourfold per zoom.
-fn exact_span(z: u8, crs: Crs) -> u32 {
+pub(crate) fn exact_span(z: u8, crs: Crs) -> u32 {
     match (crs, z) {
         (Crs::Gcj02, 0..=10) => 2,
         (Crs::Gcj02, 11..=12) => 4,
@@ -546,49 +546,75 @@ fn exact_span(z: u8, crs: Crs) -> u32 {
 /// Cell coordinates (column, row; cell centres at .0) of a tile's nodes, every STEP px
 /// from its top-left corner, row-major; exact every `e` nodes, linear in between.
 fn cell_nodes(s: &Surface, tile: Tile, size: u32, crs_out: Crs, e: u32) -> Vec<(f64, f64)> {
-    let nodes = size / STEP + 1;
-    let (ox, oy) = (tile.x as f64 * size as f64, tile.y as f64 * size as f64);
-    let mut nc = vec![(0f64, 0f64); (nodes * nodes) as usize];
-    let exact = |i: u32, j: u32| -> (f64, f64) {
-        let (lon, lat) = unpixel(ox + (i * STEP) as f64, oy + (j * STEP) as f64, tile.z, size);
-        let (lon, lat) = crs_out.to_wgs84(lon, lat);
-        let (x, y) = s.utm.forward(lon, lat);
-        ((x - s.x0) / s.res - 0.5, (y - s.y0) / s.res - 0.5)
+    let frame = UtmFrame {
+        utm: s.utm,
+        x0: s.x0,
+        y0: s.y0,
+        res: s.res,
+        offset: 0.5,
     };
-    // exact nodes every `e` nodes, linear between them along exact rows, then along
-    // columns: edge nodes depend only on edge nodes, so tiles agree on shared edges
-    let e = if e >= 1 && (nodes - 1) % e == 0 { e } else { 1 };
-    let lerp = |a: (f64, f64), b: (f64, f64), t: f64| {
-        (a.0 * (1.0 - t) + b.0 * t, a.1 * (1.0 - t) + b.1 * t)
-    };
-    for j in (0..nodes).step_by(e as usize) {
-        for i in (0..nodes).step_by(e as usize) {
-            nc[(j * nodes + i) as usize] = exact(i, j);
-        }
-        for i in 0..nodes {
-            if i % e != 0 {
-                let (i0, t) = (i - i % e, (i % e) as f64 / e as f64);
-                let (a, b) = (
-                    nc[(j * nodes + i0) as usize],
-                    nc[(j * nodes + i0 + e) as usize],
-                );
-                nc[(j * nodes + i) as usize] = lerp(a, b, t);
+    frame.nodes(tile, size, crs_out, e)
+}
+
+/// Raster coordinates in a UTM zone: ((x − x0) / res − offset, (y − y0) / res − offset).
+#[derive(Clone, Copy)]
+pub(crate) struct UtmFrame {
+    pub utm: crate::utm::Utm,
+    pub x0: f64,
+    pub y0: f64,
+    pub res: f64,
+    pub offset: f64,
+}
+
+impl UtmFrame {
+    /// Raster coordinates of a tile's nodes, every STEP px from its top-left corner,
+    /// row-major; exact every `e` nodes, linear in between.
+    pub(crate) fn nodes(&self, tile: Tile, size: u32, crs_out: Crs, e: u32) -> Vec<(f64, f64)> {
+        let s = self;
+        let nodes = size / STEP + 1;
+        let (ox, oy) = (tile.x as f64 * size as f64, tile.y as f64 * size as f64);
+        let mut nc = vec![(0f64, 0f64); (nodes * nodes) as usize];
+        let exact = |i: u32, j: u32| -> (f64, f64) {
+            let (lon, lat) = unpixel(ox + (i * STEP) as f64, oy + (j * STEP) as f64, tile.z, size);
+            let (lon, lat) = crs_out.to_wgs84(lon, lat);
+            let (x, y) = s.utm.forward(lon, lat);
+            ((x - s.x0) / s.res - s.offset, (y - s.y0) / s.res - s.offset)
+        };
+        // exact nodes every `e` nodes, linear between them along exact rows, then along
+        // columns: edge nodes depend only on edge nodes, so tiles agree on shared edges
+        let e = if e >= 1 && (nodes - 1) % e == 0 { e } else { 1 };
+        let lerp = |a: (f64, f64), b: (f64, f64), t: f64| {
+            (a.0 * (1.0 - t) + b.0 * t, a.1 * (1.0 - t) + b.1 * t)
+        };
+        for j in (0..nodes).step_by(e as usize) {
+            for i in (0..nodes).step_by(e as usize) {
+                nc[(j * nodes + i) as usize] = exact(i, j);
             }
-        }
-    }
-    for j in 0..nodes {
-        if j % e != 0 {
-            let (j0, t) = (j - j % e, (j % e) as f64 / e as f64);
             for i in 0..nodes {
-                let (a, b) = (
-                    nc[(j0 * nodes + i) as usize],
-                    nc[((j0 + e) * nodes + i) as usize],
-                );
-                nc[(j * nodes + i) as usize] = lerp(a, b, t);
+                if i % e != 0 {
+                    let (i0, t) = (i - i % e, (i % e) as f64 / e as f64);
+                    let (a, b) = (
+                        nc[(j * nodes + i0) as usize],
+                        nc[(j * nodes + i0 + e) as usize],
+                    );
+                    nc[(j * nodes + i) as usize] = lerp(a, b, t);
+                }
             }
         }
+        for j in 0..nodes {
+            if j % e != 0 {
+                let (j0, t) = (j - j % e, (j % e) as f64 / e as f64);
+                for i in 0..nodes {
+                    let (a, b) = (
+                        nc[(j0 * nodes + i) as usize],
+                        nc[((j0 + e) * nodes + i) as usize],
+                    );
+                    nc[(j * nodes + i) as usize] = lerp(a, b, t);
+                }
+            }
+        }
+        nc
     }
-    nc
 }
 
 /// Render the surface into a tile of `size` pixels; tiles in `crs_out` (GCJ-02 tiles put

@@ -1,0 +1,550 @@
+//! The square grid layer drawn straight into palette indices. Square cells form a lattice
+//! in the region's UTM zone, so a pixel finds its cell by arithmetic: blocks that no grid
+//! line comes near are filled at once, and pixels near a line get their share of each
+//! cell's fill and of the outline from a box filter over the pixel. (Hand-written: with
+//! tiny-skia every covered pixel was blended in RGBA and the tile then mapped back to a
+//! palette, several times the cost of encoding it, and the blends at cell corners often
+//! overflowed 256 colours into RGBA PNGs.)
+//!
+//! H3 grids, and zooms where a cell is under `MIN_CELL_PX` pixels, keep the tiny-skia path.
+
+use super::raster::{exact_span, UtmFrame, STEP};
+use super::tile::Tile;
+use crate::analyze::grid::Cell;
+use crate::crs::Crs;
+use crate::style::{parse_hex, Style};
+use std::collections::HashMap;
+
+/// Below this many pixels per cell the lattice path hands over to tiny-skia.
+const MIN_CELL_PX: f64 = 6.0;
+/// Coverage is quantised to 1/Q, which keeps a tile's colours well under 256.
+const Q: f32 = 8.0;
+/// Side of the sub-blocks tested inside a block that a grid line crosses.
+const SUB: u32 = 4;
+
+/// The grid as a lattice: cell (i, j) covers UTM [i·size, (i+1)·size) × [j·size, …).
+pub struct Lattice {
+    frame: UtmFrame,
+    i0: i64,
+    j0: i64,
+    w: i64,
+    h: i64,
+    /// 0: no cell; k > 0: fill `fills[k]`.
+    codes: Vec<u8>,
+    /// Premultiplied RGBA in 0..1 per code (0 transparent).
+    fills: Vec<[f32; 4]>,
+    /// Straight RGBA per code, as a solid tile of that cell would be coloured.
+    solid: Vec<[u8; 4]>,
+    /// Premultiplied outline colour and its width at 256 px.
+    stroke: [f32; 4],
+    stroke_px: f32,
+}
+
+/// A grid tile: palette indices with their palette (index 0 transparent).
+pub struct LatticeTile {
+    pub indices: Vec<u8>,
+    pub palette: Vec<[u8; 4]>,
+}
+
+impl Lattice {
+    /// The lattice of a square grid (`cells` from `analyze::grid`, `cell_m` apart).
+    pub fn new(
+        cells: &[Cell],
+        utm: crate::utm::Utm,
+        cell_m: f64,
+        style: &Style,
+    ) -> Option<Lattice> {
+        if cells.is_empty() || !(cell_m > 0.0) {
+            return None;
+        }
+        // each cell's lower-left corner is its ring's first vertex
+        let keys: Vec<(i64, i64)> = cells
+            .iter()
+            .map(|c| {
+                let p = c.shape.exterior().0.first().copied().unwrap_or_default();
+                let (x, y) = utm.forward(p.x, p.y);
+                ((x / cell_m).round() as i64, (y / cell_m).round() as i64)
+            })
+            .collect();
+        let i0 = keys.iter().map(|k| k.0).min()?;
+        let j0 = keys.iter().map(|k| k.1).min()?;
+        let w = keys.iter().map(|k| k.0).max()? - i0 + 1;
+        let h = keys.iter().map(|k| k.1).max()? - j0 + 1;
+        if w * h > 50_000_000 {
+            return None;
+        }
+        let d = &style.drawing;
+        let alpha = (d.grid_opacity.clamp(0.0, 1.0) * 255.0).round() / 255.0;
+        let mut fills = vec![[0f32; 4]];
+        let mut solid = vec![[0u8; 4]];
+        let mut code_of: HashMap<[u8; 3], u8> = HashMap::new();
+        let mut codes = vec![0u8; (w * h) as usize];
+        for (c, &(i, j)) in cells.iter().zip(&keys) {
+            let rgb = style.rgb(c.level.level);
+            let code = *code_of.entry(rgb).or_insert_with(|| {
+                fills.push([
+                    rgb[0] as f32 / 255.0 * alpha,
+                    rgb[1] as f32 / 255.0 * alpha,
+                    rgb[2] as f32 / 255.0 * alpha,
+                    alpha,
+                ]);
+                solid.push([rgb[0], rgb[1], rgb[2], (alpha * 255.0).round() as u8]);
+                (fills.len() - 1) as u8
+            });
+            codes[((j - j0) * w + (i - i0)) as usize] = code;
+        }
+        let ink = parse_hex(&d.grid_outline_color).unwrap_or([255, 255, 255]);
+        let sa = (0.8f32 * 255.0).round() / 255.0;
+        Some(Lattice {
+            frame: UtmFrame {
+                utm,
+                x0: 0.0,
+                y0: 0.0,
+                res: cell_m,
+                offset: 0.0,
+            },
+            i0,
+            j0,
+            w,
+            h,
+            codes,
+            fills,
+            solid,
+            stroke: [
+                ink[0] as f32 / 255.0 * sa,
+                ink[1] as f32 / 255.0 * sa,
+                ink[2] as f32 / 255.0 * sa,
+                sa,
+            ],
+            stroke_px: d.grid_outline_width.max(0.0),
+        })
+    }
+
+    #[inline(always)]
+    fn code(&self, i: i64, j: i64) -> u8 {
+        let (a, b) = (i - self.i0, j - self.j0);
+        if a < 0 || b < 0 || a >= self.w || b >= self.h {
+            0
+        } else {
+            self.codes[(b * self.w + a) as usize]
+        }
+    }
+
+    /// Draw a tile, or None when its cells are too small for the lattice path (the
+    /// caller draws it with tiny-skia) or it would need more than 256 colours.
+    pub fn render(&self, tile: Tile, size: u32, crs: Crs) -> Option<LatticeTile> {
+        let nodes = size / STEP + 1;
+        let nc = self.frame.nodes(tile, size, crs, exact_span(tile.z, crs));
+        let n = |a: u32, b: u32| nc[(b * nodes + a) as usize];
+        // cell units per pixel, from the tile's corners
+        let (first, last) = (n(0, 0), n(nodes - 1, nodes - 1));
+        let per_px = ((last.0 - first.0).abs().max((last.1 - first.1).abs())) / size as f64;
+        if per_px * MIN_CELL_PX > 1.0 {
+            return None;
+        }
+        let scale = size as f32 / 256.0;
+        let half_stroke = (self.stroke_px * scale / 2.0) as f64;
+        let mut out = vec![0u8; (size * size) as usize];
+        let mut palette: Vec<[u8; 4]> = vec![[0, 0, 0, 0]];
+        let mut solid_index = vec![0u8; self.fills.len()];
+        // blended colours seen so far: open addressing on the RGBA word
+        const SLOTS: usize = 1024;
+        let mut keys = [0u32; SLOTS];
+        let mut vals = [0u8; SLOTS];
+        let blocks = nodes - 1;
+        for bj in 0..blocks {
+            for bi in 0..blocks {
+                let k = [n(bi, bj), n(bi + 1, bj), n(bi, bj + 1), n(bi + 1, bj + 1)];
+                let umin = k.iter().map(|p| p.0).fold(f64::MAX, f64::min);
+                let umax = k.iter().map(|p| p.0).fold(f64::MIN, f64::max);
+                let vmin = k.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+                let vmax = k.iter().map(|p| p.1).fold(f64::MIN, f64::max);
+                // a grid line's stroke and antialiasing reach this far (cell units)
+                let m = (half_stroke + 1.0) * per_px;
+                let (ia, ib) = ((umin - m).floor(), (umax + m).floor());
+                let (ja, jb) = ((vmin - m).floor(), (vmax + m).floor());
+                // (four floors per 16 × 16 block: the libm call does not matter here)
+                if ia == ib && ja == jb {
+                    let code = self.code(ia as i64, ja as i64) as usize;
+                    if code == 0 {
+                        continue;
+                    }
+                    if solid_index[code] == 0 {
+                        if palette.len() == 256 {
+                            return None;
+                        }
+                        palette.push(self.solid[code]);
+                        solid_index[code] = (palette.len() - 1) as u8;
+                    }
+                    let idx = solid_index[code];
+                    for py in bj * STEP..(bj + 1) * STEP {
+                        let row = (py * size + bi * STEP) as usize;
+                        out[row..row + STEP as usize].fill(idx);
+                    }
+                    continue;
+                }
+                // pixel extent in cell units along each axis, for this block
+                let su = ((k[1].0 - k[0].0).abs() / STEP as f64).max(1e-12);
+                let sv = ((k[2].1 - k[0].1).abs() / STEP as f64).max(1e-12);
+                let (a, b, c, d) = (k[0], k[1], k[2], k[3]);
+                let at = |u: f64, v: f64| {
+                    let (tu, tv) = (u / STEP as f64, v / STEP as f64);
+                    (
+                        (a.0 * (1.0 - tu) + b.0 * tu) * (1.0 - tv)
+                            + (c.0 * (1.0 - tu) + d.0 * tu) * tv,
+                        (a.1 * (1.0 - tu) + b.1 * tu) * (1.0 - tv)
+                            + (c.1 * (1.0 - tu) + d.1 * tu) * tv,
+                    )
+                };
+                // sub-blocks of SUB × SUB px that no line comes near are filled at once
+                for sv0 in (0..STEP).step_by(SUB as usize) {
+                    for su0 in (0..STEP).step_by(SUB as usize) {
+                        let (x0, y0, x1, y1) = (
+                            su0 as f64,
+                            sv0 as f64,
+                            (su0 + SUB) as f64,
+                            (sv0 + SUB) as f64,
+                        );
+                        let kk = [at(x0, y0), at(x1, y0), at(x0, y1), at(x1, y1)];
+                        let umin = kk.iter().map(|p| p.0).fold(f64::MAX, f64::min);
+                        let umax = kk.iter().map(|p| p.0).fold(f64::MIN, f64::max);
+                        let vmin = kk.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+                        let vmax = kk.iter().map(|p| p.1).fold(f64::MIN, f64::max);
+                        let (ia, ib) = ((umin - m).floor(), (umax + m).floor());
+                        let (ja, jb) = ((vmin - m).floor(), (vmax + m).floor());
+                        if ia == ib && ja == jb {
+                            let code = self.code(ia as i64, ja as i64) as usize;
+                            if code == 0 {
+                                continue;
+                            }
+                            if solid_index[code] == 0 {
+                                if palette.len() == 256 {
+                                    return None;
+                                }
+                                palette.push(self.solid[code]);
+                                solid_index[code] = (palette.len() - 1) as u8;
+                            }
+                            for v in sv0..sv0 + SUB {
+                                let row = ((bj * STEP + v) * size + bi * STEP + su0) as usize;
+                                out[row..row + SUB as usize].fill(solid_index[code]);
+                            }
+                            continue;
+                        }
+                        for v in sv0..sv0 + SUB {
+                            for u in su0..su0 + SUB {
+                                let (uu, vv) = at(u as f64 + 0.5, v as f64 + 0.5);
+                                let px = self.pixel(uu, vv, su, sv, half_stroke);
+                                let idx = match px {
+                                    Px::Solid(code) => {
+                                        let code = code as usize;
+                                        if code == 0 {
+                                            0
+                                        } else {
+                                            if solid_index[code] == 0 {
+                                                if palette.len() == 256 {
+                                                    return None;
+                                                }
+                                                palette.push(self.solid[code]);
+                                                solid_index[code] = (palette.len() - 1) as u8;
+                                            }
+                                            solid_index[code]
+                                        }
+                                    }
+                                    Px::Blend(rgba) => {
+                                        let key = u32::from_le_bytes(rgba);
+                                        let mut slot =
+                                            (key.wrapping_mul(0x9E37_79B1) >> 22) as usize;
+                                        loop {
+                                            if vals[slot] == 0 {
+                                                if palette.len() == 256 {
+                                                    return None;
+                                                }
+                                                palette.push(rgba);
+                                                keys[slot] = key;
+                                                vals[slot] = (palette.len() - 1) as u8;
+                                                break vals[slot];
+                                            }
+                                            if keys[slot] == key {
+                                                break vals[slot];
+                                            }
+                                            slot = (slot + 1) % SLOTS;
+                                        }
+                                    }
+                                };
+                                out[((bj * STEP + v) * size + bi * STEP + u) as usize] = idx;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if palette.len() == 1 {
+            return Some(LatticeTile {
+                indices: vec![],
+                palette: vec![],
+            });
+        }
+        Some(LatticeTile {
+            indices: out,
+            palette,
+        })
+    }
+
+    /// One pixel centred at lattice coordinates (u, v), `su` × `sv` cell units wide: its
+    /// share of up to 3 × 3 cells' fills (box filter), then the outline over it.
+    #[inline]
+    fn pixel(&self, u: f64, v: f64, su: f64, sv: f64, half_stroke: f64) -> Px {
+        // (floor and round without libm calls: the baseline x86-64 target has no rounding
+        // instruction and the calls dominated the profile)
+        let floor = |x: f64| {
+            let t = x as i64 as f64;
+            if t > x {
+                t - 1.0
+            } else {
+                t
+            }
+        };
+        let (i, j) = (floor(u), floor(v));
+        let (fu, fv) = (u - i, v - j);
+        let (i, j) = (i as i64, j as i64);
+        // most pixels of a block that a line crosses are still well inside one cell
+        let reach = half_stroke + 1.0;
+        if fu.min(1.0 - fu) / su > reach && fv.min(1.0 - fv) / sv > reach {
+            return Px::Solid(self.code(i, j));
+        }
+        let q = |x: f64| ((x.clamp(0.0, 1.0) * Q as f64 + 0.5) as u32 as f64) / Q as f64;
+        // shares of the columns i-1, i, i+1 and rows j-1, j, j+1
+        let (l, r) = (
+            q((su / 2.0 - fu).max(0.0) / su),
+            q((fu + su / 2.0 - 1.0).max(0.0) / su),
+        );
+        let (dn, up) = (
+            q((sv / 2.0 - fv).max(0.0) / sv),
+            q((fv + sv / 2.0 - 1.0).max(0.0) / sv),
+        );
+        let cols = [(i - 1, l), (i, 1.0 - l - r), (i + 1, r)];
+        let rows = [(j - 1, dn), (j, 1.0 - dn - up), (j + 1, up)];
+        // outline: the lines u = i and u = i + 1 (where a cell beside them exists), and
+        // v = j and v = j + 1, each a band of `half_stroke` px either side
+        let band = |dist_px: f64| {
+            // overlap of [dist - hs, dist + hs] with the pixel [-0.5, 0.5]
+            let lo = (dist_px - half_stroke).max(-0.5);
+            let hi = (dist_px + half_stroke).min(0.5);
+            (hi - lo).max(0.0)
+        };
+        let here = self.code(i, j);
+        let mut cx = 0.0;
+        if here != 0 || self.code(i - 1, j) != 0 {
+            cx += band(fu / su);
+        }
+        if here != 0 || self.code(i + 1, j) != 0 {
+            cx += band((1.0 - fu) / su);
+        }
+        let mut cy = 0.0;
+        if here != 0 || self.code(i, j - 1) != 0 {
+            cy += band(fv / sv);
+        }
+        if here != 0 || self.code(i, j + 1) != 0 {
+            cy += band((1.0 - fv) / sv);
+        }
+        let (cx, cy) = (q(cx.min(1.0)), q(cy.min(1.0)));
+        let cover = cx + cy - cx * cy;
+        if cover == 0.0 && l == 0.0 && r == 0.0 && dn == 0.0 && up == 0.0 {
+            return Px::Solid(here);
+        }
+        let mut fill = [0f32; 4];
+        for &(cj, wy) in &rows {
+            if wy == 0.0 {
+                continue;
+            }
+            for &(ci, wx) in &cols {
+                if wx == 0.0 {
+                    continue;
+                }
+                let code = self.code(ci, cj) as usize;
+                if code == 0 {
+                    continue;
+                }
+                let w = (wx * wy) as f32;
+                for (f, c) in fill.iter_mut().zip(&self.fills[code]) {
+                    *f += w * c;
+                }
+            }
+        }
+        let cover = cover as f32;
+        let sa = self.stroke[3] * cover;
+        let mut px = [0u8; 4];
+        for ch in 0..4 {
+            let p = self.stroke[ch] * cover + fill[ch] * (1.0 - sa);
+            px[ch] = (p.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
+        }
+        if px[3] == 0 {
+            return Px::Solid(0);
+        }
+        Px::Blend(super::png::unpremultiply(px))
+    }
+}
+
+enum Px {
+    /// Wholly inside one cell (code), or transparent (0).
+    Solid(u8),
+    /// A blended colour, straight RGBA.
+    Blend([u8; 4]),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::rule::AreaLevel;
+    use crate::model::Level;
+    use geo::{Coord, LineString, Polygon};
+    use resvg::tiny_skia::Pixmap;
+
+    /// A patch of 1 km cells near Jinan, levels mixed, some missing.
+    fn cells(utm: crate::utm::Utm) -> Vec<Cell> {
+        let (cx, cy) = utm.forward(117.02, 36.66);
+        let (bi, bj) = ((cx / 1000.0).floor() as i64, (cy / 1000.0).floor() as i64);
+        let levels = [
+            Some(Level::Red),
+            Some(Level::Orange),
+            Some(Level::Yellow),
+            Some(Level::Blue),
+            None,
+        ];
+        let mut out = Vec::new();
+        for dj in -4..4i64 {
+            for di in -4..4i64 {
+                if (di * 7 + dj * 3).rem_euclid(5) == 0 {
+                    continue; // no enterprise there: no cell
+                }
+                let (x0, y0) = ((bi + di) as f64 * 1000.0, (bj + dj) as f64 * 1000.0);
+                let ring: Vec<Coord<f64>> = [
+                    (x0, y0),
+                    (x0 + 1000.0, y0),
+                    (x0 + 1000.0, y0 + 1000.0),
+                    (x0, y0 + 1000.0),
+                    (x0, y0),
+                ]
+                .iter()
+                .map(|&(x, y)| {
+                    let (lon, lat) = utm.inverse(x, y);
+                    Coord { x: lon, y: lat }
+                })
+                .collect();
+                out.push(Cell {
+                    id: format!("E{}_N{}", x0, y0),
+                    counts: [1, 0, 0, 0, 0],
+                    open_major_hidden_dangers: 0,
+                    area_km2: 1.0,
+                    level: AreaLevel {
+                        level: levels[((di + dj).rem_euclid(5)) as usize],
+                        reason: String::new(),
+                        reason_zh: String::new(),
+                        score: None,
+                    },
+                    district: None,
+                    shape: Polygon::new(LineString::new(ring), vec![]),
+                });
+            }
+        }
+        out
+    }
+
+    fn expand(t: &LatticeTile, size: u32) -> Vec<[u8; 4]> {
+        if t.indices.is_empty() {
+            return vec![[0; 4]; (size * size) as usize];
+        }
+        t.indices.iter().map(|&i| t.palette[i as usize]).collect()
+    }
+
+    /// The lattice tile looks like tiny-skia's drawing of the same cell polygons: pixels
+    /// away from the grid lines are identical, the lines sit in the same place (the
+    /// painted area and the colour differences stay small), at z13–z17, 256 and 512 px,
+    /// WGS84 and GCJ-02.
+    #[test]
+    fn lattice_matches_tiny_skia() {
+        let utm = crate::utm::Utm::new(50, true);
+        let style = Style::default();
+        let cells = cells(utm);
+        let refs: Vec<&Cell> = cells.iter().collect();
+        let lat = Lattice::new(&cells, utm, 1000.0, &style).unwrap();
+        let mut checked = 0;
+        for z in 13..=17u8 {
+            for crs in [Crs::Wgs84, Crs::Gcj02] {
+                for size in [256u32, 512] {
+                    let (lon, lat_) = crs.from_wgs84(117.02, 36.66);
+                    let t = crate::render::tile::tile(lon, lat_, z);
+                    let tile = Tile::new(t.x + 1, t.y, z);
+                    let mine = expand(&lat.render(tile, size, crs).unwrap(), size);
+                    let mut pm = Pixmap::new(size, size).unwrap();
+                    let f = crate::render::draw::Frame::new(tile, size, crs);
+                    crate::render::draw::grid(&mut pm, &f, &refs, &style);
+                    let theirs: Vec<[u8; 4]> = pm
+                        .pixels()
+                        .iter()
+                        .map(|p| {
+                            let c = p.demultiply();
+                            if c.alpha() == 0 {
+                                [0; 4]
+                            } else {
+                                [c.red(), c.green(), c.blue(), c.alpha()]
+                            }
+                        })
+                        .collect();
+                    let painted = |v: &[[u8; 4]]| v.iter().filter(|p| p[3] > 0).count() as f64;
+                    let (a, b) = (painted(&mine), painted(&theirs));
+                    assert!(b > 0.0);
+                    assert!(
+                        (a - b).abs() / b < 0.02,
+                        "z{z} {crs:?} {size}: painted {a} vs {b}"
+                    );
+                    // pixels 2 px or more from every grid line (found independently:
+                    // pixel centre -> lon/lat -> UTM) are drawn the same
+                    let m_per_px = 40_075_016.7 * 36.66f64.to_radians().cos()
+                        / (size as f64 * 2f64.powi(z as i32));
+                    let mut far = 0;
+                    for py in 0..size {
+                        for px in 0..size {
+                            let (gx, gy) = (
+                                (tile.x * size + px) as f64 + 0.5,
+                                (tile.y * size + py) as f64 + 0.5,
+                            );
+                            let (lon, la) = crate::render::tile::unpixel(gx, gy, z, size);
+                            let (lon, la) = crs.to_wgs84(lon, la);
+                            let (x, y) = utm.forward(lon, la);
+                            let d = |v: f64| {
+                                let f = v.rem_euclid(1000.0);
+                                f.min(1000.0 - f) / m_per_px
+                            };
+                            if d(x).min(d(y)) >= 2.0 {
+                                // (tiny-skia stores premultiplied bytes: ±1 after the round trip)
+                                let k = (py * size + px) as usize;
+                                let close = (0..4).all(|c| mine[k][c].abs_diff(theirs[k][c]) <= 1);
+                                assert!(
+                                    close,
+                                    "z{z} {crs:?} {size}: pixel {px},{py}: {:?} vs {:?}",
+                                    mine[k], theirs[k]
+                                );
+                                far += 1;
+                            }
+                        }
+                    }
+                    assert!(far as f64 > 0.5 * (size * size) as f64);
+                    let diff: f64 = mine
+                        .iter()
+                        .zip(&theirs)
+                        .map(|(x, y)| {
+                            (0..4)
+                                .map(|k| (x[k] as f64 - y[k] as f64).abs())
+                                .sum::<f64>()
+                        })
+                        .sum::<f64>()
+                        / (mine.len() as f64 * 4.0);
+                    assert!(diff < 4.0, "z{z} {crs:?} {size}: mean difference {diff:.2}");
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 20);
+    }
+}
