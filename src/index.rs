@@ -256,13 +256,7 @@ impl DistrictIndex {
 mod tests {
     use super::*;
 
-    /// Deterministic pseudo-random numbers for tests.
-    fn lcg(seed: &mut u64) -> f64 {
-        *seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (*seed >> 11) as f64 / (1u64 << 53) as f64
-    }
+    use crate::testutil::lcg;
 
     fn points(n: usize) -> Vec<(f64, f64)> {
         let mut s = 7;

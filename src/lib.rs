@@ -53,3 +53,15 @@ pub enum Error {
     #[error("--strict: {0} rows rejected, nothing written (see the list above or run `riskmap validate`)")]
     Strict(usize),
 }
+
+/// Helpers shared by the unit tests.
+#[cfg(test)]
+pub(crate) mod testutil {
+    /// Deterministic pseudo-random numbers in [0, 1) (a 64-bit LCG).
+    pub fn lcg(seed: &mut u64) -> f64 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (*seed >> 11) as f64 / (1u64 << 53) as f64
+    }
+}

@@ -83,6 +83,25 @@ pub fn square_key(x: f64, y: f64, size: f64) -> (i64, i64) {
     ((x / size).floor() as i64, (y / size).floor() as i64)
 }
 
+/// The lon/lat outline of the UTM square with lower-left corner (x0, y0), counter-clockwise
+/// (as in UTM: the projection is conformal), lower-left corner first.
+pub fn square_shape(utm: &crate::utm::Utm, x0: f64, y0: f64, size: f64) -> Polygon<f64> {
+    let ring: Vec<Coord<f64>> = [
+        (x0, y0),
+        (x0 + size, y0),
+        (x0 + size, y0 + size),
+        (x0, y0 + size),
+        (x0, y0),
+    ]
+    .iter()
+    .map(|&(x, y)| {
+        let (lon, lat) = utm.inverse(x, y);
+        Coord { x: lon, y: lat }
+    })
+    .collect();
+    Polygon::new(LineString::new(ring), vec![])
+}
+
 fn square(ds: &Dataset, frame: &Frame) -> Vec<Cell> {
     let size = ds.config.grid.cell_m;
     let mut cells: BTreeMap<(i64, i64), Acc> = BTreeMap::new();
@@ -95,27 +114,13 @@ fn square(ds: &Dataset, frame: &Frame) -> Vec<Cell> {
         .iter()
         .map(|(&(i, j), acc)| {
             let (x0, y0) = (i as f64 * size, j as f64 * size);
-            // corners counter-clockwise in UTM stay counter-clockwise in lon/lat (conformal)
-            let ring: Vec<Coord<f64>> = [
-                (x0, y0),
-                (x0 + size, y0),
-                (x0 + size, y0 + size),
-                (x0, y0 + size),
-                (x0, y0),
-            ]
-            .iter()
-            .map(|&(x, y)| {
-                let (lon, lat) = utm.inverse(x, y);
-                Coord { x: lon, y: lat }
-            })
-            .collect();
             let centre = utm.inverse(x0 + size / 2.0, y0 + size / 2.0);
             finish(
                 ds,
                 format!("E{}_N{}", x0 as i64, y0 as i64),
                 acc,
                 area_km2,
-                Polygon::new(LineString::new(ring), vec![]),
+                square_shape(&utm, x0, y0, size),
                 centre,
             )
         })

@@ -91,6 +91,18 @@ impl Surface {
             .unwrap_or(0)
     }
 
+    /// The cells a disc's bounding box covers within `rows`: (row_lo, row_hi, col_lo,
+    /// col_hi), half-open.
+    fn disc_box(&self, d: &Disc, rows: std::ops::Range<usize>) -> (usize, usize, usize, usize) {
+        let row_lo = (((d.y - d.r - self.y0) / self.res).floor().max(0.0) as usize).max(rows.start);
+        let row_hi = (((d.y + d.r - self.y0) / self.res).ceil().max(0.0) as usize)
+            .min(rows.end)
+            .min(self.height);
+        let col_lo = ((d.x - d.r - self.x0) / self.res).floor().max(0.0) as usize;
+        let col_hi = (((d.x + d.r - self.x0) / self.res).ceil().max(0.0) as usize).min(self.width);
+        (row_lo, row_hi, col_lo, col_hi)
+    }
+
     /// Visit every cell of a disc: (col, row, kernel value in 0..=1).
     pub fn for_disc(
         &self,
@@ -100,12 +112,7 @@ impl Surface {
         mut f: impl FnMut(usize, usize, f32),
     ) {
         let r2 = d.r * d.r;
-        let row_lo = (((d.y - d.r - self.y0) / self.res).floor().max(0.0) as usize).max(rows.start);
-        let row_hi = (((d.y + d.r - self.y0) / self.res).ceil().max(0.0) as usize)
-            .min(rows.end)
-            .min(self.height);
-        let col_lo = ((d.x - d.r - self.x0) / self.res).floor().max(0.0) as usize;
-        let col_hi = (((d.x + d.r - self.x0) / self.res).ceil().max(0.0) as usize).min(self.width);
+        let (row_lo, row_hi, col_lo, col_hi) = self.disc_box(d, rows);
         for row in row_lo..row_hi {
             let cy = self.y0 + (row as f64 + 0.5) * self.res - d.y;
             for col in col_lo..col_hi {
@@ -121,9 +128,7 @@ impl Surface {
             }
         }
     }
-}
 
-impl Surface {
     /// `for_disc` with the Epanechnikov kernel, summed into `band` (rows from `base`): the
     /// same values, from a branch-free loop over each row's span that the compiler can
     /// vectorise (cells outside the disc add exactly 0). This loop is most of the surface.
@@ -135,12 +140,7 @@ impl Surface {
         base: usize,
     ) {
         let r2 = d.r * d.r;
-        let row_lo = (((d.y - d.r - self.y0) / self.res).floor().max(0.0) as usize).max(rows.start);
-        let row_hi = (((d.y + d.r - self.y0) / self.res).ceil().max(0.0) as usize)
-            .min(rows.end)
-            .min(self.height);
-        let col_lo = ((d.x - d.r - self.x0) / self.res).floor().max(0.0) as usize;
-        let col_hi = (((d.x + d.r - self.x0) / self.res).ceil().max(0.0) as usize).min(self.width);
+        let (row_lo, row_hi, col_lo, col_hi) = self.disc_box(d, rows);
         if col_lo >= col_hi {
             return;
         }
@@ -318,12 +318,7 @@ mod tests {
             thresholds: [1.0, 2.0, 3.0, 4.0],
         };
         let mut seed = 3u64;
-        let mut rnd = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rnd = || crate::testutil::lcg(&mut seed);
         let discs: Vec<Disc> = (0..60)
             .map(|i| Disc {
                 idx: i,

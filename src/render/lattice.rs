@@ -8,7 +8,8 @@
 //!
 //! H3 grids, and zooms where a cell is under `MIN_CELL_PX` pixels, keep the tiny-skia path.
 
-use super::raster::{exact_span, UtmFrame, STEP};
+use super::png::PaletteBuilder;
+use super::raster::{block_point, bounds, exact_span, ffloor, UtmFrame, STEP};
 use super::tile::Tile;
 use crate::analyze::grid::Cell;
 use crate::crs::Crs;
@@ -144,141 +145,76 @@ impl Lattice {
         }
         let scale = size as f32 / 256.0;
         let half_stroke = (self.stroke_px * scale / 2.0) as f64;
+        // a grid line's stroke and antialiasing reach this far (cell units)
+        let reach = (half_stroke + 1.0) * per_px;
         let mut out = vec![0u8; (size * size) as usize];
-        let mut palette: Vec<[u8; 4]> = vec![[0, 0, 0, 0]];
-        let mut solid_index = vec![0u8; self.fills.len()];
-        // blended colours seen so far: open addressing on the RGBA word
-        const SLOTS: usize = 1024;
-        let mut keys = [0u32; SLOTS];
-        let mut vals = [0u8; SLOTS];
+        let mut palette = PaletteBuilder::new();
+        // index 0: transparent
+        palette.index(0, || [0, 0, 0, 0]);
+        // palette index of a cell's solid colour (0 for no cell); None past 256 colours
+        let solid = |palette: &mut PaletteBuilder, code: u8| match code {
+            0 => Some(0),
+            c => {
+                let rgba = self.solid[c as usize];
+                palette.index(u32::from_le_bytes(rgba), || rgba)
+            }
+        };
+        let mut fill = |x0: u32, y0: u32, side: u32, idx: u8| {
+            for py in y0..y0 + side {
+                let row = (py * size + x0) as usize;
+                out[row..row + side as usize].fill(idx);
+            }
+        };
         let blocks = nodes - 1;
         for bj in 0..blocks {
             for bi in 0..blocks {
                 let k = [n(bi, bj), n(bi + 1, bj), n(bi, bj + 1), n(bi + 1, bj + 1)];
-                let umin = k.iter().map(|p| p.0).fold(f64::MAX, f64::min);
-                let umax = k.iter().map(|p| p.0).fold(f64::MIN, f64::max);
-                let vmin = k.iter().map(|p| p.1).fold(f64::MAX, f64::min);
-                let vmax = k.iter().map(|p| p.1).fold(f64::MIN, f64::max);
-                // a grid line's stroke and antialiasing reach this far (cell units)
-                let m = (half_stroke + 1.0) * per_px;
-                let (ia, ib) = ((umin - m).floor(), (umax + m).floor());
-                let (ja, jb) = ((vmin - m).floor(), (vmax + m).floor());
-                // (four floors per 16 × 16 block: the libm call does not matter here)
-                if ia == ib && ja == jb {
-                    let code = self.code(ia as i64, ja as i64) as usize;
-                    if code == 0 {
-                        continue;
-                    }
-                    if solid_index[code] == 0 {
-                        if palette.len() == 256 {
-                            return None;
-                        }
-                        palette.push(self.solid[code]);
-                        solid_index[code] = (palette.len() - 1) as u8;
-                    }
-                    let idx = solid_index[code];
-                    for py in bj * STEP..(bj + 1) * STEP {
-                        let row = (py * size + bi * STEP) as usize;
-                        out[row..row + STEP as usize].fill(idx);
-                    }
+                if let Some(code) = self.one_cell(&k, reach) {
+                    fill(bi * STEP, bj * STEP, STEP, solid(&mut palette, code)?);
                     continue;
                 }
                 // pixel extent in cell units along each axis, for this block
                 let su = ((k[1].0 - k[0].0).abs() / STEP as f64).max(1e-12);
                 let sv = ((k[2].1 - k[0].1).abs() / STEP as f64).max(1e-12);
-                let (a, b, c, d) = (k[0], k[1], k[2], k[3]);
-                let at = |u: f64, v: f64| {
-                    let (tu, tv) = (u / STEP as f64, v / STEP as f64);
-                    (
-                        (a.0 * (1.0 - tu) + b.0 * tu) * (1.0 - tv)
-                            + (c.0 * (1.0 - tu) + d.0 * tu) * tv,
-                        (a.1 * (1.0 - tu) + b.1 * tu) * (1.0 - tv)
-                            + (c.1 * (1.0 - tu) + d.1 * tu) * tv,
-                    )
+                let at = |u: u32, v: u32| {
+                    block_point(&k, u as f64 / STEP as f64, v as f64 / STEP as f64)
                 };
                 // sub-blocks of SUB × SUB px that no line comes near are filled at once
                 for sv0 in (0..STEP).step_by(SUB as usize) {
                     for su0 in (0..STEP).step_by(SUB as usize) {
-                        let (x0, y0, x1, y1) = (
-                            su0 as f64,
-                            sv0 as f64,
-                            (su0 + SUB) as f64,
-                            (sv0 + SUB) as f64,
-                        );
-                        let kk = [at(x0, y0), at(x1, y0), at(x0, y1), at(x1, y1)];
-                        let umin = kk.iter().map(|p| p.0).fold(f64::MAX, f64::min);
-                        let umax = kk.iter().map(|p| p.0).fold(f64::MIN, f64::max);
-                        let vmin = kk.iter().map(|p| p.1).fold(f64::MAX, f64::min);
-                        let vmax = kk.iter().map(|p| p.1).fold(f64::MIN, f64::max);
-                        let (ia, ib) = ((umin - m).floor(), (umax + m).floor());
-                        let (ja, jb) = ((vmin - m).floor(), (vmax + m).floor());
-                        if ia == ib && ja == jb {
-                            let code = self.code(ia as i64, ja as i64) as usize;
-                            if code == 0 {
-                                continue;
-                            }
-                            if solid_index[code] == 0 {
-                                if palette.len() == 256 {
-                                    return None;
-                                }
-                                palette.push(self.solid[code]);
-                                solid_index[code] = (palette.len() - 1) as u8;
-                            }
-                            for v in sv0..sv0 + SUB {
-                                let row = ((bj * STEP + v) * size + bi * STEP + su0) as usize;
-                                out[row..row + SUB as usize].fill(solid_index[code]);
-                            }
+                        let kk = [
+                            at(su0, sv0),
+                            at(su0 + SUB, sv0),
+                            at(su0, sv0 + SUB),
+                            at(su0 + SUB, sv0 + SUB),
+                        ];
+                        let (px0, py0) = (bi * STEP + su0, bj * STEP + sv0);
+                        if let Some(code) = self.one_cell(&kk, reach) {
+                            fill(px0, py0, SUB, solid(&mut palette, code)?);
                             continue;
                         }
-                        for v in sv0..sv0 + SUB {
-                            for u in su0..su0 + SUB {
-                                let (uu, vv) = at(u as f64 + 0.5, v as f64 + 0.5);
-                                let px = self.pixel(uu, vv, su, sv, half_stroke);
-                                let idx = match px {
-                                    Px::Solid(code) => {
-                                        let code = code as usize;
-                                        if code == 0 {
-                                            0
-                                        } else {
-                                            if solid_index[code] == 0 {
-                                                if palette.len() == 256 {
-                                                    return None;
-                                                }
-                                                palette.push(self.solid[code]);
-                                                solid_index[code] = (palette.len() - 1) as u8;
-                                            }
-                                            solid_index[code]
-                                        }
-                                    }
+                        for v in 0..SUB {
+                            for u in 0..SUB {
+                                let centre = block_point(
+                                    &k,
+                                    ((su0 + u) as f64 + 0.5) / STEP as f64,
+                                    ((sv0 + v) as f64 + 0.5) / STEP as f64,
+                                );
+                                let idx = match self.pixel(centre.0, centre.1, su, sv, half_stroke)
+                                {
+                                    Px::Solid(code) => solid(&mut palette, code)?,
                                     Px::Blend(rgba) => {
-                                        let key = u32::from_le_bytes(rgba);
-                                        let mut slot =
-                                            (key.wrapping_mul(0x9E37_79B1) >> 22) as usize;
-                                        loop {
-                                            if vals[slot] == 0 {
-                                                if palette.len() == 256 {
-                                                    return None;
-                                                }
-                                                palette.push(rgba);
-                                                keys[slot] = key;
-                                                vals[slot] = (palette.len() - 1) as u8;
-                                                break vals[slot];
-                                            }
-                                            if keys[slot] == key {
-                                                break vals[slot];
-                                            }
-                                            slot = (slot + 1) % SLOTS;
-                                        }
+                                        palette.index(u32::from_le_bytes(rgba), || rgba)?
                                     }
                                 };
-                                out[((bj * STEP + v) * size + bi * STEP + u) as usize] = idx;
+                                fill(px0 + u, py0 + v, 1, idx);
                             }
                         }
                     }
                 }
             }
         }
-        if palette.len() == 1 {
+        if palette.colors.len() == 1 {
             return Some(LatticeTile {
                 indices: vec![],
                 palette: vec![],
@@ -286,8 +222,18 @@ impl Lattice {
         }
         Some(LatticeTile {
             indices: out,
-            palette,
+            palette: palette.colors,
         })
+    }
+
+    /// The cell code every pixel of a footprint with corners `k` (cell units) lies in,
+    /// `reach` or more from its edges, if one does.
+    fn one_cell(&self, k: &[(f64, f64); 4], reach: f64) -> Option<u8> {
+        // (four floors per block: the libm call does not matter here)
+        let [umin, umax, vmin, vmax] = bounds(k);
+        let (ia, ib) = ((umin - reach).floor(), (umax + reach).floor());
+        let (ja, jb) = ((vmin - reach).floor(), (vmax + reach).floor());
+        (ia == ib && ja == jb).then(|| self.code(ia as i64, ja as i64))
     }
 
     /// One pixel centred at lattice coordinates (u, v), `su` × `sv` cell units wide: its
@@ -296,15 +242,7 @@ impl Lattice {
     fn pixel(&self, u: f64, v: f64, su: f64, sv: f64, half_stroke: f64) -> Px {
         // (floor and round without libm calls: the baseline x86-64 target has no rounding
         // instruction and the calls dominated the profile)
-        let floor = |x: f64| {
-            let t = x as i64 as f64;
-            if t > x {
-                t - 1.0
-            } else {
-                t
-            }
-        };
-        let (i, j) = (floor(u), floor(v));
+        let (i, j) = (ffloor(u), ffloor(v));
         let (fu, fv) = (u - i, v - j);
         let (i, j) = (i as i64, j as i64);
         // most pixels of a block that a line crosses are still well inside one cell
@@ -397,7 +335,6 @@ mod tests {
     use super::*;
     use crate::analyze::rule::AreaLevel;
     use crate::model::Level;
-    use geo::{Coord, LineString, Polygon};
     use resvg::tiny_skia::Pixmap;
 
     /// A patch of 1 km cells near Jinan, levels mixed, some missing.
@@ -418,19 +355,6 @@ mod tests {
                     continue; // no enterprise there: no cell
                 }
                 let (x0, y0) = ((bi + di) as f64 * 1000.0, (bj + dj) as f64 * 1000.0);
-                let ring: Vec<Coord<f64>> = [
-                    (x0, y0),
-                    (x0 + 1000.0, y0),
-                    (x0 + 1000.0, y0 + 1000.0),
-                    (x0, y0 + 1000.0),
-                    (x0, y0),
-                ]
-                .iter()
-                .map(|&(x, y)| {
-                    let (lon, lat) = utm.inverse(x, y);
-                    Coord { x: lon, y: lat }
-                })
-                .collect();
                 out.push(Cell {
                     id: format!("E{}_N{}", x0, y0),
                     counts: [1, 0, 0, 0, 0],
@@ -443,7 +367,7 @@ mod tests {
                         score: None,
                     },
                     district: None,
-                    shape: Polygon::new(LineString::new(ring), vec![]),
+                    shape: crate::analyze::grid::square_shape(&utm, x0, y0, 1000.0),
                 });
             }
         }

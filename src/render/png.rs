@@ -67,49 +67,67 @@ pub fn encode_premultiplied(
     h: u32,
     data: &[u8],
 ) -> Result<Option<Vec<u8>>, png::EncodingError> {
-    const SLOTS: usize = 1024;
-    let mut keys = [0u32; SLOTS];
-    let mut vals = [u16::MAX; SLOTS];
-    let mut palette: Vec<Rgba> = Vec::new();
+    let mut palette = PaletteBuilder::new();
     let mut indices = vec![0u8; (w * h) as usize];
     let (mut last_key, mut last_idx) = (u32::MAX, 0u8);
-    let mut opaque_any = false;
     for (px, out) in data.chunks_exact(4).zip(indices.iter_mut()) {
         let key = u32::from_le_bytes([px[0], px[1], px[2], px[3]]);
-        if key == last_key {
-            *out = last_idx;
-            continue;
+        if key != last_key {
+            let Some(idx) = palette.index(key, || unpremultiply([px[0], px[1], px[2], px[3]]))
+            else {
+                return encode_rgba(w, h, &demultiply(data)).map(Some);
+            };
+            (last_key, last_idx) = (key, idx);
         }
-        let mut slot = (key.wrapping_mul(0x9E37_79B1) >> 22) as usize;
-        let idx = loop {
-            if vals[slot] == u16::MAX {
-                if palette.len() == 256 {
-                    return encode_rgba(w, h, &demultiply(data)).map(Some);
-                }
-                let c = if px[3] == 0 {
-                    [0, 0, 0, 0]
-                } else {
-                    unpremultiply([px[0], px[1], px[2], px[3]])
-                };
-                opaque_any |= px[3] != 0;
-                palette.push(c);
-                keys[slot] = key;
-                vals[slot] = (palette.len() - 1) as u16;
-                break (palette.len() - 1) as u8;
-            }
-            if keys[slot] == key {
-                break vals[slot] as u8;
-            }
-            slot = (slot + 1) % SLOTS;
-        };
-        last_key = key;
-        last_idx = idx;
-        *out = idx;
+        *out = last_idx;
     }
-    if !opaque_any {
+    if palette.colors.iter().all(|c| c[3] == 0) {
         return Ok(None);
     }
-    encode_indexed(w, h, &indices, &palette).map(Some)
+    encode_indexed(w, h, &indices, &palette.colors).map(Some)
+}
+
+/// A tile's palette as it is collected: colours keyed by a 32-bit word (their RGBA bytes)
+/// in a small open-addressing table. (Hand-written because a SipHash map per pixel cost
+/// more than the deflate.)
+pub(crate) struct PaletteBuilder {
+    keys: [u32; SLOTS],
+    vals: [u16; SLOTS],
+    pub colors: Vec<Rgba>,
+}
+
+const SLOTS: usize = 1024;
+
+impl PaletteBuilder {
+    pub(crate) fn new() -> PaletteBuilder {
+        PaletteBuilder {
+            keys: [0; SLOTS],
+            vals: [u16::MAX; SLOTS],
+            colors: Vec::new(),
+        }
+    }
+
+    /// The index of the colour keyed `key`, adding `color()` when it is new; None once
+    /// a 257th colour would be needed.
+    #[inline]
+    pub(crate) fn index(&mut self, key: u32, color: impl FnOnce() -> Rgba) -> Option<u8> {
+        let mut slot = (key.wrapping_mul(0x9E37_79B1) >> 22) as usize;
+        loop {
+            if self.vals[slot] == u16::MAX {
+                if self.colors.len() == 256 {
+                    return None;
+                }
+                self.colors.push(color());
+                self.keys[slot] = key;
+                self.vals[slot] = (self.colors.len() - 1) as u16;
+                return Some(self.vals[slot] as u8);
+            }
+            if self.keys[slot] == key {
+                return Some(self.vals[slot] as u8);
+            }
+            slot = (slot + 1) % SLOTS;
+        }
+    }
 }
 
 /// Straight alpha from premultiplied (as tiny-skia's `demultiply`; transparent is 0,0,0,0).

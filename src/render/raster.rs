@@ -147,10 +147,11 @@ impl ClassPyramid {
         self.classes.range(c0 + 1, r0 + 1, c1 + 1, r1 + 1)
     }
 
-    /// The padded quads that samples with cell coordinates within [cmin, cmax] ×
-    /// [rmin, rmax] read, if they all lie inside the padded copy.
+    /// The padded quads that samples with cell coordinates within `b` (cmin, cmax, rmin,
+    /// rmax) read, if they all lie inside the padded copy.
     #[inline]
-    fn quad_span(&self, cmin: f64, cmax: f64, rmin: f64, rmax: f64) -> Option<[i64; 4]> {
+    fn quad_span(&self, b: [f64; 4]) -> Option<[i64; 4]> {
+        let [cmin, cmax, rmin, rmax] = b;
         // samples are convex combinations of the block corners; a rounding ulp either way
         // only widens the span
         const EPS: f64 = 1e-9;
@@ -425,10 +426,33 @@ fn ifloor(x: f64) -> i64 {
     t - ((t as f64) > x) as i64
 }
 
+/// The point at fraction (tu, tv) of a block whose corner nodes are `k` (top-left,
+/// top-right, bottom-left, bottom-right): bilinear, with the same arithmetic everywhere so
+/// that blocks and sub-blocks sharing a point compute it to the same bits.
+#[inline(always)]
+pub(crate) fn block_point(k: &[(f64, f64); 4], tu: f64, tv: f64) -> (f64, f64) {
+    let [a, b, c, d] = *k;
+    (
+        (a.0 * (1.0 - tu) + b.0 * tu) * (1.0 - tv) + (c.0 * (1.0 - tu) + d.0 * tu) * tv,
+        (a.1 * (1.0 - tu) + b.1 * tu) * (1.0 - tv) + (c.1 * (1.0 - tu) + d.1 * tu) * tv,
+    )
+}
+
+/// (min x, max x, min y, max y) of four points.
+#[inline(always)]
+pub(crate) fn bounds(k: &[(f64, f64); 4]) -> [f64; 4] {
+    [
+        k[0].0.min(k[1].0).min(k[2].0).min(k[3].0),
+        k[0].0.max(k[1].0).max(k[2].0).max(k[3].0),
+        k[0].1.min(k[1].1).min(k[2].1).min(k[3].1),
+        k[0].1.max(k[1].1).max(k[2].1).max(k[3].1),
+    ]
+}
+
 /// `floor` without a libm call (the baseline x86-64 target has no rounding instruction,
 /// and the call dominated the profile).
 #[inline(always)]
-fn ffloor(x: f64) -> f64 {
+pub(crate) fn ffloor(x: f64) -> f64 {
     let t = x as i64 as f64;
     if t > x {
         t - 1.0
@@ -684,15 +708,10 @@ pub fn render_surface(
     let mut last = Mixed::none();
     for bj in 0..blocks {
         for bi in 0..blocks {
-            let (a, b, c, d) = (n(bi, bj), n(bi + 1, bj), n(bi, bj + 1), n(bi + 1, bj + 1));
-            // the sample at block-relative (u, v): bilinear between the block's nodes (the
-            // same arithmetic for every sub-block, so shared samples agree)
-            let at = |u: u32, v: u32| -> (f64, f64) {
-                let (tu, tv) = (u as f64 / STEP as f64, v as f64 / STEP as f64);
-                (
-                    (a.0 * (1.0 - tu) + b.0 * tu) * (1.0 - tv) + (c.0 * (1.0 - tu) + d.0 * tu) * tv,
-                    (a.1 * (1.0 - tu) + b.1 * tu) * (1.0 - tv) + (c.1 * (1.0 - tu) + d.1 * tu) * tv,
-                )
+            let corners = [n(bi, bj), n(bi + 1, bj), n(bi, bj + 1), n(bi + 1, bj + 1)];
+            // the sample at block-relative (u, v), the same for every sub-block
+            let at = |u: u32, v: u32| {
+                block_point(&corners, u as f64 / STEP as f64, v as f64 / STEP as f64)
             };
             // blocks whose samples all fall in quads of one class are filled at once;
             // the others are split down to MIN_BLOCK px, then sampled
@@ -704,15 +723,10 @@ pub fn render_surface(
                     at(u0, v0 + m),
                     at(u0 + m, v0 + m),
                 ];
-                let cmin = k[0].0.min(k[1].0).min(k[2].0).min(k[3].0);
-                let cmax = k[0].0.max(k[1].0).max(k[2].0).max(k[3].0);
-                let rmin = k[0].1.min(k[1].1).min(k[2].1).min(k[3].1);
-                let rmax = k[0].1.max(k[1].1).max(k[2].1).max(k[3].1);
-                let span = pyr.quad_span(cmin, cmax, rmin, rmax);
+                let b = bounds(&k);
+                let span = pyr.quad_span(b);
                 let (x0, y0) = (bi * STEP + u0, bj * STEP + v0);
-                if let Some(q) =
-                    span.and_then(|q| pyr.span_class(s, [cmin, cmax, rmin, rmax], q, &mut last))
-                {
+                if let Some(q) = span.and_then(|q| pyr.span_class(s, b, q, &mut last)) {
                     fill(&mut out, x0, y0, m, q);
                     continue;
                 }
@@ -825,12 +839,7 @@ mod tests {
         let (x0, y0) = (cx - 10_000.0, cy - 9_000.0);
         let mut values = vec![0f32; width * height];
         let mut seed = 7u64;
-        let mut rnd = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rnd = || crate::testutil::lcg(&mut seed);
         for _ in 0..300 {
             let (bx, by) = (rnd() * width as f64, rnd() * height as f64);
             let r = 5.0 + rnd() * 30.0;
@@ -870,15 +879,9 @@ mod tests {
         for py in 0..size {
             for px in 0..size {
                 let (bi, bj, u, v) = (px / STEP, py / STEP, px % STEP, py % STEP);
-                let (a, b, c, d) = (n(bi, bj), n(bi + 1, bj), n(bi, bj + 1), n(bi + 1, bj + 1));
+                let corners = [n(bi, bj), n(bi + 1, bj), n(bi, bj + 1), n(bi + 1, bj + 1)];
                 let at = |u: u32, v: u32| {
-                    let (tu, tv) = (u as f64 / STEP as f64, v as f64 / STEP as f64);
-                    (
-                        (a.0 * (1.0 - tu) + b.0 * tu) * (1.0 - tv)
-                            + (c.0 * (1.0 - tu) + d.0 * tu) * tv,
-                        (a.1 * (1.0 - tu) + b.1 * tu) * (1.0 - tv)
-                            + (c.1 * (1.0 - tu) + d.1 * tu) * tv,
-                    )
+                    block_point(&corners, u as f64 / STEP as f64, v as f64 / STEP as f64)
                 };
                 let cls = [(u, v), (u + 1, v), (u, v + 1), (u + 1, v + 1)].map(|(u, v)| {
                     let (fc, fr) = at(u, v);
