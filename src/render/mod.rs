@@ -12,7 +12,7 @@ use crate::crs::Crs;
 use crate::pipeline::Dataset;
 use crate::style::Style;
 use geo::{BoundingRect, Intersects};
-use resvg::tiny_skia::{Pixmap, PremultipliedColorU8};
+use resvg::tiny_skia::Pixmap;
 use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
 use std::str::FromStr;
@@ -83,8 +83,8 @@ pub struct Renderer<'a> {
     /// The square grid as a lattice (None for H3 grids).
     lattice: Option<lattice::Lattice>,
     palette: raster::SurfacePalette,
-    /// The surface palette premultiplied, for drawing it under the composite's vectors.
-    premultiplied: Vec<PremultipliedColorU8>,
+    /// The surface palette premultiplied, for blending the composite's vectors over it.
+    premultiplied: Vec<png::Rgba>,
     cells: crate::index::BoxTree,
     /// Every district boundary segment (WGS84) keyed by (area, ring, segment): tells tiles
     /// a boundary crosses from tiles wholly inside one district (one solid colour), and
@@ -126,8 +126,7 @@ impl<'a> Renderer<'a> {
             .map(|c| {
                 let a = c[3] as u16;
                 let pm_ = |v: u8| ((v as u16 * a + 127) / 255) as u8;
-                PremultipliedColorU8::from_rgba(pm_(c[0]), pm_(c[1]), pm_(c[2]), c[3])
-                    .unwrap_or(PremultipliedColorU8::TRANSPARENT)
+                [pm_(c[0]), pm_(c[1]), pm_(c[2]), c[3]]
             })
             .collect();
         Renderer {
@@ -447,7 +446,7 @@ impl<'a> Renderer<'a> {
                     return Ok(None);
                 };
                 draw::points(&mut pm, &f, self.ds, &idx, self.style, &self.sprites);
-                finish(&pm, size)
+                png::encode_over(size, size, pm.data(), None)
             }
             Layer::Grid => {
                 let cells = self.cells_in(tile, crs);
@@ -535,20 +534,20 @@ impl<'a> Renderer<'a> {
                 let Some(mut pm) = Pixmap::new(size, size) else {
                     return Ok(None);
                 };
+                // the vectors are drawn alone, then blended over the surface's indices
+                draw::outlines(&mut pm, &f, &runs, self.style);
+                draw::points(&mut pm, &f, self.ds, &idx, self.style, &self.sprites);
                 let ix = match self.surface_indices(tile, size, crs) {
                     raster::SurfaceTile::Empty => None,
                     raster::SurfaceTile::Solid(i) => Some(vec![i; (size * size) as usize]),
                     raster::SurfaceTile::Indices(v) => Some(v),
                 };
-                if let Some(ix) = ix {
-                    let pal = &self.premultiplied;
-                    for (px, &i) in pm.pixels_mut().iter_mut().zip(&ix) {
-                        *px = pal[i as usize];
-                    }
-                }
-                draw::outlines(&mut pm, &f, &runs, self.style);
-                draw::points(&mut pm, &f, self.ds, &idx, self.style, &self.sprites);
-                finish(&pm, size)
+                let base = ix.as_ref().map(|ix| png::Base {
+                    indices: ix,
+                    colors: &self.palette.colors,
+                    premultiplied: &self.premultiplied,
+                });
+                png::encode_over(size, size, pm.data(), base.as_ref())
             }
         }
     }
