@@ -3,6 +3,7 @@
 //! projected to global pixels of the tile's zoom, so shapes crossing a tile edge continue
 //! exactly in the next tile.
 
+use super::png::Dirty;
 use super::tile::{pixel, Tile};
 use crate::crs::Crs;
 use crate::model::Level;
@@ -184,11 +185,43 @@ pub fn clip_ring(ring: &[geo::Coord<f64>], env: [f64; 4]) -> Vec<[f64; 2]> {
 }
 
 /// District outlines: stroke the boundary pieces (polylines) that reach into the tile.
-pub fn outlines(pm: &mut Pixmap, f: &Frame, runs: &[(usize, Vec<[f64; 2]>)], style: &Style) {
+/// With `dirty`, the pixels each stroke may touch are marked there.
+pub fn outlines(
+    pm: &mut Pixmap,
+    f: &Frame,
+    runs: &[(usize, Vec<[f64; 2]>)],
+    style: &Style,
+    mut dirty: Option<&mut Dirty>,
+) {
     let d = &style.drawing;
     let mut pb = PathBuilder::new();
     for (_, run) in runs {
         line_path(&mut pb, f, run.iter().copied(), false);
+    }
+    if let Some(dirty) = dirty.as_deref_mut() {
+        // each segment in pieces of at most 8 px, each piece's box padded by half the
+        // stroke (round caps) and a pixel of antialiasing
+        let pad = d.outline_width * f.scale / 2.0 + 1.5;
+        for (_, run) in runs {
+            let pts: Vec<(f32, f32)> = run.iter().map(|c| f.px(c[0], c[1])).collect();
+            for w in pts.windows(2) {
+                let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+                let len = (x1 - x0).abs().max((y1 - y0).abs());
+                let k = ((len / 8.0).ceil() as usize).clamp(1, 4096);
+                for i in 0..k {
+                    let (t0, t1) = (i as f32 / k as f32, (i + 1) as f32 / k as f32);
+                    let (ax, ay) = (x0 + (x1 - x0) * t0, y0 + (y1 - y0) * t0);
+                    let (bx, by) = (x0 + (x1 - x0) * t1, y0 + (y1 - y0) * t1);
+                    dirty.add(
+                        ax.min(bx) - pad,
+                        ay.min(by) - pad,
+                        ax.max(bx) + pad,
+                        ay.max(by) + pad,
+                        f.size,
+                    );
+                }
+            }
+        }
     }
     let Some(path) = pb.finish() else { return };
     let mut paint = Paint::default();
@@ -324,6 +357,7 @@ fn blit(pm: &mut Pixmap, sprite: &Pixmap, x: i32, y: i32) {
 }
 
 /// Enterprise points (indices into the dataset), drawn in the style's level order.
+/// With `dirty`, the pixels each sprite covers are marked there.
 pub fn points(
     pm: &mut Pixmap,
     f: &Frame,
@@ -331,6 +365,7 @@ pub fn points(
     idx: &[usize],
     style: &Style,
     sprites: &Sprites,
+    mut dirty: Option<&mut Dirty>,
 ) {
     let d = &style.drawing;
     let r = style.point_radius(f.tile.z as f32) * f.scale;
@@ -358,7 +393,64 @@ pub fn points(
         let (fx, fy) = ((qx - ix * SUB) as u8, (qy - iy * SUB) as u8);
         let fill = color(style.color(ds.grades[i].level), 1.0);
         if let Some(sp) = sprites.get(fill, outline, r, fx, fy) {
-            blit(pm, &sp, ix as i32 - pad, iy as i32 - pad);
+            let (x, y) = (ix as i32 - pad, iy as i32 - pad);
+            blit(pm, &sp, x, y);
+            if let Some(dirty) = dirty.as_deref_mut() {
+                let (x, y) = (x as f32, y as f32);
+                let (w, h) = (sp.width() as f32, sp.height() as f32);
+                dirty.add(x, y, x + w, y + h, f.size);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every pixel a district outline touches lies inside the spans it marks (the
+    /// compositor reads nothing else), for long diagonals, short zigzags, pieces leaving
+    /// the tile, and @2x strokes.
+    #[test]
+    fn outline_spans_cover_the_stroke() {
+        for (z, size) in [(12u8, 256u32), (15, 256), (15, 512)] {
+            let tile = super::super::tile::tile(117.0, 36.65, z);
+            let b = tile.bounds();
+            let (w, s, e, n) = (b[0], b[1], b[2], b[3]);
+            let (dx, dy) = (e - w, n - s);
+            let at = |u: f64, v: f64| [w + dx * u, n - dy * v];
+            let mut zigzag = Vec::new();
+            for i in 0..40 {
+                let u = 0.1 + 0.02 * i as f64;
+                zigzag.push(at(u, 0.5 + if i % 2 == 0 { 0.004 } else { -0.004 }));
+            }
+            let runs = vec![
+                (0, vec![at(-0.2, -0.1), at(1.3, 1.2)]),
+                (1, vec![at(0.9, 0.05), at(0.93, 0.97), at(0.2, 0.99)]),
+                (2, zigzag),
+                (3, vec![at(0.5, -0.5), at(0.52, 0.3)]),
+            ];
+            let style = Style::default();
+            let f = Frame::new(tile, size, Crs::Wgs84);
+            let mut pm = Pixmap::new(size, size).unwrap();
+            let mut dirty = Dirty::new(size);
+            outlines(&mut pm, &f, &runs, &style, Some(&mut dirty));
+            let mut drawn = 0;
+            for (i, p) in pm.pixels().iter().enumerate() {
+                if p.alpha() == 0 {
+                    continue;
+                }
+                drawn += 1;
+                let (x, y) = ((i as u32) % size, (i as u32) / size);
+                let (a, b) = dirty.rows[y as usize];
+                assert!(
+                    a <= x && x < b,
+                    "z{z} {size}px: ({x}, {y}) drawn outside {a}..{b}"
+                );
+            }
+            assert!(drawn > 3 * size as usize, "z{z}: {drawn} pixels drawn");
+            let marked: u32 = dirty.rows.iter().map(|&(a, b)| b.saturating_sub(a)).sum();
+            assert!(marked < size * size / 2, "spans stay tight: {marked}");
         }
     }
 }

@@ -445,8 +445,17 @@ impl<'a> Renderer<'a> {
                 let Some(mut pm) = Pixmap::new(size, size) else {
                     return Ok(None);
                 };
-                draw::points(&mut pm, &f, self.ds, &idx, self.style, &self.sprites);
-                png::encode_over(size, size, pm.data(), None)
+                let mut dirty = png::Dirty::new(size);
+                draw::points(
+                    &mut pm,
+                    &f,
+                    self.ds,
+                    &idx,
+                    self.style,
+                    &self.sprites,
+                    Some(&mut dirty),
+                );
+                png::encode_over(size, size, pm.data(), None, &dirty)
             }
             Layer::Grid => {
                 let cells = self.cells_in(tile, crs);
@@ -480,7 +489,7 @@ impl<'a> Renderer<'a> {
                 {
                     return match lt.palette.len() {
                         0 | 1 => Ok(None),
-                        2 if lt.indices.iter().all(|&i| i == 1) => self.solid(size, lt.palette[1]),
+                        2 if raster::all_eq(&lt.indices, 1) => self.solid(size, lt.palette[1]),
                         _ => png::encode_indexed(size, size, &lt.indices, &lt.palette).map(Some),
                     };
                 }
@@ -520,7 +529,7 @@ impl<'a> Renderer<'a> {
                 // outside the tile), then stroke only the boundary pieces near the tile
                 let env = Self::tile_env(tile, crs, size, self.outline_pad(size) + 4.0);
                 draw::areas_clipped(&mut pm, &f, &areas, env, self.style);
-                draw::outlines(&mut pm, &f, &self.boundary_runs(env), self.style);
+                draw::outlines(&mut pm, &f, &self.boundary_runs(env), self.style, None);
                 finish(&pm, size)
             }
             Layer::Composite => {
@@ -535,8 +544,17 @@ impl<'a> Renderer<'a> {
                     return Ok(None);
                 };
                 // the vectors are drawn alone, then blended over the surface's indices
-                draw::outlines(&mut pm, &f, &runs, self.style);
-                draw::points(&mut pm, &f, self.ds, &idx, self.style, &self.sprites);
+                let mut dirty = png::Dirty::new(size);
+                draw::outlines(&mut pm, &f, &runs, self.style, Some(&mut dirty));
+                draw::points(
+                    &mut pm,
+                    &f,
+                    self.ds,
+                    &idx,
+                    self.style,
+                    &self.sprites,
+                    Some(&mut dirty),
+                );
                 let ix = match self.surface_indices(tile, size, crs) {
                     raster::SurfaceTile::Empty => None,
                     raster::SurfaceTile::Solid(i) => Some(vec![i; (size * size) as usize]),
@@ -547,7 +565,7 @@ impl<'a> Renderer<'a> {
                     colors: &self.palette.colors,
                     premultiplied: &self.premultiplied,
                 });
-                png::encode_over(size, size, pm.data(), base.as_ref())
+                png::encode_over(size, size, pm.data(), base.as_ref(), &dirty)
             }
         }
     }

@@ -98,7 +98,7 @@ pub struct Base<'a> {
 /// Encode an overlay (premultiplied RGBA in tiny-skia's layout, transparent where nothing
 /// was drawn) composited source-over onto `base` (or onto nothing): the palette starts as
 /// the base's, pixels the overlay leaves untouched keep their base index, and only overlay
-/// pixels are blended and looked up — a tile's vectors cover a few percent of it. `None`
+/// pixels (within `dirty`) are blended and looked up — a tile's vectors cover a few percent of it. `None`
 /// when every pixel is transparent. Falls back to straight RGBA past 256 colours.
 /// (Hand-written: blending the whole base into a pixmap and mapping every pixel back to a
 /// palette cost more than the deflate.)
@@ -107,6 +107,7 @@ pub fn encode_over(
     h: u32,
     overlay: &[u8],
     base: Option<&Base>,
+    dirty: &Dirty,
 ) -> Result<Option<Vec<u8>>, png::EncodingError> {
     let n = (w * h) as usize;
     let mut palette = PaletteBuilder::new();
@@ -128,26 +129,30 @@ pub fn encode_over(
             None => [0, 0, 0, 0],
         }
     };
-    const RUN: usize = 8;
     let mut drawn = false;
-    for (k, chunk) in overlay.chunks_exact(4 * RUN).enumerate() {
-        if chunk.iter().fold(0u8, |a, &x| a | x) == 0 {
-            continue;
-        }
-        for (j, px) in chunk.chunks_exact(4).enumerate() {
+    for (y, &(x0, x1)) in dirty.rows.iter().enumerate().take(h as usize) {
+        let row = y * w as usize;
+        for i in row + x0 as usize..row + (x1.min(w)) as usize {
+            let px = &overlay[4 * i..4 * i + 4];
             let a = px[3];
             if a == 0 {
                 continue;
             }
-            let i = k * RUN + j;
             let c = over([px[0], px[1], px[2], a], under(i));
             let Some(idx) = palette.index(u32::from_le_bytes(c), || unpremultiply(c)) else {
-                let full: Vec<u8> = (0..n)
-                    .flat_map(|i| {
-                        let o = &overlay[4 * i..4 * i + 4];
-                        unpremultiply(over([o[0], o[1], o[2], o[3]], under(i)))
-                    })
-                    .collect();
+                let mut full = vec![0u8; 4 * n];
+                for (i, (o, f)) in overlay
+                    .chunks_exact(4)
+                    .zip(full.chunks_exact_mut(4))
+                    .enumerate()
+                {
+                    let c = if o[3] == 0 {
+                        under(i)
+                    } else {
+                        over([o[0], o[1], o[2], o[3]], under(i))
+                    };
+                    f.copy_from_slice(&unpremultiply(c));
+                }
                 return encode_rgba(w, h, &full).map(Some);
             };
             indices[i] = idx;
@@ -159,6 +164,45 @@ pub fn encode_over(
         return Ok(None);
     }
     encode_indexed(w, h, &indices, &palette.colors).map(Some)
+}
+
+/// Per pixel row, the columns [x0, x1) where something may have been drawn: the
+/// compositor looks at those pixels only (a tile's points and outlines cover a few
+/// percent of it, and scanning the whole overlay showed in the profile).
+pub struct Dirty {
+    pub rows: Vec<(u32, u32)>,
+}
+
+impl Dirty {
+    /// Nothing drawn yet, `h` rows.
+    pub fn new(h: u32) -> Dirty {
+        Dirty {
+            rows: vec![(u32::MAX, 0); h as usize],
+        }
+    }
+
+    /// Every pixel of a `w` × `h` tile.
+    pub fn all(w: u32, h: u32) -> Dirty {
+        Dirty {
+            rows: vec![(0, w); h as usize],
+        }
+    }
+
+    /// Mark the pixels of [x0, x1) × [y0, y1) (clipped to the tile; `w` its width).
+    pub fn add(&mut self, x0: f32, y0: f32, x1: f32, y1: f32, w: u32) {
+        let h = self.rows.len() as f32;
+        let (ya, yb) = (y0.floor().clamp(0.0, h), y1.ceil().clamp(0.0, h));
+        let (xa, xb) = (
+            x0.floor().clamp(0.0, w as f32) as u32,
+            x1.ceil().clamp(0.0, w as f32) as u32,
+        );
+        if xa >= xb {
+            return;
+        }
+        for r in &mut self.rows[ya as usize..yb as usize] {
+            *r = (r.0.min(xa), r.1.max(xb));
+        }
+    }
 }
 
 /// Premultiplied source-over: `s + d·(1 − αs)`, each product rounded.
@@ -403,7 +447,7 @@ mod tests {
             premultiplied: &premultiplied,
         };
         let got = decode(
-            &encode_over(w, h, overlay.data(), Some(&base))
+            &encode_over(w, h, overlay.data(), Some(&base), &Dirty::all(w, h))
                 .unwrap()
                 .unwrap(),
         )
@@ -424,9 +468,13 @@ mod tests {
         assert!(worst <= 2, "differs by {worst}");
         assert!(got.chunks_exact(4).filter(|p| p[3] == 255).count() > 50);
         // without a base: the overlay itself
-        let alone = encode_over(w, h, overlay.data(), None).unwrap().unwrap();
+        let alone = encode_over(w, h, overlay.data(), None, &Dirty::all(w, h))
+            .unwrap()
+            .unwrap();
         assert_eq!(decode(&alone).1, demultiply(overlay.data()));
         let empty = Pixmap::new(w, h).unwrap();
-        assert!(encode_over(w, h, empty.data(), None).unwrap().is_none());
+        assert!(encode_over(w, h, empty.data(), None, &Dirty::all(w, h))
+            .unwrap()
+            .is_none());
     }
 }
