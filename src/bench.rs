@@ -282,10 +282,16 @@ fn tiles_quiet(
 }
 
 /// Render every pyramid of `cfg`'s register (config zooms and layers) and return the
-/// per-pyramid figures with the total seconds (analysis excluded).
+/// per-pyramid figures with the total seconds (analysis excluded). As in the peer
+/// comparison, the previous run's pyramids are deleted (and flushed) before the clock
+/// starts, so the figures do not include deleting them in the background.
 pub fn tiles_run(cfg: &Config) -> Result<(Vec<PyramidFigures>, f64), Error> {
     let ds = load(cfg)?;
     let an = crate::analyze::run(&ds)?;
+    for sub in ["tiles", "mbtiles", "pmtiles"] {
+        let _ = std::fs::remove_dir_all(cfg.output.dir.join(sub));
+    }
+    let _ = std::process::Command::new("sync").status();
     let tr = tiles_quiet(&ds, &an)?;
     Ok((tr.pyramids, tr.seconds))
 }

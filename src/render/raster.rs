@@ -288,6 +288,83 @@ impl ClassPyramid {
     }
 }
 
+/// The few quads a sampled block's samples fall in (up to 4 × 4), read once: each
+/// sample then picks its quad by arithmetic and is classified without branches (the
+/// bilinear class is computed for every sample and the quad's shared class, when it has
+/// one, chosen instead), with `class_at`'s arithmetic to the bit.
+struct QuadSet {
+    /// Padded column and row of the first quad; quads per row.
+    qc: i64,
+    qr: i64,
+    w: usize,
+    /// Per quad: bilinear coefficients, classes present, shared class (or MIXED).
+    coef: [[f64; 4]; 16],
+    present: [u8; 16],
+    shared: [u8; 16],
+}
+
+impl QuadSet {
+    #[inline]
+    fn new(pyr: &ClassPyramid, q: [i64; 4]) -> Option<QuadSet> {
+        let (w, h) = ((q[2] - q[0] + 1) as usize, (q[3] - q[1] + 1) as usize);
+        if w > 4 || h > 4 {
+            return None;
+        }
+        let mut qs = QuadSet {
+            qc: q[0],
+            qr: q[1],
+            w,
+            coef: [[0.0; 4]; 16],
+            present: [1; 16],
+            shared: [0; 16],
+        };
+        let pw = pyr.pw;
+        for r in 0..h {
+            for c in 0..w {
+                let k = (q[1] as usize + r) * pw + q[0] as usize + c;
+                let j = r * w + c;
+                qs.shared[j] = pyr.quads.base[k];
+                let cls = &pyr.classes.base;
+                qs.present[j] = 1
+                    | (1 << cls[k])
+                    | (1 << cls[k + 1])
+                    | (1 << cls[k + pw])
+                    | (1 << cls[k + pw + 1]);
+                let v = [
+                    pyr.pval[k] as f64,
+                    pyr.pval[k + 1] as f64,
+                    pyr.pval[k + pw] as f64,
+                    pyr.pval[k + pw + 1] as f64,
+                ];
+                qs.coef[j] = [v[0], v[1] - v[0], v[2] - v[0], v[0] - v[1] - v[2] + v[3]];
+            }
+        }
+        Some(qs)
+    }
+
+    /// Classes of a row of samples (all inside the set's quads).
+    #[inline]
+    fn sample_row(&self, s: &Surface, fcs: &[f64], frs: &[f64], out: &mut [u8]) {
+        let t = &s.thresholds;
+        for ((o, &fc), &fr) in out.iter_mut().zip(fcs).zip(frs) {
+            let (c0, r0) = (ifloor(fc), ifloor(fr));
+            // padded quad (qc, qr) spans cell coordinates [qc − 1, qc]
+            let j = ((r0 + 1 - self.qr) as usize * self.w + (c0 + 1 - self.qc) as usize) & 15;
+            let [p, q, r, w] = self.coef[j];
+            let (tx, ty) = (fc - c0 as f64, fr - r0 as f64);
+            let val = p + tx * (q + w * ty) + r * ty;
+            let c = (val >= t[0]) as u32
+                + (val >= t[1]) as u32
+                + (val >= t[2]) as u32
+                + (val >= t[3]) as u32;
+            let below = self.present[j] & ((2u32 << c) - 1) as u8;
+            let mixed = (7 - below.leading_zeros()) as u8;
+            let shared = self.shared[j];
+            *o = if shared != MIXED { shared } else { mixed };
+        }
+    }
+}
+
 /// The fixed palette of the surface layer: every mix of 4 supersamples over the 5 classes
 /// (70 mixes), then pattern ink over each class.
 pub struct SurfacePalette {
@@ -786,6 +863,7 @@ pub fn render_surface(
                     ]);
                     continue;
                 }
+                let quads = span.and_then(|q| QuadSet::new(pyr, q));
                 for v in v0..=v0 + m {
                     let (mut fcs, mut frs) = ([0f64; STEP as usize + 1], [0f64; STEP as usize + 1]);
                     let n = (m + 1) as usize;
@@ -793,7 +871,9 @@ pub fn render_surface(
                         (fcs[i], frs[i]) = at(u, v);
                     }
                     let dst = &mut corner[v as usize * side + u0 as usize..][..n];
-                    if span.is_some() {
+                    if let Some(qs) = &quads {
+                        qs.sample_row(s, &fcs[..n], &frs[..n], dst);
+                    } else if span.is_some() {
                         pyr.sample_row(s, &fcs[..n], &frs[..n], dst, &mut last);
                     } else {
                         for (i, o) in dst.iter_mut().enumerate() {
