@@ -151,13 +151,19 @@ impl Lattice {
         let mut palette = PaletteBuilder::new();
         // index 0: transparent
         palette.index(0, || [0, 0, 0, 0]);
-        // palette index of a cell's solid colour (0 for no cell); None past 256 colours
-        let solid = |palette: &mut PaletteBuilder, code: u8| match code {
-            0 => Some(0),
-            c => {
-                let rgba = self.solid[c as usize];
-                palette.index(u32::from_le_bytes(rgba), || rgba)
+        // palette index of a cell's solid colour (0 for no cell), remembered per code;
+        // None past 256 colours
+        let mut known = [u16::MAX; 256];
+        known[0] = 0;
+        let mut solid = |palette: &mut PaletteBuilder, code: u8| {
+            let k = known[code as usize];
+            if k != u16::MAX {
+                return Some(k as u8);
             }
+            let rgba = self.solid[code as usize];
+            let i = palette.index(u32::from_le_bytes(rgba), || rgba)?;
+            known[code as usize] = i as u16;
+            Some(i)
         };
         let mut fill = |x0: u32, y0: u32, side: u32, idx: u8| {
             for py in y0..y0 + side {
@@ -229,10 +235,9 @@ impl Lattice {
     /// The cell code every pixel of a footprint with corners `k` (cell units) lies in,
     /// `reach` or more from its edges, if one does.
     fn one_cell(&self, k: &[(f64, f64); 4], reach: f64) -> Option<u8> {
-        // (four floors per block: the libm call does not matter here)
         let [umin, umax, vmin, vmax] = bounds(k);
-        let (ia, ib) = ((umin - reach).floor(), (umax + reach).floor());
-        let (ja, jb) = ((vmin - reach).floor(), (vmax + reach).floor());
+        let (ia, ib) = (ffloor(umin - reach), ffloor(umax + reach));
+        let (ja, jb) = (ffloor(vmin - reach), ffloor(vmax + reach));
         (ia == ib && ja == jb).then(|| self.code(ia as i64, ja as i64))
     }
 
@@ -246,8 +251,9 @@ impl Lattice {
         let (fu, fv) = (u - i, v - j);
         let (i, j) = (i as i64, j as i64);
         // most pixels of a block that a line crosses are still well inside one cell
+        // (compared as distances in cell units: no division on this path)
         let reach = half_stroke + 1.0;
-        if fu.min(1.0 - fu) / su > reach && fv.min(1.0 - fv) / sv > reach {
+        if fu.min(1.0 - fu) > reach * su && fv.min(1.0 - fv) > reach * sv {
             return Px::Solid(self.code(i, j));
         }
         let q = |x: f64| ((x.clamp(0.0, 1.0) * Q as f64 + 0.5) as u32 as f64) / Q as f64;
