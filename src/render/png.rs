@@ -146,12 +146,14 @@ pub fn encode_over(
                     .zip(full.chunks_exact_mut(4))
                     .enumerate()
                 {
-                    let c = if o[3] == 0 {
-                        under(i)
+                    let c = if o[3] != 0 {
+                        unpremultiply(over([o[0], o[1], o[2], o[3]], under(i)))
+                    } else if let Some(b) = base {
+                        b.colors[b.indices[i] as usize]
                     } else {
-                        over([o[0], o[1], o[2], o[3]], under(i))
+                        [0, 0, 0, 0]
                     };
-                    f.copy_from_slice(&unpremultiply(c));
+                    f.copy_from_slice(&c);
                 }
                 return encode_rgba(w, h, &full).map(Some);
             };
@@ -472,6 +474,43 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(decode(&alone).1, demultiply(overlay.data()));
+        // more than 256 colours: straight RGBA, the same pixels
+        let mut many = Pixmap::new(w, h).unwrap();
+        for (i, px) in many
+            .pixels_mut()
+            .iter_mut()
+            .enumerate()
+            .filter(|(i, _)| i % 3 == 0)
+        {
+            let a = (i % 200 + 40) as u8;
+            let (r, g) = ((i % 97) as u8, (i / 97 % 40) as u8);
+            *px = PremultipliedColorU8::from_rgba(r.min(a), g.min(a), 9, a).unwrap();
+        }
+        let bytes = encode_over(w, h, many.data(), Some(&base), &Dirty::all(w, h))
+            .unwrap()
+            .unwrap();
+        let (color, got, _) = decode(&bytes);
+        assert_eq!(color, png::ColorType::Rgba);
+        let mut want = Pixmap::new(w, h).unwrap();
+        for (px, &i) in want.pixels_mut().iter_mut().zip(&indices) {
+            let c = premultiplied[i as usize];
+            *px = PremultipliedColorU8::from_rgba(c[0], c[1], c[2], c[3]).unwrap();
+        }
+        want.draw_pixmap(
+            0,
+            0,
+            many.as_ref(),
+            &Default::default(),
+            Transform::identity(),
+            None,
+        );
+        let worst = got
+            .iter()
+            .zip(demultiply(want.data()))
+            .map(|(a, b)| (*a as i32 - b as i32).abs())
+            .max()
+            .unwrap();
+        assert!(worst <= 2, "RGBA fallback differs by {worst}");
         let empty = Pixmap::new(w, h).unwrap();
         assert!(encode_over(w, h, empty.data(), None, &Dirty::all(w, h))
             .unwrap()
