@@ -303,6 +303,7 @@ impl Sprites {
             };
             pm.stroke_path(&path, &paint, &st, Transform::identity(), None);
         }
+        quantize_sprite(&mut pm, fill, outline.map(|o| o.0));
         let p = std::sync::Arc::new(pm);
         if let Ok(mut m) = self.map.lock() {
             m.insert(key, p.clone());
@@ -312,6 +313,48 @@ impl Sprites {
 
     fn pad(r: f32, ow: f32) -> i32 {
         (r + ow / 2.0 + 1.5).ceil() as i32
+    }
+}
+
+/// Snap a sprite's antialiasing to 16 coverage levels and its fill/outline blends to
+/// eighths, keeping the pure fill and outline colours exact: a tile where many sprites
+/// overlap then still fits a 256-colour palette (with tiny-skia's 256 levels, sprites of
+/// five colours at sixteen sub-pixel offsets overflowed it in one tile in sixteen, and
+/// those tiles fell back to RGBA PNG, four times the bytes to deflate).
+fn quantize_sprite(pm: &mut Pixmap, fill: Color, outline: Option<Color>) {
+    let f = fill.to_color_u8();
+    let f = [f.red() as f32, f.green() as f32, f.blue() as f32];
+    let o = outline
+        .map(|c| c.to_color_u8())
+        .map(|c| [c.red() as f32, c.green() as f32, c.blue() as f32]);
+    for px in pm.pixels_mut() {
+        let a = px.alpha();
+        if a == 0 {
+            continue;
+        }
+        let s = px.demultiply();
+        let s = [s.red() as f32, s.green() as f32, s.blue() as f32];
+        // the share of the outline colour in the pixel, to eighths
+        let t = match o {
+            Some(o) => {
+                let d: [f32; 3] = std::array::from_fn(|i| o[i] - f[i]);
+                let dd = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+                if dd == 0.0 {
+                    0.0
+                } else {
+                    let p =
+                        ((s[0] - f[0]) * d[0] + (s[1] - f[1]) * d[1] + (s[2] - f[2]) * d[2]) / dd;
+                    (p.clamp(0.0, 1.0) * 8.0).round() / 8.0
+                }
+            }
+            None => 0.0,
+        };
+        let c: [f32; 3] = std::array::from_fn(|i| f[i] + (o.map_or(f[i], |o| o[i]) - f[i]) * t);
+        let aq = ((a as f32 / 17.0).round() * 17.0) as u8;
+        let pm_ = |v: f32| ((v * aq as f32 / 255.0).round() as u8).min(aq);
+        *px =
+            resvg::tiny_skia::PremultipliedColorU8::from_rgba(pm_(c[0]), pm_(c[1]), pm_(c[2]), aq)
+                .unwrap_or(resvg::tiny_skia::PremultipliedColorU8::TRANSPARENT);
     }
 }
 
@@ -452,5 +495,52 @@ mod tests {
             let marked: u32 = dirty.rows.iter().map(|&(a, b)| b.saturating_sub(a)).sum();
             assert!(marked < size * size / 2, "spans stay tight: {marked}");
         }
+    }
+
+    /// Sprites keep the level colour exact inside, snap coverage to sixteenths (within
+    /// half a step of tiny-skia's own antialiasing) and stay few colours in all.
+    #[test]
+    fn sprites_are_quantised_but_faithful() {
+        let sprites = Sprites::default();
+        let fill = Color::from_rgba8(229, 57, 53, 255);
+        let outline = Color::from_rgba8(255, 255, 255, 255);
+        let mut colours = std::collections::HashSet::new();
+        for (fx, fy) in [(0u8, 0u8), (1, 2), (3, 3), (2, 0)] {
+            let sp = sprites
+                .get(fill, Some((outline, 1.0)), 5.0, fx, fy)
+                .unwrap();
+            // the same circle, unquantised
+            let mut want = Pixmap::new(sp.width(), sp.height()).unwrap();
+            let pad = Sprites::pad(5.0, 1.0) as f32;
+            let path = PathBuilder::from_circle(pad + fx as f32 / SUB, pad + fy as f32 / SUB, 5.0)
+                .unwrap();
+            let mut paint = Paint::default();
+            paint.anti_alias = true;
+            paint.set_color(fill);
+            want.fill_path(
+                &path,
+                &paint,
+                FillRule::Winding,
+                Transform::identity(),
+                None,
+            );
+            paint.set_color(outline);
+            let st = Stroke {
+                width: 1.0,
+                ..Stroke::default()
+            };
+            want.stroke_path(&path, &paint, &st, Transform::identity(), None);
+            for (g, w) in sp.pixels().iter().zip(want.pixels()) {
+                assert_eq!(g.alpha() % 17, 0);
+                assert!((g.alpha() as i32 - w.alpha() as i32).abs() <= 9);
+                colours.insert((g.red(), g.green(), g.blue(), g.alpha()));
+            }
+            let c = sp.pixel(pad as u32, pad as u32).unwrap().demultiply();
+            assert_eq!(
+                (c.red(), c.green(), c.blue(), c.alpha()),
+                (229, 57, 53, 255)
+            );
+        }
+        assert!(colours.len() <= 40, "{} colours", colours.len());
     }
 }
