@@ -195,11 +195,18 @@ pub fn run(ds: &Dataset, an: &Analysis, opts: &TilesOptions) -> Result<TilesRepo
                 // the main thread renders batches in parallel while a writer thread stores
                 // the batch before (file, SQLite and PMTiles writes are mostly waiting)
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Tile, Vec<u8>)>>(2);
+                let debug = std::env::var_os("RISKMAP_DEBUG").is_some();
                 let writer = std::thread::spawn(move || -> std::io::Result<Sinks> {
+                    let mut busy = 0f64;
                     for batch in rx {
+                        let t0 = Instant::now();
                         for (t, bytes) in batch {
                             sinks.add(t, &bytes)?;
                         }
+                        busy += t0.elapsed().as_secs_f64();
+                    }
+                    if debug {
+                        eprintln!("tiles: writer busy {busy:.2} s for {} tiles", sinks.written);
                     }
                     Ok(sinks)
                 });
