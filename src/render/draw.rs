@@ -400,7 +400,7 @@ fn blit(pm: &mut Pixmap, sprite: &Pixmap, x: i32, y: i32) {
 }
 
 /// Enterprise points (indices into the dataset), drawn in the style's level order.
-/// With `dirty`, the pixels each sprite covers are marked there.
+/// The pixels each sprite covers are marked in `dirty`.
 pub fn points(
     pm: &mut Pixmap,
     f: &Frame,
@@ -408,7 +408,7 @@ pub fn points(
     idx: &[usize],
     style: &Style,
     sprites: &Sprites,
-    mut dirty: Option<&mut Dirty>,
+    dirty: &mut Dirty,
 ) {
     let d = &style.drawing;
     let r = style.point_radius(f.tile.z as f32) * f.scale;
@@ -438,11 +438,9 @@ pub fn points(
         if let Some(sp) = sprites.get(fill, outline, r, fx, fy) {
             let (x, y) = (ix as i32 - pad, iy as i32 - pad);
             blit(pm, &sp, x, y);
-            if let Some(dirty) = dirty.as_deref_mut() {
-                let (x, y) = (x as f32, y as f32);
-                let (w, h) = (sp.width() as f32, sp.height() as f32);
-                dirty.add(x, y, x + w, y + h, f.size);
-            }
+            let (x, y) = (x as f32, y as f32);
+            let (w, h) = (sp.width() as f32, sp.height() as f32);
+            dirty.add(x, y, x + w, y + h, f.size);
         }
     }
 }

@@ -410,6 +410,11 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// Enterprise points `idx` drawn into `pm`, their pixels marked in `dirty`.
+    fn draw_points(&self, pm: &mut Pixmap, f: &draw::Frame, idx: &[usize], dirty: &mut png::Dirty) {
+        draw::points(pm, f, self.ds, idx, self.style, &self.sprites, dirty);
+    }
+
     /// The surface layer's tile.
     fn surface_tile(
         &self,
@@ -446,15 +451,7 @@ impl<'a> Renderer<'a> {
                     return Ok(None);
                 };
                 let mut dirty = png::Dirty::new(size);
-                draw::points(
-                    &mut pm,
-                    &f,
-                    self.ds,
-                    &idx,
-                    self.style,
-                    &self.sprites,
-                    Some(&mut dirty),
-                );
+                self.draw_points(&mut pm, &f, &idx, &mut dirty);
                 png::encode_over(size, size, pm.data(), None, &dirty)
             }
             Layer::Grid => {
@@ -546,15 +543,7 @@ impl<'a> Renderer<'a> {
                 // the vectors are drawn alone, then blended over the surface's indices
                 let mut dirty = png::Dirty::new(size);
                 draw::outlines(&mut pm, &f, &runs, self.style, Some(&mut dirty));
-                draw::points(
-                    &mut pm,
-                    &f,
-                    self.ds,
-                    &idx,
-                    self.style,
-                    &self.sprites,
-                    Some(&mut dirty),
-                );
+                self.draw_points(&mut pm, &f, &idx, &mut dirty);
                 let ix = match self.surface_indices(tile, size, crs) {
                     raster::SurfaceTile::Empty => None,
                     raster::SurfaceTile::Solid(i) => Some(vec![i; (size * size) as usize]),

@@ -506,6 +506,13 @@ pub(crate) fn all_eq(v: &[u8], x: u8) -> bool {
     whole && chunks.remainder().iter().all(|&b| b == x)
 }
 
+/// The four quarters (x, y, side) of the square at (x, y) with side `m`.
+#[inline(always)]
+fn quarters(x: u32, y: u32, m: u32) -> [(u32, u32, u32); 4] {
+    let h = m / 2;
+    [(x, y, h), (x + h, y, h), (x, y + h, h), (x + h, y + h, h)]
+}
+
 /// `floor` to an integer (see `ffloor`).
 #[inline(always)]
 fn ifloor(x: f64) -> i64 {
@@ -821,87 +828,71 @@ pub fn render_surface(
             fill(&mut out, si * STEP, sj * STEP, nb * STEP, q);
             continue;
         }
-        let h = nb / 2;
-        supers.extend([
-            (si, sj, h),
-            (si + h, sj, h),
-            (si, sj + h, h),
-            (si + h, sj + h, h),
-        ]);
+        supers.extend(quarters(si, sj, nb));
     }
     for (bi, bj) in todo {
-        {
-            let corners = [n(bi, bj), n(bi + 1, bj), n(bi, bj + 1), n(bi + 1, bj + 1)];
-            // the sample at block-relative (u, v), the same for every sub-block
-            let at = |u: u32, v: u32| {
-                block_point(&corners, u as f64 / STEP as f64, v as f64 / STEP as f64)
-            };
-            // blocks whose samples all fall in quads of one class are filled at once;
-            // the others are split down to MIN_BLOCK px, then sampled
-            stack.push((0, 0, STEP));
-            while let Some((u0, v0, m)) = stack.pop() {
-                let k = [
-                    at(u0, v0),
-                    at(u0 + m, v0),
-                    at(u0, v0 + m),
-                    at(u0 + m, v0 + m),
-                ];
-                let b = bounds(&k);
-                let span = pyr.quad_span(b);
-                let (x0, y0) = (bi * STEP + u0, bj * STEP + v0);
-                if let Some(q) = span.and_then(|q| pyr.span_class(s, b, q, &mut last)) {
-                    fill(&mut out, x0, y0, m, q);
-                    continue;
+        let corners = [n(bi, bj), n(bi + 1, bj), n(bi, bj + 1), n(bi + 1, bj + 1)];
+        // the sample at block-relative (u, v), the same for every sub-block
+        let at =
+            |u: u32, v: u32| block_point(&corners, u as f64 / STEP as f64, v as f64 / STEP as f64);
+        // blocks whose samples all fall in quads of one class are filled at once;
+        // the others are split down to MIN_BLOCK px, then sampled
+        stack.push((0, 0, STEP));
+        while let Some((u0, v0, m)) = stack.pop() {
+            let k = [
+                at(u0, v0),
+                at(u0 + m, v0),
+                at(u0, v0 + m),
+                at(u0 + m, v0 + m),
+            ];
+            let b = bounds(&k);
+            let span = pyr.quad_span(b);
+            let (x0, y0) = (bi * STEP + u0, bj * STEP + v0);
+            if let Some(q) = span.and_then(|q| pyr.span_class(s, b, q, &mut last)) {
+                fill(&mut out, x0, y0, m, q);
+                continue;
+            }
+            if span.is_some() && m > MIN_BLOCK {
+                stack.extend(quarters(u0, v0, m));
+                continue;
+            }
+            let quads = span.and_then(|q| QuadSet::new(pyr, q));
+            for v in v0..=v0 + m {
+                let (mut fcs, mut frs) = ([0f64; STEP as usize + 1], [0f64; STEP as usize + 1]);
+                let n = (m + 1) as usize;
+                for (i, u) in (u0..=u0 + m).enumerate() {
+                    (fcs[i], frs[i]) = at(u, v);
                 }
-                if span.is_some() && m > MIN_BLOCK {
-                    let h = m / 2;
-                    stack.extend([
-                        (u0, v0, h),
-                        (u0 + h, v0, h),
-                        (u0, v0 + h, h),
-                        (u0 + h, v0 + h, h),
-                    ]);
-                    continue;
-                }
-                let quads = span.and_then(|q| QuadSet::new(pyr, q));
-                for v in v0..=v0 + m {
-                    let (mut fcs, mut frs) = ([0f64; STEP as usize + 1], [0f64; STEP as usize + 1]);
-                    let n = (m + 1) as usize;
-                    for (i, u) in (u0..=u0 + m).enumerate() {
-                        (fcs[i], frs[i]) = at(u, v);
+                let dst = &mut corner[v as usize * side + u0 as usize..][..n];
+                if let Some(qs) = &quads {
+                    qs.sample_row(s, &fcs[..n], &frs[..n], dst);
+                } else if span.is_some() {
+                    pyr.sample_row(s, &fcs[..n], &frs[..n], dst, &mut last);
+                } else {
+                    for (i, o) in dst.iter_mut().enumerate() {
+                        *o = class_at(s, fcs[i], frs[i]);
                     }
-                    let dst = &mut corner[v as usize * side + u0 as usize..][..n];
-                    if let Some(qs) = &quads {
-                        qs.sample_row(s, &fcs[..n], &frs[..n], dst);
-                    } else if span.is_some() {
-                        pyr.sample_row(s, &fcs[..n], &frs[..n], dst, &mut last);
-                    } else {
-                        for (i, o) in dst.iter_mut().enumerate() {
-                            *o = class_at(s, fcs[i], frs[i]);
+                }
+            }
+            for v in v0..v0 + m {
+                let py = bj * STEP + v;
+                let top = &corner[v as usize * side..][..side];
+                let bottom = &corner[(v as usize + 1) * side..][..side];
+                for u in u0..u0 + m {
+                    let px = bi * STEP + u;
+                    let u = u as usize;
+                    let cls = [top[u], top[u + 1], bottom[u], bottom[u + 1]];
+                    let c = cls[0];
+                    out[(py * size + px) as usize] = if c == cls[1] && c == cls[2] && c == cls[3] {
+                        if patterned[c as usize] {
+                            pal.ink(c, gx + px as i64, gy + py as i64)
+                                .unwrap_or(solid[c as usize])
+                        } else {
+                            solid[c as usize]
                         }
-                    }
-                }
-                for v in v0..v0 + m {
-                    let py = bj * STEP + v;
-                    let top = &corner[v as usize * side..][..side];
-                    let bottom = &corner[(v as usize + 1) * side..][..side];
-                    for u in u0..u0 + m {
-                        let px = bi * STEP + u;
-                        let u = u as usize;
-                        let cls = [top[u], top[u + 1], bottom[u], bottom[u + 1]];
-                        let c = cls[0];
-                        out[(py * size + px) as usize] =
-                            if c == cls[1] && c == cls[2] && c == cls[3] {
-                                if patterned[c as usize] {
-                                    pal.ink(c, gx + px as i64, gy + py as i64)
-                                        .unwrap_or(solid[c as usize])
-                                } else {
-                                    solid[c as usize]
-                                }
-                            } else {
-                                pal.index(cls)
-                            };
-                    }
+                    } else {
+                        pal.index(cls)
+                    };
                 }
             }
         }
