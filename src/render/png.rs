@@ -98,8 +98,9 @@ pub struct Base<'a> {
 /// Encode an overlay (premultiplied RGBA in tiny-skia's layout, transparent where nothing
 /// was drawn) composited source-over onto `base` (or onto nothing): the palette starts as
 /// the base's, pixels the overlay leaves untouched keep their base index, and only overlay
-/// pixels (within `dirty`) are blended and looked up — a tile's vectors cover a few percent of it. `None`
-/// when every pixel is transparent. Falls back to straight RGBA past 256 colours.
+/// pixels (within `dirty`) are blended and looked up — a tile's vectors cover a few
+/// percent of it. `None` when every pixel is transparent. Falls back to straight RGBA
+/// past 256 colours.
 /// (Hand-written: blending the whole base into a pixmap and mapping every pixel back to a
 /// palette cost more than the deflate.)
 pub fn encode_over(
