@@ -284,25 +284,7 @@ impl Sprites {
         let side = 2 * pad as u32 + 2;
         let mut pm = Pixmap::new(side, side)?;
         let (cx, cy) = (pad as f32 + fx as f32 / SUB, pad as f32 + fy as f32 / SUB);
-        let path = PathBuilder::from_circle(cx, cy, r)?;
-        let mut paint = Paint::default();
-        paint.anti_alias = true;
-        paint.set_color(fill);
-        pm.fill_path(
-            &path,
-            &paint,
-            FillRule::Winding,
-            Transform::identity(),
-            None,
-        );
-        if let Some((oc, ow)) = outline {
-            paint.set_color(oc);
-            let st = Stroke {
-                width: ow,
-                ..Stroke::default()
-            };
-            pm.stroke_path(&path, &paint, &st, Transform::identity(), None);
-        }
+        circle(&mut pm, cx, cy, r, fill, outline)?;
         quantize_sprite(&mut pm, fill, outline.map(|o| o.0));
         let p = std::sync::Arc::new(pm);
         if let Ok(mut m) = self.map.lock() {
@@ -314,6 +296,37 @@ impl Sprites {
     fn pad(r: f32, ow: f32) -> i32 {
         (r + ow / 2.0 + 1.5).ceil() as i32
     }
+}
+
+/// An antialiased circle: filled, then stroked with `outline` (colour, width) if any.
+fn circle(
+    pm: &mut Pixmap,
+    cx: f32,
+    cy: f32,
+    r: f32,
+    fill: Color,
+    outline: Option<(Color, f32)>,
+) -> Option<()> {
+    let path = PathBuilder::from_circle(cx, cy, r)?;
+    let mut paint = Paint::default();
+    paint.anti_alias = true;
+    paint.set_color(fill);
+    pm.fill_path(
+        &path,
+        &paint,
+        FillRule::Winding,
+        Transform::identity(),
+        None,
+    );
+    if let Some((oc, ow)) = outline {
+        paint.set_color(oc);
+        let st = Stroke {
+            width: ow,
+            ..Stroke::default()
+        };
+        pm.stroke_path(&path, &paint, &st, Transform::identity(), None);
+    }
+    Some(())
 }
 
 /// Snap a sprite's antialiasing to 16 coverage levels and its fill/outline blends to
@@ -351,10 +364,14 @@ fn quantize_sprite(pm: &mut Pixmap, fill: Color, outline: Option<Color>) {
         };
         let c: [f32; 3] = std::array::from_fn(|i| f[i] + (o.map_or(f[i], |o| o[i]) - f[i]) * t);
         let aq = ((a as f32 / 17.0).round() * 17.0) as u8;
-        let pm_ = |v: f32| ((v * aq as f32 / 255.0).round() as u8).min(aq);
-        *px =
-            resvg::tiny_skia::PremultipliedColorU8::from_rgba(pm_(c[0]), pm_(c[1]), pm_(c[2]), aq)
-                .unwrap_or(resvg::tiny_skia::PremultipliedColorU8::TRANSPARENT);
+        let [r, g, b, a] = super::png::premultiply([
+            c[0].round() as u8,
+            c[1].round() as u8,
+            c[2].round() as u8,
+            aq,
+        ]);
+        *px = resvg::tiny_skia::PremultipliedColorU8::from_rgba(r, g, b, a)
+            .unwrap_or(resvg::tiny_skia::PremultipliedColorU8::TRANSPARENT);
     }
 }
 
@@ -510,24 +527,8 @@ mod tests {
             // the same circle, unquantised
             let mut want = Pixmap::new(sp.width(), sp.height()).unwrap();
             let pad = Sprites::pad(5.0, 1.0) as f32;
-            let path = PathBuilder::from_circle(pad + fx as f32 / SUB, pad + fy as f32 / SUB, 5.0)
-                .unwrap();
-            let mut paint = Paint::default();
-            paint.anti_alias = true;
-            paint.set_color(fill);
-            want.fill_path(
-                &path,
-                &paint,
-                FillRule::Winding,
-                Transform::identity(),
-                None,
-            );
-            paint.set_color(outline);
-            let st = Stroke {
-                width: 1.0,
-                ..Stroke::default()
-            };
-            want.stroke_path(&path, &paint, &st, Transform::identity(), None);
+            let (cx, cy) = (pad + fx as f32 / SUB, pad + fy as f32 / SUB);
+            circle(&mut want, cx, cy, 5.0, fill, Some((outline, 1.0))).unwrap();
             for (g, w) in sp.pixels().iter().zip(want.pixels()) {
                 assert_eq!(g.alpha() % 17, 0);
                 assert!((g.alpha() as i32 - w.alpha() as i32).abs() <= 9);

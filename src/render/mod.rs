@@ -123,11 +123,7 @@ impl<'a> Renderer<'a> {
         let premultiplied = palette
             .colors
             .iter()
-            .map(|c| {
-                let a = c[3] as u16;
-                let pm_ = |v: u8| ((v as u16 * a + 127) / 255) as u8;
-                [pm_(c[0]), pm_(c[1]), pm_(c[2]), c[3]]
-            })
+            .map(|&c| png::premultiply(c))
             .collect();
         Renderer {
             ds,

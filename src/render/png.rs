@@ -185,6 +185,7 @@ impl Dirty {
     }
 
     /// Every pixel of a `w` × `h` tile.
+    #[cfg(test)]
     pub fn all(w: u32, h: u32) -> Dirty {
         Dirty {
             rows: vec![(0, w); h as usize],
@@ -275,6 +276,13 @@ impl PaletteBuilder {
             slot = (slot + 1) % SLOTS;
         }
     }
+}
+
+/// Premultiplied from straight alpha (each channel rounded).
+pub(crate) fn premultiply(c: Rgba) -> Rgba {
+    let a = c[3] as u16;
+    let m = |v: u8| ((v as u16 * a + 127) / 255) as u8;
+    [m(c[0]), m(c[1]), m(c[2]), c[3]]
 }
 
 /// Straight alpha from premultiplied (as tiny-skia's `demultiply`; transparent is 0,0,0,0).
@@ -394,14 +402,7 @@ mod tests {
             [40, 90, 230, 150],
             [0, 0, 0, 255],
         ];
-        let premultiplied: Vec<Rgba> = colors
-            .iter()
-            .map(|c| {
-                let a = c[3] as u16;
-                let m = |v: u8| ((v as u16 * a + 127) / 255) as u8;
-                [m(c[0]), m(c[1]), m(c[2]), c[3]]
-            })
-            .collect();
+        let premultiplied: Vec<Rgba> = colors.iter().map(|&c| premultiply(c)).collect();
         let (w, h) = (96u32, 80u32);
         let mut seed = 7u64;
         let indices: Vec<u8> = (0..w * h)

@@ -233,21 +233,27 @@ impl ClassPyramid {
     #[inline(always)]
     fn mixed(&self, k: usize, last: &mut Mixed) {
         if last.k != k {
-            let pw = self.pw;
-            let cls = [
-                self.classes.base[k],
-                self.classes.base[k + 1],
-                self.classes.base[k + pw],
-                self.classes.base[k + pw + 1],
-            ];
-            let v = [
-                self.pval[k] as f64,
-                self.pval[k + 1] as f64,
-                self.pval[k + pw] as f64,
-                self.pval[k + pw + 1] as f64,
-            ];
-            *last = Mixed::new(k, cls, v);
+            *last = self.quad(k);
         }
+    }
+
+    /// The quad at padded cell k, ready to classify samples in it.
+    #[inline(always)]
+    fn quad(&self, k: usize) -> Mixed {
+        let pw = self.pw;
+        let cls = [
+            self.classes.base[k],
+            self.classes.base[k + 1],
+            self.classes.base[k + pw],
+            self.classes.base[k + pw + 1],
+        ];
+        let v = [
+            self.pval[k] as f64,
+            self.pval[k + 1] as f64,
+            self.pval[k + pw] as f64,
+            self.pval[k + pw + 1] as f64,
+        ];
+        Mixed::new(k, cls, v)
     }
 
     /// `class_in` for a row of samples (cell coordinates linear along the row): when
@@ -297,9 +303,8 @@ struct QuadSet {
     qc: i64,
     qr: i64,
     w: usize,
-    /// Per quad: bilinear coefficients, classes present, shared class (or MIXED).
-    coef: [[f64; 4]; 16],
-    present: [u8; 16],
+    /// Per quad: the bilinear surface, and the class it shares (or MIXED).
+    quads: [Mixed; 16],
     shared: [u8; 16],
 }
 
@@ -314,29 +319,14 @@ impl QuadSet {
             qc: q[0],
             qr: q[1],
             w,
-            coef: [[0.0; 4]; 16],
-            present: [1; 16],
+            quads: [Mixed::NONE; 16],
             shared: [0; 16],
         };
-        let pw = pyr.pw;
         for r in 0..h {
             for c in 0..w {
-                let k = (q[1] as usize + r) * pw + q[0] as usize + c;
-                let j = r * w + c;
-                qs.shared[j] = pyr.quads.base[k];
-                let cls = &pyr.classes.base;
-                qs.present[j] = 1
-                    | (1 << cls[k])
-                    | (1 << cls[k + 1])
-                    | (1 << cls[k + pw])
-                    | (1 << cls[k + pw + 1]);
-                let v = [
-                    pyr.pval[k] as f64,
-                    pyr.pval[k + 1] as f64,
-                    pyr.pval[k + pw] as f64,
-                    pyr.pval[k + pw + 1] as f64,
-                ];
-                qs.coef[j] = [v[0], v[1] - v[0], v[2] - v[0], v[0] - v[1] - v[2] + v[3]];
+                let k = (q[1] as usize + r) * pyr.pw + q[0] as usize + c;
+                qs.shared[r * w + c] = pyr.quads.base[k];
+                qs.quads[r * w + c] = pyr.quad(k);
             }
         }
         Some(qs)
@@ -345,20 +335,13 @@ impl QuadSet {
     /// Classes of a row of samples (all inside the set's quads).
     #[inline]
     fn sample_row(&self, s: &Surface, fcs: &[f64], frs: &[f64], out: &mut [u8]) {
-        let t = &s.thresholds;
+        let t = s.thresholds;
         for ((o, &fc), &fr) in out.iter_mut().zip(fcs).zip(frs) {
             let (c0, r0) = (ifloor(fc), ifloor(fr));
             // padded quad (qc, qr) spans cell coordinates [qc − 1, qc]
             let j = ((r0 + 1 - self.qr) as usize * self.w + (c0 + 1 - self.qc) as usize) & 15;
-            let [p, q, r, w] = self.coef[j];
-            let (tx, ty) = (fc - c0 as f64, fr - r0 as f64);
-            let val = p + tx * (q + w * ty) + r * ty;
-            let c = (val >= t[0]) as u32
-                + (val >= t[1]) as u32
-                + (val >= t[2]) as u32
-                + (val >= t[3]) as u32;
-            let below = self.present[j] & ((2u32 << c) - 1) as u8;
-            let mixed = (7 - below.leading_zeros()) as u8;
+            let m = &self.quads[j];
+            let mixed = m.class_for(&t, m.value(fc - c0 as f64, fr - r0 as f64));
             let shared = self.shared[j];
             *o = if shared != MIXED { shared } else { mixed };
         }
@@ -584,6 +567,7 @@ fn class_at(s: &Surface, fc: f64, fr: f64) -> u8 {
 
 /// A quad of cells whose classes differ, ready to classify samples inside it: the
 /// bilinear surface as p + q·tx + r·ty + s·tx·ty, and per class reached the class drawn.
+#[derive(Clone, Copy)]
 pub(crate) struct Mixed {
     k: usize,
     coef: [f64; 4],
@@ -592,13 +576,11 @@ pub(crate) struct Mixed {
 }
 
 impl Mixed {
-    fn none() -> Mixed {
-        Mixed {
-            k: usize::MAX,
-            coef: [0.0; 4],
-            present: 1,
-        }
-    }
+    const NONE: Mixed = Mixed {
+        k: usize::MAX,
+        coef: [0.0; 4],
+        present: 1,
+    };
 
     #[inline(always)]
     fn new(k: usize, cls: [u8; 4], v: [f64; 4]) -> Mixed {
@@ -625,8 +607,13 @@ impl Mixed {
     /// The class drawn for a value (monotone in it).
     #[inline(always)]
     fn class_of(&self, s: &Surface, val: f64) -> u8 {
+        self.class_for(&s.thresholds, val)
+    }
+
+    /// `class_of` with the thresholds at hand (hot loops keep them in registers).
+    #[inline(always)]
+    fn class_for(&self, t: &[f64; 4], val: f64) -> u8 {
         // the thresholds rise (config validation): the class is how many are reached
-        let t = &s.thresholds;
         let c = (val >= t[0]) as u32
             + (val >= t[1]) as u32
             + (val >= t[2]) as u32
@@ -799,7 +786,7 @@ pub fn render_surface(
         }
     };
     let mut stack: Vec<(u32, u32, u32)> = Vec::with_capacity(16);
-    let mut last = Mixed::none();
+    let mut last = Mixed::NONE;
     // node-aligned super-blocks of 4 × 4, then 2 × 2 node steps first (a tile is mostly
     // inside one zone): their samples lie within the bounding box of their nodes
     let mut todo: Vec<(u32, u32)> = Vec::with_capacity((blocks * blocks) as usize);
