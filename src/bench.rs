@@ -231,8 +231,10 @@ pub fn table(ms: &[Measure]) -> String {
 }
 
 /// The encode-only ceiling: tiles/s for encoding `n` palette PNGs of the kind the surface
-/// layer writes (a 256 px overlay with a few discs of the four classes), in parallel.
-pub fn encode_ceiling(n: usize) -> f64 {
+/// layer writes (a 256 px overlay with a few discs of the four classes), in parallel —
+/// with the reference encoder (the `png` crate's palette PNG, fast deflate,
+/// adaptive filter) when `reference`, else with riskmap's own row filtering.
+pub fn encode_ceiling(n: usize, reference: bool) -> f64 {
     use rayon::prelude::*;
     let pal = crate::render::raster::SurfacePalette::new(&crate::style::Style::default());
     // four discs of different palette entries on a transparent tile
@@ -256,7 +258,12 @@ pub fn encode_ceiling(n: usize) -> f64 {
     let bytes: usize = (0..n)
         .into_par_iter()
         .map(|_| {
-            crate::render::png::encode_indexed(256, 256, &idx, &pal.colors)
+            let encode = if reference {
+                crate::render::png::encode_indexed_reference
+            } else {
+                crate::render::png::encode_indexed
+            };
+            encode(256, 256, &idx, &pal.colors)
                 .map(|b| b.len())
                 .unwrap_or(0)
         })

@@ -299,9 +299,14 @@ impl ClassPyramid {
 /// bilinear class is computed for every sample and the quad's shared class, when it has
 /// one, chosen instead), with `class_at`'s arithmetic to the bit.
 struct QuadSet {
-    /// Padded column and row of the first quad; quads per row.
-    qc: i64,
-    qr: i64,
+    /// Cell column and row of the first quad's top-left cell, and the columns and rows
+    /// where the next quads start (+∞ past the set): a sample finds its quad by
+    /// comparisons, without a float → int conversion.
+    c0: f64,
+    r0: f64,
+    cols: [f64; 3],
+    rows: [f64; 3],
+    /// Quads per row.
     w: usize,
     /// Per quad: the bilinear surface, and the class it shares (or MIXED).
     quads: [Mixed; 16],
@@ -315,9 +320,22 @@ impl QuadSet {
         if w > 4 || h > 4 {
             return None;
         }
+        // padded quad (qc, qr) spans cell coordinates [qc − 1, qc]
+        let (c0, r0) = ((q[0] - 1) as f64, (q[1] - 1) as f64);
+        let next = |o: f64, n: usize| {
+            std::array::from_fn(|i| {
+                if i + 1 < n {
+                    o + (i + 1) as f64
+                } else {
+                    f64::INFINITY
+                }
+            })
+        };
         let mut qs = QuadSet {
-            qc: q[0],
-            qr: q[1],
+            c0,
+            r0,
+            cols: next(c0, w),
+            rows: next(r0, h),
             w,
             quads: [Mixed::NONE; 16],
             shared: [0; 16],
@@ -336,12 +354,15 @@ impl QuadSet {
     #[inline]
     fn sample_row(&self, s: &Surface, fcs: &[f64], frs: &[f64], out: &mut [u8]) {
         let t = s.thresholds;
+        let (cols, rows) = (self.cols, self.rows);
         for ((o, &fc), &fr) in out.iter_mut().zip(fcs).zip(frs) {
-            let (c0, r0) = (ifloor(fc), ifloor(fr));
-            // padded quad (qc, qr) spans cell coordinates [qc − 1, qc]
-            let j = ((r0 + 1 - self.qr) as usize * self.w + (c0 + 1 - self.qc) as usize) & 15;
+            // floor(fc) − c0 and floor(fr) − r0: samples lie inside the set
+            let ci = (fc >= cols[0]) as usize + (fc >= cols[1]) as usize + (fc >= cols[2]) as usize;
+            let ri = (fr >= rows[0]) as usize + (fr >= rows[1]) as usize + (fr >= rows[2]) as usize;
+            let j = (ri * self.w + ci) & 15;
             let m = &self.quads[j];
-            let mixed = m.class_for(&t, m.value(fc - c0 as f64, fr - r0 as f64));
+            let (tx, ty) = (fc - (self.c0 + ci as f64), fr - (self.r0 + ri as f64));
+            let mixed = m.class_for(&t, m.value(tx, ty));
             let shared = self.shared[j];
             *o = if shared != MIXED { shared } else { mixed };
         }
@@ -571,23 +592,29 @@ fn class_at(s: &Surface, fc: f64, fr: f64) -> u8 {
 pub(crate) struct Mixed {
     k: usize,
     coef: [f64; 4],
-    /// Bit c set when one of the four cells has class c (bit 0 always).
-    present: u8,
+    /// The class drawn when k thresholds are reached: k itself when one of the four
+    /// cells has class k, else the highest class below k that one has (or 0).
+    drawn: [u8; 5],
 }
 
 impl Mixed {
     const NONE: Mixed = Mixed {
         k: usize::MAX,
         coef: [0.0; 4],
-        present: 1,
+        drawn: [0; 5],
     };
 
     #[inline(always)]
     fn new(k: usize, cls: [u8; 4], v: [f64; 4]) -> Mixed {
+        // bit c set when one of the four cells has class c (bit 0 always)
+        let present = 1u8 | (1 << cls[0]) | (1 << cls[1]) | (1 << cls[2]) | (1 << cls[3]);
         Mixed {
             k,
             coef: [v[0], v[1] - v[0], v[2] - v[0], v[0] - v[1] - v[2] + v[3]],
-            present: 1 | (1 << cls[0]) | (1 << cls[1]) | (1 << cls[2]) | (1 << cls[3]),
+            drawn: std::array::from_fn(|c| {
+                let below = present & ((2u32 << c) - 1) as u8;
+                (7 - below.leading_zeros()) as u8
+            }),
         }
     }
 
@@ -614,14 +641,13 @@ impl Mixed {
     #[inline(always)]
     fn class_for(&self, t: &[f64; 4], val: f64) -> u8 {
         // the thresholds rise (config validation): the class is how many are reached
-        let c = (val >= t[0]) as u32
-            + (val >= t[1]) as u32
-            + (val >= t[2]) as u32
-            + (val >= t[3]) as u32;
+        let c = (val >= t[0]) as usize
+            + (val >= t[1]) as usize
+            + (val >= t[2]) as usize
+            + (val >= t[3]) as usize;
         // a class none of the four cells has is a band thinner than a cell: drawn as the
         // highest class present below it
-        let below = self.present & ((2u32 << c) - 1) as u8;
-        (7 - below.leading_zeros()) as u8
+        self.drawn[c]
     }
 }
 
