@@ -20,8 +20,6 @@ use std::collections::HashMap;
 const MIN_CELL_PX: f64 = 6.0;
 /// Coverage is quantised to 1/Q, which keeps a tile's colours well under 256.
 const Q: f32 = 8.0;
-/// Side of the sub-blocks tested inside a block that a grid line crosses.
-const SUB: u32 = 4;
 
 /// The grid as a lattice: cell (i, j) covers UTM [i·size, (i+1)·size) × [j·size, …).
 pub struct Lattice {
@@ -160,12 +158,14 @@ impl Lattice {
             if k != u16::MAX {
                 return Some(k as u8);
             }
+            // keyed by the premultiplied colour, as blended pixels are
             let rgba = self.solid[code as usize];
-            let i = palette.index(u32::from_le_bytes(rgba), || rgba)?;
+            let key = u32::from_le_bytes(super::png::premultiply(rgba));
+            let i = palette.index(key, || rgba)?;
             known[code as usize] = i as u16;
             Some(i)
         };
-        let mut fill = |x0: u32, y0: u32, side: u32, idx: u8| {
+        let fill = |out: &mut [u8], x0: u32, y0: u32, side: u32, idx: u8| {
             for py in y0..y0 + side {
                 let row = (py * size + x0) as usize;
                 out[row..row + side as usize].fill(idx);
@@ -176,46 +176,100 @@ impl Lattice {
             for bi in 0..blocks {
                 let k = [n(bi, bj), n(bi + 1, bj), n(bi, bj + 1), n(bi + 1, bj + 1)];
                 if let Some(code) = self.one_cell(&k, reach) {
-                    fill(bi * STEP, bj * STEP, STEP, solid(&mut palette, code)?);
+                    fill(
+                        &mut out,
+                        bi * STEP,
+                        bj * STEP,
+                        STEP,
+                        solid(&mut palette, code)?,
+                    );
                     continue;
                 }
                 // pixel extent in cell units along each axis, for this block
                 let su = ((k[1].0 - k[0].0).abs() / STEP as f64).max(1e-12);
                 let sv = ((k[2].1 - k[0].1).abs() / STEP as f64).max(1e-12);
-                let at = |u: u32, v: u32| {
-                    block_point(&k, u as f64 / STEP as f64, v as f64 / STEP as f64)
+                // row by row: the pixels near a grid line get the box filter, the runs
+                // between them are filled with their cell's colour
+                let centre = |x: u32, y: u32| {
+                    block_point(
+                        &k,
+                        (x as f64 + 0.5) / STEP as f64,
+                        (y as f64 + 0.5) / STEP as f64,
+                    )
                 };
-                // sub-blocks of SUB × SUB px that no line comes near are filled at once
-                for sv0 in (0..STEP).step_by(SUB as usize) {
-                    for su0 in (0..STEP).step_by(SUB as usize) {
-                        let kk = [
-                            at(su0, sv0),
-                            at(su0 + SUB, sv0),
-                            at(su0, sv0 + SUB),
-                            at(su0 + SUB, sv0 + SUB),
-                        ];
-                        let (px0, py0) = (bi * STEP + su0, bj * STEP + sv0);
-                        if let Some(code) = self.one_cell(&kk, reach) {
-                            fill(px0, py0, SUB, solid(&mut palette, code)?);
-                            continue;
-                        }
-                        for v in 0..SUB {
-                            for u in 0..SUB {
-                                let centre = block_point(
-                                    &k,
-                                    ((su0 + u) as f64 + 0.5) / STEP as f64,
-                                    ((sv0 + v) as f64 + 0.5) / STEP as f64,
-                                );
-                                let idx = match self.pixel(centre.0, centre.1, su, sv, half_stroke)
-                                {
-                                    Px::Solid(code) => solid(&mut palette, code)?,
-                                    Px::Blend(rgba) => {
-                                        palette.index(u32::from_le_bytes(rgba), || rgba)?
-                                    }
-                                };
-                                fill(px0 + u, py0 + v, 1, idx);
+                // `pixel`'s own test of "well inside one cell", in cell units
+                let (ru, rv) = ((half_stroke + 1.0) * su, (half_stroke + 1.0) * sv);
+                const EPS: f64 = 1e-9;
+                for y in 0..STEP {
+                    let (px0, py) = (bi * STEP, bj * STEP + y);
+                    let row = (py * size + px0) as usize;
+                    // along a row the centres move linearly (the block is bilinear)
+                    let (a, b) = (centre(0, y), centre(STEP - 1, y));
+                    let near_h = ffloor(a.1.min(b.1) - rv - EPS) != ffloor(a.1.max(b.1) + rv + EPS);
+                    // pixels [lo, hi) within a pixel's slack of a line u = integer
+                    let mut near: [(u32, u32); 4] = [(0, 0); 4];
+                    let mut nn = 0;
+                    if near_h {
+                        near[0] = (0, STEP);
+                        nn = 1;
+                    } else {
+                        let du = (b.0 - a.0) / (STEP - 1) as f64;
+                        let slack = ru + du.abs() + EPS;
+                        let (umin, umax) = (a.0.min(b.0), a.0.max(b.0));
+                        let mut line = ffloor(umin - slack);
+                        while line <= umax + slack {
+                            let r = if du.abs() < 1e-12 {
+                                (0, STEP)
+                            } else {
+                                let (x1, x2) =
+                                    ((line - slack - a.0) / du, (line + slack - a.0) / du);
+                                let lo = ffloor(x1.min(x2)).clamp(0.0, STEP as f64) as u32;
+                                let hi = (ffloor(x1.max(x2)) + 2.0).clamp(0.0, STEP as f64) as u32;
+                                (lo, hi)
+                            };
+                            if r.0 < r.1 {
+                                if nn == near.len() {
+                                    near[nn - 1].1 = STEP;
+                                } else {
+                                    near[nn] = r;
+                                    nn += 1;
+                                }
                             }
+                            line += 1.0;
                         }
+                        near[..nn].sort_unstable();
+                    }
+                    let mut x = 0;
+                    for &(lo, hi) in &near[..nn] {
+                        if x < lo {
+                            // a run clear of every line: one cell
+                            let c = centre(x, y);
+                            let idx = solid(
+                                &mut palette,
+                                self.code(ffloor(c.0) as i64, ffloor(c.1) as i64),
+                            )?;
+                            out[row + x as usize..row + lo as usize].fill(idx);
+                            x = lo;
+                        }
+                        while x < hi.max(x) && x < hi {
+                            let c = centre(x, y);
+                            out[row + x as usize] = match self.pixel(c.0, c.1, su, sv, half_stroke)
+                            {
+                                Px::Solid(code) => solid(&mut palette, code)?,
+                                Px::Blend(pm) => palette.index(u32::from_le_bytes(pm), || {
+                                    super::png::unpremultiply(pm)
+                                })?,
+                            };
+                            x += 1;
+                        }
+                    }
+                    if x < STEP {
+                        let c = centre(x, y);
+                        let idx = solid(
+                            &mut palette,
+                            self.code(ffloor(c.0) as i64, ffloor(c.1) as i64),
+                        )?;
+                        out[row + x as usize..row + STEP as usize].fill(idx);
                     }
                 }
             }
@@ -325,14 +379,14 @@ impl Lattice {
         if px[3] == 0 {
             return Px::Solid(0);
         }
-        Px::Blend(super::png::unpremultiply(px))
+        Px::Blend(px)
     }
 }
 
 enum Px {
     /// Wholly inside one cell (code), or transparent (0).
     Solid(u8),
-    /// A blended colour, straight RGBA.
+    /// A blended colour, premultiplied RGBA (the palette keys by it and stores it straight).
     Blend([u8; 4]),
 }
 

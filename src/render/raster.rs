@@ -548,15 +548,14 @@ pub(crate) fn bounds(k: &[(f64, f64); 4]) -> [f64; 4] {
 }
 
 /// `floor` without a libm call (the baseline x86-64 target has no rounding instruction,
-/// and the call dominated the profile).
+/// and the call dominated the profile) and without a float → int conversion: adding and
+/// subtracting 1.5 · 2^52 rounds to the nearest integer, one less when that overshoots.
+/// Exact for |x| < 2^51 (cell and pixel coordinates are far smaller).
 #[inline(always)]
 pub(crate) fn ffloor(x: f64) -> f64 {
-    let t = x as i64 as f64;
-    if t > x {
-        t - 1.0
-    } else {
-        t
-    }
+    const ROUND: f64 = 6_755_399_441_055_744.0;
+    let r = (x + ROUND) - ROUND;
+    r - ((r > x) as u8 as f64)
 }
 
 /// Class at fractional cell coordinates (cell centres at .0): the bilinear value,
