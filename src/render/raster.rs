@@ -375,6 +375,8 @@ pub struct SurfacePalette {
     pub colors: Vec<[u8; 4]>,
     /// Sorted 4-tuple of classes (base-5 code) → palette index.
     lut: [u8; 625],
+    /// The same by 3 bits per sample (a | b << 3 | c << 6 | d << 9), for the hot loop.
+    lut3: Box<[u8; 4096]>,
     ink_base: usize,
     patterns: [Pattern; 5],
     spacing: u32,
@@ -442,6 +444,10 @@ impl SurfacePalette {
         ];
         SurfacePalette {
             colors,
+            lut3: Box::new(std::array::from_fn(|k| {
+                let c = |i: usize| ((k >> (3 * i)) & 7).min(4) as u8;
+                lut[((c(0) as usize * 5 + c(1) as usize) * 5 + c(2) as usize) * 5 + c(3) as usize]
+            })),
             lut,
             ink_base,
             patterns,
@@ -790,6 +796,7 @@ pub fn render_surface(
     let mut corner = vec![0u8; side * side];
     let solid: [u8; 5] = std::array::from_fn(|c| pal.index([c as u8; 4]));
     let patterned: [bool; 5] = std::array::from_fn(|c| c > 0 && pal.patterns[c] != Pattern::None);
+    let any_pattern = patterned.iter().any(|&p| p);
     let (gx, gy) = (ox as i64, oy as i64);
     // pixels [x0, x0 + m) × [y0, y0 + m) all of class q
     let fill = |out: &mut [u8], x0: u32, y0: u32, m: u32, q: u8| {
@@ -890,6 +897,20 @@ pub fn render_surface(
                 let py = bj * STEP + v;
                 let top = &corner[v as usize * side..][..side];
                 let bottom = &corner[(v as usize + 1) * side..][..side];
+                if !any_pattern {
+                    // each pixel mixes its four corners: one table lookup
+                    let (u0, n) = (u0 as usize, m as usize);
+                    let dst = &mut out[(py * size + bi * STEP) as usize + u0..][..n];
+                    let (t, b) = (&top[u0..u0 + n + 1], &bottom[u0..u0 + n + 1]);
+                    for (i, o) in dst.iter_mut().enumerate() {
+                        let k = t[i] as usize
+                            | (t[i + 1] as usize) << 3
+                            | (b[i] as usize) << 6
+                            | (b[i + 1] as usize) << 9;
+                        *o = pal.lut3[k & 4095];
+                    }
+                    continue;
+                }
                 for u in u0..u0 + m {
                     let px = bi * STEP + u;
                     let u = u as usize;
