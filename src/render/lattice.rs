@@ -239,19 +239,19 @@ impl Lattice {
                         }
                         near[..nn].sort_unstable();
                     }
+                    // the cell of a run of pixels clear of every line, from its first pixel
+                    let cell = |x: u32| {
+                        let c = centre(x, y);
+                        self.code(ffloor(c.0) as i64, ffloor(c.1) as i64)
+                    };
                     let mut x = 0;
                     for &(lo, hi) in &near[..nn] {
                         if x < lo {
-                            // a run clear of every line: one cell
-                            let c = centre(x, y);
-                            let idx = solid(
-                                &mut palette,
-                                self.code(ffloor(c.0) as i64, ffloor(c.1) as i64),
-                            )?;
+                            let idx = solid(&mut palette, cell(x))?;
                             out[row + x as usize..row + lo as usize].fill(idx);
                             x = lo;
                         }
-                        while x < hi.max(x) && x < hi {
+                        while x < hi {
                             let c = centre(x, y);
                             out[row + x as usize] = match self.pixel(c.0, c.1, su, sv, half_stroke)
                             {
@@ -264,11 +264,7 @@ impl Lattice {
                         }
                     }
                     if x < STEP {
-                        let c = centre(x, y);
-                        let idx = solid(
-                            &mut palette,
-                            self.code(ffloor(c.0) as i64, ffloor(c.1) as i64),
-                        )?;
+                        let idx = solid(&mut palette, cell(x))?;
                         out[row + x as usize..row + STEP as usize].fill(idx);
                     }
                 }
