@@ -288,6 +288,15 @@ fn tiles_quiet(
     crate::tiles::run(ds, an, &opts)
 }
 
+/// Delete a previous run's outputs and let the file system settle the deletes, so that
+/// the timed run neither pays for them nor for deleting them in the background.
+fn clear_before_timing(paths: &[PathBuf]) {
+    for p in paths {
+        let _ = std::fs::remove_dir_all(p);
+    }
+    let _ = std::process::Command::new("sync").status();
+}
+
 /// Render every pyramid of `cfg`'s register (config zooms and layers) and return the
 /// per-pyramid figures with the total seconds (analysis excluded). As in the peer
 /// comparison, the previous run's pyramids are deleted (and flushed) before the clock
@@ -295,10 +304,7 @@ fn tiles_quiet(
 pub fn tiles_run(cfg: &Config) -> Result<(Vec<PyramidFigures>, f64), Error> {
     let ds = load(cfg)?;
     let an = crate::analyze::run(&ds)?;
-    for sub in ["tiles", "mbtiles", "pmtiles"] {
-        let _ = std::fs::remove_dir_all(cfg.output.dir.join(sub));
-    }
-    let _ = std::process::Command::new("sync").status();
+    clear_before_timing(&["tiles", "mbtiles", "pmtiles"].map(|s| cfg.output.dir.join(s)));
     let tr = tiles_quiet(&ds, &an)?;
     Ok((tr.pyramids, tr.seconds))
 }
@@ -329,8 +335,7 @@ pub fn run_peer_tiles(
     zooms: &str,
 ) -> Result<(f64, u64, String), String> {
     // as on riskmap's side: the previous run's tiles go before the clock starts
-    let _ = std::fs::remove_dir_all(work.join("tiles"));
-    let _ = std::process::Command::new("sync").status();
+    clear_before_timing(&[work.join("tiles")]);
     let (secs, out) = run_peer_script(
         "bash",
         &peer_dir.join("run_peer.sh"),
@@ -366,14 +371,7 @@ fn count_png(dir: &Path) -> u64 {
 /// is removed (and flushed) before the clock starts, so neither side pays for the other's
 /// deletes.
 pub fn riskmap_peer_tiles(points: &Path, out: &Path, zoom: [u8; 2]) -> Result<(f64, u64), Error> {
-    if out.exists() {
-        std::fs::remove_dir_all(out).map_err(|source| Error::Io {
-            path: out.to_path_buf(),
-            source,
-        })?;
-        // let the file system settle the deletes before timing writes
-        let _ = std::process::Command::new("sync").status();
-    }
+    clear_before_timing(&[out.to_path_buf()]);
     let t = Instant::now();
     let mut cfg = peer_config(points, out);
     cfg.exposure.enabled = false;

@@ -103,9 +103,10 @@ pub fn run(ds: &Dataset, an: &Analysis, opts: &TilesOptions) -> Result<TilesRepo
         Some(l) => l.clone(),
         None => cfg.layers.iter().filter_map(|s| s.parse().ok()).collect(),
     };
+    let debug = std::env::var_os("RISKMAP_DEBUG").is_some();
     let setup = Instant::now();
     let renderer = Renderer::new(ds, an, &ds.style);
-    if std::env::var_os("RISKMAP_DEBUG").is_some() {
+    if debug {
         eprintln!(
             "tiles: renderer ready in {:.2} s",
             setup.elapsed().as_secs_f64()
@@ -195,7 +196,6 @@ pub fn run(ds: &Dataset, an: &Analysis, opts: &TilesOptions) -> Result<TilesRepo
                 // the main thread renders batches in parallel while a writer thread stores
                 // the batch before (file, SQLite and PMTiles writes are mostly waiting)
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Tile, Vec<u8>)>>(2);
-                let debug = std::env::var_os("RISKMAP_DEBUG").is_some();
                 let writer = std::thread::spawn(move || -> std::io::Result<Sinks> {
                     let mut busy = 0f64;
                     for batch in rx {

@@ -199,46 +199,11 @@ impl Lattice {
                 };
                 // `pixel`'s own test of "well inside one cell", in cell units
                 let (ru, rv) = ((half_stroke + 1.0) * su, (half_stroke + 1.0) * sv);
-                const EPS: f64 = 1e-9;
                 for y in 0..STEP {
                     let (px0, py) = (bi * STEP, bj * STEP + y);
                     let row = (py * size + px0) as usize;
-                    // along a row the centres move linearly (the block is bilinear)
-                    let (a, b) = (centre(0, y), centre(STEP - 1, y));
-                    let near_h = ffloor(a.1.min(b.1) - rv - EPS) != ffloor(a.1.max(b.1) + rv + EPS);
-                    // pixels [lo, hi) within a pixel's slack of a line u = integer
-                    let mut near: [(u32, u32); 4] = [(0, 0); 4];
-                    let mut nn = 0;
-                    if near_h {
-                        near[0] = (0, STEP);
-                        nn = 1;
-                    } else {
-                        let du = (b.0 - a.0) / (STEP - 1) as f64;
-                        let slack = ru + du.abs() + EPS;
-                        let (umin, umax) = (a.0.min(b.0), a.0.max(b.0));
-                        let mut line = ffloor(umin - slack);
-                        while line <= umax + slack {
-                            let r = if du.abs() < 1e-12 {
-                                (0, STEP)
-                            } else {
-                                let (x1, x2) =
-                                    ((line - slack - a.0) / du, (line + slack - a.0) / du);
-                                let lo = ffloor(x1.min(x2)).clamp(0.0, STEP as f64) as u32;
-                                let hi = (ffloor(x1.max(x2)) + 2.0).clamp(0.0, STEP as f64) as u32;
-                                (lo, hi)
-                            };
-                            if r.0 < r.1 {
-                                if nn == near.len() {
-                                    near[nn - 1].1 = STEP;
-                                } else {
-                                    near[nn] = r;
-                                    nn += 1;
-                                }
-                            }
-                            line += 1.0;
-                        }
-                        near[..nn].sort_unstable();
-                    }
+                    let mut near = [(0, 0); 4];
+                    let nn = near_lines(centre(0, y), centre(STEP - 1, y), ru, rv, &mut near);
                     // the cell of a run of pixels clear of every line, from its first pixel
                     let cell = |x: u32| {
                         let c = centre(x, y);
@@ -377,6 +342,48 @@ impl Lattice {
         }
         Px::Blend(px)
     }
+}
+
+/// The pixels of one 16-px block row that lie near a grid line, as sorted runs
+/// [lo, hi) put in `near`, their count returned (at most four; a fifth line widens the last
+/// run to the row's end): `a` and `b`
+/// are the first and last pixel centres in cell units (the centres between move linearly,
+/// the block being bilinear), `ru` and `rv` the distances `Lattice::pixel` calls "well
+/// inside one cell". A pixel of every other run is well inside its cell, with a pixel's
+/// slack. A row near a horizontal line is near as a whole.
+#[inline(always)]
+fn near_lines(a: (f64, f64), b: (f64, f64), ru: f64, rv: f64, near: &mut [(u32, u32); 4]) -> usize {
+    const EPS: f64 = 1e-9;
+    if ffloor(a.1.min(b.1) - rv - EPS) != ffloor(a.1.max(b.1) + rv + EPS) {
+        near[0] = (0, STEP);
+        return 1;
+    }
+    let mut nn = 0;
+    let du = (b.0 - a.0) / (STEP - 1) as f64;
+    let slack = ru + du.abs() + EPS;
+    let (umin, umax) = (a.0.min(b.0), a.0.max(b.0));
+    let mut line = ffloor(umin - slack);
+    while line <= umax + slack {
+        let r = if du.abs() < 1e-12 {
+            (0, STEP)
+        } else {
+            let (x1, x2) = ((line - slack - a.0) / du, (line + slack - a.0) / du);
+            let lo = ffloor(x1.min(x2)).clamp(0.0, STEP as f64) as u32;
+            let hi = (ffloor(x1.max(x2)) + 2.0).clamp(0.0, STEP as f64) as u32;
+            (lo, hi)
+        };
+        if r.0 < r.1 {
+            if nn == near.len() {
+                near[nn - 1].1 = STEP;
+            } else {
+                near[nn] = r;
+                nn += 1;
+            }
+        }
+        line += 1.0;
+    }
+    near[..nn].sort_unstable();
+    nn
 }
 
 enum Px {

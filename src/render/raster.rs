@@ -373,10 +373,8 @@ impl QuadSet {
 /// (70 mixes), then pattern ink over each class.
 pub struct SurfacePalette {
     pub colors: Vec<[u8; 4]>,
-    /// Sorted 4-tuple of classes (base-5 code) → palette index.
-    lut: [u8; 625],
-    /// The same by 3 bits per sample (a | b << 3 | c << 6 | d << 9), for the hot loop.
-    lut3: Box<[u8; 4096]>,
+    /// Four samples' classes (`mix_key`: 3 bits each) → palette index.
+    lut: Box<[u8; 4096]>,
     ink_base: usize,
     patterns: [Pattern; 5],
     spacing: u32,
@@ -390,7 +388,7 @@ impl SurfacePalette {
             [rgb[0] as f32, rgb[1] as f32, rgb[2] as f32]
         };
         let mut colors = Vec::new();
-        let mut lut = [0u8; 625];
+        let mut lut = Box::new([0u8; 4096]);
         for a in 0..5u8 {
             for b in a..5 {
                 for c in b..5 {
@@ -419,11 +417,7 @@ impl SurfacePalette {
                         colors.push(col);
                         // every ordering of the four samples maps to the same entry
                         for p in PERMUTATIONS {
-                            let q = [s[p[0]], s[p[1]], s[p[2]], s[p[3]]];
-                            let code = ((q[0] as usize * 5 + q[1] as usize) * 5 + q[2] as usize)
-                                * 5
-                                + q[3] as usize;
-                            lut[code] = idx;
+                            lut[mix_key(s[p[0]], s[p[1]], s[p[2]], s[p[3]])] = idx;
                         }
                     }
                 }
@@ -444,10 +438,6 @@ impl SurfacePalette {
         ];
         SurfacePalette {
             colors,
-            lut3: Box::new(std::array::from_fn(|k| {
-                let c = |i: usize| ((k >> (3 * i)) & 7).min(4) as u8;
-                lut[((c(0) as usize * 5 + c(1) as usize) * 5 + c(2) as usize) * 5 + c(3) as usize]
-            })),
             lut,
             ink_base,
             patterns,
@@ -457,7 +447,7 @@ impl SurfacePalette {
 
     #[inline(always)]
     fn index(&self, s: [u8; 4]) -> u8 {
-        self.lut[((s[0] as usize * 5 + s[1] as usize) * 5 + s[2] as usize) * 5 + s[3] as usize]
+        self.lut[mix_key(s[0], s[1], s[2], s[3])]
     }
 
     /// Pattern ink at a global pixel for a class, if any.
@@ -472,6 +462,12 @@ impl SurfacePalette {
         };
         on.then(|| (self.ink_base + class as usize) as u8)
     }
+}
+
+/// The table key of four samples' classes (each 0..=4), 3 bits each.
+#[inline(always)]
+fn mix_key(a: u8, b: u8, c: u8, d: u8) -> usize {
+    (a as usize | (b as usize) << 3 | (c as usize) << 6 | (d as usize) << 9) & 4095
 }
 
 /// The 24 orderings of four samples.
@@ -523,7 +519,8 @@ fn quarters(x: u32, y: u32, m: u32) -> [(u32, u32, u32); 4] {
     [(x, y, h), (x + h, y, h), (x, y + h, h), (x + h, y + h, h)]
 }
 
-/// `floor` to an integer (see `ffloor`).
+/// `floor` to an integer (see `ffloor`; when an integer is wanted, converting first is
+/// the cheaper way round).
 #[inline(always)]
 fn ifloor(x: f64) -> i64 {
     let t = x as i64;
@@ -897,35 +894,21 @@ pub fn render_surface(
                 let py = bj * STEP + v;
                 let top = &corner[v as usize * side..][..side];
                 let bottom = &corner[(v as usize + 1) * side..][..side];
-                if !any_pattern {
-                    // each pixel mixes its four corners: one table lookup
-                    let (u0, n) = (u0 as usize, m as usize);
-                    let dst = &mut out[(py * size + bi * STEP) as usize + u0..][..n];
-                    let (t, b) = (&top[u0..u0 + n + 1], &bottom[u0..u0 + n + 1]);
-                    for (i, o) in dst.iter_mut().enumerate() {
-                        let k = t[i] as usize
-                            | (t[i + 1] as usize) << 3
-                            | (b[i] as usize) << 6
-                            | (b[i + 1] as usize) << 9;
-                        *o = pal.lut3[k & 4095];
-                    }
-                    continue;
-                }
-                for u in u0..u0 + m {
-                    let px = bi * STEP + u;
-                    let u = u as usize;
-                    let cls = [top[u], top[u + 1], bottom[u], bottom[u + 1]];
-                    let c = cls[0];
-                    out[(py * size + px) as usize] = if c == cls[1] && c == cls[2] && c == cls[3] {
-                        if patterned[c as usize] {
-                            pal.ink(c, gx + px as i64, gy + py as i64)
-                                .unwrap_or(solid[c as usize])
-                        } else {
-                            solid[c as usize]
+                // each pixel mixes its four corners; a patterned class's own pixels
+                // may take its ink instead
+                let (u0, n) = (u0 as usize, m as usize);
+                let x0 = bi * STEP + u0 as u32;
+                let dst = &mut out[(py * size + x0) as usize..][..n];
+                let (t, b) = (&top[u0..u0 + n + 1], &bottom[u0..u0 + n + 1]);
+                for (i, o) in dst.iter_mut().enumerate() {
+                    *o = pal.lut[mix_key(t[i], t[i + 1], b[i], b[i + 1])];
+                    if any_pattern {
+                        let c = t[i];
+                        if patterned[c as usize] && c == t[i + 1] && c == b[i] && c == b[i + 1] {
+                            let (px, py) = (gx + (x0 as usize + i) as i64, gy + py as i64);
+                            *o = pal.ink(c, px, py).unwrap_or(*o);
                         }
-                    } else {
-                        pal.index(cls)
-                    };
+                    }
                 }
             }
         }
