@@ -36,12 +36,25 @@ pub struct Sinks {
     mbtiles: Option<(Connection, PathBuf, PathBuf)>,
     /// Column folders already created.
     dirs: std::collections::HashSet<(u8, u32)>,
+    /// SHA-256 of the images in the MBTiles archive.
+    stored: std::collections::HashSet<[u8; 32]>,
     pmtiles: Option<(
         pmtiles::PmTilesStreamWriter<std::io::BufWriter<std::fs::File>>,
         PathBuf,
         PathBuf,
     )>,
     pub written: u64,
+}
+
+/// Lower-case hex, as `format!("{:x}")` gives a digest.
+fn hex(b: &[u8]) -> String {
+    const D: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for &x in b {
+        s.push(D[(x >> 4) as usize] as char);
+        s.push(D[(x & 15) as usize] as char);
+    }
+    s
 }
 
 fn tmp(p: &Path) -> PathBuf {
@@ -151,6 +164,7 @@ impl Sinks {
             mbtiles,
             pmtiles,
             dirs: Default::default(),
+            stored: Default::default(),
             written: 0,
         })
     }
@@ -165,11 +179,16 @@ impl Sinks {
             std::fs::write(d.join(format!("{}.png", t.y)), png)?;
         }
         if let Some((c, _, _)) = &self.mbtiles {
-            let id = format!("{:x}", Sha256::digest(png));
-            let mut ins = c
-                .prepare_cached("INSERT OR IGNORE INTO images (tile_data, tile_id) VALUES (?1, ?2)")
-                .map_err(io)?;
-            ins.execute(params![png, id]).map_err(io)?;
+            let digest: [u8; 32] = Sha256::digest(png).into();
+            let id = hex(&digest);
+            // an image already stored is not offered to SQLite again (areas tiles are
+            // mostly repeats)
+            if self.stored.insert(digest) {
+                let mut ins = c
+                    .prepare_cached("INSERT INTO images (tile_data, tile_id) VALUES (?1, ?2)")
+                    .map_err(io)?;
+                ins.execute(params![png, id]).map_err(io)?;
+            }
             let mut map = c.prepare_cached("INSERT INTO map (zoom_level, tile_column, tile_row, tile_id) VALUES (?1, ?2, ?3, ?4)").map_err(io)?;
             map.execute(params![t.z, t.x, t.tms_y(), id]).map_err(io)?;
         }
