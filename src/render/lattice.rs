@@ -1,7 +1,10 @@
 //! The square grid layer drawn straight into palette indices. Square cells form a lattice
 //! in the region's UTM zone, so a pixel finds its cell by arithmetic: blocks that no grid
 //! line comes near are filled at once, and pixels near a line get their share of each
-//! cell's fill and of the outline from a box filter over the pixel. (Hand-written: with
+//! cell's fill and of the outline from a box filter over the pixel. A pixel's colour is a
+//! function of its key (cell and quantised shares), and along a pixel row or column each
+//! part of the key moves monotonically between line crossings, so a run whose two ends
+//! share a key is filled at once and other runs are halved. (Hand-written: with
 //! tiny-skia every covered pixel was blended in RGBA and the tile then mapped back to a
 //! palette, several times the cost of encoding it, and the blends at cell corners often
 //! overflowed 256 colours into RGBA PNGs.)
@@ -582,7 +585,7 @@ impl<'a> Ink<'a> {
 /// [lo, hi) put in `near`, their count returned (at most four; a fifth line widens the last
 /// run to the row's end): `a` and `b`
 /// are the first and last pixel centres in cell units (the centres between move linearly,
-/// the block being bilinear), `ru` and `rv` the distances `Lattice::pixel` calls "well
+/// the block being bilinear), `ru` and `rv` the distances `Lattice::key` calls "well
 /// inside one cell". A pixel of every other run is well inside its cell, with a pixel's
 /// slack. A row near a horizontal line is near as a whole.
 #[inline(always)]
