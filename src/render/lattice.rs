@@ -168,8 +168,7 @@ impl Lattice {
                 let (ru, rv) = (blk.ru, blk.rv);
                 // which lines come near the block (pixel centres lie within its corners)
                 let [umin, umax, vmin, vmax] = bounds(&k);
-                let near_u = ffloor(umin - ru - EPS) != ffloor(umax + ru + EPS);
-                let near_v = ffloor(vmin - rv - EPS) != ffloor(vmax + rv + EPS);
+                let (near_u, near_v) = (crosses(umin, umax, ru), crosses(vmin, vmax, rv));
                 if near_u != near_v {
                     // Lines of one direction only: a pixel column (lines u = i) or row
                     // (v = j) at a time, t across the block.
@@ -184,9 +183,8 @@ impl Lattice {
                         } else {
                             (ca.1, cb.1, rv)
                         };
-                        if ffloor(a.min(b) - reach - EPS) == ffloor(a.max(b) + reach + EPS) {
-                            let code = self.code(ffloor(ca.0) as i64, ffloor(ca.1) as i64);
-                            return ink.solid(code).map(Some);
+                        if !crosses(a.min(b), a.max(b), reach) {
+                            return ink.solid(blk.cell(ca)).map(Some);
                         }
                         let ka = blk.key(ca);
                         if blk.linear(ca, cb) && ka == blk.key(cb) {
@@ -240,10 +238,7 @@ impl Lattice {
                         &mut near,
                     );
                     // the cell of a run of pixels clear of every line, from its first pixel
-                    let cell = |x: u32| {
-                        let c = blk.at(Run::Row(y), x);
-                        self.code(ffloor(c.0) as i64, ffloor(c.1) as i64)
-                    };
+                    let cell = |x: u32| blk.cell(blk.at(Run::Row(y), x));
                     let mut x = 0;
                     for &(lo, hi) in &near[..nn] {
                         if x < lo {
@@ -396,6 +391,12 @@ struct Key {
 
 const EPS: f64 = 1e-9;
 
+/// Whether a grid line (an integer, in cell units) lies within `reach` of [lo, hi].
+#[inline(always)]
+fn crosses(lo: f64, hi: f64, reach: f64) -> bool {
+    ffloor(lo - reach - EPS) != ffloor(hi + reach + EPS)
+}
+
 /// A straight run of a block's pixels: row or column t.
 #[derive(Clone, Copy)]
 enum Run {
@@ -463,6 +464,12 @@ impl<'a> Block<'a> {
             (x as f64 + 0.5) / STEP as f64,
             (y as f64 + 0.5) / STEP as f64,
         )
+    }
+
+    /// The code of the cell a pixel centre lies in.
+    #[inline(always)]
+    fn cell(&self, c: (f64, f64)) -> u8 {
+        self.lattice.code(ffloor(c.0) as i64, ffloor(c.1) as i64)
     }
 
     #[inline(always)]
@@ -590,8 +597,7 @@ impl<'a> Ink<'a> {
 /// slack. A row near a horizontal line is near as a whole.
 #[inline(always)]
 fn near_lines(a: (f64, f64), b: (f64, f64), ru: f64, rv: f64, near: &mut [(u32, u32); 4]) -> usize {
-    const EPS: f64 = 1e-9;
-    if ffloor(a.1.min(b.1) - rv - EPS) != ffloor(a.1.max(b.1) + rv + EPS) {
+    if crosses(a.1.min(b.1), a.1.max(b.1), rv) {
         near[0] = (0, STEP);
         return 1;
     }
