@@ -112,7 +112,6 @@ pub fn run(ds: &Dataset, an: &Analysis, opts: &TilesOptions) -> Result<TilesRepo
             setup.elapsed().as_secs_f64()
         );
     }
-    let out = ds.config.output.dir.clone();
     let mut crss = vec![Crs::Wgs84];
     crss.extend(
         ds.config
@@ -137,153 +136,21 @@ pub fn run(ds: &Dataset, an: &Analysis, opts: &TilesOptions) -> Result<TilesRepo
             let _ = std::fs::remove_dir_all(old);
         }
     });
-    let ioe = |p: &PathBuf| {
-        let p = p.clone();
-        move |source| Error::Io {
-            path: p.clone(),
-            source,
-        }
-    };
     for &crs in &crss {
         for &size in &sizes {
-            for &layer in &layers {
-                let Some(bbox) = renderer.content_bbox(layer) else {
-                    continue;
-                };
-                let lt = Instant::now();
-                let path_name = if crs == Crs::Wgs84 {
-                    layer.name().to_string()
-                } else {
-                    format!("{}_{crs}", layer.name())
-                };
-                let suffix = if size == 512 { "@2x" } else { "" };
-                let meta = TileMeta {
-                    name: format!("{} {}", ds.config.title(), layer.title_zh()),
-                    description: format!(
-                        "riskmap {} layer ({}), {}.",
-                        layer.name(),
-                        if crs == Crs::Wgs84 {
-                            "WGS84 / EPSG:3857".to_string()
-                        } else {
-                            format!("{crs} shifted for a {crs} basemap")
-                        },
-                        ds.style.name
-                    ),
-                    attribution: cfg.attribution.clone(),
-                    bounds: ds.region_bbox,
-                    minzoom: z0,
-                    maxzoom: z1,
-                    url: cfg.url.clone(),
-                };
-                let mut sinks = Sinks::open(
-                    &out,
-                    &path_name,
-                    suffix,
-                    &meta,
-                    cfg.xyz,
-                    cfg.mbtiles,
-                    cfg.pmtiles,
-                )
-                .map_err(ioe(&out))?;
-                let pad = if crs == Crs::Wgs84 { 0.0 } else { 0.012 };
-                let b = [bbox[0] - pad, bbox[1] - pad, bbox[2] + pad, bbox[3] + pad];
-                let mut cands: Vec<Tile> = tiles_in(b, z0)
-                    .collect::<Vec<_>>()
-                    .into_par_iter()
-                    .filter(|t| renderer.may_draw(layer, *t, crs, size))
-                    .collect();
-                let mut considered = 0u64;
-                // the main thread renders batches in parallel while a writer thread stores
-                // the batch before (file, SQLite and PMTiles writes are mostly waiting)
-                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Tile, Vec<u8>)>>(2);
-                let writer = std::thread::spawn(move || -> std::io::Result<Sinks> {
-                    let mut busy = 0f64;
-                    for batch in rx {
-                        let t0 = Instant::now();
-                        for (t, bytes) in batch {
-                            sinks.add(t, &bytes)?;
-                        }
-                        busy += t0.elapsed().as_secs_f64();
-                    }
-                    if debug {
-                        eprintln!("tiles: writer busy {busy:.2} s for {} tiles", sinks.written);
-                    }
-                    Ok(sinks)
-                });
-                let mut render_err = None;
-                'zooms: for z in z0..=z1 {
-                    cands.sort_by_key(tile_id);
-                    considered += cands.len() as u64;
-                    progress.zoom(&path_name, z, cands.len() as u64);
-                    let mut done = 0u64;
-                    for chunk in cands.chunks(BATCH) {
-                        let rendered: Vec<Result<Option<Vec<u8>>, ::png::EncodingError>> = chunk
-                            .par_iter()
-                            .map(|t| renderer.render(layer, *t, size, crs))
-                            .collect();
-                        let mut batch = Vec::with_capacity(chunk.len());
-                        for (t, r) in chunk.iter().zip(rendered) {
-                            match r {
-                                Ok(Some(bytes)) => batch.push((*t, bytes)),
-                                Ok(None) => {}
-                                Err(e) => {
-                                    render_err = Some(Error::Input(format!(
-                                        "encoding tile {}/{}/{}: {e}",
-                                        t.z, t.x, t.y
-                                    )));
-                                    break 'zooms;
-                                }
-                            }
-                        }
-                        if tx.send(batch).is_err() {
-                            break 'zooms; // the writer stopped: its error is reported below
-                        }
-                        done += chunk.len() as u64;
-                        progress.inc(&path_name, z, done, cands.len() as u64, chunk.len() as u64);
-                    }
-                    if z < z1 {
-                        cands = cands
-                            .par_iter()
-                            .flat_map_iter(|t| {
-                                let (x, y) = (t.x * 2, t.y * 2);
-                                [
-                                    Tile::new(x, y, z + 1),
-                                    Tile::new(x + 1, y, z + 1),
-                                    Tile::new(x, y + 1, z + 1),
-                                    Tile::new(x + 1, y + 1, z + 1),
-                                ]
-                            })
-                            .filter(|t| renderer.may_draw(layer, *t, crs, size))
-                            .collect();
-                    }
-                }
-                drop(tx);
-                let sinks = writer
-                    .join()
-                    .map_err(|_| Error::Input("tile writer thread panicked".into()))?
-                    .map_err(ioe(&out))?;
-                if let Some(e) = render_err {
-                    return Err(e);
-                }
-                let written = sinks.written;
-                let (done, replaced) = sinks.finish().map_err(ioe(&out))?;
-                report.outputs.extend(done);
-                if let Some(old) = replaced {
-                    let _ = cleaner_tx.send(old);
-                }
-                let tj = out
-                    .join("tilejson")
-                    .join(format!("{path_name}{suffix}.json"));
-                let text = serde_json::to_vec_pretty(&tilejson(&meta, &path_name, suffix))
-                    .unwrap_or_default();
-                crate::export::atomic::write_atomic(&tj, &text).map_err(ioe(&tj))?;
-                report.outputs.push(tj);
-                report.pyramids.push((
-                    format!("{path_name}{suffix}"),
-                    written,
-                    considered,
-                    lt.elapsed().as_secs_f64(),
-                ));
+            for pass in passes(&layers) {
+                pyramid_pass(
+                    &renderer,
+                    ds,
+                    &pass,
+                    crs,
+                    size,
+                    [z0, z1],
+                    debug,
+                    &mut progress,
+                    &mut report,
+                    &cleaner_tx,
+                )?;
             }
         }
     }
@@ -292,4 +159,275 @@ pub fn run(ds: &Dataset, an: &Analysis, opts: &TilesOptions) -> Result<TilesRepo
     let _ = cleaner.join();
     report.seconds = t0.elapsed().as_secs_f64();
     Ok(report)
+}
+
+fn ioe(p: &std::path::Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: p.to_path_buf(),
+        source,
+    }
+}
+
+/// The layers rendered together, in order: the surface and the composite share a pass
+/// (the composite is the surface with vectors over it, so the surface is drawn once per
+/// tile); every other layer has a pass of its own.
+pub fn passes(layers: &[Layer]) -> Vec<Vec<Layer>> {
+    let shared = layers.contains(&Layer::Surface) && layers.contains(&Layer::Composite);
+    let mut out: Vec<Vec<Layer>> = Vec::new();
+    for &l in layers {
+        if out.iter().any(|p| p.contains(&l)) {
+            continue;
+        }
+        match l {
+            Layer::Surface | Layer::Composite if shared => {
+                out.push(vec![Layer::Surface, Layer::Composite])
+            }
+            _ => out.push(vec![l]),
+        }
+    }
+    out
+}
+
+/// One layer's outputs within a pass.
+struct Slot {
+    layer: Layer,
+    path_name: String,
+    meta: TileMeta,
+    considered: u64,
+    /// Seconds of rendering (summed over the workers), writing and finishing.
+    busy: f64,
+}
+
+/// Render the pyramids of one pass (one or more layers, one CRS, one tile size): the
+/// candidate tiles carry a bit per layer that may draw there, zoom by zoom, batches
+/// are rendered in parallel and streamed to a writer thread holding every layer's
+/// sinks. Each pyramid's seconds are the pass's wall time split by what its layer used
+/// (render time on the workers, writer and finishing time).
+#[allow(clippy::too_many_arguments)]
+fn pyramid_pass(
+    renderer: &Renderer,
+    ds: &Dataset,
+    pass: &[Layer],
+    crs: Crs,
+    size: u32,
+    [z0, z1]: [u8; 2],
+    debug: bool,
+    progress: &mut Progress,
+    report: &mut TilesReport,
+    cleaner: &std::sync::mpsc::Sender<PathBuf>,
+) -> Result<(), Error> {
+    let cfg = &ds.config.tiles;
+    let out = ds.config.output.dir.clone();
+    let lt = Instant::now();
+    let suffix = if size == 512 { "@2x" } else { "" };
+    let mut slots = Vec::new();
+    let mut sinks = Vec::new();
+    let mut first: Vec<(Tile, u8)> = Vec::new();
+    for &layer in pass {
+        let Some(bbox) = renderer.content_bbox(layer) else {
+            continue;
+        };
+        let t0 = Instant::now();
+        let path_name = if crs == Crs::Wgs84 {
+            layer.name().to_string()
+        } else {
+            format!("{}_{crs}", layer.name())
+        };
+        let meta = TileMeta {
+            name: format!("{} {}", ds.config.title(), layer.title_zh()),
+            description: format!(
+                "riskmap {} layer ({}), {}.",
+                layer.name(),
+                if crs == Crs::Wgs84 {
+                    "WGS84 / EPSG:3857".to_string()
+                } else {
+                    format!("{crs} shifted for a {crs} basemap")
+                },
+                ds.style.name
+            ),
+            attribution: cfg.attribution.clone(),
+            bounds: ds.region_bbox,
+            minzoom: z0,
+            maxzoom: z1,
+            url: cfg.url.clone(),
+        };
+        sinks.push(
+            Sinks::open(
+                &out,
+                &path_name,
+                suffix,
+                &meta,
+                cfg.xyz,
+                cfg.mbtiles,
+                cfg.pmtiles,
+            )
+            .map_err(ioe(&out))?,
+        );
+        // the first zoom's tiles over the layer's content that may draw it
+        let pad = if crs == Crs::Wgs84 { 0.0 } else { 0.012 };
+        let b = [bbox[0] - pad, bbox[1] - pad, bbox[2] + pad, bbox[3] + pad];
+        let bit = 1u8 << slots.len();
+        let mine: Vec<Tile> = tiles_in(b, z0)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .filter(|t| renderer.may_draw(layer, *t, crs, size))
+            .collect();
+        for t in mine {
+            match first.iter_mut().find(|(u, _)| *u == t) {
+                Some((_, m)) => *m |= bit,
+                None => first.push((t, bit)),
+            }
+        }
+        slots.push(Slot {
+            layer,
+            path_name,
+            meta,
+            considered: 0,
+            busy: t0.elapsed().as_secs_f64(),
+        });
+    }
+    if slots.is_empty() {
+        return Ok(());
+    }
+    let name = slots
+        .iter()
+        .map(|s| s.path_name.as_str())
+        .collect::<Vec<_>>()
+        .join("+");
+    let layers: Vec<Layer> = slots.iter().map(|s| s.layer).collect();
+    let layers = &layers[..];
+    let mut cands = first;
+    // the main thread renders batches in parallel while a writer thread stores the batch
+    // before (file, SQLite and PMTiles writes are mostly waiting)
+    type Batch = Vec<(usize, Tile, Vec<u8>)>;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
+    let writer = std::thread::spawn(move || -> std::io::Result<(Vec<Sinks>, Vec<f64>)> {
+        let mut busy = vec![0f64; sinks.len()];
+        for batch in rx {
+            for (k, t, bytes) in batch {
+                let t0 = Instant::now();
+                sinks[k].add(t, &bytes)?;
+                busy[k] += t0.elapsed().as_secs_f64();
+            }
+        }
+        Ok((sinks, busy))
+    });
+    let mut render_err = None;
+    'zooms: for z in z0..=z1 {
+        cands.sort_by_key(|c| tile_id(&c.0));
+        for (k, slot) in slots.iter_mut().enumerate() {
+            slot.considered += cands.iter().filter(|c| c.1 & (1 << k) != 0).count() as u64;
+        }
+        progress.zoom(&name, z, cands.len() as u64);
+        let mut done = 0u64;
+        for chunk in cands.chunks(BATCH) {
+            let rendered: Vec<_> = chunk
+                .par_iter()
+                .map(|&(t, mask)| {
+                    let want: Vec<bool> = (0..layers.len()).map(|k| mask & (1 << k) != 0).collect();
+                    renderer.render_pass(&layers, &want, t, size, crs)
+                })
+                .collect();
+            let mut batch = Vec::with_capacity(chunk.len());
+            for ((t, _), r) in chunk.iter().zip(rendered) {
+                for (k, r) in r.into_iter().enumerate() {
+                    let Some((r, took)) = r else { continue };
+                    slots[k].busy += took.as_secs_f64();
+                    match r {
+                        Ok(Some(bytes)) => batch.push((k, *t, bytes)),
+                        Ok(None) => {}
+                        Err(e) => {
+                            render_err = Some(Error::Input(format!(
+                                "encoding {} tile {}/{}/{}: {e}",
+                                slots[k].path_name, t.z, t.x, t.y
+                            )));
+                            break 'zooms;
+                        }
+                    }
+                }
+            }
+            if tx.send(batch).is_err() {
+                break 'zooms; // the writer stopped: its error is reported below
+            }
+            done += chunk.len() as u64;
+            progress.inc(&name, z, done, cands.len() as u64, chunk.len() as u64);
+        }
+        if z < z1 {
+            // a child can only draw a layer where its parent may (point radii and strokes
+            // shrink on the ground as zoom grows)
+            cands = cands
+                .par_iter()
+                .flat_map_iter(|&(t, mask)| {
+                    let (x, y) = (t.x * 2, t.y * 2);
+                    [(x, y), (x + 1, y), (x, y + 1), (x + 1, y + 1)]
+                        .into_iter()
+                        .map(move |(x, y)| Tile::new(x, y, z + 1))
+                        .map(move |c| {
+                            let m = (0..layers.len())
+                                .filter(|&k| {
+                                    mask & (1 << k) != 0
+                                        && renderer.may_draw(layers[k], c, crs, size)
+                                })
+                                .fold(0u8, |m, k| m | (1 << k));
+                            (c, m)
+                        })
+                        .filter(|c| c.1 != 0)
+                })
+                .collect();
+        }
+    }
+    drop(tx);
+    let (all_sinks, writer_busy) = writer
+        .join()
+        .map_err(|_| Error::Input("tile writer thread panicked".into()))?
+        .map_err(ioe(&out))?;
+    if let Some(e) = render_err {
+        return Err(e);
+    }
+    let mut written = Vec::new();
+    for ((slot, sinks), wb) in slots.iter_mut().zip(all_sinks).zip(writer_busy) {
+        let t0 = Instant::now();
+        if debug {
+            eprintln!(
+                "tiles: {}{suffix}: writer busy {wb:.2} s for {} tiles",
+                slot.path_name, sinks.written
+            );
+        }
+        written.push(sinks.written);
+        let (done, replaced) = sinks.finish().map_err(ioe(&out))?;
+        report.outputs.extend(done);
+        if let Some(old) = replaced {
+            let _ = cleaner.send(old);
+        }
+        let tj = out
+            .join("tilejson")
+            .join(format!("{}{suffix}.json", slot.path_name));
+        let text = serde_json::to_vec_pretty(&tilejson(&slot.meta, &slot.path_name, suffix))
+            .unwrap_or_default();
+        crate::export::atomic::write_atomic(&tj, &text).map_err(ioe(&tj))?;
+        report.outputs.push(tj);
+        slot.busy += wb + t0.elapsed().as_secs_f64();
+    }
+    let wall = lt.elapsed().as_secs_f64();
+    if debug {
+        eprintln!(
+            "tiles: pass {name}{suffix}: {wall:.2} s; busy {:?}",
+            slots.iter().map(|s| s.busy).collect::<Vec<_>>()
+        );
+    }
+    let total: f64 = slots.iter().map(|s| s.busy).sum();
+    for (slot, written) in slots.iter().zip(written) {
+        let share = if slots.len() == 1 || total <= 0.0 {
+            1.0 / slots.len() as f64
+        } else {
+            slot.busy / total
+        };
+        report.pyramids.push((
+            format!("{}{suffix}", slot.path_name),
+            written,
+            slot.considered,
+            wall * share,
+        ));
+    }
+    Ok(())
 }

@@ -324,3 +324,89 @@ fn archives_match_the_directory_and_are_deterministic() {
         }
     }
 }
+
+/// Every file of an XYZ pyramid, by (z, x, y).
+fn xyz(root: &Path) -> std::collections::BTreeMap<(u8, u32, u32), Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    for z in std::fs::read_dir(root).into_iter().flatten().flatten() {
+        let zv: u8 = z.file_name().to_string_lossy().parse().unwrap();
+        for x in std::fs::read_dir(z.path()).unwrap().flatten() {
+            let xv: u32 = x.file_name().to_string_lossy().parse().unwrap();
+            for y in std::fs::read_dir(x.path()).unwrap().flatten() {
+                let yv: u32 = y
+                    .file_name()
+                    .to_string_lossy()
+                    .trim_end_matches(".png")
+                    .parse()
+                    .unwrap();
+                files.insert((zv, xv, yv), std::fs::read(y.path()).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// The surface and the composite share a pass (the surface drawn once per tile): the
+/// pyramids it writes are the ones each layer writes alone, tile for tile and byte for
+/// byte, with the same counts. The sample has zones, district outlines and points.
+#[test]
+fn a_shared_pass_writes_what_each_layer_writes_alone() {
+    assert_eq!(
+        riskmap::tiles::passes(&[Layer::Points, Layer::Composite, Layer::Grid, Layer::Surface]),
+        vec![
+            vec![Layer::Points],
+            vec![Layer::Surface, Layer::Composite],
+            vec![Layer::Grid]
+        ]
+    );
+    let d = tempfile::tempdir().unwrap();
+    let mut c = Config::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/riskmap.toml"
+    )))
+    .unwrap();
+    c.tiles.zoom = [9, 13];
+    c.tiles.mbtiles = false;
+    c.tiles.pmtiles = false;
+    c.output.crs_out = vec![];
+    let mut ds = load(&c).unwrap();
+    let an = analyze::run(&ds).unwrap();
+    let mut run = |out: &str, layers: &[Layer]| {
+        ds.config.output.dir = d.path().join(out);
+        let r = riskmap::tiles::run(
+            &ds,
+            &an,
+            &riskmap::tiles::TilesOptions {
+                quiet: true,
+                layers: Some(layers.to_vec()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut counts: Vec<_> = r.pyramids.iter().map(|p| (p.0.clone(), p.1, p.2)).collect();
+        counts.sort();
+        counts
+    };
+    let shared = run("shared", &[Layer::Surface, Layer::Composite]);
+    let mut alone = run("alone", &[Layer::Surface]);
+    alone.extend(run("alone", &[Layer::Composite]));
+    alone.sort();
+    assert_eq!(shared, alone);
+    for layer in ["surface", "composite"] {
+        let a = xyz(&d.path().join("shared/tiles").join(layer));
+        let b = xyz(&d.path().join("alone/tiles").join(layer));
+        assert!(a.len() > 100, "{layer}: {} tiles", a.len());
+        assert!(
+            a == b,
+            "{layer}: the shared pass differs from the layer alone"
+        );
+    }
+    // the composite has tiles with vectors over the surface and tiles that are the
+    // surface's own
+    let (s, k) = (
+        xyz(&d.path().join("shared/tiles/surface")),
+        xyz(&d.path().join("shared/tiles/composite")),
+    );
+    let same = k.iter().filter(|(t, b)| s.get(t) == Some(b)).count();
+    assert!(same > 0 && same < k.len(), "{same} of {}", k.len());
+}

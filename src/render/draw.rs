@@ -231,6 +231,9 @@ pub fn outlines(
     let st = Stroke {
         width: d.outline_width * f.scale,
         line_cap: resvg::tiny_skia::LineCap::Round,
+        // round joins keep every stroked pixel within half the width of the line (a
+        // miter at a hairpin vertex reaches out twice the width), inside the spans
+        line_join: resvg::tiny_skia::LineJoin::Round,
         ..Stroke::default()
     };
     pm.stroke_path(&path, &paint, &st, Transform::identity(), None);
@@ -487,6 +490,8 @@ mod tests {
                 (1, vec![at(0.9, 0.05), at(0.93, 0.97), at(0.2, 0.99)]),
                 (2, zigzag),
                 (3, vec![at(0.5, -0.5), at(0.52, 0.3)]),
+                // a hairpin (a miter join would spike out of the spans here)
+                (4, vec![at(0.3, 0.7), at(0.7, 0.71), at(0.3, 0.72)]),
             ];
             let style = Style::default();
             let f = Frame::new(tile, size, Crs::Wgs84);

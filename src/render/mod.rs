@@ -411,20 +411,112 @@ impl<'a> Renderer<'a> {
         draw::points(pm, f, self.ds, idx, self.style, &self.sprites, dirty);
     }
 
-    /// The surface layer's tile.
+    /// The surface's palette indices for a tile, drawn once per tile and pass.
+    fn shared_indices<'s>(
+        &self,
+        share: &'s mut SurfaceShare,
+        tile: Tile,
+        size: u32,
+        crs: Crs,
+    ) -> &'s raster::SurfaceTile {
+        share
+            .indices
+            .get_or_insert_with(|| self.surface_indices(tile, size, crs))
+    }
+
+    /// The surface layer's tile (encoded once per tile and pass).
     fn surface_tile(
         &self,
+        share: &mut SurfaceShare,
         tile: Tile,
         size: u32,
         crs: Crs,
     ) -> Result<Rendered, ::png::EncodingError> {
-        match self.surface_indices(tile, size, crs) {
-            raster::SurfaceTile::Empty => Ok(None),
-            raster::SurfaceTile::Solid(i) => self.solid(size, self.palette.colors[i as usize]),
-            raster::SurfaceTile::Indices(ix) => {
-                png::encode_indexed(size, size, &ix, &self.palette.colors).map(Some)
-            }
+        if let Some(png) = &share.png {
+            return Ok(png.clone());
         }
+        let png = match self.shared_indices(share, tile, size, crs) {
+            raster::SurfaceTile::Empty => None,
+            raster::SurfaceTile::Solid(i) => {
+                let i = *i;
+                self.solid(size, self.palette.colors[i as usize])?
+            }
+            raster::SurfaceTile::Indices(ix) => {
+                Some(png::encode_indexed(size, size, ix, &self.palette.colors)?)
+            }
+        };
+        share.png = Some(png.clone());
+        Ok(png)
+    }
+
+    /// The composite's tile: the district outlines and the enterprises blended over the
+    /// surface's palette indices; where neither reaches the tile, the surface tile itself.
+    fn composite_tile(
+        &self,
+        share: &mut SurfaceShare,
+        tile: Tile,
+        size: u32,
+        crs: Crs,
+    ) -> Result<Rendered, ::png::EncodingError> {
+        let idx = self.points_in(tile, crs, size);
+        let env = Self::tile_env(tile, crs, size, self.outline_pad(size));
+        let runs = self.boundary_runs(env);
+        if idx.is_empty() && runs.is_empty() {
+            // only the surface here: its palette tile is the composite tile
+            return self.surface_tile(share, tile, size, crs);
+        }
+        // the vectors are drawn alone, then blended over the surface's indices
+        let f = draw::Frame::new(tile, size, crs);
+        let ix = self.shared_indices(share, tile, size, crs);
+        with_canvas(size, |pm, dirty| {
+            draw::outlines(pm, &f, &runs, self.style, Some(dirty));
+            self.draw_points(pm, &f, &idx, dirty);
+            let solid;
+            let ix = match ix {
+                raster::SurfaceTile::Empty => None,
+                raster::SurfaceTile::Solid(i) => {
+                    solid = vec![*i; (size * size) as usize];
+                    Some(&solid[..])
+                }
+                raster::SurfaceTile::Indices(v) => Some(&v[..]),
+            };
+            let base = ix.map(|ix| png::Base {
+                indices: ix,
+                colors: &self.palette.colors,
+                premultiplied: &self.premultiplied,
+            });
+            png::encode_over(size, size, pm.data(), base.as_ref(), dirty)
+        })
+    }
+
+    /// Render one tile of several layers (`want[i]`: render `layers[i]` here), with the
+    /// time each layer's part took. The surface and the composite share their work: a
+    /// pass of both draws (and, where the composite has no vectors, encodes) the surface
+    /// once per tile, and that time is the surface's.
+    pub fn render_pass(
+        &self,
+        layers: &[Layer],
+        want: &[bool],
+        tile: Tile,
+        size: u32,
+        crs: Crs,
+    ) -> Vec<Option<(Result<Rendered, ::png::EncodingError>, std::time::Duration)>> {
+        let mut share = SurfaceShare::default();
+        layers
+            .iter()
+            .zip(want)
+            .map(|(&layer, &w)| {
+                w.then(|| {
+                    let t0 = std::time::Instant::now();
+                    let r = match layer {
+                        Layer::Surface => self.surface_tile(&mut share, tile, size, crs),
+                        Layer::Composite => self.composite_tile(&mut share, tile, size, crs),
+                        _ => self.render(layer, tile, size, crs),
+                    };
+                    (r, t0.elapsed())
+                })
+            })
+            .collect()
     }
 
     /// Render one tile of one layer into PNG bytes (None when fully transparent).
@@ -437,18 +529,16 @@ impl<'a> Renderer<'a> {
     ) -> Result<Rendered, ::png::EncodingError> {
         let f = draw::Frame::new(tile, size, crs);
         match layer {
-            Layer::Surface => self.surface_tile(tile, size, crs),
+            Layer::Surface => self.surface_tile(&mut SurfaceShare::default(), tile, size, crs),
             Layer::Points => {
                 let idx = self.points_in(tile, crs, size);
                 if idx.is_empty() {
                     return Ok(None);
                 }
-                let Some(mut pm) = Pixmap::new(size, size) else {
-                    return Ok(None);
-                };
-                let mut dirty = png::Dirty::new(size);
-                self.draw_points(&mut pm, &f, &idx, &mut dirty);
-                png::encode_over(size, size, pm.data(), None, &dirty)
+                with_canvas(size, |pm, dirty| {
+                    self.draw_points(pm, &f, &idx, dirty);
+                    png::encode_over(size, size, pm.data(), None, dirty)
+                })
             }
             Layer::Grid => {
                 let cells = self.cells_in(tile, crs);
@@ -525,35 +615,53 @@ impl<'a> Renderer<'a> {
                 draw::outlines(&mut pm, &f, &self.boundary_runs(env), self.style, None);
                 finish(&pm, size)
             }
-            Layer::Composite => {
-                let idx = self.points_in(tile, crs, size);
-                let env = Self::tile_env(tile, crs, size, self.outline_pad(size));
-                let runs = self.boundary_runs(env);
-                if idx.is_empty() && runs.is_empty() {
-                    // only the surface here: its palette tile is the composite tile
-                    return self.surface_tile(tile, size, crs);
-                }
-                let Some(mut pm) = Pixmap::new(size, size) else {
-                    return Ok(None);
-                };
-                // the vectors are drawn alone, then blended over the surface's indices
-                let mut dirty = png::Dirty::new(size);
-                draw::outlines(&mut pm, &f, &runs, self.style, Some(&mut dirty));
-                self.draw_points(&mut pm, &f, &idx, &mut dirty);
-                let ix = match self.surface_indices(tile, size, crs) {
-                    raster::SurfaceTile::Empty => None,
-                    raster::SurfaceTile::Solid(i) => Some(vec![i; (size * size) as usize]),
-                    raster::SurfaceTile::Indices(v) => Some(v),
-                };
-                let base = ix.as_ref().map(|ix| png::Base {
-                    indices: ix,
-                    colors: &self.palette.colors,
-                    premultiplied: &self.premultiplied,
-                });
-                png::encode_over(size, size, pm.data(), base.as_ref(), &dirty)
-            }
+            Layer::Composite => self.composite_tile(&mut SurfaceShare::default(), tile, size, crs),
         }
     }
+}
+
+thread_local! {
+    /// This worker's transparent canvases, one per tile size.
+    static CANVASES: std::cell::RefCell<Vec<Pixmap>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Run `draw` on a transparent `size`² canvas, this worker's own, reused tile after tile
+/// (a new 256 KB pixmap per tile, 1 MB at 512 px, cost more in zeroing and page faults
+/// than the points' drawing). `draw` marks what it draws in the `Dirty` spans; only those
+/// are cleared afterwards, which leaves the canvas transparent because every drawn pixel
+/// lies in them (`outline_spans_cover_the_stroke`, sprites mark their boxes; debug builds
+/// check the whole canvas).
+fn with_canvas<R>(size: u32, draw: impl FnOnce(&mut Pixmap, &mut png::Dirty) -> R) -> R {
+    let mut pm = CANVASES
+        .with(|c| {
+            let mut c = c.borrow_mut();
+            let i = c.iter().position(|p| p.width() == size)?;
+            Some(c.swap_remove(i))
+        })
+        .or_else(|| Pixmap::new(size, size))
+        .expect("a tile canvas of 256 or 512 px");
+    let mut dirty = png::Dirty::new(size);
+    let r = draw(&mut pm, &mut dirty);
+    let row = size as usize * 4;
+    let data = pm.data_mut();
+    for (y, &(a, b)) in dirty.rows.iter().enumerate() {
+        if a < b {
+            data[y * row + a as usize * 4..y * row + b as usize * 4].fill(0);
+        }
+    }
+    debug_assert!(
+        data.iter().all(|&v| v == 0),
+        "a pixel drawn outside the marked spans"
+    );
+    CANVASES.with(|c| c.borrow_mut().push(pm));
+    r
+}
+
+/// What a pass has drawn of the surface for one tile: its palette indices, its PNG.
+#[derive(Default)]
+struct SurfaceShare {
+    indices: Option<raster::SurfaceTile>,
+    png: Option<Rendered>,
 }
 
 fn finish(pm: &Pixmap, size: u32) -> Result<Rendered, ::png::EncodingError> {
