@@ -301,20 +301,30 @@ fn clear_before_timing(paths: &[PathBuf]) {
 /// per-pyramid figures with the total seconds (analysis excluded). As in the peer
 /// comparison, the previous run's pyramids are deleted (and flushed) before the clock
 /// starts, so the figures do not include deleting them in the background.
-pub fn tiles_run(cfg: &Config) -> Result<(Vec<PyramidFigures>, f64), Error> {
+pub fn tiles_run(cfg: &Config) -> Result<(Vec<PyramidFigures>, Vec<PyramidFigures>, f64), Error> {
     let ds = load(cfg)?;
     let an = crate::analyze::run(&ds)?;
     clear_before_timing(&["tiles", "mbtiles", "pmtiles"].map(|s| cfg.output.dir.join(s)));
     let tr = tiles_quiet(&ds, &an)?;
-    Ok((tr.pyramids, tr.seconds))
+    Ok((tr.pyramids, tr.shared, tr.seconds))
 }
 
-/// Markdown table of a tiles run against the encode-only ceiling.
-pub fn tiles_table(label: &str, pyramids: &[PyramidFigures], ceiling: f64) -> String {
+/// Markdown table of a tiles run against the encode-only ceiling; the passes that
+/// rendered several pyramids at once follow, in italics, as wholes.
+pub fn tiles_table(
+    label: &str,
+    pyramids: &[PyramidFigures],
+    shared: &[PyramidFigures],
+    ceiling: f64,
+) -> String {
     let mut s = format!(
         "| pyramid ({label}) | tiles written | tiles considered | s | written tiles/s | considered tiles/s | considered, % of encode ceiling |\n|---|---:|---:|---:|---:|---:|---:|\n"
     );
-    for (name, written, considered, secs) in pyramids {
+    let rows = pyramids
+        .iter()
+        .map(|p| (p.0.clone(), p))
+        .chain(shared.iter().map(|p| (format!("*{}, one pass*", p.0), p)));
+    for (name, (_, written, considered, secs)) in rows {
         let w = *written as f64 / secs.max(1e-9);
         let c = *considered as f64 / secs.max(1e-9);
         s.push_str(&format!(

@@ -591,7 +591,7 @@ fn bench(b: BenchArgs) -> Result<u8> {
             let dir = bench::prepare(&b.work, n)?;
             let cfg = bench::sample_config(&dir);
             eprintln!("bench: tiles for {n} …");
-            let (pyramids, secs) = bench::tiles_run(&cfg)?;
+            let (pyramids, shared, secs) = bench::tiles_run(&cfg)?;
             let z = cfg.tiles.zoom;
             let label = if size == "sample" {
                 "sample".to_string()
@@ -600,7 +600,12 @@ fn bench(b: BenchArgs) -> Result<u8> {
             };
             println!(
                 "{}",
-                bench::tiles_table(&format!("{label}, z{}-{}", z[0], z[1]), &pyramids, ceiling)
+                bench::tiles_table(
+                    &format!("{label}, z{}-{}", z[0], z[1]),
+                    &pyramids,
+                    &shared,
+                    ceiling
+                )
             );
             let written: u64 = pyramids.iter().map(|p| p.1).sum();
             let wgs: f64 = pyramids

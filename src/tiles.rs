@@ -27,8 +27,12 @@ pub struct TilesOptions {
 /// What was rendered.
 #[derive(Debug, Clone, Default)]
 pub struct TilesReport {
-    /// (pyramid name, tiles written, tiles considered, seconds).
+    /// (pyramid name, tiles written, tiles considered, seconds). Pyramids rendered in one
+    /// pass share its wall time in proportion to what each used.
     pub pyramids: Vec<(String, u64, u64, f64)>,
+    /// The passes that rendered several pyramids at once ("surface+composite"), with their
+    /// pyramids' tiles written and considered summed and the pass's wall time.
+    pub shared: Vec<(String, u64, u64, f64)>,
     pub outputs: Vec<PathBuf>,
     pub seconds: f64,
 }
@@ -414,6 +418,14 @@ fn pyramid_pass(
             "tiles: pass {name}{suffix}: {wall:.2} s; busy {:?}",
             slots.iter().map(|s| s.busy).collect::<Vec<_>>()
         );
+    }
+    if slots.len() > 1 {
+        report.shared.push((
+            format!("{name}{suffix}"),
+            written.iter().sum(),
+            slots.iter().map(|s| s.considered).sum(),
+            wall,
+        ));
     }
     let total: f64 = slots.iter().map(|s| s.busy).sum();
     for (slot, written) in slots.iter().zip(written) {

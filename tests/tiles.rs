@@ -193,22 +193,7 @@ fn archives_match_the_directory_and_are_deterministic() {
     assert!(ra.written() >= 8, "{:?}", ra.pyramids);
     for layer in ["surface", "points"] {
         // the XYZ directory
-        let mut files = std::collections::BTreeMap::new();
-        for z in 10..=14u8 {
-            let zd = a.join("tiles").join(layer).join(z.to_string());
-            for x in std::fs::read_dir(&zd).into_iter().flatten().flatten() {
-                for y in std::fs::read_dir(x.path()).unwrap().flatten() {
-                    let xv: u32 = x.file_name().to_string_lossy().parse().unwrap();
-                    let yv: u32 = y
-                        .file_name()
-                        .to_string_lossy()
-                        .trim_end_matches(".png")
-                        .parse()
-                        .unwrap();
-                    files.insert((z, xv, yv), std::fs::read(y.path()).unwrap());
-                }
-            }
-        }
+        let files = xyz(&a.join("tiles").join(layer));
         assert!(!files.is_empty());
         for (_, bytes) in files.iter() {
             decode(bytes);
