@@ -40,6 +40,17 @@ impl Frame {
             (y - self.tile.y as f64 * self.size as f64) as f32,
         )
     }
+
+    /// Tile-local pixel of a position in fractions of the world (`tile::world` of the
+    /// point in the frame's CRS): the same numbers as `px`.
+    pub fn px_world(&self, (u, v): (f64, f64)) -> (f32, f32) {
+        let n = Tile::n(self.tile.z) as f64;
+        let s = self.size as f64;
+        (
+            (u * n * s - self.tile.x as f64 * s) as f32,
+            (v * n * s - self.tile.y as f64 * s) as f32,
+        )
+    }
 }
 
 fn color(hex: &str, alpha: f32) -> Color {
@@ -419,12 +430,14 @@ fn blit(pm: &mut Pixmap, sprite: &Pixmap, x: i32, y: i32) {
     }
 }
 
-/// Enterprise points (indices into the dataset), drawn in the style's level order.
+/// Enterprise points (indices into the dataset; `world` their positions in the frame's
+/// CRS, `Renderer::world`), drawn in the style's level order.
 /// The pixels each sprite covers are marked in `dirty`.
 pub fn points(
     pm: &mut Pixmap,
     f: &Frame,
     ds: &Dataset,
+    world: &[(f64, f64)],
     idx: &[usize],
     style: &Style,
     sprites: &Sprites,
@@ -432,14 +445,24 @@ pub fn points(
 ) {
     let d = &style.drawing;
     let r = style.point_radius(f.tile.z as f32) * f.scale;
-    let rank = |l: Option<Level>| {
+    // per level (model::level_slot): draw rank and fill, worked out once per tile
+    let levels = [
+        Some(Level::Red),
+        Some(Level::Orange),
+        Some(Level::Yellow),
+        Some(Level::Blue),
+        None,
+    ];
+    let rank = levels.map(|l| {
         d.point_order
             .iter()
             .position(|k| k == crate::model::level_key(l))
             .unwrap_or(0)
-    };
+    });
+    let fill = levels.map(|l| color(style.color(l), 1.0));
+    let slot = |i: usize| crate::model::level_slot(ds.grades[i].level);
     let mut order: Vec<usize> = idx.to_vec();
-    order.sort_by_key(|&i| (rank(ds.grades[i].level), i));
+    order.sort_unstable_by_key(|&i| (rank[slot(i)], i));
     let outline = (d.point_outline_width > 0.0).then(|| {
         (
             color(&d.point_outline_color, 1.0),
@@ -447,17 +470,23 @@ pub fn points(
         )
     });
     let pad = Sprites::pad(r, outline.map(|o| o.1).unwrap_or(0.0));
+    // this tile's sprites by level and quarter-pixel offset: the shared cache (a mutex
+    // and a hash) is asked once per kind, not once per point
+    let mut local: [Option<std::sync::Arc<Pixmap>>; 5 * 16] = std::array::from_fn(|_| None);
     for i in order {
-        let e = &ds.enterprises[i];
-        let (x, y) = f.px(e.lon, e.lat);
+        let (x, y) = f.px_world(world[i]);
         // integer pixel and quarter-pixel remainder
         let (qx, qy) = ((x * SUB).round(), (y * SUB).round());
         let (ix, iy) = ((qx / SUB).floor(), (qy / SUB).floor());
         let (fx, fy) = ((qx - ix * SUB) as u8, (qy - iy * SUB) as u8);
-        let fill = color(style.color(ds.grades[i].level), 1.0);
-        if let Some(sp) = sprites.get(fill, outline, r, fx, fy) {
+        let k = slot(i);
+        let cached = &mut local[(k * 16 + fx as usize * 4 + fy as usize) % 80];
+        if cached.is_none() {
+            *cached = sprites.get(fill[k], outline, r, fx, fy);
+        }
+        if let Some(sp) = cached {
             let (x, y) = (ix as i32 - pad, iy as i32 - pad);
-            blit(pm, &sp, x, y);
+            blit(pm, sp, x, y);
             let (x, y) = (x as f32, y as f32);
             let (w, h) = (sp.width() as f32, sp.height() as f32);
             dirty.add(x, y, x + w, y + h, f.size);

@@ -102,10 +102,18 @@ pub fn lnglat(x: f64, y: f64) -> (f64, f64) {
 /// Fractional global tile coordinates of a point at zoom z (clamped latitude).
 pub fn fractional(lon: f64, lat: f64, z: u8) -> (f64, f64) {
     let n = Tile::n(z) as f64;
+    let (x, y) = world(lon, lat);
+    (x * n, y * n)
+}
+
+/// Web Mercator position as fractions of the world (x east from 180°W, y south from
+/// 85.0511°N): `fractional` at zoom 0.
+pub fn world(lon: f64, lat: f64) -> (f64, f64) {
     let lat = clamp_lat(lat).to_radians();
-    let x = (lon + 180.0) / 360.0 * n;
-    let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / PI) / 2.0 * n;
-    (x, y)
+    (
+        (lon + 180.0) / 360.0,
+        (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / PI) / 2.0,
+    )
 }
 
 /// The tile containing a point (mercantile's `tile`).
