@@ -226,7 +226,8 @@ fn pyramid_pass(
     let suffix = if size == 512 { "@2x" } else { "" };
     let mut slots = Vec::new();
     let mut sinks = Vec::new();
-    let mut first: Vec<(Tile, u8)> = Vec::new();
+    // the first zoom's candidates by tile id, with a bit per layer that may draw there
+    let mut first: std::collections::BTreeMap<u64, (Tile, u8)> = Default::default();
     for &layer in pass {
         let Some(bbox) = renderer.content_bbox(layer) else {
             continue;
@@ -277,10 +278,7 @@ fn pyramid_pass(
             .filter(|t| renderer.may_draw(layer, *t, crs, size))
             .collect();
         for t in mine {
-            match first.iter_mut().find(|(u, _)| *u == t) {
-                Some((_, m)) => *m |= bit,
-                None => first.push((t, bit)),
-            }
+            first.entry(tile_id(&t)).or_insert((t, 0)).1 |= bit;
         }
         slots.push(Slot {
             layer,
@@ -300,7 +298,7 @@ fn pyramid_pass(
         .join("+");
     let layers: Vec<Layer> = slots.iter().map(|s| s.layer).collect();
     let layers = &layers[..];
-    let mut cands = first;
+    let mut cands: Vec<(Tile, u8)> = first.into_values().collect();
     // the main thread renders batches in parallel while a writer thread stores the batch
     // before (file, SQLite and PMTiles writes are mostly waiting)
     type Batch = Vec<(usize, Tile, Vec<u8>)>;
