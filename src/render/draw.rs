@@ -433,6 +433,7 @@ fn blit(pm: &mut Pixmap, sprite: &Pixmap, x: i32, y: i32) {
 /// Enterprise points (indices into the dataset; `world` their positions in the frame's
 /// CRS, `Renderer::world`), drawn in the style's level order.
 /// The pixels each sprite covers are marked in `dirty`.
+#[allow(clippy::too_many_arguments)]
 pub fn points(
     pm: &mut Pixmap,
     f: &Frame,
