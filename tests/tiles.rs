@@ -174,7 +174,7 @@ fn archives_match_the_directory_and_are_deterministic() {
         let mut c = register(d.path(), &pts);
         c.output.dir = out.to_path_buf();
         c.tiles.zoom = [10, 14];
-        c.tiles.layers = vec!["surface".into(), "points".into()];
+        c.tiles.layers = vec!["surface".into(), "points".into(), "composite".into()];
         let ds = load(&c).unwrap();
         let an = analyze::run(&ds).unwrap();
         riskmap::tiles::run(
@@ -191,7 +191,7 @@ fn archives_match_the_directory_and_are_deterministic() {
     let ra = run(&a);
     run(&b);
     assert!(ra.written() >= 8, "{:?}", ra.pyramids);
-    for layer in ["surface", "points"] {
+    for layer in ["surface", "points", "composite"] {
         // the XYZ directory
         let files = xyz(&a.join("tiles").join(layer));
         assert!(!files.is_empty());
