@@ -101,6 +101,16 @@ pub fn level_zh(l: Option<Level>) -> &'static str {
     l.map(Level::zh).unwrap_or("未评估")
 }
 
+/// The levels in display order (red first; `None` = unassessed), indexed by
+/// [`level_slot`].
+pub const LEVELS: [Option<Level>; 5] = [
+    Some(Level::Red),
+    Some(Level::Orange),
+    Some(Level::Yellow),
+    Some(Level::Blue),
+    None,
+];
+
 /// Keys of the five level classes in display order.
 pub const LEVEL_KEYS: [&str; 5] = ["red", "orange", "yellow", "blue", "unassessed"];
 

@@ -6,7 +6,6 @@
 use super::png::Dirty;
 use super::tile::{pixel, Tile};
 use crate::crs::Crs;
-use crate::model::Level;
 use crate::pipeline::Dataset;
 use crate::style::{parse_hex, Style};
 use geo::{LineString, Polygon};
@@ -448,13 +447,7 @@ pub fn points(
     let d = &style.drawing;
     let r = style.point_radius(f.tile.z as f32) * f.scale;
     // per level (model::level_slot): draw rank and fill, worked out once per tile
-    let levels = [
-        Some(Level::Red),
-        Some(Level::Orange),
-        Some(Level::Yellow),
-        Some(Level::Blue),
-        None,
-    ];
+    let levels = crate::model::LEVELS;
     let rank = levels.map(|l| {
         d.point_order
             .iter()

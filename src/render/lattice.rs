@@ -640,20 +640,13 @@ enum Px {
 mod tests {
     use super::*;
     use crate::analyze::rule::AreaLevel;
-    use crate::model::Level;
     use resvg::tiny_skia::Pixmap;
 
     /// A patch of 1 km cells near Jinan, levels mixed, some missing.
     fn cells(utm: crate::utm::Utm) -> Vec<Cell> {
         let (cx, cy) = utm.forward(117.02, 36.66);
         let (bi, bj) = ((cx / 1000.0).floor() as i64, (cy / 1000.0).floor() as i64);
-        let levels = [
-            Some(Level::Red),
-            Some(Level::Orange),
-            Some(Level::Yellow),
-            Some(Level::Blue),
-            None,
-        ];
+        let levels = crate::model::LEVELS;
         let mut out = Vec::new();
         for dj in -4..4i64 {
             for di in -4..4i64 {

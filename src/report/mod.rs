@@ -65,14 +65,7 @@ pub struct Table {
 /// Level columns in display order, Chinese.
 pub const LEVEL_COLS: [&str; 5] = ["重大风险", "较大风险", "一般风险", "低风险", "未评估"];
 
-/// The levels in display order (red first; `None` = unassessed).
-pub const LEVELS: [Option<Level>; 5] = [
-    Some(Level::Red),
-    Some(Level::Orange),
-    Some(Level::Yellow),
-    Some(Level::Blue),
-    None,
-];
+pub use crate::model::LEVELS;
 
 fn highest(c: &[usize; 5]) -> Option<Level> {
     (0..4).find(|&k| c[k] > 0).and_then(|k| LEVELS[k])

@@ -175,14 +175,8 @@ fn meta_json(
         Some(Level::Blue) => "Low",
         None => "Unassessed",
     };
-    let levels: Vec<serde_json::Value> = [
-        Some(Level::Red),
-        Some(Level::Orange),
-        Some(Level::Yellow),
-        Some(Level::Blue),
-        None,
-    ]
-    .iter()
+    let levels: Vec<serde_json::Value> = crate::model::LEVELS
+        .iter()
     .map(|&l| {
         serde_json::json!({"key": crate::model::level_key(l), "zh": level_zh(l), "en": en(l), "color": ds.style.color(l)})
     })
