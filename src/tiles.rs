@@ -325,10 +325,7 @@ fn pyramid_pass(
         for chunk in cands.chunks(BATCH) {
             let rendered: Vec<_> = chunk
                 .par_iter()
-                .map(|&(t, mask)| {
-                    let want: Vec<bool> = (0..layers.len()).map(|k| mask & (1 << k) != 0).collect();
-                    renderer.render_pass(&layers, &want, t, size, crs)
-                })
+                .map(|&(t, mask)| renderer.render_pass(layers, mask, t, size, crs))
                 .collect();
             let mut batch = Vec::with_capacity(chunk.len());
             for ((t, _), r) in chunk.iter().zip(rendered) {

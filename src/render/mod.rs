@@ -92,7 +92,7 @@ pub struct Renderer<'a> {
     edges: RTree<GeomWithData<rstar::primitives::Line<[f64; 2]>, (u32, u32, u32)>>,
     /// Pre-rendered enterprise circles.
     sprites: draw::Sprites,
-    /// Every enterprise's Web Mercator position per output CRS (`world`).
+    /// Every enterprise's Web Mercator position per output CRS (`world`), by `Crs as usize`.
     world: [std::sync::OnceLock<Vec<(f64, f64)>>; 4],
     /// Encoded one-colour tiles by (size, RGBA): most tiles inside a district or a zone.
     solids: std::sync::Mutex<std::collections::HashMap<(u32, [u8; 4]), Vec<u8>>>,
@@ -155,13 +155,7 @@ impl<'a> Renderer<'a> {
     /// (Sequential on purpose: a rayon worker waiting inside its own parallel loop may
     /// pick up another tile that needs the same cell, a reentrant initialisation.)
     fn world(&self, crs: Crs) -> &[(f64, f64)] {
-        let k = match crs {
-            Crs::Wgs84 => 0,
-            Crs::Cgcs2000 => 1,
-            Crs::Gcj02 => 2,
-            Crs::Bd09 => 3,
-        };
-        self.world[k].get_or_init(|| {
+        self.world[crs as usize].get_or_init(|| {
             self.ds
                 .enterprises
                 .iter()
@@ -518,14 +512,14 @@ impl<'a> Renderer<'a> {
         })
     }
 
-    /// Render one tile of several layers (`want[i]`: render `layers[i]` here), with the
+    /// Render one tile of several layers (bit i of `mask`: render `layers[i]` here), with the
     /// time each layer's part took. The surface and the composite share their work: a
     /// pass of both draws (and, where the composite has no vectors, encodes) the surface
     /// once per tile, and that time is the surface's.
     pub fn render_pass(
         &self,
         layers: &[Layer],
-        want: &[bool],
+        mask: u8,
         tile: Tile,
         size: u32,
         crs: Crs,
@@ -533,9 +527,9 @@ impl<'a> Renderer<'a> {
         let mut share = SurfaceShare::default();
         layers
             .iter()
-            .zip(want)
-            .map(|(&layer, &w)| {
-                w.then(|| {
+            .enumerate()
+            .map(|(k, &layer)| {
+                (mask & (1 << k) != 0).then(|| {
                     let t0 = std::time::Instant::now();
                     let r = match layer {
                         Layer::Surface => self.surface_tile(&mut share, tile, size, crs),
