@@ -186,10 +186,10 @@ impl ClassPyramid {
                     // padded quad (qc, qr) spans cell coordinates [qc - 1, qc] and rows alike
                     const EPS: f64 = 1e-9;
                     let (c0, r0) = ((qc - 1) as f64, (qr - 1) as f64);
-                    let tx0 = (b[0] - EPS - c0).max(0.0);
-                    let tx1 = (b[1] + EPS - c0).min(1.0);
-                    let ty0 = (b[2] - EPS - r0).max(0.0);
-                    let ty1 = (b[3] + EPS - r0).min(1.0);
+                    let tx0 = fmax(b[0] - EPS - c0, 0.0);
+                    let tx1 = fmin(b[1] + EPS - c0, 1.0);
+                    let ty0 = fmax(b[2] - EPS - r0, 0.0);
+                    let ty1 = fmin(b[3] + EPS - r0, 1.0);
                     self.mixed(k, last);
                     let v = [
                         last.value(tx0, ty0),
@@ -198,8 +198,8 @@ impl ClassPyramid {
                         last.value(tx1, ty1),
                     ];
                     let margin = 1e-9 * (1.0 + last.coef.iter().map(|x| x.abs()).sum::<f64>());
-                    let lo = last.class_of(s, v[0].min(v[1]).min(v[2]).min(v[3]) - margin);
-                    let hi = last.class_of(s, v[0].max(v[1]).max(v[2]).max(v[3]) + margin);
+                    let lo = last.class_of(s, fmin(fmin(v[0], v[1]), fmin(v[2], v[3])) - margin);
+                    let hi = last.class_of(s, fmax(fmax(v[0], v[1]), fmax(v[2], v[3])) + margin);
                     if lo != hi {
                         return None;
                     }
@@ -355,6 +355,43 @@ impl QuadSet {
     fn sample_row(&self, s: &Surface, fcs: &[f64], frs: &[f64], out: &mut [u8]) {
         let t = s.thresholds;
         let (cols, rows) = (self.cols, self.rows);
+        // a row whose end samples lie clearly inside one quad lies inside it throughout
+        // (the samples move linearly along the row): one quad's arithmetic for all, in
+        // loops the compiler vectorises
+        const EPS: f64 = 1e-9;
+        let idx = |x: f64, e: [f64; 3]| {
+            (x >= e[0]) as usize + (x >= e[1]) as usize + (x >= e[2]) as usize
+        };
+        let n = fcs.len();
+        let (ca, cb) = (idx(fcs[0] - EPS, cols), idx(fcs[n - 1] + EPS, cols));
+        let (ra, rb) = (idx(frs[0] - EPS, rows), idx(frs[n - 1] + EPS, rows));
+        if ca == cb
+            && ra == rb
+            && ca == idx(fcs[0] + EPS, cols)
+            && ca == idx(fcs[n - 1] - EPS, cols)
+            && ra == idx(frs[0] + EPS, rows)
+            && ra == idx(frs[n - 1] - EPS, rows)
+        {
+            let j = (ra * self.w + ca) & 15;
+            if self.shared[j] != MIXED {
+                out.fill(self.shared[j]);
+                return;
+            }
+            let m = &self.quads[j];
+            let (cx, ry) = (self.c0 + ca as f64, self.r0 + ra as f64);
+            let mut reached = [0u8; STEP as usize + 1];
+            for ((o, &fc), &fr) in reached.iter_mut().zip(fcs).zip(frs) {
+                let val = m.value(fc - cx, fr - ry);
+                *o = (val >= t[0]) as u8
+                    + (val >= t[1]) as u8
+                    + (val >= t[2]) as u8
+                    + (val >= t[3]) as u8;
+            }
+            for (o, &c) in out.iter_mut().zip(&reached) {
+                *o = m.drawn[c as usize & 7];
+            }
+            return;
+        }
         for ((o, &fc), &fr) in out.iter_mut().zip(fcs).zip(frs) {
             // floor(fc) − c0 and floor(fr) − r0: samples lie inside the set
             let ci = (fc >= cols[0]) as usize + (fc >= cols[1]) as usize + (fc >= cols[2]) as usize;
@@ -539,15 +576,70 @@ pub(crate) fn block_point(k: &[(f64, f64); 4], tu: f64, tv: f64) -> (f64, f64) {
     )
 }
 
+/// `block_point` for the samples (u0 + i, v), i < fcs.len(), of a block: the same
+/// arithmetic, in a loop the compiler vectorises.
+#[inline(always)]
+fn row_points(k: &[(f64, f64); 4], u0: u32, v: u32, fcs: &mut [f64], frs: &mut [f64]) {
+    // u / STEP and 1 − u / STEP for u in 0..=STEP, as `block_point` computes them
+    const TU: [f64; STEP as usize + 1] = {
+        let mut t = [0.0; STEP as usize + 1];
+        let mut u = 0;
+        while u <= STEP as usize {
+            t[u] = u as f64 / STEP as f64;
+            u += 1;
+        }
+        t
+    };
+    const SU: [f64; STEP as usize + 1] = {
+        let mut t = [0.0; STEP as usize + 1];
+        let mut u = 0;
+        while u <= STEP as usize {
+            t[u] = 1.0 - TU[u];
+            u += 1;
+        }
+        t
+    };
+    let [a, b, c, d] = *k;
+    let tv = v as f64 / STEP as f64;
+    let (sv, tv) = (1.0 - tv, tv);
+    let n = fcs.len().min(frs.len());
+    let (tus, sus) = (&TU[u0 as usize..][..n], &SU[u0 as usize..][..n]);
+    for (((fc, fr), &tu), &su) in fcs.iter_mut().zip(frs.iter_mut()).zip(tus).zip(sus) {
+        *fc = (a.0 * su + b.0 * tu) * sv + (c.0 * su + d.0 * tu) * tv;
+        *fr = (a.1 * su + b.1 * tu) * sv + (c.1 * su + d.1 * tu) * tv;
+    }
+}
+
 /// (min x, max x, min y, max y) of four points.
 #[inline(always)]
 pub(crate) fn bounds(k: &[(f64, f64); 4]) -> [f64; 4] {
     [
-        k[0].0.min(k[1].0).min(k[2].0).min(k[3].0),
-        k[0].0.max(k[1].0).max(k[2].0).max(k[3].0),
-        k[0].1.min(k[1].1).min(k[2].1).min(k[3].1),
-        k[0].1.max(k[1].1).max(k[2].1).max(k[3].1),
+        fmin(fmin(k[0].0, k[1].0), fmin(k[2].0, k[3].0)),
+        fmax(fmax(k[0].0, k[1].0), fmax(k[2].0, k[3].0)),
+        fmin(fmin(k[0].1, k[1].1), fmin(k[2].1, k[3].1)),
+        fmax(fmax(k[0].1, k[1].1), fmax(k[2].1, k[3].1)),
     ]
+}
+
+/// The smaller of two finite numbers: one `minsd` (`f64::min` also handles NaN, which
+/// costs a compare and a blend on the hot paths; coordinates and values here are finite).
+#[inline(always)]
+pub(crate) fn fmin(a: f64, b: f64) -> f64 {
+    if a < b {
+        a
+    } else {
+        b
+    }
+}
+
+/// The larger of two finite numbers (see `fmin`).
+#[inline(always)]
+pub(crate) fn fmax(a: f64, b: f64) -> f64 {
+    if a > b {
+        a
+    } else {
+        b
+    }
 }
 
 /// `floor` without a libm call (the baseline x86-64 target has no rounding instruction,
@@ -596,14 +688,14 @@ pub(crate) struct Mixed {
     coef: [f64; 4],
     /// The class drawn when k thresholds are reached: k itself when one of the four
     /// cells has class k, else the highest class below k that one has (or 0).
-    drawn: [u8; 5],
+    drawn: [u8; 8],
 }
 
 impl Mixed {
     const NONE: Mixed = Mixed {
         k: usize::MAX,
         coef: [0.0; 4],
-        drawn: [0; 5],
+        drawn: [0; 8],
     };
 
     #[inline(always)]
@@ -796,6 +888,8 @@ pub fn render_surface(
     let any_pattern = patterned.iter().any(|&p| p);
     let (gx, gy) = (ox as i64, oy as i64);
     // pixels [x0, x0 + m) × [y0, y0 + m) all of class q
+    // whether any pixel is drawn: palette index 0 is only the mix of four class-0 samples
+    let mut drawn = false;
     let fill = |out: &mut [u8], x0: u32, y0: u32, m: u32, q: u8| {
         if q == 0 {
             return;
@@ -834,13 +928,19 @@ pub fn render_surface(
         for j in sj..=sj + nb {
             for i in si..=si + nb {
                 let (fc, fr) = n(i, j);
-                b = [b[0].min(fc), b[1].max(fc), b[2].min(fr), b[3].max(fr)];
+                b = [
+                    fmin(b[0], fc),
+                    fmax(b[1], fc),
+                    fmin(b[2], fr),
+                    fmax(b[3], fr),
+                ];
             }
         }
         if let Some(q) = pyr
             .quad_span(b)
             .and_then(|q| pyr.span_class(s, b, q, &mut last))
         {
+            drawn |= q != 0;
             fill(&mut out, si * STEP, sj * STEP, nb * STEP, q);
             continue;
         }
@@ -865,6 +965,7 @@ pub fn render_surface(
             let span = pyr.quad_span(b);
             let (x0, y0) = (bi * STEP + u0, bj * STEP + v0);
             if let Some(q) = span.and_then(|q| pyr.span_class(s, b, q, &mut last)) {
+                drawn |= q != 0;
                 fill(&mut out, x0, y0, m, q);
                 continue;
             }
@@ -876,9 +977,7 @@ pub fn render_surface(
             for v in v0..=v0 + m {
                 let (mut fcs, mut frs) = ([0f64; STEP as usize + 1], [0f64; STEP as usize + 1]);
                 let n = (m + 1) as usize;
-                for (i, u) in (u0..=u0 + m).enumerate() {
-                    (fcs[i], frs[i]) = at(u, v);
-                }
+                row_points(&corners, u0, v, &mut fcs[..n], &mut frs[..n]);
                 let dst = &mut corner[v as usize * side + u0 as usize..][..n];
                 if let Some(qs) = &quads {
                     qs.sample_row(s, &fcs[..n], &frs[..n], dst);
@@ -900,8 +999,10 @@ pub fn render_surface(
                 let x0 = bi * STEP + u0 as u32;
                 let dst = &mut out[(py * size + x0) as usize..][..n];
                 let (t, b) = (&top[u0..u0 + n + 1], &bottom[u0..u0 + n + 1]);
+                let mut any = 0;
                 for (i, o) in dst.iter_mut().enumerate() {
                     *o = pal.lut[mix_key(t[i], t[i + 1], b[i], b[i + 1])];
+                    any |= *o;
                     if any_pattern {
                         let c = t[i];
                         if patterned[c as usize] && c == t[i + 1] && c == b[i] && c == b[i + 1] {
@@ -910,10 +1011,12 @@ pub fn render_surface(
                         }
                     }
                 }
+                drawn |= any != 0;
             }
         }
     }
-    if all_eq(&out, 0) {
+    if !drawn {
+        debug_assert!(all_eq(&out, 0));
         return SurfaceTile::Empty;
     }
     SurfaceTile::Indices(out)
