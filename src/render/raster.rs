@@ -229,6 +229,37 @@ impl ClassPyramid {
         last.class(s, fc - c0 as f64, fr - r0 as f64)
     }
 
+    /// `class_in` without keeping a quad: for rows whose samples step across more than
+    /// a cell (low zooms), where a quad is rarely read twice, only the class drawn for
+    /// the thresholds reached is worked out (`Mixed::new` and `class_for`, inline).
+    #[inline(always)]
+    fn class_direct(&self, t: &[f64; 4], fc: f64, fr: f64) -> u8 {
+        let (c0, r0) = (ifloor(fc), ifloor(fr));
+        let k = (r0 + 1) as usize * self.pw + (c0 + 1) as usize;
+        let q = self.quads.base[k];
+        if q != MIXED {
+            return q;
+        }
+        let (cb, pv, pw) = (&self.classes.base, &self.pval, self.pw);
+        let present =
+            1u8 | (1 << cb[k]) | (1 << cb[k + 1]) | (1 << cb[k + pw]) | (1 << cb[k + pw + 1]);
+        let v = [
+            pv[k] as f64,
+            pv[k + 1] as f64,
+            pv[k + pw] as f64,
+            pv[k + pw + 1] as f64,
+        ];
+        let [p, q, r, w] = [v[0], v[1] - v[0], v[2] - v[0], v[0] - v[1] - v[2] + v[3]];
+        let (tx, ty) = (fc - c0 as f64, fr - r0 as f64);
+        let val = p + tx * (q + w * ty) + r * ty;
+        let c = (val >= t[0]) as u32
+            + (val >= t[1]) as u32
+            + (val >= t[2]) as u32
+            + (val >= t[3]) as u32;
+        let below = present & ((2u32 << c) - 1) as u8;
+        (7 - below.leading_zeros()) as u8
+    }
+
     /// Make `last` the mixed quad at padded cell k.
     #[inline(always)]
     fn mixed(&self, k: usize, last: &mut Mixed) {
@@ -287,6 +318,15 @@ impl ClassPyramid {
                 }
                 return;
             }
+        }
+        // samples more than half a cell apart rarely share a mixed quad
+        let (dc, dr) = (fcs[n - 1] - fcs[0], frs[n - 1] - frs[0]);
+        if dc * dc + dr * dr > 0.25 * ((n - 1) * (n - 1)) as f64 {
+            let t = &s.thresholds;
+            for ((o, &fc), &fr) in out.iter_mut().zip(fcs).zip(frs) {
+                *o = self.class_direct(t, fc, fr);
+            }
+            return;
         }
         for ((o, &fc), &fr) in out.iter_mut().zip(fcs).zip(frs) {
             *o = self.class_in(s, fc, fr, last);
@@ -350,58 +390,70 @@ impl QuadSet {
         Some(qs)
     }
 
-    /// Classes of a row of samples (all inside the set's quads).
+    /// Classes of a row of samples (all inside the set's quads). The samples move
+    /// linearly along the row, so the quads they fall in come in runs: each run is
+    /// classified in its quad's arithmetic, in loops the compiler vectorises (no
+    /// per-sample gather of a quad).
     #[inline]
     fn sample_row(&self, s: &Surface, fcs: &[f64], frs: &[f64], out: &mut [u8]) {
         let t = s.thresholds;
         let (cols, rows) = (self.cols, self.rows);
-        // a row whose end samples lie clearly inside one quad lies inside it throughout
-        // (the samples move linearly along the row): one quad's arithmetic for all, in
-        // loops the compiler vectorises
+        let n = fcs.len().min(frs.len()).min(out.len());
+        // a row whose end samples lie clearly inside one quad is one run (most rows at
+        // high zoom): no per-sample comparisons
         const EPS: f64 = 1e-9;
         let idx = |x: f64, e: [f64; 3]| {
             (x >= e[0]) as usize + (x >= e[1]) as usize + (x >= e[2]) as usize
         };
-        let n = fcs.len();
-        let (ca, cb) = (idx(fcs[0] - EPS, cols), idx(fcs[n - 1] + EPS, cols));
-        let (ra, rb) = (idx(frs[0] - EPS, rows), idx(frs[n - 1] + EPS, rows));
-        if ca == cb
-            && ra == rb
-            && ca == idx(fcs[0] + EPS, cols)
+        let (ca, ra) = (idx(fcs[0] - EPS, cols), idx(frs[0] - EPS, rows));
+        if ca == idx(fcs[0] + EPS, cols)
             && ca == idx(fcs[n - 1] - EPS, cols)
+            && ca == idx(fcs[n - 1] + EPS, cols)
             && ra == idx(frs[0] + EPS, rows)
             && ra == idx(frs[n - 1] - EPS, rows)
+            && ra == idx(frs[n - 1] + EPS, rows)
         {
-            let j = (ra * self.w + ca) & 15;
-            if self.shared[j] != MIXED {
-                out.fill(self.shared[j]);
-                return;
-            }
-            let m = &self.quads[j];
-            let (cx, ry) = (self.c0 + ca as f64, self.r0 + ra as f64);
-            let mut reached = [0u8; STEP as usize + 1];
-            for ((o, &fc), &fr) in reached.iter_mut().zip(fcs).zip(frs) {
-                let val = m.value(fc - cx, fr - ry);
-                *o = (val >= t[0]) as u8
-                    + (val >= t[1]) as u8
-                    + (val >= t[2]) as u8
-                    + (val >= t[3]) as u8;
-            }
-            for (o, &c) in out.iter_mut().zip(&reached) {
-                *o = m.drawn[c as usize & 7];
-            }
+            self.sample_run(&t, ra * self.w + ca, fcs, frs, out);
             return;
         }
-        for ((o, &fc), &fr) in out.iter_mut().zip(fcs).zip(frs) {
-            // floor(fc) − c0 and floor(fr) − r0: samples lie inside the set
-            let ci = (fc >= cols[0]) as usize + (fc >= cols[1]) as usize + (fc >= cols[2]) as usize;
-            let ri = (fr >= rows[0]) as usize + (fr >= rows[1]) as usize + (fr >= rows[2]) as usize;
-            let j = (ri * self.w + ci) & 15;
-            let m = &self.quads[j];
-            let (tx, ty) = (fc - (self.c0 + ci as f64), fr - (self.r0 + ri as f64));
-            let mixed = m.class_for(&t, m.value(tx, ty));
-            let shared = self.shared[j];
-            *o = if shared != MIXED { shared } else { mixed };
+        // the quad of every sample: floor(fc) − c0 and floor(fr) − r0 by comparisons
+        let mut js = [0u8; STEP as usize + 1];
+        for ((j, &fc), &fr) in js.iter_mut().zip(&fcs[..n]).zip(&frs[..n]) {
+            let ci = (fc >= cols[0]) as u8 + (fc >= cols[1]) as u8 + (fc >= cols[2]) as u8;
+            let ri = (fr >= rows[0]) as u8 + (fr >= rows[1]) as u8 + (fr >= rows[2]) as u8;
+            *j = ri * self.w as u8 + ci;
+        }
+        let mut i0 = 0;
+        while i0 < n {
+            let j = js[i0];
+            let i1 = i0 + 1 + js[i0 + 1..n].iter().take_while(|&&x| x == j).count();
+            let (f, r) = (&fcs[i0..i1], &frs[i0..i1]);
+            self.sample_run(&t, j as usize, f, r, &mut out[i0..i1]);
+            i0 = i1;
+        }
+    }
+
+    /// Classes of samples all inside quad j of the set.
+    #[inline(always)]
+    fn sample_run(&self, t: &[f64; 4], j: usize, fcs: &[f64], frs: &[f64], out: &mut [u8]) {
+        let j = j & 15;
+        if self.shared[j] != MIXED {
+            out.fill(self.shared[j]);
+            return;
+        }
+        let m = &self.quads[j];
+        let (ci, ri) = (j % self.w, j / self.w);
+        let (cx, ry) = (self.c0 + ci as f64, self.r0 + ri as f64);
+        let mut reached = [0u8; STEP as usize + 1];
+        for ((o, &fc), &fr) in reached.iter_mut().zip(fcs).zip(frs) {
+            let val = m.value(fc - cx, fr - ry);
+            *o = (val >= t[0]) as u8
+                + (val >= t[1]) as u8
+                + (val >= t[2]) as u8
+                + (val >= t[3]) as u8;
+        }
+        for (o, &c) in out.iter_mut().zip(&reached) {
+            *o = m.drawn[c as usize & 7];
         }
     }
 }
