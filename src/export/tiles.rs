@@ -88,7 +88,6 @@ impl Sinks {
                  CREATE UNIQUE INDEX name ON metadata (name);
                  CREATE TABLE map (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_id TEXT);
                  CREATE TABLE images (tile_data BLOB, tile_id TEXT);
-                 CREATE UNIQUE INDEX images_id ON images (tile_id);
                  CREATE VIEW tiles AS SELECT map.zoom_level AS zoom_level, map.tile_column AS tile_column,
                    map.tile_row AS tile_row, images.tile_data AS tile_data
                    FROM map JOIN images ON images.tile_id = map.tile_id;
@@ -196,7 +195,10 @@ impl Sinks {
         let mut done = Vec::new();
         if let Some((c, t, dst)) = self.mbtiles {
             c.execute_batch(
-                "CREATE UNIQUE INDEX map_index ON map (zoom_level, tile_column, tile_row);
+                // indexed once at the end (the writer stores each image once, and sorting
+                // once is cheaper than growing the B-trees row by row)
+                "CREATE UNIQUE INDEX images_id ON images (tile_id);
+                 CREATE UNIQUE INDEX map_index ON map (zoom_level, tile_column, tile_row);
                  COMMIT;",
             )
             .map_err(io)?;

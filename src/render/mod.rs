@@ -468,7 +468,9 @@ impl<'a> Renderer<'a> {
                 Some(png::encode_indexed(size, size, ix, &self.palette.colors)?)
             }
         };
-        share.png = Some(png.clone());
+        if share.keep_png {
+            share.png = Some(png.clone());
+        }
         Ok(png)
     }
 
@@ -524,7 +526,14 @@ impl<'a> Renderer<'a> {
         size: u32,
         crs: Crs,
     ) -> Vec<Option<(Result<Rendered, ::png::EncodingError>, std::time::Duration)>> {
-        let mut share = SurfaceShare::default();
+        let mut share = SurfaceShare {
+            // the surface's PNG is kept for a composite tile that may turn out to be it
+            keep_png: layers
+                .iter()
+                .enumerate()
+                .any(|(k, &l)| l == Layer::Composite && mask & (1 << k) != 0),
+            ..Default::default()
+        };
         layers
             .iter()
             .enumerate()
@@ -685,6 +694,7 @@ fn with_canvas<R>(size: u32, draw: impl FnOnce(&mut Pixmap, &mut png::Dirty) -> 
 struct SurfaceShare {
     indices: Option<raster::SurfaceTile>,
     png: Option<Rendered>,
+    keep_png: bool,
 }
 
 fn finish(pm: &Pixmap, size: u32) -> Result<Rendered, ::png::EncodingError> {
