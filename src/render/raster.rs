@@ -260,6 +260,65 @@ impl ClassPyramid {
         (7 - below.leading_zeros()) as u8
     }
 
+    /// Classes at the samples of a block (columns u0..=u0 + m, rows v0..=v0 + m, m at
+    /// most MIN_BLOCK) that all lie inside the padded quad q (q[0] = q[2], q[1] = q[3]),
+    /// into `corner` (rows of `side`): positions as `row_points`, classes as `class_in`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn sample_block(
+        &self,
+        s: &Surface,
+        q: [i64; 4],
+        corners: &[(f64, f64); 4],
+        u0: u32,
+        v0: u32,
+        m: u32,
+        corner: &mut [u8],
+        side: usize,
+        last: &mut Mixed,
+    ) {
+        const MAX: usize = ((MIN_BLOCK + 1) * (MIN_BLOCK + 1)) as usize;
+        let n = (m.min(MIN_BLOCK) + 1) as usize;
+        let k = q[1] as usize * self.pw + q[0] as usize;
+        let shared = self.quads.base[k];
+        if shared != MIXED {
+            for r in 0..n {
+                corner[(v0 as usize + r) * side + u0 as usize..][..n].fill(shared);
+            }
+            return;
+        }
+        self.mixed(k, last);
+        let (mut fcs, mut frs) = ([0f64; MAX], [0f64; MAX]);
+        for r in 0..n {
+            let v = v0 + r as u32;
+            row_points(
+                corners,
+                u0,
+                v,
+                &mut fcs[r * n..][..n],
+                &mut frs[r * n..][..n],
+            );
+        }
+        // padded quad (qc, qr) spans cell coordinates [qc − 1, qc]
+        let (cx, ry) = ((q[0] - 1) as f64, (q[1] - 1) as f64);
+        let t = s.thresholds;
+        let mut reached = [0u8; MAX];
+        let nn = n * n;
+        for ((o, &fc), &fr) in reached[..nn].iter_mut().zip(&fcs[..nn]).zip(&frs[..nn]) {
+            let val = last.value(fc - cx, fr - ry);
+            *o = (val >= t[0]) as u8
+                + (val >= t[1]) as u8
+                + (val >= t[2]) as u8
+                + (val >= t[3]) as u8;
+        }
+        for r in 0..n {
+            let dst = &mut corner[(v0 as usize + r) * side + u0 as usize..][..n];
+            for (o, &c) in dst.iter_mut().zip(&reached[r * n..][..n]) {
+                *o = last.drawn[c as usize & 7];
+            }
+        }
+    }
+
     /// Make `last` the mixed quad at padded cell k.
     #[inline(always)]
     fn mixed(&self, k: usize, last: &mut Mixed) {
@@ -894,6 +953,41 @@ impl UtmFrame {
     }
 }
 
+/// Classes at the sample rows v0..=v0 + m of a sampled block (columns u0..=u0 + m) into
+/// `corner` (rows of `side`): through the block's quads when it has few, else sample by
+/// sample.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn sample_rows(
+    s: &Surface,
+    pyr: &ClassPyramid,
+    span: Option<[i64; 4]>,
+    corners: &[(f64, f64); 4],
+    u0: u32,
+    v0: u32,
+    m: u32,
+    corner: &mut [u8],
+    side: usize,
+    last: &mut Mixed,
+) {
+    let quads = span.and_then(|q| QuadSet::new(pyr, q));
+    for v in v0..=v0 + m {
+        let (mut fcs, mut frs) = ([0f64; STEP as usize + 1], [0f64; STEP as usize + 1]);
+        let n = (m + 1) as usize;
+        row_points(corners, u0, v, &mut fcs[..n], &mut frs[..n]);
+        let dst = &mut corner[v as usize * side + u0 as usize..][..n];
+        if let Some(qs) = &quads {
+            qs.sample_row(s, &fcs[..n], &frs[..n], dst);
+        } else if span.is_some() {
+            pyr.sample_row(s, &fcs[..n], &frs[..n], dst, last);
+        } else {
+            for (i, o) in dst.iter_mut().enumerate() {
+                *o = class_at(s, fcs[i], frs[i]);
+            }
+        }
+    }
+}
+
 /// Render the surface into a tile of `size` pixels; tiles in `crs_out` (GCJ-02 tiles put
 /// each pixel where a Gaode basemap has that place).
 pub fn render_surface(
@@ -1025,21 +1119,23 @@ pub fn render_surface(
                 stack.extend(quarters(u0, v0, m));
                 continue;
             }
-            let quads = span.and_then(|q| QuadSet::new(pyr, q));
-            for v in v0..=v0 + m {
-                let (mut fcs, mut frs) = ([0f64; STEP as usize + 1], [0f64; STEP as usize + 1]);
-                let n = (m + 1) as usize;
-                row_points(&corners, u0, v, &mut fcs[..n], &mut frs[..n]);
-                let dst = &mut corner[v as usize * side + u0 as usize..][..n];
-                if let Some(qs) = &quads {
-                    qs.sample_row(s, &fcs[..n], &frs[..n], dst);
-                } else if span.is_some() {
-                    pyr.sample_row(s, &fcs[..n], &frs[..n], dst, &mut last);
-                } else {
-                    for (i, o) in dst.iter_mut().enumerate() {
-                        *o = class_at(s, fcs[i], frs[i]);
-                    }
-                }
+            if let Some(q) = span.filter(|q| q[0] == q[2] && q[1] == q[3]) {
+                // every sample inside one mixed quad (most sampled blocks at high zoom):
+                // the whole block in one loop, in that quad's arithmetic
+                pyr.sample_block(s, q, &corners, u0, v0, m, &mut corner, side, &mut last);
+            } else {
+                sample_rows(
+                    s,
+                    pyr,
+                    span,
+                    &corners,
+                    u0,
+                    v0,
+                    m,
+                    &mut corner,
+                    side,
+                    &mut last,
+                );
             }
             for v in v0..v0 + m {
                 let py = bj * STEP + v;
