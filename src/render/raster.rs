@@ -276,8 +276,8 @@ impl ClassPyramid {
         corner: &mut [u8],
         side: usize,
         last: &mut Mixed,
+        scratch: &mut BlockScratch,
     ) {
-        const MAX: usize = ((MIN_BLOCK + 1) * (MIN_BLOCK + 1)) as usize;
         let n = (m.min(MIN_BLOCK) + 1) as usize;
         let k = q[1] as usize * self.pw + q[0] as usize;
         let shared = self.quads.base[k];
@@ -288,7 +288,7 @@ impl ClassPyramid {
             return;
         }
         self.mixed(k, last);
-        let (mut fcs, mut frs) = ([0f64; MAX], [0f64; MAX]);
+        let BlockScratch { fcs, frs, reached } = scratch;
         for r in 0..n {
             let v = v0 + r as u32;
             row_points(
@@ -302,7 +302,6 @@ impl ClassPyramid {
         // padded quad (qc, qr) spans cell coordinates [qc − 1, qc]
         let (cx, ry) = ((q[0] - 1) as f64, (q[1] - 1) as f64);
         let t = s.thresholds;
-        let mut reached = [0u8; MAX];
         let nn = n * n;
         for ((o, &fc), &fr) in reached[..nn].iter_mut().zip(&fcs[..nn]).zip(&frs[..nn]) {
             let val = last.value(fc - cx, fr - ry);
@@ -858,8 +857,20 @@ impl Mixed {
 
 /// Pixels between a surface tile's nodes.
 pub(crate) const STEP: u32 = 16;
-/// The smallest block drawn by sampling (larger mixed blocks are split).
+/// Samples of one sampled block (reused: zeroing them per block cost as much as filling
+/// them).
+struct BlockScratch {
+    fcs: [f64; BLOCK_SAMPLES],
+    frs: [f64; BLOCK_SAMPLES],
+    reached: [u8; BLOCK_SAMPLES],
+}
+
+const BLOCK_SAMPLES: usize = ((MIN_BLOCK + 1) * (MIN_BLOCK + 1)) as usize;
+
+/// The smallest block drawn by sampling (larger mixed blocks are split once: a block's
+/// corners and its quarters' lie on a 3 × 3 grid).
 const MIN_BLOCK: u32 = 8;
+const _: () = assert!(STEP == 2 * MIN_BLOCK);
 
 /// How many STEP-px node steps apart a surface tile's exact nodes are (UTM and GCJ-02
 /// cost trig calls). In between, the tile→cell mapping is linear to within 1/50 px in
@@ -1029,6 +1040,11 @@ pub fn render_surface(
     // classes at the pixel corners of a block: each pixel mixes its four corners (a 2×2
     // supersample whose samples neighbouring pixels share)
     let mut corner = vec![0u8; side * side];
+    let mut scratch = BlockScratch {
+        fcs: [0.0; BLOCK_SAMPLES],
+        frs: [0.0; BLOCK_SAMPLES],
+        reached: [0; BLOCK_SAMPLES],
+    };
     let solid: [u8; 5] = std::array::from_fn(|c| pal.index([c as u8; 4]));
     let patterned: [bool; 5] = std::array::from_fn(|c| c > 0 && pal.patterns[c] != Pattern::None);
     let any_pattern = patterned.iter().any(|&p| p);
@@ -1094,13 +1110,24 @@ pub fn render_surface(
     }
     for (bi, bj) in todo {
         let corners = [n(bi, bj), n(bi + 1, bj), n(bi, bj + 1), n(bi + 1, bj + 1)];
-        // the sample at block-relative (u, v), the same for every sub-block
-        let at =
-            |u: u32, v: u32| block_point(&corners, u as f64 / STEP as f64, v as f64 / STEP as f64);
+        // the samples at block-relative (u, v), u and v in {0, MIN_BLOCK, STEP}, the
+        // only corners a block and its quarters have: the block's own corner nodes
+        // (`block_point` gives them to the bit), the other five when it is split
+        let mut grid = [corners[0]; 9];
+        (grid[2], grid[6], grid[8]) = (corners[1], corners[2], corners[3]);
+        let mut split = false;
         // blocks whose samples all fall in quads of one class are filled at once;
         // the others are split down to MIN_BLOCK px, then sampled
         stack.push((0, 0, STEP));
         while let Some((u0, v0, m)) = stack.pop() {
+            if m < STEP && !split {
+                for (u, v) in [(1, 0), (0, 1), (1, 1), (2, 1), (1, 2)] {
+                    let t = |i: u32| (i * MIN_BLOCK) as f64 / STEP as f64;
+                    grid[v as usize * 3 + u as usize] = block_point(&corners, t(u), t(v));
+                }
+                split = true;
+            }
+            let at = |u: u32, v: u32| grid[(v / MIN_BLOCK * 3 + u / MIN_BLOCK) as usize];
             let k = [
                 at(u0, v0),
                 at(u0 + m, v0),
@@ -1122,7 +1149,18 @@ pub fn render_surface(
             if let Some(q) = span.filter(|q| q[0] == q[2] && q[1] == q[3]) {
                 // every sample inside one mixed quad (most sampled blocks at high zoom):
                 // the whole block in one loop, in that quad's arithmetic
-                pyr.sample_block(s, q, &corners, u0, v0, m, &mut corner, side, &mut last);
+                pyr.sample_block(
+                    s,
+                    q,
+                    &corners,
+                    u0,
+                    v0,
+                    m,
+                    &mut corner,
+                    side,
+                    &mut last,
+                    &mut scratch,
+                );
             } else {
                 sample_rows(
                     s,
