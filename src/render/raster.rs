@@ -252,29 +252,20 @@ impl ClassPyramid {
         let [p, q, r, w] = [v[0], v[1] - v[0], v[2] - v[0], v[0] - v[1] - v[2] + v[3]];
         let (tx, ty) = (fc - c0 as f64, fr - r0 as f64);
         let val = p + tx * (q + w * ty) + r * ty;
-        let c = (val >= t[0]) as u32
-            + (val >= t[1]) as u32
-            + (val >= t[2]) as u32
-            + (val >= t[3]) as u32;
-        let below = present & ((2u32 << c) - 1) as u8;
-        (7 - below.leading_zeros()) as u8
+        drawn_for(present, reached_by(t, val))
     }
 
-    /// Classes at the samples of a block (columns u0..=u0 + m, rows v0..=v0 + m, m at
-    /// most MIN_BLOCK) that all lie inside the padded quad q (q[0] = q[2], q[1] = q[3]),
-    /// into `corner` (rows of `side`): positions as `row_points`, classes as `class_in`.
-    #[allow(clippy::too_many_arguments)]
+    /// Classes at the samples of a block (u0, v0, m: columns u0..=u0 + m, rows
+    /// v0..=v0 + m, m at most MIN_BLOCK) of the node block `corners` that all lie inside
+    /// the padded quad q (q[0] = q[2], q[1] = q[3]), into `corner`: positions as
+    /// `row_points`, classes as `class_in`.
     #[inline(always)]
     fn sample_block(
         &self,
         s: &Surface,
         q: [i64; 4],
-        corners: &[(f64, f64); 4],
-        u0: u32,
-        v0: u32,
-        m: u32,
-        corner: &mut [u8],
-        side: usize,
+        (corners, (u0, v0, m)): SampledBlock,
+        corner: &mut Corners,
         last: &mut Mixed,
         scratch: &mut BlockScratch,
     ) {
@@ -283,7 +274,7 @@ impl ClassPyramid {
         let shared = self.quads.base[k];
         if shared != MIXED {
             for r in 0..n {
-                corner[(v0 as usize + r) * side + u0 as usize..][..n].fill(shared);
+                corner[(v0 as usize + r) * SIDE + u0 as usize..][..n].fill(shared);
             }
             return;
         }
@@ -304,14 +295,10 @@ impl ClassPyramid {
         let t = s.thresholds;
         let nn = n * n;
         for ((o, &fc), &fr) in reached[..nn].iter_mut().zip(&fcs[..nn]).zip(&frs[..nn]) {
-            let val = last.value(fc - cx, fr - ry);
-            *o = (val >= t[0]) as u8
-                + (val >= t[1]) as u8
-                + (val >= t[2]) as u8
-                + (val >= t[3]) as u8;
+            *o = reached_by(&t, last.value(fc - cx, fr - ry));
         }
         for r in 0..n {
-            let dst = &mut corner[(v0 as usize + r) * side + u0 as usize..][..n];
+            let dst = &mut corner[(v0 as usize + r) * SIDE + u0 as usize..][..n];
             for (o, &c) in dst.iter_mut().zip(&reached[r * n..][..n]) {
                 *o = last.drawn[c as usize & 7];
             }
@@ -504,11 +491,7 @@ impl QuadSet {
         let (cx, ry) = (self.c0 + ci as f64, self.r0 + ri as f64);
         let mut reached = [0u8; STEP as usize + 1];
         for ((o, &fc), &fr) in reached.iter_mut().zip(fcs).zip(frs) {
-            let val = m.value(fc - cx, fr - ry);
-            *o = (val >= t[0]) as u8
-                + (val >= t[1]) as u8
-                + (val >= t[2]) as u8
-                + (val >= t[3]) as u8;
+            *o = reached_by(t, m.value(fc - cx, fr - ry));
         }
         for (o, &c) in out.iter_mut().zip(&reached) {
             *o = m.drawn[c as usize & 7];
@@ -790,6 +773,20 @@ fn class_at(s: &Surface, fc: f64, fr: f64) -> u8 {
     Mixed::new(usize::MAX, cls, v).class(s, tx, ty)
 }
 
+/// How many of the (rising) thresholds a value reaches: its class before `drawn_for`.
+#[inline(always)]
+fn reached_by(t: &[f64; 4], val: f64) -> u8 {
+    (val >= t[0]) as u8 + (val >= t[1]) as u8 + (val >= t[2]) as u8 + (val >= t[3]) as u8
+}
+
+/// The class drawn where `reached` thresholds are reached among cells whose classes are
+/// the bits of `present` (bit 0 always set): the highest present class up to it.
+#[inline(always)]
+fn drawn_for(present: u8, reached: u8) -> u8 {
+    let below = present & ((2u32 << reached) - 1) as u8;
+    (7 - below.leading_zeros()) as u8
+}
+
 /// A quad of cells whose classes differ, ready to classify samples inside it: the
 /// bilinear surface as p + q·tx + r·ty + s·tx·ty, and per class reached the class drawn.
 #[derive(Clone, Copy)]
@@ -815,10 +812,7 @@ impl Mixed {
         Mixed {
             k,
             coef: [v[0], v[1] - v[0], v[2] - v[0], v[0] - v[1] - v[2] + v[3]],
-            drawn: std::array::from_fn(|c| {
-                let below = present & ((2u32 << c) - 1) as u8;
-                (7 - below.leading_zeros()) as u8
-            }),
+            drawn: std::array::from_fn(|c| drawn_for(present, c as u8)),
         }
     }
 
@@ -845,13 +839,9 @@ impl Mixed {
     #[inline(always)]
     fn class_for(&self, t: &[f64; 4], val: f64) -> u8 {
         // the thresholds rise (config validation): the class is how many are reached
-        let c = (val >= t[0]) as usize
-            + (val >= t[1]) as usize
-            + (val >= t[2]) as usize
-            + (val >= t[3]) as usize;
         // a class none of the four cells has is a band thinner than a cell: drawn as the
         // highest class present below it
-        self.drawn[c]
+        self.drawn[reached_by(t, val) as usize & 7]
     }
 }
 
@@ -964,21 +954,24 @@ impl UtmFrame {
     }
 }
 
-/// Classes at the sample rows v0..=v0 + m of a sampled block (columns u0..=u0 + m) into
-/// `corner` (rows of `side`): through the block's quads when it has few, else sample by
-/// sample.
-#[allow(clippy::too_many_arguments)]
+/// A sampled block: the corner nodes of its 16-px node block, and (u0, v0, m), its
+/// top-left sample and side within that block.
+type SampledBlock<'a> = (&'a [(f64, f64); 4], (u32, u32, u32));
+
+/// The pixel-corner classes of one 16-px node block (rows of SIDE).
+type Corners = [u8; SIDE * SIDE];
+const SIDE: usize = STEP as usize + 1;
+
+/// Classes at the sample rows v0..=v0 + m of a sampled block (u0, v0, m: columns
+/// u0..=u0 + m) of the node block `corners`, into `corner`: through the block's quads when
+/// it has few, else sample by sample.
 #[inline(always)]
 fn sample_rows(
     s: &Surface,
     pyr: &ClassPyramid,
     span: Option<[i64; 4]>,
-    corners: &[(f64, f64); 4],
-    u0: u32,
-    v0: u32,
-    m: u32,
-    corner: &mut [u8],
-    side: usize,
+    (corners, (u0, v0, m)): SampledBlock,
+    corner: &mut Corners,
     last: &mut Mixed,
 ) {
     let quads = span.and_then(|q| QuadSet::new(pyr, q));
@@ -986,7 +979,7 @@ fn sample_rows(
         let (mut fcs, mut frs) = ([0f64; STEP as usize + 1], [0f64; STEP as usize + 1]);
         let n = (m + 1) as usize;
         row_points(corners, u0, v, &mut fcs[..n], &mut frs[..n]);
-        let dst = &mut corner[v as usize * side + u0 as usize..][..n];
+        let dst = &mut corner[v as usize * SIDE + u0 as usize..][..n];
         if let Some(qs) = &quads {
             qs.sample_row(s, &fcs[..n], &frs[..n], dst);
         } else if span.is_some() {
@@ -1036,10 +1029,9 @@ pub fn render_surface(
     let mut out = vec![0u8; (size * size) as usize];
     let n = |a: u32, b: u32| nc[(b * nodes + a) as usize];
     let blocks = nodes - 1;
-    let side = (STEP + 1) as usize;
     // classes at the pixel corners of a block: each pixel mixes its four corners (a 2×2
     // supersample whose samples neighbouring pixels share)
-    let mut corner = vec![0u8; side * side];
+    let mut corner: Corners = [0; SIDE * SIDE];
     let mut scratch = BlockScratch {
         fcs: [0.0; BLOCK_SAMPLES],
         frs: [0.0; BLOCK_SAMPLES],
@@ -1152,12 +1144,8 @@ pub fn render_surface(
                 pyr.sample_block(
                     s,
                     q,
-                    &corners,
-                    u0,
-                    v0,
-                    m,
+                    (&corners, (u0, v0, m)),
                     &mut corner,
-                    side,
                     &mut last,
                     &mut scratch,
                 );
@@ -1166,19 +1154,15 @@ pub fn render_surface(
                     s,
                     pyr,
                     span,
-                    &corners,
-                    u0,
-                    v0,
-                    m,
+                    (&corners, (u0, v0, m)),
                     &mut corner,
-                    side,
                     &mut last,
                 );
             }
             for v in v0..v0 + m {
                 let py = bj * STEP + v;
-                let top = &corner[v as usize * side..][..side];
-                let bottom = &corner[(v as usize + 1) * side..][..side];
+                let top = &corner[v as usize * SIDE..][..SIDE];
+                let bottom = &corner[(v as usize + 1) * SIDE..][..SIDE];
                 // each pixel mixes its four corners; a patterned class's own pixels
                 // may take its ink instead
                 let (u0, n) = (u0 as usize, m as usize);
