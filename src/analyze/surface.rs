@@ -231,7 +231,7 @@ pub fn build(ds: &Dataset, frame: &Frame) -> Result<Surface, Error> {
         width,
         height,
         values: vec![0.0; width * height],
-        classes: vec![0; width * height],
+        classes: Vec::new(),
         thresholds: [t.blue, t.yellow, t.orange, t.red],
     };
     // bucket the discs by the row bands they reach, in enterprise order
@@ -250,6 +250,11 @@ pub fn build(ds: &Dataset, frame: &Frame) -> Result<Surface, Error> {
         .par_chunks_mut(BAND * width)
         .enumerate()
         .for_each(|(b, chunk)| {
+            // touch the band's fresh pages by writing first: summing into untouched
+            // zeroed memory reads it first, and every page then faults twice (the shared
+            // zero page, then a copy with a TLB flush on every core), which cost more
+            // than the splat on small registers
+            chunk.fill(0.0);
             let rows = b * BAND..((b + 1) * BAND).min(height);
             let base = rows.start;
             for &k in &buckets[b] {
