@@ -196,8 +196,6 @@ struct CellGrid {
     y0: f64,
     dx: f64,
     dy: f64,
-    nx: usize,
-    ny: usize,
     /// Per cell: a district index, OUTSIDE, or NEAR_BOUNDARY (ask the polygons).
     cell: Vec<u32>,
 }
@@ -232,8 +230,6 @@ impl CellGrid {
             y0: b[1] - dy,
             dx,
             dy,
-            nx: n,
-            ny: n,
             cell: vec![OUTSIDE; n * n],
         };
         // every cell a ring edge's bounding box reaches, one more cell around (rounding)
@@ -293,12 +289,9 @@ impl CellGrid {
 
     /// The cell (column, row) of a point, clamped to the grid.
     fn at(&self, x: f64, y: f64) -> (usize, usize) {
-        let i = ((x - self.x0) / self.dx)
-            .floor()
-            .clamp(0.0, (self.nx - 1) as f64);
-        let j = ((y - self.y0) / self.dy)
-            .floor()
-            .clamp(0.0, (self.ny - 1) as f64);
+        let last = (Self::N - 1) as f64;
+        let i = ((x - self.x0) / self.dx).floor().clamp(0.0, last);
+        let j = ((y - self.y0) / self.dy).floor().clamp(0.0, last);
         (i as usize, j as usize)
     }
 
@@ -307,10 +300,11 @@ impl CellGrid {
     fn lookup(&self, x: f64, y: f64) -> Option<u32> {
         let (fx, fy) = ((x - self.x0) / self.dx, (y - self.y0) / self.dy);
         // beyond the grid (its margin cells lie outside every district's box)
-        if !(fx >= 0.0 && fy >= 0.0 && fx < self.nx as f64 && fy < self.ny as f64) {
+        let n = Self::N as f64;
+        if !(fx >= 0.0 && fy >= 0.0 && fx < n && fy < n) {
             return Some(OUTSIDE);
         }
-        let c = self.cell[fy as usize * self.nx + fx as usize];
+        let c = self.cell[fy as usize * Self::N + fx as usize];
         (c != NEAR_BOUNDARY).then_some(c)
     }
 }

@@ -249,9 +249,7 @@ impl ClassPyramid {
             pv[k + pw] as f64,
             pv[k + pw + 1] as f64,
         ];
-        let [p, q, r, w] = [v[0], v[1] - v[0], v[2] - v[0], v[0] - v[1] - v[2] + v[3]];
-        let (tx, ty) = (fc - c0 as f64, fr - r0 as f64);
-        let val = p + tx * (q + w * ty) + r * ty;
+        let val = bilinear_at(&bilinear(v), fc - c0 as f64, fr - r0 as f64);
         drawn_for(present, reached_by(t, val))
     }
 
@@ -271,15 +269,9 @@ impl ClassPyramid {
     ) {
         let n = (m.min(MIN_BLOCK) + 1) as usize;
         let k = q[1] as usize * self.pw + q[0] as usize;
-        let shared = self.quads.base[k];
-        if shared != MIXED {
-            for r in 0..n {
-                corner[(v0 as usize + r) * SIDE + u0 as usize..][..n].fill(shared);
-            }
-            return;
-        }
+        debug_assert_eq!(self.quads.base[k], MIXED, "span_class fills uniform quads");
         self.mixed(k, last);
-        let BlockScratch { fcs, frs, reached } = scratch;
+        let BlockScratch { fcs, frs, classes } = scratch;
         for r in 0..n {
             let v = v0 + r as u32;
             row_points(
@@ -291,17 +283,18 @@ impl ClassPyramid {
             );
         }
         // padded quad (qc, qr) spans cell coordinates [qc − 1, qc]
-        let (cx, ry) = ((q[0] - 1) as f64, (q[1] - 1) as f64);
-        let t = s.thresholds;
+        let top_left = ((q[0] - 1) as f64, (q[1] - 1) as f64);
         let nn = n * n;
-        for ((o, &fc), &fr) in reached[..nn].iter_mut().zip(&fcs[..nn]).zip(&frs[..nn]) {
-            *o = reached_by(&t, last.value(fc - cx, fr - ry));
-        }
+        last.classify(
+            &s.thresholds,
+            top_left,
+            &fcs[..nn],
+            &frs[..nn],
+            &mut classes[..nn],
+        );
         for r in 0..n {
-            let dst = &mut corner[(v0 as usize + r) * SIDE + u0 as usize..][..n];
-            for (o, &c) in dst.iter_mut().zip(&reached[r * n..][..n]) {
-                *o = last.drawn[c as usize & 7];
-            }
+            corner[(v0 as usize + r) * SIDE + u0 as usize..][..n]
+                .copy_from_slice(&classes[r * n..][..n]);
         }
     }
 
@@ -464,9 +457,7 @@ impl QuadSet {
         // the quad of every sample: floor(fc) − c0 and floor(fr) − r0 by comparisons
         let mut js = [0u8; STEP as usize + 1];
         for ((j, &fc), &fr) in js.iter_mut().zip(&fcs[..n]).zip(&frs[..n]) {
-            let ci = (fc >= cols[0]) as u8 + (fc >= cols[1]) as u8 + (fc >= cols[2]) as u8;
-            let ri = (fr >= rows[0]) as u8 + (fr >= rows[1]) as u8 + (fr >= rows[2]) as u8;
-            *j = ri * self.w as u8 + ci;
+            *j = (idx(fr, rows) * self.w + idx(fc, cols)) as u8;
         }
         let mut i0 = 0;
         while i0 < n {
@@ -486,16 +477,9 @@ impl QuadSet {
             out.fill(self.shared[j]);
             return;
         }
-        let m = &self.quads[j];
         let (ci, ri) = (j % self.w, j / self.w);
-        let (cx, ry) = (self.c0 + ci as f64, self.r0 + ri as f64);
-        let mut reached = [0u8; STEP as usize + 1];
-        for ((o, &fc), &fr) in reached.iter_mut().zip(fcs).zip(frs) {
-            *o = reached_by(t, m.value(fc - cx, fr - ry));
-        }
-        for (o, &c) in out.iter_mut().zip(&reached) {
-            *o = m.drawn[c as usize & 7];
-        }
+        let top_left = (self.c0 + ci as f64, self.r0 + ri as f64);
+        self.quads[j].classify(t, top_left, fcs, frs, out);
     }
 }
 
@@ -673,7 +657,7 @@ pub(crate) fn block_point(k: &[(f64, f64); 4], tu: f64, tv: f64) -> (f64, f64) {
 /// arithmetic, in a loop the compiler vectorises.
 #[inline(always)]
 fn row_points(k: &[(f64, f64); 4], u0: u32, v: u32, fcs: &mut [f64], frs: &mut [f64]) {
-    // u / STEP and 1 − u / STEP for u in 0..=STEP, as `block_point` computes them
+    // u / STEP for u in 0..=STEP, as `block_point` computes it
     const TU: [f64; STEP as usize + 1] = {
         let mut t = [0.0; STEP as usize + 1];
         let mut u = 0;
@@ -683,21 +667,16 @@ fn row_points(k: &[(f64, f64); 4], u0: u32, v: u32, fcs: &mut [f64], frs: &mut [
         }
         t
     };
-    const SU: [f64; STEP as usize + 1] = {
-        let mut t = [0.0; STEP as usize + 1];
-        let mut u = 0;
-        while u <= STEP as usize {
-            t[u] = 1.0 - TU[u];
-            u += 1;
-        }
-        t
-    };
     let [a, b, c, d] = *k;
     let tv = v as f64 / STEP as f64;
     let (sv, tv) = (1.0 - tv, tv);
     let n = fcs.len().min(frs.len());
-    let (tus, sus) = (&TU[u0 as usize..][..n], &SU[u0 as usize..][..n]);
-    for (((fc, fr), &tu), &su) in fcs.iter_mut().zip(frs.iter_mut()).zip(tus).zip(sus) {
+    for ((fc, fr), &tu) in fcs
+        .iter_mut()
+        .zip(frs.iter_mut())
+        .zip(&TU[u0 as usize..][..n])
+    {
+        let su = 1.0 - tu;
         *fc = (a.0 * su + b.0 * tu) * sv + (c.0 * su + d.0 * tu) * tv;
         *fr = (a.1 * su + b.1 * tu) * sv + (c.1 * su + d.1 * tu) * tv;
     }
@@ -773,6 +752,20 @@ fn class_at(s: &Surface, fc: f64, fr: f64) -> u8 {
     Mixed::new(usize::MAX, cls, v).class(s, tx, ty)
 }
 
+/// The bilinear surface through the values at a quad's corners (top-left, top-right,
+/// bottom-left, bottom-right) as p + q·tx + r·ty + w·tx·ty.
+#[inline(always)]
+fn bilinear(v: [f64; 4]) -> [f64; 4] {
+    [v[0], v[1] - v[0], v[2] - v[0], v[0] - v[1] - v[2] + v[3]]
+}
+
+/// `bilinear`'s surface at (tx, ty) in 0..1.
+#[inline(always)]
+fn bilinear_at(c: &[f64; 4], tx: f64, ty: f64) -> f64 {
+    let [p, q, r, w] = *c;
+    p + tx * (q + w * ty) + r * ty
+}
+
 /// How many of the (rising) thresholds a value reaches: its class before `drawn_for`.
 #[inline(always)]
 fn reached_by(t: &[f64; 4], val: f64) -> u8 {
@@ -811,7 +804,7 @@ impl Mixed {
         let present = 1u8 | (1 << cls[0]) | (1 << cls[1]) | (1 << cls[2]) | (1 << cls[3]);
         Mixed {
             k,
-            coef: [v[0], v[1] - v[0], v[2] - v[0], v[0] - v[1] - v[2] + v[3]],
+            coef: bilinear(v),
             drawn: std::array::from_fn(|c| drawn_for(present, c as u8)),
         }
     }
@@ -819,8 +812,26 @@ impl Mixed {
     /// The bilinear value at (tx, ty) in 0..1 inside the quad.
     #[inline(always)]
     fn value(&self, tx: f64, ty: f64) -> f64 {
-        let [p, q, r, w] = self.coef;
-        p + tx * (q + w * ty) + r * ty
+        bilinear_at(&self.coef, tx, ty)
+    }
+
+    /// Classes of samples (cell coordinates fcs, frs) all inside this quad, whose
+    /// top-left cell is (cx, ry): in two loops the compiler vectorises.
+    #[inline(always)]
+    fn classify(
+        &self,
+        t: &[f64; 4],
+        (cx, ry): (f64, f64),
+        fcs: &[f64],
+        frs: &[f64],
+        out: &mut [u8],
+    ) {
+        for ((o, &fc), &fr) in out.iter_mut().zip(fcs).zip(frs) {
+            *o = reached_by(t, self.value(fc - cx, fr - ry));
+        }
+        for o in out.iter_mut() {
+            *o = self.drawn[*o as usize & 7];
+        }
     }
 
     /// The class at (tx, ty) in 0..1 inside the quad.
@@ -852,7 +863,7 @@ pub(crate) const STEP: u32 = 16;
 struct BlockScratch {
     fcs: [f64; BLOCK_SAMPLES],
     frs: [f64; BLOCK_SAMPLES],
-    reached: [u8; BLOCK_SAMPLES],
+    classes: [u8; BLOCK_SAMPLES],
 }
 
 const BLOCK_SAMPLES: usize = ((MIN_BLOCK + 1) * (MIN_BLOCK + 1)) as usize;
@@ -1035,18 +1046,18 @@ pub fn render_surface(
     let mut scratch = BlockScratch {
         fcs: [0.0; BLOCK_SAMPLES],
         frs: [0.0; BLOCK_SAMPLES],
-        reached: [0; BLOCK_SAMPLES],
+        classes: [0; BLOCK_SAMPLES],
     };
     let solid: [u8; 5] = std::array::from_fn(|c| pal.index([c as u8; 4]));
     let patterned: [bool; 5] = std::array::from_fn(|c| c > 0 && pal.patterns[c] != Pattern::None);
     let any_pattern = patterned.iter().any(|&p| p);
     let (gx, gy) = (ox as i64, oy as i64);
-    // pixels [x0, x0 + m) × [y0, y0 + m) all of class q
     // whether any pixel is drawn: palette index 0 is only the mix of four class-0 samples
     let mut drawn = false;
-    let fill = |out: &mut [u8], x0: u32, y0: u32, m: u32, q: u8| {
+    // pixels [x0, x0 + m) × [y0, y0 + m) all of class q; whether that draws anything
+    let fill = |out: &mut [u8], x0: u32, y0: u32, m: u32, q: u8| -> bool {
         if q == 0 {
-            return;
+            return false;
         }
         for py in y0..y0 + m {
             let dst = &mut out[(py * size + x0) as usize..][..m as usize];
@@ -1061,6 +1072,7 @@ pub fn render_surface(
                 dst.fill(solid[q as usize]);
             }
         }
+        true
     };
     let mut stack: Vec<(u32, u32, u32)> = Vec::with_capacity(16);
     let mut last = Mixed::NONE;
@@ -1094,8 +1106,7 @@ pub fn render_surface(
             .quad_span(b)
             .and_then(|q| pyr.span_class(s, b, q, &mut last))
         {
-            drawn |= q != 0;
-            fill(&mut out, si * STEP, sj * STEP, nb * STEP, q);
+            drawn |= fill(&mut out, si * STEP, sj * STEP, nb * STEP, q);
             continue;
         }
         supers.extend(quarters(si, sj, nb));
@@ -1130,8 +1141,7 @@ pub fn render_surface(
             let span = pyr.quad_span(b);
             let (x0, y0) = (bi * STEP + u0, bj * STEP + v0);
             if let Some(q) = span.and_then(|q| pyr.span_class(s, b, q, &mut last)) {
-                drawn |= q != 0;
-                fill(&mut out, x0, y0, m, q);
+                drawn |= fill(&mut out, x0, y0, m, q);
                 continue;
             }
             if span.is_some() && m > MIN_BLOCK {
