@@ -2,11 +2,15 @@
 //! zoom by zoom, rendered in parallel batches and streamed into the XYZ directory, MBTiles
 //! and PMTiles, so the pyramid is never held in memory. A zoom considers only the children
 //! of tiles that may have content at the zoom above; transparent tiles are not written.
+//! The surface (and the composite over it) draws its lower zooms from the samples of the
+//! zoom below them (`DeriveUp`): up to the highest zoom with at most `DERIVE_CAP`
+//! candidates, bottom-up, those zooms' tiles held until they are written in zoom order.
 
 use crate::analyze::Analysis;
 use crate::crs::Crs;
 use crate::export::tiles::{tilejson, Sinks, TileMeta};
 use crate::pipeline::Dataset;
+use crate::render::raster::ParentSamples;
 use crate::render::tile::{tiles_in, Tile};
 use crate::render::{Layer, Renderer};
 use crate::Error;
@@ -44,6 +48,102 @@ impl TilesReport {
 }
 
 const BATCH: usize = 2048;
+
+/// The most candidate tiles (of 256 px; a quarter as many of 512 px) of the zoom the
+/// surface's lower zooms are derived from: its tiles are held until those are written.
+const DERIVE_CAP: usize = 8192;
+
+/// A tile's layers' outputs from `Renderer::render_pass`.
+type Outputs = Vec<
+    Option<(
+        Result<crate::render::Rendered, ::png::EncodingError>,
+        std::time::Duration,
+    )>,
+>;
+
+/// A batch for the writer: (slot, tile, PNG).
+type Batch = Vec<(usize, Tile, Vec<u8>)>;
+
+/// The zooms z0..=zr of a surface pass drawn bottom-up: zoom zr's tiles are drawn (in
+/// tile-id order), and a tile of a zoom above from its four children's samples as soon
+/// as the last of them is done (a parent's children are consecutive in tile-id order).
+/// Every tile's outputs are held, zoom by zoom, for writing in zoom order.
+struct DeriveUp<'l> {
+    levels: &'l [Vec<(Tile, u8)>],
+    /// Per zoom: the candidates done.
+    cursor: Vec<usize>,
+    /// Per zoom: the samples of done tiles whose parent is not done yet, in order.
+    pending: Vec<std::collections::VecDeque<(Tile, ParentSamples)>>,
+    /// Per zoom: done tiles' outputs, in order.
+    held: Vec<Vec<(Tile, Outputs)>>,
+}
+
+impl<'l> DeriveUp<'l> {
+    fn new(levels: &'l [Vec<(Tile, u8)>]) -> DeriveUp<'l> {
+        DeriveUp {
+            levels,
+            cursor: vec![0; levels.len()],
+            pending: vec![Default::default(); levels.len()],
+            held: levels.iter().map(|_| Vec::new()).collect(),
+        }
+    }
+
+    /// Tile t of zoom index li (the next candidate there) is done.
+    fn done(&mut self, li: usize, t: Tile, out: Outputs, ps: ParentSamples) {
+        debug_assert_eq!(self.levels[li][self.cursor[li]].0, t);
+        self.cursor[li] += 1;
+        self.held[li].push((t, out));
+        if li > 0 {
+            self.pending[li].push_back((t, ps));
+        }
+    }
+
+    /// Derive every tile whose children are all done, zoom by zoom upwards, in parallel
+    /// within a zoom; the seconds spent deriving the surface.
+    fn derive_ready(&mut self, renderer: &Renderer, layers: &[Layer], size: u32, crs: Crs) -> f64 {
+        let mut busy = 0.0;
+        for li in (1..self.levels.len()).rev() {
+            let kids = &self.levels[li];
+            // the parent of the next child to do is not ready, nor any after it
+            let waiting = kids.get(self.cursor[li]).and_then(|c| c.0.parent());
+            let parents = &self.levels[li - 1];
+            let mut jobs = Vec::new();
+            let mut j = self.cursor[li - 1];
+            while j < parents.len() && Some(parents[j].0) != waiting {
+                let (p, mask) = parents[j];
+                let mut samples: [ParentSamples; 4] =
+                    std::array::from_fn(|_| ParentSamples::Uniform(0));
+                while let Some((c, _)) = self.pending[li].front() {
+                    if c.parent() != Some(p) {
+                        break;
+                    }
+                    let (c, ps) = self.pending[li].pop_front().expect("front exists");
+                    samples[(c.x & 1) as usize + 2 * (c.y & 1) as usize] = ps;
+                }
+                jobs.push((p, mask, samples));
+                j += 1;
+            }
+            if jobs.is_empty() {
+                continue;
+            }
+            let out: Vec<_> = jobs
+                .par_iter()
+                .map(|(p, mask, k)| {
+                    let t0 = Instant::now();
+                    let (st, ps) = renderer.surface_derived(*p, size, [&k[0], &k[1], &k[2], &k[3]]);
+                    let drew = t0.elapsed().as_secs_f64();
+                    let out = renderer.render_pass(layers, *mask, *p, size, crs, Some(st));
+                    (out, ps, drew)
+                })
+                .collect();
+            for ((p, _, _), (o, ps, drew)) in jobs.iter().zip(out) {
+                busy += drew;
+                self.done(li - 1, *p, o, ps);
+            }
+        }
+        busy
+    }
+}
 
 fn tile_id(t: &Tile) -> u64 {
     pmtiles::TileCoord::new(t.z, t.x, t.y)
@@ -301,7 +401,6 @@ fn pyramid_pass(
     let mut cands: Vec<(Tile, u8)> = first.into_values().collect();
     // the main thread renders batches in parallel while a writer thread stores the batch
     // before (file, SQLite and PMTiles writes are mostly waiting)
-    type Batch = Vec<(usize, Tile, Vec<u8>)>;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
     let writer = std::thread::spawn(move || -> std::io::Result<(Vec<Sinks>, Vec<f64>)> {
         let mut busy = vec![0f64; sinks.len()];
@@ -314,65 +413,167 @@ fn pyramid_pass(
         }
         Ok((sinks, busy))
     });
+    // a zoom's candidates from the zoom above's, in tile-id order (PMTiles is written
+    // in it, and a parent's children are consecutive in it)
+    let children = |cands: &[(Tile, u8)], z: u8| -> Vec<(Tile, u8)> {
+        let mut next: Vec<(Tile, u8)> = cands
+            .par_iter()
+            .flat_map_iter(|&(t, mask)| {
+                let (x, y) = (t.x * 2, t.y * 2);
+                [(x, y), (x + 1, y), (x, y + 1), (x + 1, y + 1)]
+                    .into_iter()
+                    .map(move |(x, y)| Tile::new(x, y, z + 1))
+                    .map(move |c| {
+                        // a child can only draw a layer where its parent may (point
+                        // radii and strokes shrink on the ground as zoom grows)
+                        let m = (0..layers.len())
+                            .filter(|&k| {
+                                mask & (1 << k) != 0 && renderer.may_draw(layers[k], c, crs, size)
+                            })
+                            .fold(0u8, |m, k| m | (1 << k));
+                        (c, m)
+                    })
+                    .filter(|c| c.1 != 0)
+            })
+            .collect();
+        next.sort_by_key(|c| tile_id(&c.0));
+        next
+    };
+    cands.sort_by_key(|c| tile_id(&c.0));
+    // The surface (and the composite over it) draws the zooms above the highest one with
+    // at most DERIVE_CAP candidates from that zoom's samples, bottom-up (`derive_up`);
+    // those zooms' tiles are held until the zooms above them are written.
+    let mut levels = vec![cands];
+    let mut beyond = None;
+    if renderer.derives_surface(layers) {
+        let cap = DERIVE_CAP * (256 * 256) / (size as usize * size as usize);
+        while z0 as usize + levels.len() <= z1 as usize {
+            let z = z0 + levels.len() as u8 - 1;
+            let next = children(&levels[levels.len() - 1], z);
+            if next.len() > cap {
+                beyond = Some(next);
+                break;
+            }
+            levels.push(next);
+        }
+    }
+    // the slot the surface's drawing time goes to
+    let surface_slot = layers
+        .iter()
+        .position(|&l| l == Layer::Surface)
+        .or_else(|| layers.iter().position(|&l| l == Layer::Composite))
+        .unwrap_or(0);
     let mut render_err = None;
-    'zooms: for z in z0..=z1 {
-        cands.sort_by_key(|c| tile_id(&c.0));
+    // the layers' outputs of tiles, in order, into a batch for the writer
+    let mut batch_of = |slots: &mut [Slot], rendered: Vec<(Tile, Outputs)>| -> Option<Batch> {
+        let mut batch = Vec::with_capacity(rendered.len());
+        for (t, r) in rendered {
+            for (k, r) in r.into_iter().enumerate() {
+                let Some((r, took)) = r else { continue };
+                slots[k].busy += took.as_secs_f64();
+                match r {
+                    Ok(Some(bytes)) => batch.push((k, t, bytes)),
+                    Ok(None) => {}
+                    Err(e) => {
+                        render_err = Some(Error::Input(format!(
+                            "encoding {} tile {}/{}/{}: {e}",
+                            slots[k].path_name, t.z, t.x, t.y
+                        )));
+                        return None;
+                    }
+                }
+            }
+        }
+        Some(batch)
+    };
+    let mut next_z = z0;
+    let mut cands = Vec::new();
+    if levels.len() > 1 {
+        let zr = z0 + levels.len() as u8 - 1;
+        for level in &levels {
+            for (k, slot) in slots.iter_mut().enumerate() {
+                slot.considered += level.iter().filter(|c| c.1 & (1 << k) != 0).count() as u64;
+            }
+        }
+        let mut up = DeriveUp::new(&levels);
+        progress.zoom(&name, zr, levels[levels.len() - 1].len() as u64);
+        let mut done = 0u64;
+        let last = &levels[levels.len() - 1];
+        for chunk in last.chunks(BATCH) {
+            let rendered: Vec<_> = chunk
+                .par_iter()
+                .map(|&(t, mask)| {
+                    let t0 = Instant::now();
+                    let (st, ps) = renderer.surface_shared(t, size, crs);
+                    let drew = t0.elapsed().as_secs_f64();
+                    let out = renderer.render_pass(layers, mask, t, size, crs, Some(st));
+                    (out, ps, drew)
+                })
+                .collect();
+            for (&(t, _), (out, ps, drew)) in chunk.iter().zip(rendered) {
+                slots[surface_slot].busy += drew;
+                up.done(levels.len() - 1, t, out, ps);
+            }
+            slots[surface_slot].busy += up.derive_ready(renderer, layers, size, crs);
+            done += chunk.len() as u64;
+            progress.inc(&name, zr, done, last.len() as u64, chunk.len() as u64);
+        }
+        // every zoom from z0 to zr, in order, to the writer
+        let mut ok = true;
+        for (li, held) in up.held.into_iter().enumerate() {
+            let z = z0 + li as u8;
+            let n = held.len() as u64;
+            if li + 1 < levels.len() {
+                progress.zoom(&name, z, n);
+                progress.inc(&name, z, n, n, n);
+            }
+            let Some(batch) = batch_of(&mut slots, held) else {
+                ok = false;
+                break;
+            };
+            if tx.send(batch).is_err() {
+                ok = false;
+                break;
+            }
+        }
+        next_z = if ok { zr + 1 } else { z1 + 1 };
+        if next_z <= z1 {
+            cands = match beyond.take() {
+                Some(c) => c,
+                None => children(&levels[levels.len() - 1], zr),
+            };
+        }
+    } else if let Some(level) = levels.pop() {
+        cands = level;
+    }
+    for z in next_z..=z1 {
         for (k, slot) in slots.iter_mut().enumerate() {
             slot.considered += cands.iter().filter(|c| c.1 & (1 << k) != 0).count() as u64;
         }
         progress.zoom(&name, z, cands.len() as u64);
         let mut done = 0u64;
+        let mut stopped = false;
         for chunk in cands.chunks(BATCH) {
             let rendered: Vec<_> = chunk
                 .par_iter()
-                .map(|&(t, mask)| renderer.render_pass(layers, mask, t, size, crs))
+                .map(|&(t, mask)| (t, renderer.render_pass(layers, mask, t, size, crs, None)))
                 .collect();
-            let mut batch = Vec::with_capacity(chunk.len());
-            for ((t, _), r) in chunk.iter().zip(rendered) {
-                for (k, r) in r.into_iter().enumerate() {
-                    let Some((r, took)) = r else { continue };
-                    slots[k].busy += took.as_secs_f64();
-                    match r {
-                        Ok(Some(bytes)) => batch.push((k, *t, bytes)),
-                        Ok(None) => {}
-                        Err(e) => {
-                            render_err = Some(Error::Input(format!(
-                                "encoding {} tile {}/{}/{}: {e}",
-                                slots[k].path_name, t.z, t.x, t.y
-                            )));
-                            break 'zooms;
-                        }
-                    }
-                }
-            }
+            let Some(batch) = batch_of(&mut slots, rendered) else {
+                stopped = true;
+                break;
+            };
             if tx.send(batch).is_err() {
-                break 'zooms; // the writer stopped: its error is reported below
+                stopped = true; // the writer stopped: its error is reported below
+                break;
             }
             done += chunk.len() as u64;
             progress.inc(&name, z, done, cands.len() as u64, chunk.len() as u64);
         }
+        if stopped {
+            break;
+        }
         if z < z1 {
-            // a child can only draw a layer where its parent may (point radii and strokes
-            // shrink on the ground as zoom grows)
-            cands = cands
-                .par_iter()
-                .flat_map_iter(|&(t, mask)| {
-                    let (x, y) = (t.x * 2, t.y * 2);
-                    [(x, y), (x + 1, y), (x, y + 1), (x + 1, y + 1)]
-                        .into_iter()
-                        .map(move |(x, y)| Tile::new(x, y, z + 1))
-                        .map(move |c| {
-                            let m = (0..layers.len())
-                                .filter(|&k| {
-                                    mask & (1 << k) != 0
-                                        && renderer.may_draw(layers[k], c, crs, size)
-                                })
-                                .fold(0u8, |m, k| m | (1 << k));
-                            (c, m)
-                        })
-                        .filter(|c| c.1 != 0)
-                })
-                .collect();
+            cands = children(&cands, z);
         }
     }
     drop(tx);

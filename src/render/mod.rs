@@ -420,6 +420,43 @@ impl<'a> Renderer<'a> {
         .1 > 0
     }
 
+    /// Whether the surface layers' tiles can be derived from their children's samples.
+    pub fn derives_surface(&self, layers: &[Layer]) -> bool {
+        self.pyramid.is_some()
+            && layers
+                .iter()
+                .any(|l| matches!(l, Layer::Surface | Layer::Composite))
+    }
+
+    /// The surface's palette indices for a tile, and the samples its parent takes.
+    pub fn surface_shared(
+        &self,
+        tile: Tile,
+        size: u32,
+        crs: Crs,
+    ) -> (raster::SurfaceTile, raster::ParentSamples) {
+        match (self.an.surface.as_ref(), self.pyramid.as_ref()) {
+            (Some(s), Some(p)) => {
+                raster::render_surface_shared(s, p, &self.palette, tile, size, crs)
+            }
+            _ => (
+                raster::SurfaceTile::Empty,
+                raster::ParentSamples::Uniform(0),
+            ),
+        }
+    }
+
+    /// The surface's palette indices for a tile from its children's samples (see
+    /// `raster::derive_surface`), and the samples its parent takes.
+    pub fn surface_derived(
+        &self,
+        tile: Tile,
+        size: u32,
+        children: [&raster::ParentSamples; 4],
+    ) -> (raster::SurfaceTile, raster::ParentSamples) {
+        raster::derive_surface(&self.palette, tile, size, children)
+    }
+
     /// Draw the surface into palette indices.
     fn surface_indices(&self, tile: Tile, size: u32, crs: Crs) -> raster::SurfaceTile {
         match (self.an.surface.as_ref(), self.pyramid.as_ref()) {
@@ -517,7 +554,8 @@ impl<'a> Renderer<'a> {
     /// Render one tile of several layers (bit i of `mask`: render `layers[i]` here), with the
     /// time each layer's part took. The surface and the composite share their work: a
     /// pass of both draws (and, where the composite has no vectors, encodes) the surface
-    /// once per tile, and that time is the surface's.
+    /// once per tile, and that time is the surface's. `surface`: the surface's indices
+    /// when already drawn (`surface_shared`, `surface_derived`).
     pub fn render_pass(
         &self,
         layers: &[Layer],
@@ -525,8 +563,10 @@ impl<'a> Renderer<'a> {
         tile: Tile,
         size: u32,
         crs: Crs,
+        surface: Option<raster::SurfaceTile>,
     ) -> Vec<Option<(Result<Rendered, ::png::EncodingError>, std::time::Duration)>> {
         let mut share = SurfaceShare {
+            indices: surface,
             // the surface's PNG is kept for a composite tile that may turn out to be it
             keep_png: layers
                 .iter()

@@ -608,6 +608,7 @@ const PERMUTATIONS: [[usize; 4]; 24] = {
 };
 
 /// What a surface tile turned out to be.
+#[derive(Clone, Debug)]
 pub enum SurfaceTile {
     Empty,
     /// Every pixel of one class (and no pattern): the same bytes for every such tile.
@@ -1003,6 +1004,17 @@ fn sample_rows(
     }
 }
 
+/// The classes a tile's parent takes from it: the tile's pixel corners at even
+/// positions, (size / 2 + 1)² of them, row-major. Pixel coordinates halve exactly from a
+/// zoom to the one above, so every pixel corner of a tile is an even corner of one of
+/// its four children (of the same size).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParentSamples {
+    /// All of them this class (empty and one-class tiles).
+    Uniform(u8),
+    Grid(Vec<u8>),
+}
+
 /// Render the surface into a tile of `size` pixels; tiles in `crs_out` (GCJ-02 tiles put
 /// each pixel where a Gaode basemap has that place).
 pub fn render_surface(
@@ -1013,6 +1025,158 @@ pub fn render_surface(
     size: u32,
     crs_out: Crs,
 ) -> SurfaceTile {
+    draw_surface(s, pyr, pal, tile, size, crs_out, false).0
+}
+
+/// `render_surface`, and the classes the tile's parent takes from it.
+pub fn render_surface_shared(
+    s: &Surface,
+    pyr: &ClassPyramid,
+    pal: &SurfacePalette,
+    tile: Tile,
+    size: u32,
+    crs_out: Crs,
+) -> (SurfaceTile, ParentSamples) {
+    draw_surface(s, pyr, pal, tile, size, crs_out, true)
+}
+
+/// Which classes are drawn with a pattern's ink, and whether any is.
+fn patterned(pal: &SurfacePalette) -> ([bool; 5], bool) {
+    let p: [bool; 5] = std::array::from_fn(|c| c > 0 && pal.patterns[c] != Pattern::None);
+    (p, p.iter().any(|&x| x))
+}
+
+/// The most pixels `mix_row` draws at once.
+const MIX_RUN: usize = 32;
+
+/// One row of pixels (at most MIX_RUN) from the classes at their top and bottom corners
+/// (`top` and `bottom` one longer than `dst`): each pixel mixes its four corners, and a patterned
+/// class's own pixels may take its ink (`gx`, `gy`: the global pixel of `dst[0]`).
+/// Whether anything is drawn.
+#[inline(always)]
+fn mix_row(
+    pal: &SurfacePalette,
+    (patterned, any_pattern): ([bool; 5], bool),
+    top: &[u8],
+    bottom: &[u8],
+    dst: &mut [u8],
+    (gx, gy): (i64, i64),
+) -> bool {
+    debug_assert!(dst.len() <= MIX_RUN);
+    let n = dst.len().min(MIX_RUN);
+    let (t, b) = (&top[..=n], &bottom[..=n]);
+    // a column's two corners, as `mix_key` places the left ones; the right ones are
+    // the next column's shifted by 3 bits
+    let mut col = [0u16; MIX_RUN + 1];
+    for ((k, &t), &b) in col.iter_mut().zip(t).zip(b) {
+        *k = t as u16 | (b as u16) << 6;
+    }
+    let mut any = 0;
+    for (o, k) in dst[..n].iter_mut().zip(col.windows(2)) {
+        *o = pal.lut[(k[0] | k[1] << 3) as usize & 4095];
+        any |= *o;
+    }
+    if any_pattern {
+        for (i, o) in dst[..n].iter_mut().enumerate() {
+            let c = t[i];
+            if patterned[c as usize] && c == t[i + 1] && c == b[i] && c == b[i + 1] {
+                *o = pal.ink(c, gx + i as i64, gy).unwrap_or(*o);
+            }
+        }
+    }
+    any != 0
+}
+
+/// A surface tile drawn from its four children's `ParentSamples` (in the order (2x, 2y),
+/// (2x + 1, 2y), (2x, 2y + 1), (2x + 1, 2y + 1); a child not drawn gives
+/// `Uniform(0)`), with the samples its own parent takes. Every pixel corner is a
+/// child's even corner, located by the child's finer node interpolation: the tile is
+/// the one `render_surface` draws but where a corner lies within that interpolation's
+/// error (1/50 px) of a zone edge.
+pub fn derive_surface(
+    pal: &SurfacePalette,
+    tile: Tile,
+    size: u32,
+    children: [&ParentSamples; 4],
+) -> (SurfaceTile, ParentSamples) {
+    let pat = patterned(pal);
+    if let ParentSamples::Uniform(q) = *children[0] {
+        if children.iter().all(|c| **c == ParentSamples::Uniform(q)) && !pat.0[q as usize] {
+            return match q {
+                0 => (SurfaceTile::Empty, ParentSamples::Uniform(0)),
+                _ => (
+                    SurfaceTile::Solid(pal.index([q; 4])),
+                    ParentSamples::Uniform(q),
+                ),
+            };
+        }
+    }
+    let (n, h, hs) = (
+        (size + 1) as usize,
+        (size / 2 + 1) as usize,
+        (size / 2) as usize,
+    );
+    let mut grid = vec![0u8; n * n];
+    for (k, child) in children.iter().enumerate() {
+        let (ox, oy) = ((k & 1) * hs, (k >> 1) * hs);
+        for r in 0..h {
+            let dst = &mut grid[(oy + r) * n + ox..][..h];
+            match child {
+                ParentSamples::Uniform(q) => dst.fill(*q),
+                ParentSamples::Grid(g) => dst.copy_from_slice(&g[r * h..][..h]),
+            }
+        }
+    }
+    let mut out = vec![0u8; (size * size) as usize];
+    let (gx, gy) = (tile.x as i64 * size as i64, tile.y as i64 * size as i64);
+    let mut drawn = false;
+    let solid: [u8; 5] = std::array::from_fn(|c| pal.index([c as u8; 4]));
+    for (py, dst) in out.chunks_exact_mut(size as usize).enumerate() {
+        let (top, bottom) = (&grid[py * n..][..n], &grid[(py + 1) * n..][..n]);
+        let gy = gy + py as i64;
+        // runs of MIX_RUN pixels whose corners are all one class (most of a tile) are filled
+        for (x0, dst) in (0..).step_by(MIX_RUN).zip(dst.chunks_mut(MIX_RUN)) {
+            let (t, b) = (&top[x0..][..=dst.len()], &bottom[x0..][..=dst.len()]);
+            let c = t[0];
+            if !pat.0[c as usize] && all_eq(t, c) && all_eq(b, c) {
+                dst.fill(solid[c as usize]);
+                drawn |= c != 0;
+            } else {
+                drawn |= mix_row(pal, pat, t, b, dst, (gx + x0 as i64, gy));
+            }
+        }
+    }
+    if !drawn {
+        return (SurfaceTile::Empty, ParentSamples::Uniform(0));
+    }
+    let q = grid[0];
+    if all_eq(&grid, q) {
+        let shared = ParentSamples::Uniform(q);
+        if !pat.0[q as usize] {
+            return (SurfaceTile::Solid(pal.index([q; 4])), shared);
+        }
+        return (SurfaceTile::Indices(out), shared);
+    }
+    let mut half = vec![0u8; h * h];
+    for (r, row) in half.chunks_exact_mut(h).enumerate() {
+        let src = &grid[2 * r * n..][..n];
+        for (c, o) in row.iter_mut().enumerate() {
+            *o = src[2 * c];
+        }
+    }
+    (SurfaceTile::Indices(out), ParentSamples::Grid(half))
+}
+
+/// `render_surface`; with `keep`, the classes its parent takes from it too.
+fn draw_surface(
+    s: &Surface,
+    pyr: &ClassPyramid,
+    pal: &SurfacePalette,
+    tile: Tile,
+    size: u32,
+    crs_out: Crs,
+    keep: bool,
+) -> (SurfaceTile, ParentSamples) {
     // cell coordinates at nodes every STEP px (exact ones every exact_span nodes, linear
     // between), then bilinear inside a block: the tile→UTM mapping is smooth
     let nodes = size / STEP + 1;
@@ -1032,10 +1196,13 @@ pub fn render_surface(
         rmax.ceil() as i64 + 1,
     );
     if hi == 0 {
-        return SurfaceTile::Empty;
+        return (SurfaceTile::Empty, ParentSamples::Uniform(0));
     }
     if lo == hi && pal.patterns[hi as usize] == Pattern::None {
-        return SurfaceTile::Solid(pal.index([hi; 4]));
+        return (
+            SurfaceTile::Solid(pal.index([hi; 4])),
+            ParentSamples::Uniform(hi),
+        );
     }
     let mut out = vec![0u8; (size * size) as usize];
     let n = |a: u32, b: u32| nc[(b * nodes + a) as usize];
@@ -1049,15 +1216,25 @@ pub fn render_surface(
         classes: [0; BLOCK_SAMPLES],
     };
     let solid: [u8; 5] = std::array::from_fn(|c| pal.index([c as u8; 4]));
-    let patterned: [bool; 5] = std::array::from_fn(|c| c > 0 && pal.patterns[c] != Pattern::None);
-    let any_pattern = patterned.iter().any(|&p| p);
+    let pat = patterned(pal);
+    let patterned = pat.0;
     let (gx, gy) = (ox as i64, oy as i64);
     // whether any pixel is drawn: palette index 0 is only the mix of four class-0 samples
     let mut drawn = false;
-    // pixels [x0, x0 + m) × [y0, y0 + m) all of class q; whether that draws anything
-    let fill = |out: &mut [u8], x0: u32, y0: u32, m: u32, q: u8| -> bool {
+    // the parent's samples: the even pixel corners (0 until drawn)
+    let h = (size / 2 + 1) as usize;
+    let mut half = if keep { vec![0u8; h * h] } else { Vec::new() };
+    // pixels [x0, x0 + m) × [y0, y0 + m) all of class q (and so their corners);
+    // whether that draws anything
+    let fill = |out: &mut [u8], half: &mut [u8], x0: u32, y0: u32, m: u32, q: u8| -> bool {
         if q == 0 {
             return false;
+        }
+        if keep {
+            // x0, y0 and m are even (blocks are multiples of MIN_BLOCK)
+            for y in (y0..=y0 + m).step_by(2) {
+                half[(y / 2) as usize * h + (x0 / 2) as usize..][..(m / 2 + 1) as usize].fill(q);
+            }
         }
         for py in y0..y0 + m {
             let dst = &mut out[(py * size + x0) as usize..][..m as usize];
@@ -1106,7 +1283,7 @@ pub fn render_surface(
             .quad_span(b)
             .and_then(|q| pyr.span_class(s, b, q, &mut last))
         {
-            drawn |= fill(&mut out, si * STEP, sj * STEP, nb * STEP, q);
+            drawn |= fill(&mut out, &mut half, si * STEP, sj * STEP, nb * STEP, q);
             continue;
         }
         supers.extend(quarters(si, sj, nb));
@@ -1141,7 +1318,7 @@ pub fn render_surface(
             let span = pyr.quad_span(b);
             let (x0, y0) = (bi * STEP + u0, bj * STEP + v0);
             if let Some(q) = span.and_then(|q| pyr.span_class(s, b, q, &mut last)) {
-                drawn |= fill(&mut out, x0, y0, m, q);
+                drawn |= fill(&mut out, &mut half, x0, y0, m, q);
                 continue;
             }
             if span.is_some() && m > MIN_BLOCK {
@@ -1169,37 +1346,39 @@ pub fn render_surface(
                     &mut last,
                 );
             }
+            if keep {
+                for v in (v0..=v0 + m).step_by(2) {
+                    let row = &corner[v as usize * SIDE..][..SIDE];
+                    let y = ((bj * STEP + v) / 2) as usize;
+                    let x = ((bi * STEP + u0) / 2) as usize;
+                    let dst = &mut half[y * h + x..][..(m / 2 + 1) as usize];
+                    for (o, &c) in dst.iter_mut().zip(row[u0 as usize..].iter().step_by(2)) {
+                        *o = c;
+                    }
+                }
+            }
             for v in v0..v0 + m {
                 let py = bj * STEP + v;
                 let top = &corner[v as usize * SIDE..][..SIDE];
                 let bottom = &corner[(v as usize + 1) * SIDE..][..SIDE];
-                // each pixel mixes its four corners; a patterned class's own pixels
-                // may take its ink instead
                 let (u0, n) = (u0 as usize, m as usize);
                 let x0 = bi * STEP + u0 as u32;
                 let dst = &mut out[(py * size + x0) as usize..][..n];
-                let (t, b) = (&top[u0..u0 + n + 1], &bottom[u0..u0 + n + 1]);
-                let mut any = 0;
-                for (i, o) in dst.iter_mut().enumerate() {
-                    *o = pal.lut[mix_key(t[i], t[i + 1], b[i], b[i + 1])];
-                    any |= *o;
-                    if any_pattern {
-                        let c = t[i];
-                        if patterned[c as usize] && c == t[i + 1] && c == b[i] && c == b[i + 1] {
-                            let (px, py) = (gx + (x0 as usize + i) as i64, gy + py as i64);
-                            *o = pal.ink(c, px, py).unwrap_or(*o);
-                        }
-                    }
-                }
-                drawn |= any != 0;
+                let at = (gx + x0 as i64, gy + py as i64);
+                drawn |= mix_row(pal, pat, &top[u0..], &bottom[u0..], dst, at);
             }
         }
     }
     if !drawn {
         debug_assert!(all_eq(&out, 0));
-        return SurfaceTile::Empty;
+        return (SurfaceTile::Empty, ParentSamples::Uniform(0));
     }
-    SurfaceTile::Indices(out)
+    let shared = if keep {
+        ParentSamples::Grid(half)
+    } else {
+        ParentSamples::Uniform(0)
+    };
+    (SurfaceTile::Indices(out), shared)
 }
 
 #[cfg(test)]
@@ -1291,18 +1470,50 @@ mod tests {
         let nodes = size / STEP + 1;
         let nc = cell_nodes(s, tile, size, crs, exact_span(tile.z, crs));
         let n = |a: u32, b: u32| nc[(b * nodes + a) as usize];
+        let class = |px: u32, py: u32, u: u32, v: u32| {
+            let (bi, bj) = (px / STEP, py / STEP);
+            let corners = [n(bi, bj), n(bi + 1, bj), n(bi, bj + 1), n(bi + 1, bj + 1)];
+            let (fc, fr) = block_point(&corners, u as f64 / STEP as f64, v as f64 / STEP as f64);
+            class_at(s, fc, fr)
+        };
+        brute_mix(pal, tile, size, |px, py| {
+            let (u, v) = (px % STEP, py % STEP);
+            [(u, v), (u + 1, v), (u, v + 1), (u + 1, v + 1)].map(|(u, v)| class(px, py, u, v))
+        })
+    }
+
+    /// Every pixel corner's class, (size + 1)² row-major, each on its own.
+    fn brute_corners(s: &Surface, tile: Tile, size: u32, crs: Crs) -> Vec<u8> {
+        let nodes = size / STEP + 1;
+        let nc = cell_nodes(s, tile, size, crs, exact_span(tile.z, crs));
+        let n = |a: u32, b: u32| nc[(b * nodes + a) as usize];
+        let mut out = Vec::new();
+        for y in 0..=size {
+            for x in 0..=size {
+                // the corner as the block left of / above it has it (a block's far edge)
+                let (bi, bj) = ((x.max(1) - 1) / STEP, (y.max(1) - 1) / STEP);
+                let (u, v) = (x - bi * STEP, y - bj * STEP);
+                let corners = [n(bi, bj), n(bi + 1, bj), n(bi, bj + 1), n(bi + 1, bj + 1)];
+                let (fc, fr) =
+                    block_point(&corners, u as f64 / STEP as f64, v as f64 / STEP as f64);
+                out.push(class_at(s, fc, fr));
+            }
+        }
+        out
+    }
+
+    /// Pixels from the classes at their corners (`cls(px, py)`: top-left, top-right,
+    /// bottom-left, bottom-right).
+    fn brute_mix(
+        pal: &SurfacePalette,
+        tile: Tile,
+        size: u32,
+        cls: impl Fn(u32, u32) -> [u8; 4],
+    ) -> Vec<u8> {
         let mut out = vec![0u8; (size * size) as usize];
         for py in 0..size {
             for px in 0..size {
-                let (bi, bj, u, v) = (px / STEP, py / STEP, px % STEP, py % STEP);
-                let corners = [n(bi, bj), n(bi + 1, bj), n(bi, bj + 1), n(bi + 1, bj + 1)];
-                let at = |u: u32, v: u32| {
-                    block_point(&corners, u as f64 / STEP as f64, v as f64 / STEP as f64)
-                };
-                let cls = [(u, v), (u + 1, v), (u, v + 1), (u + 1, v + 1)].map(|(u, v)| {
-                    let (fc, fr) = at(u, v);
-                    class_at(s, fc, fr)
-                });
+                let cls = cls(px, py);
                 let c = cls[0];
                 out[(py * size + px) as usize] = if cls.iter().all(|&x| x == c) {
                     let (gx, gy) = (
@@ -1365,5 +1576,116 @@ mod tests {
             }
         }
         assert!(drawn > 60, "tiles with something drawn: {drawn}");
+    }
+
+    fn flat(t: SurfaceTile, size: u32) -> Vec<u8> {
+        match t {
+            SurfaceTile::Empty => vec![0; (size * size) as usize],
+            SurfaceTile::Solid(i) => vec![i; (size * size) as usize],
+            SurfaceTile::Indices(v) => v,
+        }
+    }
+
+    /// A tile's samples for its parent are its even corners' classes.
+    fn even(corners: &[u8], size: u32) -> ParentSamples {
+        let n = (size + 1) as usize;
+        let g: Vec<u8> = (0..=size as usize / 2)
+            .flat_map(|r| (0..=size as usize / 2).map(move |c| corners[2 * r * n + 2 * c]))
+            .collect();
+        match g.iter().all(|&c| c == g[0]) {
+            true => ParentSamples::Uniform(g[0]),
+            false => ParentSamples::Grid(g),
+        }
+    }
+
+    /// Tiles derived from their children's samples, over two zooms, draw exactly what
+    /// classifying each pixel corner where the lowest zoom's tile puts it draws; what a
+    /// drawn tile gives its parent is its even corners' classes; and derived tiles stay
+    /// within a few zone-edge pixels of drawing the tile itself (whose nodes are
+    /// coarser).
+    #[test]
+    fn derived_tiles_match_brute_force() {
+        let s = bumps();
+        let pyr = ClassPyramid::new(&s);
+        let plain = Style::default();
+        let mut hatched = Style::default();
+        hatched.patterns.red = Pattern::Cross;
+        hatched.patterns.yellow = Pattern::Dots;
+        let centre = s.utm.inverse(s.x0 + 10_000.0, s.y0 + 9_000.0);
+        let mut drawn = 0;
+        for style in [&plain, &hatched] {
+            let pal = SurfacePalette::new(style);
+            for crs in [Crs::Wgs84, Crs::Gcj02] {
+                for (z, size) in [(8u8, 256u32), (11, 256), (12, 512), (13, 256)] {
+                    let g = crate::render::tile::tile(centre.0, centre.1, z);
+                    let g = Tile::new(g.x, g.y + (z % 2) as u32, z);
+                    let kids = |t: Tile| {
+                        [(0, 0), (1, 0), (0, 1), (1, 1)]
+                            .map(|(i, j)| Tile::new(2 * t.x + i, 2 * t.y + j, t.z + 1))
+                    };
+                    // the grandchildren drawn, the children and the tile derived
+                    let mut corners = std::collections::HashMap::new();
+                    let mut derived = Vec::new();
+                    for c in kids(g) {
+                        let mut samples = Vec::new();
+                        for gc in kids(c) {
+                            let want = brute_corners(&s, gc, size, crs);
+                            let (_, got) = render_surface_shared(&s, &pyr, &pal, gc, size, crs);
+                            assert_eq!(got, even(&want, size), "z{} {gc:?} {crs:?}", gc.z);
+                            corners.insert(gc, want);
+                            samples.push(got);
+                        }
+                        let k = [&samples[0], &samples[1], &samples[2], &samples[3]];
+                        derived.push((c, derive_surface(&pal, c, size, k)));
+                    }
+                    // a derived tile's corner (x, y) is its child's (2x mod size, …),
+                    // a grandchild's (4x mod size, …)
+                    let oracle = |t: Tile, depth: u32| {
+                        let m = 1u32 << depth;
+                        let corner = |x: u32, y: u32| {
+                            let (gx, gy) = (x * m, y * m);
+                            let (cx, cy) = ((gx.max(1) - 1) / size, (gy.max(1) - 1) / size);
+                            let c = Tile::new(t.x * m + cx, t.y * m + cy, t.z + depth as u8);
+                            let n = (size + 1) as usize;
+                            let (u, v) = ((gx - cx * size) as usize, (gy - cy * size) as usize);
+                            corners[&c][v * n + u]
+                        };
+                        brute_mix(&pal, t, size, |px, py| {
+                            [(0, 0), (1, 0), (0, 1), (1, 1)].map(|(i, j)| corner(px + i, py + j))
+                        })
+                    };
+                    for (c, (tile, _)) in &derived {
+                        let got = flat(tile.clone(), size);
+                        assert_eq!(got, oracle(*c, 1), "z{} {c:?} {size}px {crs:?}", c.z);
+                    }
+                    let k: Vec<&ParentSamples> = derived.iter().map(|d| &d.1 .1).collect();
+                    let got = flat(
+                        derive_surface(&pal, g, size, [k[0], k[1], k[2], k[3]]).0,
+                        size,
+                    );
+                    assert_eq!(got, oracle(g, 2), "z{z} {g:?} {size}px {crs:?}");
+                    let direct = flat(render_surface(&s, &pyr, &pal, g, size, crs), size);
+                    let differ = got.iter().zip(&direct).filter(|(a, b)| a != b).count();
+                    let lit = direct.iter().filter(|&&i| i != 0).count();
+                    // only zone-edge pixels (whose corners are not one class) differ
+                    let interior: Vec<u8> = (0..5u8)
+                        .map(|c| pal.index([c; 4]))
+                        .chain((0..5).map(|c| (pal.ink_base + c) as u8))
+                        .collect();
+                    let inner = got
+                        .iter()
+                        .zip(&direct)
+                        .filter(|(a, b)| a != b && interior.contains(a) && interior.contains(b))
+                        .count();
+                    assert_eq!(inner, 0, "z{z} {g:?}: differences off the zone edges");
+                    assert!(
+                        differ * 50 <= lit,
+                        "z{z} {g:?}: {differ} of {lit} px differ"
+                    );
+                    drawn += usize::from(lit > 0);
+                }
+            }
+        }
+        assert!(drawn >= 12, "tiles with something drawn: {drawn}");
     }
 }
