@@ -49,9 +49,59 @@ impl TilesReport {
 
 const BATCH: usize = 2048;
 
-/// The most candidate tiles (of 256 px; a quarter as many of 512 px) of the zoom the
-/// surface's lower zooms are derived from: its tiles are held until those are written.
+/// The most tiles (of 256 px; a quarter as many of 512 px) over the surface's content at
+/// the zoom its lower zooms are derived from: that zoom's tiles are held until those are
+/// written.
 const DERIVE_CAP: usize = 8192;
+
+/// A layer's content bbox padded for a CRS whose tiles shift it (GCJ-02 moves places by
+/// up to ~700 m).
+fn padded(b: [f64; 4], crs: Crs) -> [f64; 4] {
+    let pad = if crs == Crs::Wgs84 { 0.0 } else { 0.012 };
+    [b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad]
+}
+
+/// The zoom whose surface samples a pass's lower zooms are derived from: the highest of
+/// the range above its first zoom where the surface has at most DERIVE_CAP candidate
+/// tiles (the surface's own pruning, whatever else the pass draws), so every pass that
+/// draws the surface (alone, as the composite's base, or both) derives the same tiles
+/// from the same samples.
+fn derive_from(
+    renderer: &Renderer,
+    layers: &[Layer],
+    crs: Crs,
+    size: u32,
+    [z0, z1]: [u8; 2],
+) -> Option<u8> {
+    if !renderer.derives_surface(layers) {
+        return None;
+    }
+    let cap = DERIVE_CAP * (256 * 256) / (size as usize * size as usize);
+    let b = padded(renderer.content_bbox(Layer::Surface)?, crs);
+    let may = |t: &Tile| renderer.may_draw(Layer::Surface, *t, crs, size);
+    let mut level: Vec<Tile> = tiles_in(b, z0)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .filter(may)
+        .collect();
+    let mut found = None;
+    for z in z0..z1 {
+        level = level
+            .par_iter()
+            .flat_map_iter(|t| {
+                let (x, y) = (t.x * 2, t.y * 2);
+                [(x, y), (x + 1, y), (x, y + 1), (x + 1, y + 1)]
+                    .map(|(x, y)| Tile::new(x, y, z + 1))
+            })
+            .filter(may)
+            .collect();
+        if level.len() > cap {
+            break;
+        }
+        found = Some(z + 1);
+    }
+    found
+}
 
 /// A tile's layers' outputs from `Renderer::render_pass`.
 type Outputs = Vec<
@@ -369,8 +419,7 @@ fn pyramid_pass(
             .map_err(ioe(&out))?,
         );
         // the first zoom's tiles over the layer's content that may draw it
-        let pad = if crs == Crs::Wgs84 { 0.0 } else { 0.012 };
-        let b = [bbox[0] - pad, bbox[1] - pad, bbox[2] + pad, bbox[3] + pad];
+        let b = padded(bbox, crs);
         let bit = 1u8 << slots.len();
         let mine: Vec<Tile> = tiles_in(b, z0)
             .collect::<Vec<_>>()
@@ -440,20 +489,13 @@ fn pyramid_pass(
         next
     };
     cands.sort_by_key(|c| tile_id(&c.0));
-    // The surface (and the composite over it) draws the zooms above the highest one with
-    // at most DERIVE_CAP candidates from that zoom's samples, bottom-up (`derive_up`);
-    // those zooms' tiles are held until the zooms above them are written.
+    // The surface (and the composite over it) draws the zooms above `derive_from` from
+    // that zoom's samples, bottom-up (`DeriveUp`); their tiles are held until written.
     let mut levels = vec![cands];
-    let mut beyond = None;
-    if renderer.derives_surface(layers) {
-        let cap = DERIVE_CAP * (256 * 256) / (size as usize * size as usize);
-        while z0 as usize + levels.len() <= z1 as usize {
+    if let Some(zr) = derive_from(renderer, layers, crs, size, [z0, z1]) {
+        while (levels.len() as u8) < zr - z0 + 1 {
             let z = z0 + levels.len() as u8 - 1;
             let next = children(&levels[levels.len() - 1], z);
-            if next.len() > cap {
-                beyond = Some(next);
-                break;
-            }
             levels.push(next);
         }
     }
@@ -490,6 +532,13 @@ fn pyramid_pass(
     let mut cands = Vec::new();
     if levels.len() > 1 {
         let zr = z0 + levels.len() as u8 - 1;
+        if debug {
+            eprintln!(
+                "tiles: {name}{suffix}: z{z0}-{} derived from z{zr} ({} tiles)",
+                zr - 1,
+                levels[levels.len() - 1].len()
+            );
+        }
         for level in &levels {
             for (k, slot) in slots.iter_mut().enumerate() {
                 slot.considered += level.iter().filter(|c| c.1 & (1 << k) != 0).count() as u64;
@@ -538,10 +587,7 @@ fn pyramid_pass(
         }
         next_z = if ok { zr + 1 } else { z1 + 1 };
         if next_z <= z1 {
-            cands = match beyond.take() {
-                Some(c) => c,
-                None => children(&levels[levels.len() - 1], zr),
-            };
+            cands = children(&levels[levels.len() - 1], zr);
         }
     } else if let Some(level) = levels.pop() {
         cands = level;
