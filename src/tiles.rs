@@ -567,6 +567,10 @@ fn pyramid_pass(
             done += chunk.len() as u64;
             progress.inc(&name, zr, done, last.len() as u64, chunk.len() as u64);
         }
+        debug_assert!(
+            up.pending.iter().all(|p| p.is_empty()),
+            "every tile's samples went to its parent"
+        );
         // every zoom from z0 to zr, in order, to the writer
         let mut ok = true;
         for (li, held) in up.held.into_iter().enumerate() {
@@ -684,4 +688,30 @@ fn pyramid_pass(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `DeriveUp` relies on it: in tile-id order, the children of a tile come right
+    /// after one another, in the order of their parents (the Hilbert curve of each zoom
+    /// refines the one above).
+    #[test]
+    fn children_follow_their_parents_in_tile_id_order() {
+        for z in 0u8..=9 {
+            let n = 1u32 << z;
+            let mut parents: Vec<Tile> = (0..n)
+                .flat_map(|x| (0..n).map(move |y| Tile::new(x, y, z)))
+                .collect();
+            parents.sort_by_key(tile_id);
+            let mut kids: Vec<Tile> = (0..2 * n)
+                .flat_map(|x| (0..2 * n).map(move |y| Tile::new(x, y, z + 1)))
+                .collect();
+            kids.sort_by_key(tile_id);
+            for (i, k) in kids.iter().enumerate() {
+                assert_eq!(k.parent(), Some(parents[i / 4]), "z{} {k:?}", z + 1);
+            }
+        }
+    }
 }

@@ -23,19 +23,27 @@ struct MinMax {
 
 impl MinMax {
     fn new(w: usize, h: usize, base: Vec<u8>) -> MinMax {
-        // one 2×2 reduction of `src` (sw × sh) into `out`, rows in parallel
-        fn reduce(src: &[u8], sw: usize, sh: usize, out: &mut [u8], pick: fn(u8, u8) -> u8) {
+        // one 2×2 reduction of the minima `mn` and maxima `mx` (sw × sh) into `omn` and
+        // `omx`, both in one pass over the rows, rows in parallel
+        fn reduce(
+            (mn, mx): (&[u8], &[u8]),
+            sw: usize,
+            sh: usize,
+            (omn, omx): (&mut [u8], &mut [u8]),
+        ) {
             let nw = sw.div_ceil(2);
-            out.par_chunks_mut(nw).enumerate().for_each(|(y, row)| {
-                let (y0, y1) = (2 * y, (2 * y + 1).min(sh - 1));
-                for (x, o) in row.iter_mut().enumerate() {
-                    let (x0, x1) = (2 * x, (2 * x + 1).min(sw - 1));
-                    *o = pick(
-                        pick(src[y0 * sw + x0], src[y0 * sw + x1]),
-                        pick(src[y1 * sw + x0], src[y1 * sw + x1]),
-                    );
-                }
-            })
+            omn.par_chunks_mut(nw)
+                .zip(omx.par_chunks_mut(nw))
+                .enumerate()
+                .for_each(|(y, (rmn, rmx))| {
+                    let (y0, y1) = (2 * y, (2 * y + 1).min(sh - 1));
+                    for (x, (a, b)) in rmn.iter_mut().zip(rmx.iter_mut()).enumerate() {
+                        let (x0, x1) = (2 * x, (2 * x + 1).min(sw - 1));
+                        let k = [y0 * sw + x0, y0 * sw + x1, y1 * sw + x0, y1 * sw + x1];
+                        *a = mn[k[0]].min(mn[k[1]]).min(mn[k[2]].min(mn[k[3]]));
+                        *b = mx[k[0]].max(mx[k[1]]).max(mx[k[2]].max(mx[k[3]]));
+                    }
+                })
         }
         let mut levels: Vec<(usize, usize, Vec<u8>, Vec<u8>)> = Vec::new();
         let (mut cw, mut ch) = (w, h);
@@ -43,16 +51,11 @@ impl MinMax {
             let (nw, nh) = (cw.div_ceil(2), ch.div_ceil(2));
             let mut nmn = vec![0u8; nw * nh];
             let mut nmx = vec![0u8; nw * nh];
-            match levels.last() {
-                None => {
-                    reduce(&base, cw, ch, &mut nmn, std::cmp::min);
-                    reduce(&base, cw, ch, &mut nmx, std::cmp::max);
-                }
-                Some((_, _, mn, mx)) => {
-                    reduce(mn, cw, ch, &mut nmn, std::cmp::min);
-                    reduce(mx, cw, ch, &mut nmx, std::cmp::max);
-                }
-            }
+            let src = match levels.last() {
+                None => (&base[..], &base[..]),
+                Some((_, _, mn, mx)) => (&mn[..], &mx[..]),
+            };
+            reduce(src, cw, ch, (&mut nmn, &mut nmx));
             levels.push((nw, nh, nmn, nmx));
             (cw, ch) = (nw, nh);
         }
@@ -115,11 +118,18 @@ impl ClassPyramid {
         let (pw, ph) = (s.width + 2, s.height + 2);
         let mut pcls = vec![0u8; pw * ph];
         let mut pval = vec![0f32; pw * ph];
-        for r in 0..s.height {
-            let (src, dst) = (r * s.width, (r + 1) * pw + 1);
-            pcls[dst..dst + s.width].copy_from_slice(&s.classes[src..src + s.width]);
-            pval[dst..dst + s.width].copy_from_slice(&s.values[src..src + s.width]);
-        }
+        // padded row r + 1 holds surface row r (rows in parallel: the copy is most of
+        // the time it takes to touch these fresh pages)
+        pcls.par_chunks_mut(pw)
+            .zip(pval.par_chunks_mut(pw))
+            .skip(1)
+            .take(s.height)
+            .enumerate()
+            .for_each(|(r, (c, v))| {
+                let src = r * s.width;
+                c[1..=s.width].copy_from_slice(&s.classes[src..src + s.width]);
+                v[1..=s.width].copy_from_slice(&s.values[src..src + s.width]);
+            });
         let mut quad = vec![MIXED; pw * ph];
         quad[..pw * (ph - 1)]
             .par_chunks_mut(pw)
