@@ -567,9 +567,12 @@ fn pyramid_pass(
             done += chunk.len() as u64;
             progress.inc(&name, zr, done, last.len() as u64, chunk.len() as u64);
         }
+        // the zooms above an empty zr still need their tiles (their vectors)
+        slots[surface_slot].busy += up.derive_ready(renderer, layers, size, crs);
         debug_assert!(
-            up.pending.iter().all(|p| p.is_empty()),
-            "every tile's samples went to its parent"
+            up.pending.iter().all(|p| p.is_empty())
+                && up.cursor.iter().zip(&levels).all(|(&c, l)| c == l.len()),
+            "every tile done, every tile's samples gone to its parent"
         );
         // every zoom from z0 to zr, in order, to the writer
         let mut ok = true;

@@ -1476,6 +1476,18 @@ mod tests {
 
     /// The surface tile drawn the slow way: every pixel corner classified on its own with
     /// `class_at` (bounds-checked, no pyramids, no quads, no block fills).
+    /// The bumps, their pyramid, a point amid them, and a plain and a hatched style (red
+    /// cross-hatched, and what `hatch` adds).
+    fn fixture(hatch: impl Fn(&mut Style)) -> (Surface, ClassPyramid, (f64, f64), [Style; 2]) {
+        let s = bumps();
+        let pyr = ClassPyramid::new(&s);
+        let mut hatched = Style::default();
+        hatched.patterns.red = Pattern::Cross;
+        hatch(&mut hatched);
+        let centre = s.utm.inverse(s.x0 + 10_000.0, s.y0 + 9_000.0);
+        (s, pyr, centre, [Style::default(), hatched])
+    }
+
     fn brute(s: &Surface, pal: &SurfacePalette, tile: Tile, size: u32, crs: Crs) -> Vec<u8> {
         let nodes = size / STEP + 1;
         let nc = cell_nodes(s, tile, size, crs, exact_span(tile.z, crs));
@@ -1548,15 +1560,9 @@ mod tests {
     /// GCJ-02, with and without patterns.
     #[test]
     fn surface_tiles_match_brute_force() {
-        let s = bumps();
-        let pyr = ClassPyramid::new(&s);
-        let plain = Style::default();
-        let mut hatched = Style::default();
-        hatched.patterns.red = Pattern::Cross;
-        hatched.patterns.orange = Pattern::Diagonal;
-        let centre = s.utm.inverse(s.x0 + 10_000.0, s.y0 + 9_000.0);
+        let (s, pyr, centre, styles) = fixture(|h| h.patterns.orange = Pattern::Diagonal);
         let mut drawn = 0;
-        for style in [&plain, &hatched] {
+        for style in &styles {
             let pal = SurfacePalette::new(style);
             for crs in [Crs::Wgs84, Crs::Gcj02] {
                 for z in [8u8, 11, 12, 13, 14, 16] {
@@ -1615,15 +1621,9 @@ mod tests {
     /// coarser).
     #[test]
     fn derived_tiles_match_brute_force() {
-        let s = bumps();
-        let pyr = ClassPyramid::new(&s);
-        let plain = Style::default();
-        let mut hatched = Style::default();
-        hatched.patterns.red = Pattern::Cross;
-        hatched.patterns.yellow = Pattern::Dots;
-        let centre = s.utm.inverse(s.x0 + 10_000.0, s.y0 + 9_000.0);
+        let (s, pyr, centre, styles) = fixture(|h| h.patterns.yellow = Pattern::Dots);
         let mut drawn = 0;
-        for style in [&plain, &hatched] {
+        for style in &styles {
             let pal = SurfacePalette::new(style);
             for crs in [Crs::Wgs84, Crs::Gcj02] {
                 for (z, size) in [(8u8, 256u32), (11, 256), (12, 512), (13, 256)] {
