@@ -85,20 +85,16 @@ fn derive_from(
         .filter(may)
         .collect();
     let mut found = None;
-    for z in z0..z1 {
+    for z in z0 + 1..=z1 {
         level = level
             .par_iter()
-            .flat_map_iter(|t| {
-                let (x, y) = (t.x * 2, t.y * 2);
-                [(x, y), (x + 1, y), (x, y + 1), (x + 1, y + 1)]
-                    .map(|(x, y)| Tile::new(x, y, z + 1))
-            })
+            .flat_map_iter(Tile::children)
             .filter(may)
             .collect();
         if level.len() > cap {
             break;
         }
-        found = Some(z + 1);
+        found = Some(z);
     }
     found
 }
@@ -161,14 +157,15 @@ impl<'l> DeriveUp<'l> {
             let mut j = self.cursor[li - 1];
             while j < parents.len() && Some(parents[j].0) != waiting {
                 let (p, mask) = parents[j];
+                // a child that is no candidate draws nothing
                 let mut samples: [ParentSamples; 4] =
                     std::array::from_fn(|_| ParentSamples::Uniform(0));
+                let kids = p.children();
                 while let Some((c, _)) = self.pending[li].front() {
-                    if c.parent() != Some(p) {
+                    let Some(i) = kids.iter().position(|k| k == c) else {
                         break;
-                    }
-                    let (c, ps) = self.pending[li].pop_front().expect("front exists");
-                    samples[(c.x & 1) as usize + 2 * (c.y & 1) as usize] = ps;
+                    };
+                    samples[i] = self.pending[li].pop_front().expect("front exists").1;
                 }
                 jobs.push((p, mask, samples));
                 j += 1;
@@ -464,14 +461,12 @@ fn pyramid_pass(
     });
     // a zoom's candidates from the zoom above's, in tile-id order (PMTiles is written
     // in it, and a parent's children are consecutive in it)
-    let children = |cands: &[(Tile, u8)], z: u8| -> Vec<(Tile, u8)> {
+    let children = |cands: &[(Tile, u8)]| -> Vec<(Tile, u8)> {
         let mut next: Vec<(Tile, u8)> = cands
             .par_iter()
             .flat_map_iter(|&(t, mask)| {
-                let (x, y) = (t.x * 2, t.y * 2);
-                [(x, y), (x + 1, y), (x, y + 1), (x + 1, y + 1)]
+                t.children()
                     .into_iter()
-                    .map(move |(x, y)| Tile::new(x, y, z + 1))
                     .map(move |c| {
                         // a child can only draw a layer where its parent may (point
                         // radii and strokes shrink on the ground as zoom grows)
@@ -491,13 +486,11 @@ fn pyramid_pass(
     cands.sort_by_key(|c| tile_id(&c.0));
     // The surface (and the composite over it) draws the zooms above `derive_from` from
     // that zoom's samples, bottom-up (`DeriveUp`); their tiles are held until written.
+    let derived = derive_from(renderer, layers, crs, size, [z0, z1]);
     let mut levels = vec![cands];
-    if let Some(zr) = derive_from(renderer, layers, crs, size, [z0, z1]) {
-        while (levels.len() as u8) < zr - z0 + 1 {
-            let z = z0 + levels.len() as u8 - 1;
-            let next = children(&levels[levels.len() - 1], z);
-            levels.push(next);
-        }
+    for _ in z0..derived.unwrap_or(z0) {
+        let next = children(&levels[levels.len() - 1]);
+        levels.push(next);
     }
     // the slot the surface's drawing time goes to
     let surface_slot = layers
@@ -530,8 +523,7 @@ fn pyramid_pass(
     };
     let mut next_z = z0;
     let mut cands = Vec::new();
-    if levels.len() > 1 {
-        let zr = z0 + levels.len() as u8 - 1;
+    if let Some(zr) = derived {
         if debug {
             eprintln!(
                 "tiles: {name}{suffix}: z{z0}-{} derived from z{zr} ({} tiles)",
@@ -594,7 +586,7 @@ fn pyramid_pass(
         }
         next_z = if ok { zr + 1 } else { z1 + 1 };
         if next_z <= z1 {
-            cands = children(&levels[levels.len() - 1], zr);
+            cands = children(&levels[levels.len() - 1]);
         }
     } else if let Some(level) = levels.pop() {
         cands = level;
@@ -626,7 +618,7 @@ fn pyramid_pass(
             break;
         }
         if z < z1 {
-            cands = children(&cands, z);
+            cands = children(&cands);
         }
     }
     drop(tx);

@@ -435,15 +435,7 @@ impl<'a> Renderer<'a> {
         size: u32,
         crs: Crs,
     ) -> (raster::SurfaceTile, raster::ParentSamples) {
-        match (self.an.surface.as_ref(), self.pyramid.as_ref()) {
-            (Some(s), Some(p)) => {
-                raster::render_surface_shared(s, p, &self.palette, tile, size, crs)
-            }
-            _ => (
-                raster::SurfaceTile::Empty,
-                raster::ParentSamples::Uniform(0),
-            ),
-        }
+        self.surface_drawn(tile, size, crs, true)
     }
 
     /// The surface's palette indices for a tile from its children's samples (see
@@ -459,9 +451,24 @@ impl<'a> Renderer<'a> {
 
     /// Draw the surface into palette indices.
     fn surface_indices(&self, tile: Tile, size: u32, crs: Crs) -> raster::SurfaceTile {
+        self.surface_drawn(tile, size, crs, false).0
+    }
+
+    /// The surface drawn into a tile (`raster::draw_surface`; with `keep`, the samples
+    /// its parent takes too).
+    fn surface_drawn(
+        &self,
+        tile: Tile,
+        size: u32,
+        crs: Crs,
+        keep: bool,
+    ) -> (raster::SurfaceTile, raster::ParentSamples) {
         match (self.an.surface.as_ref(), self.pyramid.as_ref()) {
-            (Some(s), Some(p)) => raster::render_surface(s, p, &self.palette, tile, size, crs),
-            _ => raster::SurfaceTile::Empty,
+            (Some(s), Some(p)) => raster::draw_surface(s, p, &self.palette, tile, size, crs, keep),
+            _ => (
+                raster::SurfaceTile::Empty,
+                raster::ParentSamples::Uniform(0),
+            ),
         }
     }
 

@@ -1178,7 +1178,7 @@ pub fn derive_surface(
 }
 
 /// `render_surface`; with `keep`, the classes its parent takes from it too.
-fn draw_surface(
+pub(crate) fn draw_surface(
     s: &Surface,
     pyr: &ClassPyramid,
     pal: &SurfacePalette,
@@ -1488,19 +1488,14 @@ mod tests {
         (s, pyr, centre, [Style::default(), hatched])
     }
 
+    /// Every pixel classified on its own: its four corners' classes, each worked out
+    /// alone (`brute_corners`), mixed.
     fn brute(s: &Surface, pal: &SurfacePalette, tile: Tile, size: u32, crs: Crs) -> Vec<u8> {
-        let nodes = size / STEP + 1;
-        let nc = cell_nodes(s, tile, size, crs, exact_span(tile.z, crs));
-        let n = |a: u32, b: u32| nc[(b * nodes + a) as usize];
-        let class = |px: u32, py: u32, u: u32, v: u32| {
-            let (bi, bj) = (px / STEP, py / STEP);
-            let corners = [n(bi, bj), n(bi + 1, bj), n(bi, bj + 1), n(bi + 1, bj + 1)];
-            let (fc, fr) = block_point(&corners, u as f64 / STEP as f64, v as f64 / STEP as f64);
-            class_at(s, fc, fr)
-        };
+        let c = brute_corners(s, tile, size, crs);
+        let n = (size + 1) as usize;
         brute_mix(pal, tile, size, |px, py| {
-            let (u, v) = (px % STEP, py % STEP);
-            [(u, v), (u + 1, v), (u, v + 1), (u + 1, v + 1)].map(|(u, v)| class(px, py, u, v))
+            let k = py as usize * n + px as usize;
+            [c[k], c[k + 1], c[k + n], c[k + n + 1]]
         })
     }
 
@@ -1629,16 +1624,12 @@ mod tests {
                 for (z, size) in [(8u8, 256u32), (11, 256), (12, 512), (13, 256)] {
                     let g = crate::render::tile::tile(centre.0, centre.1, z);
                     let g = Tile::new(g.x, g.y + (z % 2) as u32, z);
-                    let kids = |t: Tile| {
-                        [(0, 0), (1, 0), (0, 1), (1, 1)]
-                            .map(|(i, j)| Tile::new(2 * t.x + i, 2 * t.y + j, t.z + 1))
-                    };
                     // the grandchildren drawn, the children and the tile derived
                     let mut corners = std::collections::HashMap::new();
                     let mut derived = Vec::new();
-                    for c in kids(g) {
+                    for c in g.children() {
                         let mut samples = Vec::new();
-                        for gc in kids(c) {
+                        for gc in c.children() {
                             let want = brute_corners(&s, gc, size, crs);
                             let (_, got) = render_surface_shared(&s, &pyr, &pal, gc, size, crs);
                             assert_eq!(got, even(&want, size), "z{} {gc:?} {crs:?}", gc.z);

@@ -61,6 +61,13 @@ impl Tile {
         (self.z > 0).then(|| Tile::new(self.x / 2, self.y / 2, self.z - 1))
     }
 
+    /// The four tiles of the zoom below covering this one: (2x, 2y), (2x + 1, 2y),
+    /// (2x, 2y + 1), (2x + 1, 2y + 1).
+    pub fn children(&self) -> [Tile; 4] {
+        let (x, y) = (2 * self.x, 2 * self.y);
+        [(x, y), (x + 1, y), (x, y + 1), (x + 1, y + 1)].map(|(x, y)| Tile::new(x, y, self.z + 1))
+    }
+
     pub fn quadkey(&self) -> String {
         (1..=self.z)
             .rev()
