@@ -203,6 +203,8 @@ struct Progress {
     bar: Option<ProgressBar>,
     quiet: bool,
     last: Instant,
+    /// When the current zoom started (tiles/s and ETA of the plain lines).
+    zoom_start: Instant,
 }
 
 impl Progress {
@@ -222,9 +224,11 @@ impl Progress {
             bar,
             quiet,
             last: Instant::now(),
+            zoom_start: Instant::now(),
         }
     }
     fn zoom(&mut self, name: &str, z: u8, n: u64) {
+        self.zoom_start = Instant::now();
         if let Some(b) = &self.bar {
             b.set_length(n);
             b.set_position(0);
@@ -235,7 +239,8 @@ impl Progress {
         if let Some(b) = &self.bar {
             b.inc(k);
         } else if !self.quiet && self.last.elapsed().as_secs_f64() > 5.0 {
-            eprintln!("tiles: {name} z{z}: {done}/{n}");
+            let secs = self.zoom_start.elapsed().as_secs_f64();
+            eprintln!("{}", plain_line(name, z, done, n, secs));
             self.last = Instant::now();
         }
     }
@@ -244,6 +249,24 @@ impl Progress {
             b.finish_and_clear();
         }
     }
+}
+
+/// The periodic line printed instead of the bar when stderr is not a terminal (a log, a
+/// CI job, cron): the bar's figures in words — tiles done of the zoom's total, tiles/s
+/// and the time left at that rate, for the zoom being drawn.
+fn plain_line(name: &str, z: u8, done: u64, n: u64, secs: f64) -> String {
+    let rate = done as f64 / secs.max(1e-3);
+    let eta = if done == 0 {
+        "?".to_string()
+    } else {
+        let left = n.saturating_sub(done) as f64 / rate;
+        if left < 10.0 {
+            format!("{left:.1} s")
+        } else {
+            format!("{left:.0} s")
+        }
+    };
+    format!("tiles: {name} z{z}: {done}/{n} tiles, {rate:.0} tiles/s, eta {eta}")
 }
 
 /// Render every configured pyramid.
@@ -708,5 +731,27 @@ mod tests {
                 assert_eq!(k.parent(), Some(parents[i / 4]), "z{} {k:?}", z + 1);
             }
         }
+    }
+
+    /// Without a terminal the log still tells how far the zoom is, how fast and how long
+    /// is left.
+    #[test]
+    fn plain_progress_lines_give_rate_and_time_left() {
+        assert_eq!(
+            plain_line("surface", 14, 500, 2000, 2.0),
+            "tiles: surface z14: 500/2000 tiles, 250 tiles/s, eta 6.0 s"
+        );
+        assert_eq!(
+            plain_line("areas_gcj02", 16, 0, 59963, 0.0),
+            "tiles: areas_gcj02 z16: 0/59963 tiles, 0 tiles/s, eta ?"
+        );
+        assert_eq!(
+            plain_line("grid", 12, 300, 300, 0.5),
+            "tiles: grid z12: 300/300 tiles, 600 tiles/s, eta 0.0 s"
+        );
+        assert_eq!(
+            plain_line("points", 16, 1000, 61000, 2.0),
+            "tiles: points z16: 1000/61000 tiles, 500 tiles/s, eta 120 s"
+        );
     }
 }
