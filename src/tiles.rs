@@ -737,21 +737,17 @@ mod tests {
     /// is left.
     #[test]
     fn plain_progress_lines_give_rate_and_time_left() {
-        assert_eq!(
-            plain_line("surface", 14, 500, 2000, 2.0),
-            "tiles: surface z14: 500/2000 tiles, 250 tiles/s, eta 6.0 s"
-        );
-        assert_eq!(
-            plain_line("areas_gcj02", 16, 0, 59963, 0.0),
-            "tiles: areas_gcj02 z16: 0/59963 tiles, 0 tiles/s, eta ?"
-        );
-        assert_eq!(
-            plain_line("grid", 12, 300, 300, 0.5),
-            "tiles: grid z12: 300/300 tiles, 600 tiles/s, eta 0.0 s"
-        );
-        assert_eq!(
-            plain_line("points", 16, 1000, 61000, 2.0),
-            "tiles: points z16: 1000/61000 tiles, 500 tiles/s, eta 120 s"
-        );
+        // (layer, zoom, tiles done, zoom's tiles, seconds into the zoom, line)
+        #[rustfmt::skip]
+        let cases = [
+            ("surface", 14, 500, 2000, 2.0, "500/2000 tiles, 250 tiles/s, eta 6.0 s"),
+            ("areas_gcj02", 16, 0, 59963, 0.0, "0/59963 tiles, 0 tiles/s, eta ?"),
+            ("grid", 12, 300, 300, 0.5, "300/300 tiles, 600 tiles/s, eta 0.0 s"),
+            ("points", 16, 1000, 61000, 2.0, "1000/61000 tiles, 500 tiles/s, eta 120 s"),
+        ];
+        for (layer, z, done, n, secs, line) in cases {
+            let want = format!("tiles: {layer} z{z}: {line}");
+            assert_eq!(plain_line(layer, z, done, n, secs), want);
+        }
     }
 }
