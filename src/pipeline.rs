@@ -11,9 +11,9 @@ use crate::ingest::{self, Region, Reject};
 use crate::model::*;
 use crate::style::Style;
 use crate::Error;
+use foldhash::HashSet;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Command-line values that win over the config file.

@@ -9,8 +9,8 @@ use crate::config::TableInput;
 use crate::crs::Crs;
 use crate::index::DistrictIndex;
 use crate::model::*;
+use foldhash::{HashMap, HashSet};
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
 
 fn line_label(t: &Table, row: &Row) -> String {
     if t.is_features {
@@ -130,11 +130,30 @@ pub fn read_enterprises(
         crs_used,
         ..Default::default()
     };
-    let mut seen: HashMap<String, String> = HashMap::new();
-    for (row, r) in t.rows.iter().zip(parsed) {
+    // per row, the earlier accepted row with its id, if any: the id's first row is kept
+    // (ids borrowed from the rows, before the enterprises move out of them)
+    let earlier: Vec<Option<usize>> = {
+        let mut first: HashMap<&str, usize> =
+            HashMap::with_capacity_and_hasher(parsed.len(), Default::default());
+        let ids = t.rows.iter().zip(&parsed).map(|(row, r)| match r {
+            Ok(e) => (e.id.as_str(), true),
+            Err(_) => (cell(t, row, &m, "id"), false),
+        });
+        ids.enumerate()
+            .map(|(i, (id, accepted))| {
+                let prev = first.get(id).copied();
+                if prev.is_none() && accepted {
+                    first.insert(id, i);
+                }
+                prev
+            })
+            .collect()
+    };
+    for ((row, r), prev) in t.rows.iter().zip(parsed).zip(earlier) {
         match r {
             Ok(e) => {
-                if let Some(first) = seen.get(&e.id) {
+                if let Some(k) = prev {
+                    let first = line_label(t, &t.rows[k]);
                     out.rejects.push(Reject {
                         file: t.file.clone(),
                         line: line_label(t, row),
@@ -149,12 +168,11 @@ pub fn read_enterprises(
                     out.rows_rejected += 1;
                     continue;
                 }
-                seen.insert(e.id.clone(), line_label(t, row));
                 out.enterprises.push(e);
             }
             Err(rejects) => {
                 let id = cell(t, row, &m, "id");
-                if !id.is_empty() && !seen.contains_key(id) {
+                if !id.is_empty() && prev.is_none() {
                     out.rejected_ids.insert(id.to_string());
                 }
                 out.rows_rejected += 1;
@@ -720,7 +738,7 @@ pub fn read_hidden_dangers(
         rows_read: t.rows.len(),
         ..Default::default()
     };
-    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut seen: HashMap<String, String> = HashMap::default();
     for row in &t.rows {
         let mut is = RowIssues::default();
         let eid = cell(t, row, &m, "enterprise_id");

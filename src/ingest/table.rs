@@ -9,7 +9,9 @@ use std::path::Path;
 pub struct Row {
     /// CSV line (header = 1), sheet row number, or GeoJSON feature index (0-based).
     pub line: usize,
-    pub cells: Vec<String>,
+    /// Where the row's cells sit in the table's `spans` (`Table::cell` reads them).
+    first: u32,
+    len: u32,
     /// A GeoJSON feature's point, as written in the file.
     pub point: Option<(f64, f64)>,
     /// Why a GeoJSON feature's geometry is unusable, if it is.
@@ -27,11 +29,120 @@ pub struct Table {
     pub format: String,
     /// Whether `line` means a feature index (GeoJSON) rather than a line.
     pub is_features: bool,
+    /// Every data cell's text.
+    cells: Cells,
 }
 
 impl Table {
+    /// A row's cell (empty past the row's end).
     pub fn cell<'a>(&'a self, row: &'a Row, col: usize) -> &'a str {
-        row.cells.get(col).map(String::as_str).unwrap_or("")
+        if col >= row.len as usize {
+            return "";
+        }
+        let (a, b) = self.cells.spans[row.first as usize + col];
+        &self.cells.text[a as usize..b as usize]
+    }
+}
+
+/// The cells of a whole table in one string, each a span of it: a register of 1M rows ×
+/// 14 columns is 2 allocations, not 15M (which cost more than parsing them, and most of
+/// the memory a loaded register took).
+#[derive(Debug, Clone, Default)]
+struct Cells {
+    text: String,
+    spans: Vec<(u32, u32)>,
+}
+
+impl Cells {
+    /// Append a row's cells (trimmed); the row's (first, len), or None when every cell
+    /// is blank (nothing is kept then).
+    fn push<'s>(
+        &mut self,
+        cells: impl IntoIterator<Item = &'s str>,
+        file: &str,
+    ) -> Result<Option<(u32, u32)>, IngestError> {
+        let (text0, first) = (self.text.len(), self.spans.len());
+        for c in cells {
+            let a = self.text.len();
+            self.text.push_str(c.trim());
+            self.spans.push((a as u32, self.text.len() as u32));
+        }
+        if self.text.len() > u32::MAX as usize || self.spans.len() > u32::MAX as usize {
+            return Err(IngestError::Parse {
+                file: file.to_string(),
+                message: "more than 4 GB of cell text; split the file".into(),
+            });
+        }
+        if self.text.len() == text0 {
+            self.spans.truncate(first);
+            return Ok(None);
+        }
+        Ok(Some((first as u32, (self.spans.len() - first) as u32)))
+    }
+}
+
+/// Rows as the readers find them: the first non-blank one is the header; blank rows
+/// are skipped.
+struct Builder {
+    file: String,
+    headers: Option<Vec<String>>,
+    rows: Vec<Row>,
+    cells: Cells,
+}
+
+impl Builder {
+    fn new(file: &str) -> Builder {
+        Builder {
+            file: file.to_string(),
+            headers: None,
+            rows: Vec::new(),
+            cells: Cells::default(),
+        }
+    }
+
+    fn row<'s>(
+        &mut self,
+        line: usize,
+        cells: impl IntoIterator<Item = &'s str>,
+        point: Option<(f64, f64)>,
+        geometry_problem: Option<String>,
+    ) -> Result<(), IngestError> {
+        let Some((first, len)) = self.cells.push(cells, &self.file)? else {
+            return Ok(());
+        };
+        if self.headers.is_none() {
+            let h = (0..len as usize)
+                .map(|i| {
+                    let (a, b) = self.cells.spans[first as usize + i];
+                    self.cells.text[a as usize..b as usize].to_string()
+                })
+                .collect();
+            self.headers = Some(h);
+            self.cells
+                .text
+                .truncate(self.cells.spans[first as usize].0 as usize);
+            self.cells.spans.truncate(first as usize);
+            return Ok(());
+        }
+        self.rows.push(Row {
+            line,
+            first,
+            len,
+            point,
+            geometry_problem,
+        });
+        Ok(())
+    }
+
+    fn table(self, format: String, is_features: bool) -> Table {
+        Table {
+            file: self.file,
+            headers: self.headers.unwrap_or_default(),
+            rows: self.rows,
+            format,
+            is_features,
+            cells: self.cells,
+        }
     }
 }
 
@@ -119,36 +230,20 @@ fn read_csv(path: &Path, file: &str) -> Result<Table, IngestError> {
         .flexible(true)
         .delimiter(delim)
         .from_reader(text.as_bytes());
-    let mut headers = None;
-    let mut rows = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| IngestError::Parse {
+    let mut b = Builder::new(file);
+    let mut rec = csv::StringRecord::new();
+    loop {
+        let more = rdr.read_record(&mut rec).map_err(|e| IngestError::Parse {
             file: file.to_string(),
             message: e.to_string(),
         })?;
+        if !more {
+            break;
+        }
         let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
-        let cells: Vec<String> = rec.iter().map(|c| c.trim().to_string()).collect();
-        if cells.iter().all(|c| c.is_empty()) {
-            continue;
-        }
-        if headers.is_none() {
-            headers = Some(cells);
-        } else {
-            rows.push(Row {
-                line,
-                cells,
-                point: None,
-                geometry_problem: None,
-            });
-        }
+        b.row(line, rec.iter(), None, None)?;
     }
-    Ok(Table {
-        file: file.to_string(),
-        headers: headers.unwrap_or_default(),
-        rows,
-        format: format!("csv {enc}"),
-        is_features: false,
-    })
+    Ok(b.table(format!("csv {enc}"), false))
 }
 
 fn xlsx_cell(d: &calamine::Data) -> String {
@@ -186,32 +281,18 @@ fn read_xlsx(path: &Path, file: &str, sheet: Option<&str>) -> Result<Table, Inge
     let range = wb.worksheet_range(&name).map_err(|e| err(e.to_string()))?;
     let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
     let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
-    let mut headers = None;
-    let mut rows = Vec::new();
+    let mut b = Builder::new(file);
     for (i, r) in range.rows().enumerate() {
-        let mut cells: Vec<String> = vec![String::new(); first_col];
-        cells.extend(r.iter().map(xlsx_cell));
-        if cells.iter().all(|c| c.is_empty()) {
-            continue;
-        }
-        if headers.is_none() {
-            headers = Some(cells);
-        } else {
-            rows.push(Row {
-                line: first_row + i + 1,
-                cells,
-                point: None,
-                geometry_problem: None,
-            });
-        }
+        let cells: Vec<String> = r.iter().map(xlsx_cell).collect();
+        let lead = std::iter::repeat_n("", first_col);
+        b.row(
+            first_row + i + 1,
+            lead.chain(cells.iter().map(String::as_str)),
+            None,
+            None,
+        )?;
     }
-    Ok(Table {
-        file: file.to_string(),
-        headers: headers.unwrap_or_default(),
-        rows,
-        format: format!("xlsx sheet {name}"),
-        is_features: false,
-    })
+    Ok(b.table(format!("xlsx sheet {name}"), false))
 }
 
 fn json_cell(v: &serde_json::Value) -> String {
@@ -252,7 +333,9 @@ fn read_geojson_points(path: &Path, file: &str) -> Result<Table, IngestError> {
     }
     let n_props = headers.len();
     headers.push(super::fields::FEATURE_ID.to_string());
-    let mut rows = Vec::with_capacity(feats.len());
+    let mut b = Builder::new(file);
+    // the properties as named, then the feature id (never blank: every feature is a row)
+    b.headers = Some(headers.clone());
     for (i, f) in feats.iter().enumerate() {
         let props = f.get("properties").and_then(|p| p.as_object());
         let mut cells: Vec<String> = headers[..n_props]
@@ -288,20 +371,9 @@ fn read_geojson_points(path: &Path, file: &str) -> Result<Table, IngestError> {
                 ),
             },
         };
-        rows.push(Row {
-            line: i,
-            cells,
-            point,
-            geometry_problem,
-        });
+        b.row(i, cells.iter().map(String::as_str), point, geometry_problem)?;
     }
-    Ok(Table {
-        file: file.to_string(),
-        headers,
-        rows,
-        format: "geojson".into(),
-        is_features: true,
-    })
+    Ok(b.table("geojson".into(), true))
 }
 
 #[cfg(test)]
@@ -316,6 +388,32 @@ mod tests {
         assert_eq!(enc, "gb18030");
         let (s, enc) = decode_text("\u{feff}名称".as_bytes()).unwrap();
         assert_eq!((s.as_str(), enc), ("名称", "utf-8 bom"));
+    }
+
+    /// Every cell as the CSV has it (trimmed, quoted commas and line breaks kept), short
+    /// rows empty past their end, blank rows skipped without shifting the lines, the
+    /// header the first non-blank row.
+    #[test]
+    fn csv_cells_and_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        let text = ",,\n 企业编号 ,名称,经度\nA1, 甲 ,117.1\n\n , ,\nA2,\"乙,\n二\",\nA3\n";
+        std::fs::write(&p, text).unwrap();
+        let t = read_table(&p, None, "t").unwrap();
+        assert_eq!(t.headers, ["企业编号", "名称", "经度"]);
+        let rows: Vec<(usize, Vec<&str>)> = t
+            .rows
+            .iter()
+            .map(|r| (r.line, (0..4).map(|c| t.cell(r, c)).collect()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (3, vec!["A1", "甲", "117.1", ""]),
+                (6, vec!["A2", "乙,\n二", "", ""]),
+                (8, vec!["A3", "", "", ""]),
+            ]
+        );
     }
 
     #[test]
