@@ -1038,18 +1038,6 @@ pub fn render_surface(
     draw_surface(s, pyr, pal, tile, size, crs_out, false).0
 }
 
-/// `render_surface`, and the classes the tile's parent takes from it.
-pub fn render_surface_shared(
-    s: &Surface,
-    pyr: &ClassPyramid,
-    pal: &SurfacePalette,
-    tile: Tile,
-    size: u32,
-    crs_out: Crs,
-) -> (SurfaceTile, ParentSamples) {
-    draw_surface(s, pyr, pal, tile, size, crs_out, true)
-}
-
 /// Which classes are drawn with a pattern's ink, and whether any is.
 fn patterned(pal: &SurfacePalette) -> ([bool; 5], bool) {
     let p: [bool; 5] = std::array::from_fn(|c| c > 0 && pal.patterns[c] != Pattern::None);
@@ -1178,7 +1166,7 @@ pub fn derive_surface(
 }
 
 /// `render_surface`; with `keep`, the classes its parent takes from it too.
-pub(crate) fn draw_surface(
+pub fn draw_surface(
     s: &Surface,
     pyr: &ClassPyramid,
     pal: &SurfacePalette,
@@ -1474,8 +1462,6 @@ mod tests {
         s
     }
 
-    /// The surface tile drawn the slow way: every pixel corner classified on its own with
-    /// `class_at` (bounds-checked, no pyramids, no quads, no block fills).
     /// The bumps, their pyramid, a point amid them, and a plain and a hatched style (red
     /// cross-hatched, and what `hatch` adds).
     fn fixture(hatch: impl Fn(&mut Style)) -> (Surface, ClassPyramid, (f64, f64), [Style; 2]) {
@@ -1488,8 +1474,9 @@ mod tests {
         (s, pyr, centre, [Style::default(), hatched])
     }
 
-    /// Every pixel classified on its own: its four corners' classes, each worked out
-    /// alone (`brute_corners`), mixed.
+    /// The surface tile drawn the slow way: every pixel from its four corners' classes,
+    /// each classified on its own with `class_at` (`brute_corners`: bounds-checked, no
+    /// pyramids, no quads, no block fills), mixed.
     fn brute(s: &Surface, pal: &SurfacePalette, tile: Tile, size: u32, crs: Crs) -> Vec<u8> {
         let c = brute_corners(s, tile, size, crs);
         let n = (size + 1) as usize;
@@ -1557,36 +1544,38 @@ mod tests {
     fn surface_tiles_match_brute_force() {
         let (s, pyr, centre, styles) = fixture(|h| h.patterns.orange = Pattern::Diagonal);
         let mut drawn = 0;
-        for style in &styles {
-            let pal = SurfacePalette::new(style);
-            for crs in [Crs::Wgs84, Crs::Gcj02] {
-                for z in [8u8, 11, 12, 13, 14, 16] {
-                    let t = crate::render::tile::tile(centre.0, centre.1, z);
-                    let tiles = [
-                        (0i64, 0i64, 256u32),
-                        (1, 0, 256),
-                        (-1, -1, 256),
-                        (0, 1, 512),
-                    ];
-                    for (dx, dy, size) in tiles {
-                        let tile = Tile::new((t.x as i64 + dx) as u32, (t.y as i64 + dy) as u32, z);
-                        let want = brute(&s, &pal, tile, size, crs);
-                        let got = match render_surface(&s, &pyr, &pal, tile, size, crs) {
-                            SurfaceTile::Empty => vec![0; want.len()],
-                            SurfaceTile::Solid(i) => vec![i; want.len()],
-                            SurfaceTile::Indices(v) => v,
-                        };
-                        let bad = want.iter().zip(&got).filter(|(a, b)| a != b).count();
-                        assert_eq!(
-                            bad, 0,
-                            "z{z} {tile:?} {size}px {crs:?}: {bad} pixels differ"
-                        );
-                        drawn += usize::from(got.iter().any(|&i| i != 0));
-                    }
+        for (pal, crs) in palettes_and_crss(&styles) {
+            for z in [8u8, 11, 12, 13, 14, 16] {
+                let t = crate::render::tile::tile(centre.0, centre.1, z);
+                let tiles = [
+                    (0i64, 0i64, 256u32),
+                    (1, 0, 256),
+                    (-1, -1, 256),
+                    (0, 1, 512),
+                ];
+                for (dx, dy, size) in tiles {
+                    let tile = Tile::new((t.x as i64 + dx) as u32, (t.y as i64 + dy) as u32, z);
+                    let want = brute(&s, &pal, tile, size, crs);
+                    let got = flat(render_surface(&s, &pyr, &pal, tile, size, crs), size);
+                    let bad = want.iter().zip(&got).filter(|(a, b)| a != b).count();
+                    assert_eq!(
+                        bad, 0,
+                        "z{z} {tile:?} {size}px {crs:?}: {bad} pixels differ"
+                    );
+                    drawn += usize::from(got.iter().any(|&i| i != 0));
                 }
             }
         }
         assert!(drawn > 60, "tiles with something drawn: {drawn}");
+    }
+
+    /// Each style's palette with each output CRS.
+    fn palettes_and_crss(styles: &[Style; 2]) -> Vec<(SurfacePalette, Crs)> {
+        let crss = [Crs::Wgs84, Crs::Gcj02];
+        styles
+            .iter()
+            .flat_map(|st| crss.map(|crs| (SurfacePalette::new(st), crs)))
+            .collect()
     }
 
     fn flat(t: SurfaceTile, size: u32) -> Vec<u8> {
@@ -1603,9 +1592,10 @@ mod tests {
         let g: Vec<u8> = (0..=size as usize / 2)
             .flat_map(|r| (0..=size as usize / 2).map(move |c| corners[2 * r * n + 2 * c]))
             .collect();
-        match g.iter().all(|&c| c == g[0]) {
-            true => ParentSamples::Uniform(g[0]),
-            false => ParentSamples::Grid(g),
+        if g.iter().all(|&c| c == g[0]) {
+            ParentSamples::Uniform(g[0])
+        } else {
+            ParentSamples::Grid(g)
         }
     }
 
@@ -1618,73 +1608,70 @@ mod tests {
     fn derived_tiles_match_brute_force() {
         let (s, pyr, centre, styles) = fixture(|h| h.patterns.yellow = Pattern::Dots);
         let mut drawn = 0;
-        for style in &styles {
-            let pal = SurfacePalette::new(style);
-            for crs in [Crs::Wgs84, Crs::Gcj02] {
-                for (z, size) in [(8u8, 256u32), (11, 256), (12, 512), (13, 256)] {
-                    let g = crate::render::tile::tile(centre.0, centre.1, z);
-                    let g = Tile::new(g.x, g.y + (z % 2) as u32, z);
-                    // the grandchildren drawn, the children and the tile derived
-                    let mut corners = std::collections::HashMap::new();
-                    let mut derived = Vec::new();
-                    for c in g.children() {
-                        let mut samples = Vec::new();
-                        for gc in c.children() {
-                            let want = brute_corners(&s, gc, size, crs);
-                            let (_, got) = render_surface_shared(&s, &pyr, &pal, gc, size, crs);
-                            assert_eq!(got, even(&want, size), "z{} {gc:?} {crs:?}", gc.z);
-                            corners.insert(gc, want);
-                            samples.push(got);
-                        }
-                        let k = [&samples[0], &samples[1], &samples[2], &samples[3]];
-                        derived.push((c, derive_surface(&pal, c, size, k)));
+        for (pal, crs) in palettes_and_crss(&styles) {
+            for (z, size) in [(8u8, 256u32), (11, 256), (12, 512), (13, 256)] {
+                let g = crate::render::tile::tile(centre.0, centre.1, z);
+                let g = Tile::new(g.x, g.y + (z % 2) as u32, z);
+                // the grandchildren drawn, the children and the tile derived
+                let mut corners = std::collections::HashMap::new();
+                let mut derived = Vec::new();
+                for c in g.children() {
+                    let mut samples = Vec::new();
+                    for gc in c.children() {
+                        let want = brute_corners(&s, gc, size, crs);
+                        let (_, got) = draw_surface(&s, &pyr, &pal, gc, size, crs, true);
+                        assert_eq!(got, even(&want, size), "z{} {gc:?} {crs:?}", gc.z);
+                        corners.insert(gc, want);
+                        samples.push(got);
                     }
-                    // a derived tile's corner (x, y) is its child's (2x mod size, …),
-                    // a grandchild's (4x mod size, …)
-                    let oracle = |t: Tile, depth: u32| {
-                        let m = 1u32 << depth;
-                        let corner = |x: u32, y: u32| {
-                            let (gx, gy) = (x * m, y * m);
-                            let (cx, cy) = ((gx.max(1) - 1) / size, (gy.max(1) - 1) / size);
-                            let c = Tile::new(t.x * m + cx, t.y * m + cy, t.z + depth as u8);
-                            let n = (size + 1) as usize;
-                            let (u, v) = ((gx - cx * size) as usize, (gy - cy * size) as usize);
-                            corners[&c][v * n + u]
-                        };
-                        brute_mix(&pal, t, size, |px, py| {
-                            [(0, 0), (1, 0), (0, 1), (1, 1)].map(|(i, j)| corner(px + i, py + j))
-                        })
-                    };
-                    for (c, (tile, _)) in &derived {
-                        let got = flat(tile.clone(), size);
-                        assert_eq!(got, oracle(*c, 1), "z{} {c:?} {size}px {crs:?}", c.z);
-                    }
-                    let k: Vec<&ParentSamples> = derived.iter().map(|d| &d.1 .1).collect();
-                    let got = flat(
-                        derive_surface(&pal, g, size, [k[0], k[1], k[2], k[3]]).0,
-                        size,
-                    );
-                    assert_eq!(got, oracle(g, 2), "z{z} {g:?} {size}px {crs:?}");
-                    let direct = flat(render_surface(&s, &pyr, &pal, g, size, crs), size);
-                    let differ = got.iter().zip(&direct).filter(|(a, b)| a != b).count();
-                    let lit = direct.iter().filter(|&&i| i != 0).count();
-                    // only zone-edge pixels (whose corners are not one class) differ
-                    let interior: Vec<u8> = (0..5u8)
-                        .map(|c| pal.index([c; 4]))
-                        .chain((0..5).map(|c| (pal.ink_base + c) as u8))
-                        .collect();
-                    let inner = got
-                        .iter()
-                        .zip(&direct)
-                        .filter(|(a, b)| a != b && interior.contains(a) && interior.contains(b))
-                        .count();
-                    assert_eq!(inner, 0, "z{z} {g:?}: differences off the zone edges");
-                    assert!(
-                        differ * 50 <= lit,
-                        "z{z} {g:?}: {differ} of {lit} px differ"
-                    );
-                    drawn += usize::from(lit > 0);
+                    let k = [&samples[0], &samples[1], &samples[2], &samples[3]];
+                    derived.push((c, derive_surface(&pal, c, size, k)));
                 }
+                // a derived tile's corner (x, y) is its child's (2x mod size, …),
+                // a grandchild's (4x mod size, …)
+                let oracle = |t: Tile, depth: u32| {
+                    let m = 1u32 << depth;
+                    let corner = |x: u32, y: u32| {
+                        let (gx, gy) = (x * m, y * m);
+                        let (cx, cy) = ((gx.max(1) - 1) / size, (gy.max(1) - 1) / size);
+                        let c = Tile::new(t.x * m + cx, t.y * m + cy, t.z + depth as u8);
+                        let n = (size + 1) as usize;
+                        let (u, v) = ((gx - cx * size) as usize, (gy - cy * size) as usize);
+                        corners[&c][v * n + u]
+                    };
+                    brute_mix(&pal, t, size, |px, py| {
+                        [(0, 0), (1, 0), (0, 1), (1, 1)].map(|(i, j)| corner(px + i, py + j))
+                    })
+                };
+                for (c, (tile, _)) in &derived {
+                    let got = flat(tile.clone(), size);
+                    assert_eq!(got, oracle(*c, 1), "z{} {c:?} {size}px {crs:?}", c.z);
+                }
+                let k: Vec<&ParentSamples> = derived.iter().map(|d| &d.1 .1).collect();
+                let got = flat(
+                    derive_surface(&pal, g, size, [k[0], k[1], k[2], k[3]]).0,
+                    size,
+                );
+                assert_eq!(got, oracle(g, 2), "z{z} {g:?} {size}px {crs:?}");
+                let direct = flat(render_surface(&s, &pyr, &pal, g, size, crs), size);
+                let differ = got.iter().zip(&direct).filter(|(a, b)| a != b).count();
+                let lit = direct.iter().filter(|&&i| i != 0).count();
+                // only zone-edge pixels (whose corners are not one class) differ
+                let interior: Vec<u8> = (0..5u8)
+                    .map(|c| pal.index([c; 4]))
+                    .chain((0..5).map(|c| (pal.ink_base + c) as u8))
+                    .collect();
+                let inner = got
+                    .iter()
+                    .zip(&direct)
+                    .filter(|(a, b)| a != b && interior.contains(a) && interior.contains(b))
+                    .count();
+                assert_eq!(inner, 0, "z{z} {g:?}: differences off the zone edges");
+                assert!(
+                    differ * 50 <= lit,
+                    "z{z} {g:?}: {differ} of {lit} px differ"
+                );
+                drawn += usize::from(lit > 0);
             }
         }
         assert!(drawn >= 12, "tiles with something drawn: {drawn}");
