@@ -6,7 +6,9 @@ pub mod areas;
 pub mod exposure;
 pub mod grid;
 pub mod rule;
+pub mod simplify;
 pub mod surface;
+pub mod valid;
 pub mod zones;
 
 use crate::pipeline::Dataset;

@@ -129,6 +129,63 @@ impl Surface {
         }
     }
 
+    /// `for_disc`'s cells a row at a time, without the kernel: `f(row, columns)` for
+    /// every row the disc reaches. A row's cells are one run: q = d²/r² falls and then
+    /// rises along the row in floating point too (each step computing it is a monotone
+    /// rounding of a monotone function of the column), so its ends are estimated from
+    /// the circle and then settled with `for_disc`'s own test.
+    pub fn disc_rows(&self, d: &Disc, mut f: impl FnMut(usize, std::ops::Range<usize>)) {
+        let r2 = d.r * d.r;
+        let (row_lo, row_hi, col_lo, col_hi) = self.disc_box(d, 0..self.height);
+        if col_lo >= col_hi {
+            return;
+        }
+        let last = col_hi - 1;
+        // the column whose centre is nearest the disc's (q is least there, give or take
+        // a rounding: its neighbours are tried too)
+        let centre = (d.x - self.x0) / self.res - 0.5;
+        let near = centre.round().clamp(col_lo as f64, last as f64) as usize;
+        for row in row_lo..row_hi {
+            let cy = self.y0 + (row as f64 + 0.5) * self.res - d.y;
+            let inside = |col: usize| {
+                let cx = self.x0 + (col as f64 + 0.5) * self.res - d.x;
+                (cx * cx + cy * cy) / r2 < 1.0
+            };
+            let Some(c) = [
+                near,
+                near.saturating_sub(1).max(col_lo),
+                (near + 1).min(last),
+            ]
+            .into_iter()
+            .find(|&c| inside(c)) else {
+                continue;
+            };
+            let half = (r2 - cy * cy).max(0.0).sqrt() / self.res;
+            let clamp = |x: f64| x.clamp(col_lo as f64, last as f64) as usize;
+            let mut lo = clamp((centre - half).ceil()).min(c);
+            if inside(lo) {
+                while lo > col_lo && inside(lo - 1) {
+                    lo -= 1;
+                }
+            } else {
+                while !inside(lo) {
+                    lo += 1;
+                }
+            }
+            let mut hi = clamp((centre + half).floor()).max(c);
+            if inside(hi) {
+                while hi < last && inside(hi + 1) {
+                    hi += 1;
+                }
+            } else {
+                while !inside(hi) {
+                    hi -= 1;
+                }
+            }
+            f(row, lo..hi + 1);
+        }
+    }
+
     /// `for_disc` with the Epanechnikov kernel, summed into `band` (rows from `base`): the
     /// same values, from a branch-free loop over each row's span that the compiler can
     /// vectorise (cells outside the disc add exactly 0). This loop is most of the surface.
@@ -305,6 +362,65 @@ mod tests {
         assert_eq!(s.classify(3600.0), 3, "a lone orange peak stays orange");
         assert_eq!(s.classify(7200.0), 4, "two orange peaks add up to red");
         assert_eq!(s.classify(216_000.0 * 0.02), 4);
+    }
+
+    /// `disc_rows` gives exactly the cells `for_disc` visits, row by row: discs of
+    /// every size (down to under a cell), centred on cell centres and edges, and clipped
+    /// by the raster's edges.
+    #[test]
+    fn disc_rows_match_for_disc() {
+        let s = Surface {
+            utm: crate::utm::Utm::new(50, true),
+            x0: 1000.0,
+            y0: 2000.0,
+            res: 50.0,
+            width: 90,
+            height: 70,
+            values: vec![],
+            classes: vec![],
+            thresholds: [1.0, 2.0, 3.0, 4.0],
+        };
+        let mut seed = 11u64;
+        let mut rnd = || crate::testutil::lcg(&mut seed);
+        let mut discs: Vec<Disc> = (0..400)
+            .map(|i| Disc {
+                idx: i,
+                x: 1000.0 + (rnd() * 1.4 - 0.2) * 4500.0,
+                y: 2000.0 + (rnd() * 1.4 - 0.2) * 3500.0,
+                r: 10.0 + rnd() * 1500.0,
+                w: 1.0,
+            })
+            .collect();
+        // on a cell centre and on cell corners, radii a whole number of cells
+        for (k, (x, y, r)) in [
+            (1025.0, 2025.0, 100.0),
+            (1500.0, 2500.0, 150.0),
+            (3000.0, 3000.0, 50.0),
+            (1000.0, 2000.0, 400.0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            discs.push(Disc {
+                idx: 1000 + k,
+                x,
+                y,
+                r,
+                w: 1.0,
+            });
+        }
+        let mut cells = 0;
+        for d in &discs {
+            let mut slow = vec![];
+            s.for_disc(d, Kernel::Epanechnikov, 0..s.height, |c, r, _| {
+                slow.push((r, c))
+            });
+            let mut fast = vec![];
+            s.disc_rows(d, |r, cols| fast.extend(cols.map(|c| (r, c))));
+            assert_eq!(fast, slow, "disc at ({}, {}) r {}", d.x, d.y, d.r);
+            cells += slow.len();
+        }
+        assert!(cells > 100_000, "{cells}");
     }
 
     /// The vectorisable Epanechnikov splat adds exactly what `for_disc` visits, discs
