@@ -127,17 +127,29 @@ pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
     if ds.config.overview.enabled {
         let (db, family) = crate::render::overview::fonts(ds.config.overview.font.as_deref())
             .map_err(|m| Error::Input(format!("overview: {m}")))?;
-        let (svg, _) = crate::render::overview::svg(
+        let t = std::time::Instant::now();
+        let debug = |what: &str| {
+            if std::env::var_os("RISKMAP_DEBUG").is_some() {
+                eprintln!(
+                    "write: overview {what} at {:.2} s",
+                    t.elapsed().as_secs_f64()
+                );
+            }
+        };
+        let overview = crate::render::overview::Overview::new(
             ds,
             &analysis,
             &ds.style,
             ds.config.overview.width,
             &family,
         );
-        let (w, h, rgba) =
-            crate::render::overview::rasterize(&svg, db, &family).map_err(Error::Input)?;
+        let svg = overview.svg();
+        debug("SVG");
+        let (w, h, rgba) = overview.rasterize(db, &family).map_err(Error::Input)?;
+        debug("rasterised");
         let png = crate::render::png::encode_rgba(w, h, &rgba)
             .map_err(|e| Error::Input(format!("overview.png: {e}")))?;
+        debug("PNG");
         st.file("overview.svg", |w| w.write_all(svg.as_bytes()))?;
         st.file("overview.png", |w| w.write_all(&png))?;
         overview_png = Some(png);

@@ -97,3 +97,46 @@ fn overview_has_title_legend_and_names() {
         );
     }
 }
+
+/// The PNG is drawn in layers (resvg below and above the enterprises, the enterprises
+/// stamped in between); resvg rendering the whole SVG is the oracle: the same picture,
+/// but for antialiased disc edges.
+#[test]
+fn layered_png_matches_the_svg() {
+    let d = tempfile::tempdir().unwrap();
+    let mut c = riskmap::config::Config::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/riskmap.toml"
+    )))
+    .unwrap();
+    c.output.dir = d.path().to_path_buf();
+    let ds = riskmap::pipeline::load(&c).unwrap();
+    let an = riskmap::analyze::run(&ds).unwrap();
+    let o = riskmap::render::overview::Overview::new(&ds, &an, &ds.style, 1600, BUNDLED_FAMILY);
+    let font = || {
+        let mut db = resvg::usvg::fontdb::Database::new();
+        db.load_font_data(riskmap::render::overview::BUNDLED_FONT.to_vec());
+        db
+    };
+    let (w, h, ours) = o.rasterize(font(), BUNDLED_FAMILY).unwrap();
+    let (w2, h2, oracle) = rasterize(&o.svg(), font(), BUNDLED_FAMILY).unwrap();
+    assert_eq!((w, h), (w2, h2));
+    let (mut differ, mut worst) = (0usize, 0u8);
+    for (p, q) in ours.chunks(4).zip(oracle.chunks(4)) {
+        let m = p.iter().zip(q).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+        differ += (m > 0) as usize;
+        worst = worst.max(m);
+    }
+    // the dots are there (the oracle's red and ours agree pixel for pixel but at edges)
+    let red = |img: &[u8]| {
+        img.chunks(4)
+            .filter(|p| p[0] > 200 && p[1] < 60 && p[2] < 60)
+            .count()
+    };
+    assert!(red(&oracle) > 2000, "{} red pixels", red(&oracle));
+    assert!(
+        differ * 1000 < (w * h) as usize && worst <= 64,
+        "{differ} of {} pixels differ, by up to {worst}",
+        w * h
+    );
+}
