@@ -62,8 +62,8 @@ fn district_names_render_as_distinct_glyphs() {
     let _ = std::fs::remove_file(&p);
 }
 
-#[test]
-fn overview_has_title_legend_and_names() {
+/// The bundled sample, loaded and analysed.
+fn sample() -> (riskmap::pipeline::Dataset, riskmap::analyze::Analysis) {
     let d = tempfile::tempdir().unwrap();
     let mut c = riskmap::config::Config::load(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -71,9 +71,14 @@ fn overview_has_title_legend_and_names() {
     )))
     .unwrap();
     c.output.dir = d.path().to_path_buf();
-    c.overview.width = 1200;
     let ds = riskmap::pipeline::load(&c).unwrap();
     let an = riskmap::analyze::run(&ds).unwrap();
+    (ds, an)
+}
+
+#[test]
+fn overview_has_title_legend_and_names() {
+    let (ds, an) = sample();
     let (svg, h) = riskmap::render::overview::svg(&ds, &an, &ds.style, 1200, BUNDLED_FAMILY);
     assert!(h > 1200);
     for s in [
@@ -103,15 +108,7 @@ fn overview_has_title_legend_and_names() {
 /// but for antialiased disc edges.
 #[test]
 fn layered_png_matches_the_svg() {
-    let d = tempfile::tempdir().unwrap();
-    let mut c = riskmap::config::Config::load(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/riskmap.toml"
-    )))
-    .unwrap();
-    c.output.dir = d.path().to_path_buf();
-    let ds = riskmap::pipeline::load(&c).unwrap();
-    let an = riskmap::analyze::run(&ds).unwrap();
+    let (ds, an) = sample();
     let o = riskmap::render::overview::Overview::new(&ds, &an, &ds.style, 1600, BUNDLED_FAMILY);
     let font = || {
         let mut db = resvg::usvg::fontdb::Database::new();

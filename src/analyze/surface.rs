@@ -364,12 +364,9 @@ mod tests {
         assert_eq!(s.classify(216_000.0 * 0.02), 4);
     }
 
-    /// `disc_rows` gives exactly the cells `for_disc` visits, row by row: discs of
-    /// every size (down to under a cell), centred on cell centres and edges, and clipped
-    /// by the raster's edges.
-    #[test]
-    fn disc_rows_match_for_disc() {
-        let s = Surface {
+    /// A 90 × 70 surface of 50 m cells with no values, for the disc tests.
+    fn small() -> Surface {
+        Surface {
             utm: crate::utm::Utm::new(50, true),
             x0: 1000.0,
             y0: 2000.0,
@@ -379,7 +376,15 @@ mod tests {
             values: vec![],
             classes: vec![],
             thresholds: [1.0, 2.0, 3.0, 4.0],
-        };
+        }
+    }
+
+    /// `disc_rows` gives exactly the cells `for_disc` visits, row by row: discs of
+    /// every size (down to under a cell), centred on cell centres and edges, and clipped
+    /// by the raster's edges.
+    #[test]
+    fn disc_rows_match_for_disc() {
+        let s = small();
         let mut seed = 11u64;
         let mut rnd = || crate::testutil::lcg(&mut seed);
         let mut discs: Vec<Disc> = (0..400)
@@ -427,17 +432,7 @@ mod tests {
     /// clipped by the raster edges and by the band included.
     #[test]
     fn splat_matches_for_disc() {
-        let s = Surface {
-            utm: crate::utm::Utm::new(50, true),
-            x0: 1000.0,
-            y0: 2000.0,
-            res: 50.0,
-            width: 90,
-            height: 70,
-            values: vec![],
-            classes: vec![],
-            thresholds: [1.0, 2.0, 3.0, 4.0],
-        };
+        let s = small();
         let mut seed = 3u64;
         let mut rnd = || crate::testutil::lcg(&mut seed);
         let discs: Vec<Disc> = (0..60)

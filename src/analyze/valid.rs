@@ -241,27 +241,6 @@ mod tests {
                 sq(0.0, 0.0, 10.0),
                 vec![ring(&[(0.0, 5.0), (3.0, 4.0), (3.0, 6.0)])],
             ),
-            // holes: apart; overlapping; sharing an edge; touching at a corner; nested
-            Polygon::new(
-                sq(0.0, 0.0, 20.0),
-                vec![sq(1.0, 1.0, 3.0), sq(10.0, 10.0, 3.0)],
-            ),
-            Polygon::new(
-                sq(0.0, 0.0, 20.0),
-                vec![sq(1.0, 1.0, 5.0), sq(3.0, 3.0, 5.0)],
-            ),
-            Polygon::new(
-                sq(0.0, 0.0, 20.0),
-                vec![sq(1.0, 1.0, 3.0), sq(4.0, 1.0, 3.0)],
-            ),
-            Polygon::new(
-                sq(0.0, 0.0, 20.0),
-                vec![sq(1.0, 1.0, 3.0), sq(4.0, 4.0, 3.0)],
-            ),
-            Polygon::new(
-                sq(0.0, 0.0, 20.0),
-                vec![sq(1.0, 1.0, 9.0), sq(3.0, 3.0, 2.0)],
-            ),
             // non-finite coordinates
             Polygon::new(
                 ring(&[(0.0, 0.0), (f64::NAN, 0.0), (1.0, 1.0), (0.0, 1.0)]),
@@ -269,6 +248,18 @@ mod tests {
             ),
             Polygon::new(LineString::new(vec![]), vec![]),
         ];
+        // two square holes (corner, side): apart; overlapping; sharing an edge; touching
+        // at a corner; nested
+        for [a, b] in [
+            [(1.0, 1.0, 3.0), (10.0, 10.0, 3.0)],
+            [(1.0, 1.0, 5.0), (3.0, 3.0, 5.0)],
+            [(1.0, 1.0, 3.0), (4.0, 1.0, 3.0)],
+            [(1.0, 1.0, 3.0), (4.0, 4.0, 3.0)],
+            [(1.0, 1.0, 9.0), (3.0, 3.0, 2.0)],
+        ] {
+            let holes = vec![sq(a.0, a.1, a.2), sq(b.0, b.1, b.2)];
+            cases.push(Polygon::new(sq(0.0, 0.0, 20.0), holes));
+        }
         for (k, n) in [8usize, 60, 500, 4000].into_iter().enumerate() {
             let s = k as u64 * 31 + 7;
             let holes = |fold: f64| {

@@ -196,7 +196,7 @@ impl Overview {
     }
 
     /// Render to straight-alpha RGBA: the layers below and above the enterprises with
-    /// resvg, the enterprises in between straight with tiny-skia (the circles resvg would
+    /// resvg, the enterprises in between stamped (`stamp_dots`: the discs resvg would
     /// draw, at the SVG's rounded centres and radii). Parsing a million `<circle>`
     /// elements into resvg's tree was most of a 1M-enterprise build.
     pub fn rasterize(
@@ -205,11 +205,7 @@ impl Overview {
         family: &str,
     ) -> Result<(u32, u32, Vec<u8>), String> {
         use resvg::tiny_skia::{Pixmap, Transform};
-        let opt = resvg::usvg::Options {
-            fontdb: Arc::new(db),
-            font_family: family.to_string(),
-            ..Default::default()
-        };
+        let opt = options(db, family);
         let mut pm = Pixmap::new(self.width, self.height).ok_or("overview too large")?;
         let layer = |body: &str, pm: &mut Pixmap| -> Result<(), String> {
             let svg = format!("{}{body}</svg>", self.open);
@@ -450,17 +446,22 @@ impl Overview {
     }
 }
 
+/// resvg's options with the given fonts, `family` the default.
+fn options(db: fontdb::Database, family: &str) -> resvg::usvg::Options<'static> {
+    resvg::usvg::Options {
+        fontdb: Arc::new(db),
+        font_family: family.to_string(),
+        ..Default::default()
+    }
+}
+
 /// Render SVG text to straight-alpha RGBA with the given fonts.
 pub fn rasterize(
     svg: &str,
     db: fontdb::Database,
     family: &str,
 ) -> Result<(u32, u32, Vec<u8>), String> {
-    let opt = resvg::usvg::Options {
-        fontdb: Arc::new(db),
-        font_family: family.to_string(),
-        ..Default::default()
-    };
+    let opt = options(db, family);
     let tree = resvg::usvg::Tree::from_str(svg, &opt).map_err(|e| format!("overview SVG: {e}"))?;
     let size = tree.size().to_int_size();
     let mut pm =
