@@ -79,7 +79,8 @@ fn sample() -> (riskmap::pipeline::Dataset, riskmap::analyze::Analysis) {
 #[test]
 fn overview_has_title_legend_and_names() {
     let (ds, an) = sample();
-    let (svg, h) = riskmap::render::overview::svg(&ds, &an, &ds.style, 1200, BUNDLED_FAMILY);
+    let o = riskmap::render::overview::Overview::new(&ds, &an, &ds.style, 1200, BUNDLED_FAMILY);
+    let (svg, h) = (o.svg(), o.height);
     assert!(h > 1200);
     for s in [
         "济南市安全生产风险四色分布图",

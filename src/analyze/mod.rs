@@ -6,6 +6,7 @@ pub mod areas;
 pub mod exposure;
 pub mod grid;
 pub mod rule;
+mod segments;
 pub mod simplify;
 pub mod surface;
 pub mod valid;

@@ -160,28 +160,28 @@ impl Surface {
             .find(|&c| inside(c)) else {
                 continue;
             };
+            // the run's end on the side `out` (−1 or +1) of c, from an estimate: outward
+            // while inside, else inward (c is inside)
+            let end = |estimate: f64, out: i64| {
+                let (a, b) = if out < 0 { (col_lo, c) } else { (c, last) };
+                let edge = if out < 0 { col_lo } else { last } as i64;
+                let mut k = estimate.clamp(a as f64, b as f64) as i64;
+                if inside(k as usize) {
+                    while k != edge && inside((k + out) as usize) {
+                        k += out;
+                    }
+                } else {
+                    while !inside(k as usize) {
+                        k -= out;
+                    }
+                }
+                k as usize
+            };
             let half = (r2 - cy * cy).max(0.0).sqrt() / self.res;
-            let clamp = |x: f64| x.clamp(col_lo as f64, last as f64) as usize;
-            let mut lo = clamp((centre - half).ceil()).min(c);
-            if inside(lo) {
-                while lo > col_lo && inside(lo - 1) {
-                    lo -= 1;
-                }
-            } else {
-                while !inside(lo) {
-                    lo += 1;
-                }
-            }
-            let mut hi = clamp((centre + half).floor()).max(c);
-            if inside(hi) {
-                while hi < last && inside(hi + 1) {
-                    hi += 1;
-                }
-            } else {
-                while !inside(hi) {
-                    hi -= 1;
-                }
-            }
+            let (lo, hi) = (
+                end((centre - half).ceil(), -1),
+                end((centre + half).floor(), 1),
+            );
             f(row, lo..hi + 1);
         }
     }

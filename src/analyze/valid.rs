@@ -9,9 +9,10 @@
 //! grid cell gives geo's answer (`same_as_geo`). The checks between rings are geo's
 //! (`relate` on prepared geometries), skipped only for holes whose boxes are disjoint.
 
+use super::segments::SegmentGrid;
 use geo::coordinate_position::CoordPos;
 use geo::dimensions::{Dimensions, HasDimensions};
-use geo::{BoundingRect, Coord, Intersects, Line, LineString, Polygon, PreparedGeometry, Relate};
+use geo::{BoundingRect, Intersects, Line, LineString, Polygon, PreparedGeometry, Relate};
 use geo::{Rect, RemoveRepeatedPoints};
 
 /// Whether geo would call the polygon valid.
@@ -48,7 +49,7 @@ pub fn is_valid(p: &Polygon<f64>) -> bool {
             return false;
         }
         for (j, h2) in holes.iter().enumerate().skip(i + 1) {
-            if !overlap(boxes[i], boxes[j]) {
+            if !boxes[i].is_some_and(|a| boxes[j].is_some_and(|b| a.intersects(&b))) {
                 continue;
             }
             let h2 = Polygon::new((*h2).clone(), vec![]);
@@ -64,111 +65,22 @@ pub fn is_valid(p: &Polygon<f64>) -> bool {
     true
 }
 
-fn overlap(a: Option<Rect<f64>>, b: Option<Rect<f64>>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => {
-            a.min().x <= b.max().x
-                && b.min().x <= a.max().x
-                && a.min().y <= b.max().y
-                && b.min().y <= a.max().y
-        }
-        _ => false,
-    }
-}
-
 /// geo's `linestring_has_self_intersection`: two segments that intersect other than by
 /// one's end being the other's start — tested for the pairs whose boxes meet.
 fn self_intersects(ring: &LineString<f64>) -> bool {
-    let lines: Vec<Line<f64>> = ring.lines().collect();
-    let n = lines.len();
-    if n < 2 {
-        return false;
-    }
-    let (mut lo, mut hi) = (ring.0[0], ring.0[0]);
-    for c in &ring.0 {
-        lo = Coord {
-            x: lo.x.min(c.x),
-            y: lo.y.min(c.y),
-        };
-        hi = Coord {
-            x: hi.x.max(c.x),
-            y: hi.y.max(c.y),
-        };
-    }
-    let (w, h) = ((hi.x - lo.x).max(1e-9), (hi.y - lo.y).max(1e-9));
-    // about one segment per cell, at most 1024 cells a side
-    let side = (w * h / n as f64).sqrt().max(w / 1024.0).max(h / 1024.0);
-    let inv = 1.0 / side;
-    let (nx, ny) = (
-        ((w * inv) as usize + 1).min(1024),
-        ((h * inv) as usize + 1).min(1024),
-    );
-    let cell = |c: Coord<f64>| {
-        (
-            (((c.x - lo.x) * inv).max(0.0) as usize).min(nx - 1),
-            (((c.y - lo.y) * inv).max(0.0) as usize).min(ny - 1),
-        )
-    };
-    let span = |l: &Line<f64>| {
-        let (a, b) = (cell(l.start), cell(l.end));
-        (a.0.min(b.0), a.1.min(b.1), a.0.max(b.0), a.1.max(b.1))
-    };
-    // cells → segments, as one array (counting sort by cell)
-    let mut count = vec![0u32; nx * ny + 1];
-    for l in &lines {
-        let (c0, r0, c1, r1) = span(l);
-        for r in r0..=r1 {
-            for c in c0..=c1 {
-                count[r * nx + c + 1] += 1;
-            }
-        }
-    }
-    for k in 1..count.len() {
-        count[k] += count[k - 1];
-    }
-    let mut fill = count.clone();
-    let mut ids = vec![0u32; count[nx * ny] as usize];
-    for (i, l) in lines.iter().enumerate() {
-        let (c0, r0, c1, r1) = span(l);
-        for r in r0..=r1 {
-            for c in c0..=c1 {
-                let k = &mut fill[r * nx + c];
-                ids[*k as usize] = i as u32;
-                *k += 1;
-            }
-        }
-    }
-    let boxes_meet = |a: &Line<f64>, b: &Line<f64>| {
-        a.start.x.min(a.end.x) <= b.start.x.max(b.end.x)
-            && b.start.x.min(b.end.x) <= a.start.x.max(a.end.x)
-            && a.start.y.min(a.end.y) <= b.start.y.max(b.end.y)
-            && b.start.y.min(b.end.y) <= a.start.y.max(a.end.y)
-    };
-    for (i, line) in lines.iter().enumerate() {
-        let (c0, r0, c1, r1) = span(line);
-        for r in r0..=r1 {
-            for c in c0..=c1 {
-                let k = r * nx + c;
-                for &j in &ids[count[k] as usize..count[k + 1] as usize] {
-                    let other = &lines[j as usize];
-                    if j as usize != i
-                        && boxes_meet(line, other)
-                        && line.intersects(other)
-                        && line.start != other.end
-                        && line.end != other.start
-                    {
-                        return true;
-                    }
-                }
-            }
-        }
-    }
-    false
+    let grid = SegmentGrid::new(&[ring]);
+    ring.lines().enumerate().any(|(i, line)| {
+        let (lo, hi) = SegmentGrid::bounds(line.start, line.end);
+        grid.any(lo, hi, |j, a, b| {
+            j != i && line.intersects(&Line::new(a, b)) && line.start != b && line.end != a
+        })
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use geo::Coord;
     use geo::Validation;
 
     fn ring(pts: &[(f64, f64)]) -> LineString<f64> {

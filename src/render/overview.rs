@@ -12,6 +12,7 @@ use crate::analyze::Analysis;
 use crate::model::{level_slot, Level};
 use crate::pipeline::Dataset;
 use crate::style::Style;
+use resvg::tiny_skia::{Pixmap, Transform};
 use resvg::usvg::fontdb;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -90,19 +91,16 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The overview as SVG text, `width` pixels wide; returns (svg, height).
-pub fn svg(ds: &Dataset, an: &Analysis, style: &Style, width: u32, family: &str) -> (String, u32) {
-    let o = Overview::new(ds, an, style, width, family);
-    (o.svg(), o.height)
-}
-
 /// Draw the dots, in order, each an antialiased disc at its centre and radius to 0.1 px
 /// (as the SVG has them). A dot is stamped from a coverage mask that tiny-skia draws once
 /// per radius and position within a pixel, and blended as tiny-skia blends an opaque
 /// colour over a partly covered pixel (dst · (255 − c) + colour · c, over 255, rounded
-/// up). Filling a path per dot cost 2.7 µs each: 2.7 s of a 1M-enterprise build.
-fn stamp_dots(pm: &mut resvg::tiny_skia::Pixmap, dots: &[Dot], colors: &[[u8; 3]]) {
-    use resvg::tiny_skia::{FillRule, Mask, PathBuilder, Transform};
+/// up). Filling a path per dot cost 2.7 µs each: 2.7 s of a 1M-enterprise build. (The
+/// tiles' point sprites, `draw::blit`, blend premultiplied colour with their own
+/// rounding and quantise coverage for the palette; here the overview keeps tiny-skia's
+/// own result, as resvg would draw it.)
+fn stamp_dots(pm: &mut Pixmap, dots: &[Dot], colors: &[[u8; 3]]) {
+    use resvg::tiny_skia::{FillRule, Mask, PathBuilder};
     let (w, h) = (pm.width() as i64, pm.height() as i64);
     let data = pm.data_mut();
     // (radius, centre within the mask, in tenths of a pixel) → (side, coverage)
@@ -204,24 +202,16 @@ impl Overview {
         db: fontdb::Database,
         family: &str,
     ) -> Result<(u32, u32, Vec<u8>), String> {
-        use resvg::tiny_skia::{Pixmap, Transform};
         let opt = options(db, family);
-        let mut pm = Pixmap::new(self.width, self.height).ok_or("overview too large")?;
-        let layer = |body: &str, pm: &mut Pixmap| -> Result<(), String> {
-            let svg = format!("{}{body}</svg>", self.open);
-            let tree = resvg::usvg::Tree::from_str(&svg, &opt)
-                .map_err(|e| format!("overview SVG: {e}"))?;
-            resvg::render(&tree, Transform::default(), &mut pm.as_mut());
-            Ok(())
-        };
-        layer(&self.below, &mut pm)?;
+        let layer = |body: &str, pm| draw_svg(&format!("{}{body}</svg>", self.open), &opt, pm);
+        let mut pm = layer(&self.below, None)?;
         let colors: Vec<[u8; 3]> = self
             .fills
             .iter()
             .map(|f| crate::style::parse_hex(f).unwrap_or([128, 128, 128]))
             .collect();
         stamp_dots(&mut pm, &self.dots, &colors);
-        layer(&self.above, &mut pm)?;
+        let pm = layer(&self.above, Some(pm))?;
         Ok((self.width, self.height, super::png::demultiply(pm.data())))
     }
 
@@ -455,25 +445,26 @@ fn options(db: fontdb::Database, family: &str) -> resvg::usvg::Options<'static> 
     }
 }
 
+/// Parse SVG text and draw it onto `pm`, or onto a new pixmap of the SVG's size.
+fn draw_svg(svg: &str, opt: &resvg::usvg::Options, pm: Option<Pixmap>) -> Result<Pixmap, String> {
+    let tree = resvg::usvg::Tree::from_str(svg, opt).map_err(|e| format!("overview SVG: {e}"))?;
+    let mut pm = match pm {
+        Some(pm) => pm,
+        None => {
+            let size = tree.size().to_int_size();
+            Pixmap::new(size.width(), size.height()).ok_or("overview too large")?
+        }
+    };
+    resvg::render(&tree, Transform::default(), &mut pm.as_mut());
+    Ok(pm)
+}
+
 /// Render SVG text to straight-alpha RGBA with the given fonts.
 pub fn rasterize(
     svg: &str,
     db: fontdb::Database,
     family: &str,
 ) -> Result<(u32, u32, Vec<u8>), String> {
-    let opt = options(db, family);
-    let tree = resvg::usvg::Tree::from_str(svg, &opt).map_err(|e| format!("overview SVG: {e}"))?;
-    let size = tree.size().to_int_size();
-    let mut pm =
-        resvg::tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("overview too large")?;
-    resvg::render(
-        &tree,
-        resvg::tiny_skia::Transform::default(),
-        &mut pm.as_mut(),
-    );
-    Ok((
-        size.width(),
-        size.height(),
-        super::png::demultiply(pm.data()),
-    ))
+    let pm = draw_svg(svg, &options(db, family), None)?;
+    Ok((pm.width(), pm.height(), super::png::demultiply(pm.data())))
 }
