@@ -97,12 +97,27 @@ pub struct Dataset {
     pub dangers: Vec<HiddenDanger>,
     /// Sensitive sites (empty without a sites file).
     pub sites: Vec<Site>,
-    pub index: PointIndex,
+    /// The enterprises' R-tree, built on first use (`index()`): a run that draws only
+    /// the surface never asks for it.
+    index: std::sync::OnceLock<PointIndex>,
     pub rejects: Vec<Reject>,
     pub inputs: Vec<InputInfo>,
 }
 
 impl Dataset {
+    /// The enterprises' R-tree (positions in `enterprises`), bulk-loaded on first use.
+    pub fn index(&self) -> &PointIndex {
+        self.index.get_or_init(|| {
+            PointIndex::new(
+                &self
+                    .enterprises
+                    .iter()
+                    .map(|e| (e.lon, e.lat))
+                    .collect::<Vec<_>>(),
+            )
+        })
+    }
+
     /// Influence radius of an enterprise: its own column, else the per-level default.
     pub fn radius_m(&self, i: usize) -> f64 {
         self.enterprises[i].radius_m.unwrap_or_else(|| {
@@ -283,7 +298,12 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
     }
     let mut rejects = read.rejects;
     let enterprises = read.enterprises;
-    let known: HashSet<&str> = enterprises.iter().map(|e| e.id.as_str()).collect();
+    // the ids rows of the other tables must name (only when there are such tables)
+    let known: HashSet<&str> = if cfg.assessments.path.is_some() || cfg.hazards.path.is_some() {
+        enterprises.iter().map(|e| e.id.as_str()).collect()
+    } else {
+        HashSet::default()
+    };
 
     tick("enterprises parsed and placed");
     let mut points = Vec::new();
@@ -357,12 +377,6 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         RuleSwitches::from(&cfg.grading),
     );
     tick("grades");
-    let index = PointIndex::new(
-        &enterprises
-            .iter()
-            .map(|e| (e.lon, e.lat))
-            .collect::<Vec<_>>(),
-    );
     let region_bbox = region.bbox(&districts).unwrap_or_else(|| {
         let pad = cfg.influence_radius_m.max();
         let (mut w, mut s, mut e, mut n) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
@@ -388,7 +402,7 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         points,
         dangers,
         sites,
-        index,
+        index: std::sync::OnceLock::new(),
         rejects,
         inputs,
     })

@@ -53,7 +53,7 @@ fn found(ds: &Dataset, i: usize, distance_m: Option<f64>) -> Found {
 
 /// Enterprises within `radius_m` of a WGS84 point, nearest first.
 pub fn near(ds: &Dataset, lon: f64, lat: f64, radius_m: f64) -> Answer {
-    let hits = ds.index.within(lon, lat, radius_m);
+    let hits = ds.index().within(lon, lat, radius_m);
     Answer {
         at: Some([lon, lat]),
         district: None,
@@ -67,7 +67,7 @@ pub fn near(ds: &Dataset, lon: f64, lat: f64, radius_m: f64) -> Answer {
 
 /// The `k` nearest enterprises.
 pub fn nearest(ds: &Dataset, lon: f64, lat: f64, k: usize) -> Answer {
-    let hits = ds.index.nearest(lon, lat, k);
+    let hits = ds.index().nearest(lon, lat, k);
     Answer {
         at: Some([lon, lat]),
         district: None,
@@ -81,7 +81,7 @@ pub fn nearest(ds: &Dataset, lon: f64, lat: f64, k: usize) -> Answer {
 
 /// Enterprises inside a WGS84 bbox, in register order.
 pub fn bbox(ds: &Dataset, w: f64, s: f64, e: f64, n: f64) -> Answer {
-    let idx = ds.index.in_bbox(w, s, e, n);
+    let idx = ds.index().in_bbox(w, s, e, n);
     Answer {
         at: None,
         district: None,

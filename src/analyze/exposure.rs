@@ -51,7 +51,7 @@ pub fn assess(ds: &Dataset, frame: &Frame, zones: &[Zone]) -> Vec<Exposed> {
                 .map(|g| zones[g.data].level)
                 .max();
             let covering: Vec<Hit> = if reach > 0.0 {
-                ds.index
+                ds.index()
                     .within(site.lon, site.lat, reach)
                     .into_iter()
                     .filter(|h| high(h.idx) && h.distance_m <= ds.radius_m(h.idx))
@@ -67,7 +67,7 @@ pub fn assess(ds: &Dataset, frame: &Frame, zones: &[Zone]) -> Vec<Exposed> {
             if nearest.len() < k {
                 // name the nearest red/orange enterprises even when none covers the site
                 let more: Vec<Hit> = ds
-                    .index
+                    .index()
                     .within(site.lon, site.lat, reach.max(1.0) * 3.0)
                     .into_iter()
                     .filter(|h| high(h.idx) && !nearest.iter().any(|n| n.idx == h.idx))

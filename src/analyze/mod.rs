@@ -15,6 +15,7 @@ pub mod zones;
 use crate::pipeline::Dataset;
 use crate::utm::Utm;
 use crate::Error;
+use rayon::prelude::*;
 
 /// The metric frame: the region's UTM zone and every enterprise projected into it.
 pub struct Frame {
@@ -27,9 +28,10 @@ impl Frame {
     pub fn new(ds: &Dataset) -> Frame {
         let b = ds.region_bbox;
         let utm = Utm::for_lonlat((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
+        // in parallel: the projection's series is trig-heavy (a 1M register took 0.3 s)
         let xy = ds
             .enterprises
-            .iter()
+            .par_iter()
             .map(|e| utm.forward(e.lon, e.lat))
             .collect();
         Frame { utm, xy }

@@ -149,7 +149,8 @@ pub fn read_enterprises(
             })
             .collect()
     };
-    for ((row, r), prev) in t.rows.iter().zip(parsed).zip(earlier) {
+    let mut parsed = parsed;
+    for ((row, r), prev) in t.rows.iter().zip(parsed.iter_mut()).zip(earlier) {
         match r {
             Ok(e) => {
                 if let Some(k) = prev {
@@ -166,9 +167,9 @@ pub fn read_enterprises(
                         ),
                     });
                     out.rows_rejected += 1;
-                    continue;
+                    // not kept (below)
+                    *r = Err(Vec::new());
                 }
-                out.enterprises.push(e);
             }
             Err(rejects) => {
                 let id = cell(t, row, &m, "id");
@@ -176,10 +177,13 @@ pub fn read_enterprises(
                     out.rejected_ids.insert(id.to_string());
                 }
                 out.rows_rejected += 1;
-                out.rejects.extend(rejects);
+                out.rejects.append(rejects);
             }
         }
     }
+    // the kept rows' enterprises in row order, collected in place (a fresh vector and
+    // its page faults were a fifth of loading 100k rows)
+    out.enterprises = parsed.into_iter().filter_map(Result::ok).collect();
     Ok(out)
 }
 

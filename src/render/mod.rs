@@ -318,7 +318,7 @@ impl<'a> Renderer<'a> {
         let deg = r_px as f64 * (b[2] - b[0]) / size as f64;
         let mut v = self
             .ds
-            .index
+            .index()
             .in_bbox(b[0] - deg, b[1] - deg, b[2] + deg, b[3] + deg);
         v.sort_unstable();
         v

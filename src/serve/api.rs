@@ -114,7 +114,7 @@ pub fn enterprises(st: &State, p: &Params) -> Result<Value, ApiError> {
             let (w, s) = crs.to_wgs84(b[0], b[1]);
             let (e, n) = crs.to_wgs84(b[2], b[3]);
             let pad = if crs == Crs::Wgs84 { 0.0 } else { 0.0005 };
-            ds.index
+            ds.index()
                 .in_bbox(w - pad, s - pad, e + pad, n + pad)
                 .into_iter()
                 .filter(|&i| {
@@ -312,7 +312,7 @@ pub fn at(st: &State, p: &Params) -> Result<Value, ApiError> {
             "open_major_hidden_dangers": stats.map(|s| s.open_major_hidden_dangers),
         })
     });
-    let hits = ds.index.within(lon, lat, radius);
+    let hits = ds.index().within(lon, lat, radius);
     let n_hits = hits.len();
     let enterprises: Vec<Value> = hits
         .iter()

@@ -60,6 +60,8 @@ pub struct ServeOptions {
 /// Build the shared state from a loaded dataset and its analysis and the outputs in
 /// `out` (the MBTiles archives and GeoJSON files `build` wrote).
 pub fn state(ds: Dataset, an: Analysis, out: &std::path::Path) -> Result<State, crate::Error> {
+    // the R-tree now, not on the first request that needs it
+    ds.index();
     let missing = |what: &str| {
         crate::Error::Input(format!(
             "{}: {what} not found — run `riskmap build` first (with [tiles] enabled, or `riskmap tiles`)",
