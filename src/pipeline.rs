@@ -1,7 +1,7 @@
 //! The one-way pipeline as a library call: resolve inputs, ingest, grade, index. Every
 //! subcommand starts from [`load`]; exporting is separate (`export`).
 
-use crate::assess::{grade_all, Grade, GradingTables, RuleSwitches};
+use crate::assess::{grade_all, id_positions, Grade, GradingTables, RuleSwitches};
 use crate::config::Config;
 use crate::crs::Crs;
 use crate::index::{DistrictIndex, PointIndex};
@@ -11,7 +11,6 @@ use crate::ingest::{self, Region, Reject};
 use crate::model::*;
 use crate::style::Style;
 use crate::Error;
-use foldhash::HashSet;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -298,11 +297,12 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
     }
     let mut rejects = read.rejects;
     let enterprises = read.enterprises;
-    // the ids rows of the other tables must name (only when there are such tables)
-    let known: HashSet<&str> = if cfg.assessments.path.is_some() || cfg.hazards.path.is_some() {
-        enterprises.iter().map(|e| e.id.as_str()).collect()
+    // where each id is, for the rows of the other tables (only when there are such
+    // tables): reading checks their ids against it and grading groups them by it
+    let known = if cfg.assessments.path.is_some() || cfg.hazards.path.is_some() {
+        id_positions(&enterprises)
     } else {
-        HashSet::default()
+        Default::default()
     };
 
     tick("enterprises parsed and placed");
@@ -372,6 +372,7 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
     tick("assessments, hazards, sites");
     let grades = grade_all(
         &enterprises,
+        &known,
         &points,
         &dangers,
         RuleSwitches::from(&cfg.grading),

@@ -466,41 +466,61 @@ mod tests {
         }
     }
 
+    /// `n` discs (seed `seed`) scattered over `small()`'s raster and past its edges: a
+    /// coordinate is the raster's origin plus (u · scale − over) times its extent, u
+    /// uniform in 0..1; radii `r.0` plus up to `r.1`; weights by index.
+    fn scattered(
+        seed: u64,
+        n: usize,
+        (scale, over): (f64, f64),
+        r: (f64, f64),
+        w: impl Fn(usize) -> f32,
+    ) -> Vec<Disc> {
+        let mut seed = seed;
+        let mut rnd = || crate::testutil::lcg(&mut seed);
+        (0..n)
+            .map(|i| Disc {
+                idx: i,
+                x: 1000.0 + (rnd() * scale - over) * 4500.0,
+                y: 2000.0 + (rnd() * scale - over) * 3500.0,
+                r: r.0 + rnd() * r.1,
+                w: w(i),
+            })
+            .collect()
+    }
+
+    /// Discs at given (x, y, r), numbered from `idx0`, all of weight `w`.
+    fn pinned(idx0: usize, at: &[(f64, f64, f64)], w: f32) -> Vec<Disc> {
+        at.iter()
+            .enumerate()
+            .map(|(k, &(x, y, r))| Disc {
+                idx: idx0 + k,
+                x,
+                y,
+                r,
+                w,
+            })
+            .collect()
+    }
+
     /// `disc_rows` gives exactly the cells `for_disc` visits, row by row: discs of
     /// every size (down to under a cell), centred on cell centres and edges, and clipped
     /// by the raster's edges.
     #[test]
     fn disc_rows_match_for_disc() {
         let s = small();
-        let mut seed = 11u64;
-        let mut rnd = || crate::testutil::lcg(&mut seed);
-        let mut discs: Vec<Disc> = (0..400)
-            .map(|i| Disc {
-                idx: i,
-                x: 1000.0 + (rnd() * 1.4 - 0.2) * 4500.0,
-                y: 2000.0 + (rnd() * 1.4 - 0.2) * 3500.0,
-                r: 10.0 + rnd() * 1500.0,
-                w: 1.0,
-            })
-            .collect();
+        let mut discs = scattered(11, 400, (1.4, 0.2), (10.0, 1500.0), |_| 1.0);
         // on a cell centre and on cell corners, radii a whole number of cells
-        for (k, (x, y, r)) in [
-            (1025.0, 2025.0, 100.0),
-            (1500.0, 2500.0, 150.0),
-            (3000.0, 3000.0, 50.0),
-            (1000.0, 2000.0, 400.0),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            discs.push(Disc {
-                idx: 1000 + k,
-                x,
-                y,
-                r,
-                w: 1.0,
-            });
-        }
+        discs.extend(pinned(
+            1000,
+            &[
+                (1025.0, 2025.0, 100.0),
+                (1500.0, 2500.0, 150.0),
+                (3000.0, 3000.0, 50.0),
+                (1000.0, 2000.0, 400.0),
+            ],
+            1.0,
+        ));
         let mut cells = 0;
         for d in &discs {
             let mut slow = vec![];
@@ -521,34 +541,18 @@ mod tests {
     #[test]
     fn row_splat_matches_for_disc() {
         let s = small();
-        let mut seed = 3u64;
-        let mut rnd = || crate::testutil::lcg(&mut seed);
-        let mut discs: Vec<Disc> = (0..60)
-            .map(|i| Disc {
-                idx: i,
-                x: 1000.0 + (rnd() * 1.2 - 0.1) * 4500.0,
-                y: 2000.0 + (rnd() * 1.2 - 0.1) * 3500.0,
-                r: 20.0 + rnd() * 900.0,
-                w: [1.0, 2.0, 4.0, 8.0][i % 4],
-            })
-            .collect();
+        let weight = |i: usize| [1.0, 2.0, 4.0, 8.0][i % 4];
+        let mut discs = scattered(3, 60, (1.2, 0.1), (20.0, 900.0), weight);
         // on a cell centre, on a corner, and one under a cell across
-        for (k, (x, y, r)) in [
-            (1525.0, 2525.0, 150.0),
-            (3000.0, 3000.0, 100.0),
-            (4010.0, 3010.0, 20.0),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            discs.push(Disc {
-                idx: 100 + k,
-                x,
-                y,
-                r,
-                w: 3.0,
-            });
-        }
+        discs.extend(pinned(
+            100,
+            &[
+                (1525.0, 2525.0, 150.0),
+                (3000.0, 3000.0, 100.0),
+                (4010.0, 3010.0, 20.0),
+            ],
+            3.0,
+        ));
         let rows = 13..51;
         let ks: Vec<u32> = (0..discs.len() as u32).collect();
         let mut fast = vec![0f32; 38 * 90];

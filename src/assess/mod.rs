@@ -7,7 +7,7 @@ pub mod mes;
 pub mod rules;
 pub mod tables;
 
-pub use rules::{grade_all, Grade, RuleSwitches};
+pub use rules::{grade_all, id_positions, Grade, RuleSwitches};
 pub use tables::GradingTables;
 
 use crate::model::{Level, Method};

@@ -182,19 +182,27 @@ pub fn grade_enterprise(
     }
 }
 
-/// Grade every enterprise (in parallel); the result is aligned with `enterprises`.
+/// Each enterprise id's position in `enterprises`: how the other tables' rows find
+/// their enterprise (reading checks them against it, grading groups by it).
+pub fn id_positions(enterprises: &[Enterprise]) -> HashMap<&str, u32> {
+    enterprises
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.id.as_str(), i as u32))
+        .collect()
+}
+
+/// Grade every enterprise (in parallel); the result is aligned with `enterprises`. `at`
+/// is `id_positions(enterprises)` (it may be empty when there are no points and no
+/// dangers: nothing is looked up then).
 pub fn grade_all(
     enterprises: &[Enterprise],
+    at: &HashMap<&str, u32>,
     points: &[RiskPoint],
     dangers: &[HiddenDanger],
     sw: RuleSwitches,
 ) -> Vec<Grade> {
     use rayon::prelude::*;
-    let at: HashMap<&str, u32> = enterprises
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.id.as_str(), i as u32))
-        .collect();
     let n = enterprises.len();
     let (p_start, p_refs) = by_owner(points, |p| at.get(p.enterprise_id.as_str()).copied(), n);
     let (d_start, d_refs) = by_owner(dangers, |d| at.get(d.enterprise_id.as_str()).copied(), n);

@@ -520,14 +520,14 @@ pub struct AssessmentRead {
 
 fn orphan(
     enterprise_id: &str,
-    known: &HashSet<&str>,
+    known: &HashMap<&str, u32>,
     rejected: &HashSet<String>,
     col: &str,
     is: &mut RowIssues,
 ) {
     if enterprise_id.is_empty() {
         is.add(K::MissingValue, col, "", "the enterprise id is empty");
-    } else if !known.contains(enterprise_id) {
+    } else if !known.contains_key(enterprise_id) {
         if rejected.contains(enterprise_id) {
             is.add(
                 K::EnterpriseRejected,
@@ -599,7 +599,7 @@ pub fn read_assessments(
     t: &Table,
     input: &TableInput,
     tables: &GradingTables,
-    known: &HashSet<&str>,
+    known: &HashMap<&str, u32>,
     rejected: &HashSet<String>,
 ) -> Result<AssessmentRead, IngestError> {
     let m = map_columns(&t.file, &t.headers, ASSESSMENT_FIELDS, &input.columns, &[])?;
@@ -734,7 +734,7 @@ pub struct HazardRead {
 pub fn read_hidden_dangers(
     t: &Table,
     input: &TableInput,
-    known: &HashSet<&str>,
+    known: &HashMap<&str, u32>,
     rejected: &HashSet<String>,
 ) -> Result<HazardRead, IngestError> {
     let m = map_columns(&t.file, &t.headers, HAZARD_FIELDS, &input.columns, &[])?;
