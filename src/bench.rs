@@ -374,45 +374,76 @@ fn count_png(dir: &Path) -> u64 {
         .sum()
 }
 
-/// riskmap's side of the peer comparison: load the peer's points, compute the surface
-/// with the peer's parameters and write the surface pyramid at `zoom` (XYZ directory only,
-/// as gdal2tiles writes): seconds from reading the CSV to the last tile, and tiles written.
-/// Like the peer's script, it starts from an empty tile folder: the previous run's output
-/// is removed (and flushed) before the clock starts, so neither side pays for the other's
-/// deletes.
-pub fn riskmap_peer_tiles(points: &Path, out: &Path, zoom: [u8; 2]) -> Result<(f64, u64), Error> {
+/// The surface pyramid of the peer's points as a user makes it: `riskmap tiles
+/// --config peer.toml --layers surface --zoom A-B --formats xyz -q`, spawned as a fresh
+/// process (`exe`) and timed from spawn to exit — reading the CSV, grading, the surface,
+/// every tile, the generation switch. `peer.toml` carries the peer's parameters (1 km
+/// radius for every level, weights 8/4/2/1, thresholds 0.5/2/4/8). Like the peer's
+/// script it starts from an empty output folder: the previous run's is removed (and
+/// flushed) before the clock starts. Returns the seconds and the tiles written.
+pub fn user_peer_tiles(
+    exe: &Path,
+    points: &Path,
+    out: &Path,
+    zoom: [u8; 2],
+) -> Result<(f64, u64), Error> {
     clear_before_timing(&[out.to_path_buf()]);
-    let t = Instant::now();
-    let mut cfg = peer_config(points, out);
-    cfg.exposure.enabled = false;
-    cfg.tiles.zoom = zoom;
-    cfg.tiles.layers = vec!["surface".into()];
-    cfg.tiles.mbtiles = false;
-    cfg.tiles.pmtiles = false;
-    cfg.output.crs_out = vec![];
-    let debug = std::env::var_os("RISKMAP_DEBUG").is_some();
-    let ds = load(&cfg)?;
-    if debug {
-        eprintln!("peer-tiles: loaded at {:.2} s", t.elapsed().as_secs_f64());
-    }
-    // the surface alone: the peer's path does not vectorise zones either
-    let frame = crate::analyze::Frame::new(&ds);
-    let surface = crate::analyze::surface::build(&ds, &frame)?;
-    if debug {
-        eprintln!("peer-tiles: surface at {:.2} s", t.elapsed().as_secs_f64());
-    }
-    let an = crate::analyze::Analysis {
-        frame,
-        areas: None,
-        streets: None,
-        grid: None,
-        surface: Some(surface),
-        zones: None,
-        exposure: None,
-        timings: vec![],
+    // absolute: the config's paths are read relative to the config file
+    let abs = |p: &Path| {
+        std::path::absolute(p).map_err(|source| Error::Io {
+            path: p.to_path_buf(),
+            source,
+        })
     };
-    let tr = tiles_quiet(&ds, &an)?;
-    Ok((t.elapsed().as_secs_f64(), tr.written()))
+    let (points, out) = (abs(points)?, abs(out)?);
+    let out = out.as_path();
+    let mut cfg = peer_config(&points, out);
+    cfg.exposure.enabled = false;
+    cfg.output.crs_out = vec![];
+    let cfg_path = out.with_extension("toml");
+    let toml = toml::to_string(&cfg)
+        .map_err(|e| Error::Input(format!("writing {}: {e}", cfg_path.display())))?;
+    std::fs::write(&cfg_path, toml).map_err(|source| Error::Io {
+        path: cfg_path.clone(),
+        source,
+    })?;
+    let t = Instant::now();
+    let o = std::process::Command::new(exe)
+        .arg("tiles")
+        .arg("--config")
+        .arg(&cfg_path)
+        .args(["--layers", "surface", "--formats", "xyz", "-q", "--zoom"])
+        .arg(format!("{}-{}", zoom[0], zoom[1]))
+        .output()
+        .map_err(|source| Error::Io {
+            path: exe.to_path_buf(),
+            source,
+        })?;
+    let secs = t.elapsed().as_secs_f64();
+    if !o.status.success() {
+        return Err(Error::Input(format!(
+            "riskmap tiles on the peer's points failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        )));
+    }
+    let tiles = count_files(&out.join("tiles").join("surface"));
+    Ok((secs, tiles))
+}
+
+fn count_files(dir: &Path) -> u64 {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    rd.flatten()
+        .map(|e| {
+            let p = e.path();
+            if p.is_dir() {
+                count_files(&p)
+            } else {
+                1
+            }
+        })
+        .sum()
 }
 
 /// Figures of one load run.

@@ -294,7 +294,11 @@ pub struct TilesConfig {
     pub layers: Vec<String>,
     /// Also render 512 px (@2x, retina) tiles. Default false.
     pub retina: bool,
-    /// Write the XYZ directory, MBTiles and PMTiles. Default true each.
+    /// Which tile outputs to write: any of "pmtiles", "mbtiles", "xyz". Default the two
+    /// archives; the XYZ folder (one file per tile, as large again on disk) is opt-in.
+    /// When set it wins over the three switches below.
+    pub formats: Option<Vec<String>>,
+    /// The same choice as switches (older configs): XYZ default false, the archives true.
     pub xyz: bool,
     pub mbtiles: bool,
     pub pmtiles: bool,
@@ -313,11 +317,28 @@ impl Default for TilesConfig {
                 .map(|s| s.to_string())
                 .collect(),
             retina: false,
-            xyz: true,
+            formats: None,
+            xyz: false,
             mbtiles: true,
             pmtiles: true,
             url: "http://127.0.0.1:8080/tiles/{layer}/{z}/{x}/{y}.png".into(),
             attribution: "riskmap · 四色安全风险分布".into(),
+        }
+    }
+}
+
+/// The tile formats a config can name.
+pub const TILE_FORMATS: [&str; 3] = ["pmtiles", "mbtiles", "xyz"];
+
+impl TilesConfig {
+    /// (xyz, mbtiles, pmtiles): the outputs to write.
+    pub fn outputs(&self) -> (bool, bool, bool) {
+        match &self.formats {
+            Some(f) => {
+                let has = |n: &str| f.iter().any(|x| x.eq_ignore_ascii_case(n));
+                (has("xyz"), has("mbtiles"), has("pmtiles"))
+            }
+            None => (self.xyz, self.mbtiles, self.pmtiles),
         }
     }
 }
@@ -541,6 +562,9 @@ pub struct OutputConfig {
     pub decimals: u32,
     /// Style file (colours, opacity, radii). Default "styles/default.toml" when present.
     pub style: Option<PathBuf>,
+    /// Output generations kept on disk, the current one included (`riskmap rollback`
+    /// switches to the one before). Default 2.
+    pub generations: usize,
 }
 
 impl Default for OutputConfig {
@@ -550,6 +574,7 @@ impl Default for OutputConfig {
             crs_out: vec![],
             decimals: 7,
             style: None,
+            generations: 2,
         }
     }
 }
@@ -557,6 +582,13 @@ impl Default for OutputConfig {
 impl Config {
     /// Read and parse a config file, reporting unknown keys by dotted path.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        // a config is a page of TOML; a huge file is a wrong path, not a config
+        if std::fs::metadata(path).is_ok_and(|m| m.len() > 16 << 20) {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source: std::io::Error::other("larger than 16 MB: not a riskmap config"),
+            });
+        }
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
@@ -634,6 +666,23 @@ impl Config {
             if !(-90.0..=90.0).contains(&s) || !(-90.0..=90.0).contains(&n) {
                 return bad("region.bbox", "latitudes must be within −90..90".into());
             }
+        }
+        if let Some(f) = &self.tiles.formats {
+            if let Some(x) = f
+                .iter()
+                .find(|x| !TILE_FORMATS.iter().any(|t| t.eq_ignore_ascii_case(x)))
+            {
+                return bad(
+                    "tiles.formats",
+                    format!("`{x}` is not one of {}", TILE_FORMATS.join(", ")),
+                );
+            }
+        }
+        if self.output.generations == 0 || self.output.generations > 100 {
+            return bad(
+                "output.generations",
+                format!("{} must be within 1..100", self.output.generations),
+            );
         }
         if !(self.region.tolerance_m >= 0.0 && self.region.tolerance_m.is_finite()) {
             return bad(

@@ -41,6 +41,14 @@ enum Cmd {
     Serve(ServeArgs),
     /// Write the analyst's report (report.html, report/*.csv, report.xlsx) alone.
     Report(ReportArgs),
+    /// Switch the output folder back to the previous generation (the run before).
+    Rollback(RollbackArgs),
+}
+
+#[derive(Args, Debug)]
+struct RollbackArgs {
+    #[command(flatten)]
+    input: InputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -78,11 +86,23 @@ struct TileFlags {
     /// Layers to render: surface,grid,areas,points,composite (default all).
     #[arg(long, value_delimiter = ',', value_name = "A,B,…")]
     layers: Option<Vec<String>>,
+    /// Tile outputs: pmtiles,mbtiles,xyz (default [tiles] formats: the two archives).
+    #[arg(long, value_delimiter = ',', value_name = "F,…")]
+    formats: Option<Vec<String>>,
 }
 
 impl TileFlags {
     fn given(&self) -> bool {
-        self.zoom.is_some() || self.layers.is_some()
+        self.zoom.is_some() || self.layers.is_some() || self.formats.is_some()
+    }
+
+    /// `--formats` into the config (checked with the config's other values).
+    fn apply(&self, cfg: &mut Config) -> Result<()> {
+        if let Some(f) = &self.formats {
+            cfg.tiles.formats = Some(f.clone());
+            cfg.validate()?;
+        }
+        Ok(())
     }
     fn options(&self, quiet: bool) -> Result<riskmap::tiles::TilesOptions> {
         let zoom = match &self.zoom {
@@ -317,56 +337,133 @@ fn resolve(a: &InputArgs, crs: Option<Crs>, crs_out: &[Crs]) -> Result<Config> {
     Ok(cfg)
 }
 
+/// One reject as `validate` and `build --strict` print it: where (file:line), whose
+/// (enterprise id, the row's own id), which column and value, why.
+fn reject_line(r: &riskmap::ingest::Reject) -> String {
+    let mut who = String::new();
+    if !r.enterprise_id.is_empty() {
+        who = format!(" 企业编号={}", r.enterprise_id);
+    }
+    if !r.row_id.is_empty() {
+        who.push_str(&format!(" 记录编号={}", r.row_id));
+    }
+    format!(
+        "{}:{}{who} [{}] {} ({}): {}",
+        r.file,
+        r.line,
+        r.column,
+        r.kind.code(),
+        r.value,
+        r.message
+    )
+}
+
+/// Run `write` into a new generation of the output folder (starting from the current
+/// generation's entries that `carry` picks) and switch to it when `write` succeeds; a
+/// failed or killed run leaves the current generation as it was. Returns what `write`
+/// returned and the new generation's folder.
+fn in_generation<T>(
+    cfg: &Config,
+    carry: impl Fn(&str) -> bool,
+    write: impl FnOnce(&Path) -> Result<T>,
+) -> Result<(T, PathBuf)> {
+    use riskmap::export::generations::Generations;
+    let root = &cfg.output.dir;
+    let gens = Generations::open(root, cfg.output.generations)
+        .with_context(|| format!("opening the output folder {}", root.display()))?;
+    let staging = gens
+        .stage(carry)
+        .with_context(|| format!("starting a new output generation in {}", root.display()))?;
+    let t = write(staging.dir())?;
+    let dir = gens
+        .commit(staging)
+        .with_context(|| format!("switching {} to the new outputs", root.display()))?;
+    Ok((t, dir))
+}
+
+/// `tiles` and `report` add to the current generation: refuse when its outputs were
+/// built from other inputs than the ones just read, so a set never mixes two registers.
+fn same_inputs_as_current(ds: &riskmap::pipeline::Dataset) -> Result<()> {
+    let root = &ds.config.output.dir;
+    let cur = riskmap::export::generations::current_dir(root);
+    riskmap::export::summary::same_inputs(ds, &cur).map_err(|changed| {
+        anyhow::anyhow!(
+            "the inputs changed since the outputs in {} were built ({}): run `riskmap build` to write a whole new set",
+            root.display(),
+            changed.join(", ")
+        )
+    })
+}
+
+/// A path inside a generation folder as users see it: under the output folder.
+/// (`p` was written into the generation while it was staged: `gen` with `.partial`.)
+fn shown(root: &Path, gen: &Path, p: &Path) -> PathBuf {
+    let staged = PathBuf::from(format!("{}.partial", gen.display()));
+    p.strip_prefix(gen)
+        .or_else(|_| p.strip_prefix(&staged))
+        .map_or_else(|_| p.to_path_buf(), |r| root.join(r))
+}
+
 fn run(cli: Cli) -> Result<u8> {
     match cli.cmd {
         Cmd::Build(b) => {
-            let cfg = resolve(&b.input, b.crs.crs, &b.crs_out)?;
-            let ds = pipeline::load(&cfg)?;
-            let report =
-                riskmap::build::build(&ds, &riskmap::build::BuildOptions { strict: b.strict })
-                    .map_err(|e| {
-                        if let riskmap::Error::Strict(_) = e {
-                            for r in ds.rejects.iter().take(20) {
-                                eprintln!(
-                                    "  {}:{} [{}] {}: {}",
-                                    r.file,
-                                    r.line,
-                                    r.column,
-                                    r.kind.code(),
-                                    r.message
-                                );
-                            }
-                        }
-                        e
-                    });
-            let report = match report {
-                Err(e @ riskmap::Error::Strict(_)) => {
-                    eprintln!("riskmap: {e}");
-                    return Ok(1);
+            let mut cfg = resolve(&b.input, b.crs.crs, &b.crs_out)?;
+            b.tiles.apply(&mut cfg)?;
+            let mut ds = pipeline::load(&cfg)?;
+            let root = cfg.output.dir.clone();
+            let tiles_on = cfg.tiles.enabled || b.tiles.given();
+            let rejected: usize = ds.inputs.iter().map(|i| i.rows_rejected).sum();
+            if b.strict && rejected > 0 {
+                // before the output folder is touched: --strict writes nothing
+                for r in ds.rejects.iter().take(20) {
+                    eprintln!("  {}", reject_line(r));
                 }
-                other => other?,
-            };
-            let mut outputs = report.outputs.clone();
-            let mut tiles_line = String::new();
-            if cfg.tiles.enabled || b.tiles.given() {
-                let tr = riskmap::tiles::run(&ds, &report.analysis, &b.tiles.options(b.quiet)?)?;
-                tiles_line = format!(
-                    "tiles: {} written in {:.1} s ({} pyramids)\n",
-                    tr.written(),
-                    tr.seconds,
-                    tr.pyramids.len()
-                );
-                outputs.extend(tr.outputs);
+                eprintln!("riskmap: {}", riskmap::Error::Strict(rejected));
+                return Ok(1);
             }
+            // a build writes a whole set; only the report's history carries over
+            let result = in_generation(
+                &cfg,
+                |name| name == "history",
+                |dir| {
+                    ds.config.output.dir = dir.to_path_buf();
+                    let report = riskmap::build::build(
+                        &ds,
+                        &riskmap::build::BuildOptions { strict: b.strict },
+                    )?;
+                    let tiles = if tiles_on {
+                        Some(riskmap::tiles::run(
+                            &ds,
+                            &report.analysis,
+                            &b.tiles.options(b.quiet)?,
+                        )?)
+                    } else {
+                        None
+                    };
+                    Ok((report, tiles))
+                },
+            );
+            let ((report, tiles), gen) = result?;
             if !b.quiet {
-                print!("{}{tiles_line}", report.summary_text);
+                print!("{}", report.summary_text);
+                if let Some(tr) = &tiles {
+                    println!(
+                        "tiles: {} written in {:.1} s ({} pyramids)",
+                        tr.written(),
+                        tr.seconds,
+                        tr.pyramids.len()
+                    );
+                }
                 println!(
-                    "wrote {} files to {}",
+                    "wrote {} files to {} (generation {})",
                     report.outputs.len(),
-                    cfg.output.dir.display()
+                    root.display(),
+                    gen.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
                 );
                 for p in &report.outputs {
-                    println!("  {}", p.display());
+                    println!("  {}", shown(&root, &gen, p).display());
                 }
             }
             Ok(0)
@@ -377,15 +474,7 @@ fn run(cli: Cli) -> Result<u8> {
             let t = riskmap::export::summary::tally(&ds);
             print!("{}", riskmap::export::summary::summary_text(&ds, &t));
             for r in &ds.rejects {
-                println!(
-                    "{}:{} [{}] {} ({}): {}",
-                    r.file,
-                    r.line,
-                    r.column,
-                    r.kind.code(),
-                    r.value,
-                    r.message
-                );
+                println!("{}", reject_line(r));
             }
             let warned: Vec<_> = ds
                 .enterprises
@@ -446,10 +535,22 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Cmd::Bench(b) => bench(b),
         Cmd::Tiles(t) => {
-            let cfg = resolve(&t.input, t.crs.crs, &t.crs_out)?;
-            let ds = pipeline::load(&cfg)?;
-            let an = riskmap::analyze::run(&ds)?;
-            let tr = riskmap::tiles::run(&ds, &an, &t.tiles.options(t.quiet)?)?;
+            let mut cfg = resolve(&t.input, t.crs.crs, &t.crs_out)?;
+            t.tiles.apply(&mut cfg)?;
+            let mut ds = pipeline::load(&cfg)?;
+            same_inputs_as_current(&ds)?;
+            let opts = t.tiles.options(t.quiet)?;
+            // only what the requested layers are drawn from (no zones for surface tiles)
+            let needs = riskmap::tiles::needs(&riskmap::tiles::layers(&ds, &opts));
+            let an = riskmap::analyze::run_only(&ds, needs)?;
+            let (tr, _) = in_generation(
+                &cfg,
+                |_| true,
+                |dir| {
+                    ds.config.output.dir = dir.to_path_buf();
+                    Ok(riskmap::tiles::run(&ds, &an, &opts)?)
+                },
+            )?;
             if !t.quiet {
                 for (name, written, considered, secs) in &tr.pyramids {
                     println!("  {name:<22} {written:>8} tiles written of {considered:>8} considered, {secs:>6.1} s ({:.0} tiles/s)", *considered as f64 / secs.max(1e-9));
@@ -466,33 +567,95 @@ fn run(cli: Cli) -> Result<u8> {
         Cmd::Report(a) => {
             let cfg = resolve(&a.input, a.crs.crs, &[])?;
             let ds = pipeline::load(&cfg)?;
+            same_inputs_as_current(&ds)?;
             let an = riskmap::analyze::run(&ds)?;
-            let out = cfg.output.dir.clone();
-            let written = riskmap::report::write(&ds, &an, &out, a.since.as_deref())?;
+            let root = cfg.output.dir.clone();
+            let (written, gen) = in_generation(
+                &cfg,
+                |_| true,
+                |dir| {
+                    let mut written = riskmap::report::write(&ds, &an, dir, a.since.as_deref())?;
+                    // the HTML report stands without its PDF: a missing Chromium is
+                    // reported after the new report is switched in
+                    let mut pdf_error = None;
+                    if a.pdf {
+                        let pdf = dir.join("report.pdf");
+                        match riskmap::report::pdf(&dir.join("report.html"), &pdf) {
+                            Ok(()) => written.push(pdf),
+                            Err(e) => pdf_error = Some(e),
+                        }
+                    }
+                    Ok((written, pdf_error))
+                },
+            )?;
+            let (written, pdf_error) = written;
             for p in &written {
-                println!("  {}", p.display());
+                println!("  {}", shown(&root, &gen, p).display());
             }
-            if a.pdf {
-                let pdf = out.join("report.pdf");
-                riskmap::report::pdf(&out.join("report.html"), &pdf)?;
-                println!("  {}", pdf.display());
+            if let Some(e) = pdf_error {
+                return Err(e.into());
             }
+            Ok(0)
+        }
+        Cmd::Rollback(a) => {
+            let cfg = resolve(&a.input, None, &[])?;
+            let root = &cfg.output.dir;
+            let gens =
+                riskmap::export::generations::Generations::open(root, cfg.output.generations)
+                    .with_context(|| format!("opening the output folder {}", root.display()))?;
+            let from = gens.current();
+            let to = gens
+                .rollback()
+                .with_context(|| format!("rolling back {}", root.display()))?;
+            println!(
+                "{}: generation {} → {to} (the outputs of the run before)",
+                root.display(),
+                from.map_or("-".to_string(), |n| n.to_string())
+            );
             Ok(0)
         }
         Cmd::Serve(a) => {
             let cfg = resolve(&a.input, a.crs.crs, &[])?;
-            let out = cfg.output.dir.clone();
+            let root = cfg.output.dir.clone();
+            let out = riskmap::export::generations::current_dir(&root);
             if !out.join("mbtiles").is_dir() {
                 bail!(
                     "{}: no tile archives — run `riskmap build` first (the sample's riskmap.toml renders tiles; elsewhere set [tiles] enabled = true or run `riskmap tiles`)",
-                    out.display()
+                    root.display()
                 );
             }
             let addr = a.addr.clone().unwrap_or_else(|| cfg.serve.addr.clone());
-            let ds = pipeline::load(&cfg)?;
-            let an = riskmap::analyze::run(&ds)?;
-            let st = riskmap::serve::state(ds, an, &out)?;
-            riskmap::serve::run(st, &riskmap::serve::ServeOptions { out, addr })?;
+            // a generation is served with the dataset it was built from: loaded from the
+            // inputs and checked against the generation's summary.json
+            let load = move |dir: &Path| -> Result<riskmap::serve::State, String> {
+                let ds = pipeline::load(&cfg).map_err(|e| e.to_string())?;
+                riskmap::export::summary::same_inputs(&ds, dir).map_err(|changed| {
+                    format!(
+                        "{} changed since {} was built: run `riskmap build`",
+                        changed.join(", "),
+                        dir.display()
+                    )
+                })?;
+                let an = riskmap::analyze::run(&ds).map_err(|e| e.to_string())?;
+                riskmap::serve::state(ds, an, dir).map_err(|e| e.to_string())
+            };
+            let st = match load(&out) {
+                Ok(st) => st,
+                // inputs edited after the build: serve them with the built tiles, as before
+                Err(e) if e.contains("changed since") => {
+                    eprintln!("riskmap serve: warning: {e}");
+                    let cfg = resolve(&a.input, a.crs.crs, &[])?;
+                    let ds = pipeline::load(&cfg)?;
+                    let an = riskmap::analyze::run(&ds)?;
+                    riskmap::serve::state(ds, an, &out)?
+                }
+                Err(e) => bail!(e),
+            };
+            riskmap::serve::run(
+                st,
+                &riskmap::serve::ServeOptions { out: root, addr },
+                Some(Box::new(load)),
+            )?;
             Ok(0)
         }
         Cmd::Sample(s) => {
@@ -648,7 +811,8 @@ fn bench(b: BenchArgs) -> Result<u8> {
                 for zooms in &b.peer_tiles {
                     let (a, z) = zooms.split_once('-').unwrap_or((zooms, zooms));
                     let zoom = [a.parse::<u8>()?, z.parse::<u8>()?];
-                    let (ours_s, ours_n) = bench::riskmap_peer_tiles(
+                    let (ours_s, ours_n) = bench::user_peer_tiles(
+                        &me,
                         &pts,
                         &b.work.join(format!("peer_ours_{zooms}")),
                         zoom,
@@ -660,7 +824,7 @@ fn bench(b: BenchArgs) -> Result<u8> {
                         zooms,
                     ) {
                         Ok((peer_s, peer_n, line)) => println!(
-                            "surface tiles z{zooms}, same {} points: peer {peer_s:.1} s ({peer_n} tiles; {}); riskmap {ours_s:.1} s from CSV to last tile ({ours_n} tiles) — {:.1}× the peer's speed",
+                            "surface tiles z{zooms}, same {} points: peer {peer_s:.1} s ({peer_n} tiles; {}); riskmap {ours_s:.2} s (`riskmap tiles --layers surface`, a fresh process, CSV to exit; {ours_n} tiles) — {:.1}× the peer's speed",
                             b.peer_points,
                             line.replace('\n', " "),
                             peer_s / ours_s.max(1e-9)

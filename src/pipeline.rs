@@ -101,6 +101,8 @@ pub struct Dataset {
     index: std::sync::OnceLock<PointIndex>,
     pub rejects: Vec<Reject>,
     pub inputs: Vec<InputInfo>,
+    /// Problems with whole inputs that are not rows (an invalid boundary polygon).
+    pub warnings: Vec<String>,
 }
 
 impl Dataset {
@@ -214,6 +216,7 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
     let tables = grading_tables(cfg)?;
     let style = style(cfg)?;
     let mut inputs = Vec::new();
+    let mut warnings = Vec::new();
 
     // boundaries first: they decide the region and the districts
     let districts = match &cfg.boundaries.path {
@@ -233,6 +236,7 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
                 rows_accepted: d.len(),
                 rows_rejected: 0,
             });
+            warnings.extend(d.iter().flat_map(|d| d.warnings.iter().cloned()));
             DistrictIndex::new(d)
         }
         None => DistrictIndex::new(vec![]),
@@ -241,6 +245,7 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         Region::Bbox(b)
     } else if let Some(p) = &cfg.region.polygon {
         let ds = read_boundaries(p, cfg.region.polygon_crs, "name", "adcode")?;
+        warnings.extend(ds.iter().flat_map(|d| d.warnings.iter().cloned()));
         Region::Polygon(geo::MultiPolygon::new(
             ds.into_iter().flat_map(|d| d.shape.0).collect(),
         ))
@@ -406,5 +411,6 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         index: std::sync::OnceLock::new(),
         rejects,
         inputs,
+        warnings,
     })
 }

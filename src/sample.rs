@@ -252,6 +252,7 @@ pub fn jinan_districts() -> Vec<District> {
                 adcode: p.get("adcode")?.to_string(),
                 shape,
                 properties: Default::default(),
+                warnings: vec![],
             })
         })
         .collect()

@@ -269,14 +269,40 @@ fn plain_line(name: &str, z: u8, done: u64, n: u64, secs: f64) -> String {
     format!("tiles: {name} z{z}: {done}/{n} tiles, {rate:.0} tiles/s, eta {eta}")
 }
 
+/// The analysis stages tiles of `layers` are drawn from: the surface for the surface
+/// and composite layers, the grid and district statistics for theirs; points need none.
+pub fn needs(layers: &[Layer]) -> crate::analyze::Needs {
+    let mut n = crate::analyze::Needs::NONE;
+    for l in layers {
+        match l {
+            Layer::Surface | Layer::Composite => n.surface = true,
+            Layer::Grid => n.grid = true,
+            Layer::Areas => n.areas = true,
+            Layer::Points => {}
+        }
+    }
+    n
+}
+
+/// The layers a run renders: the options' list, else the config's.
+pub fn layers(ds: &Dataset, opts: &TilesOptions) -> Vec<Layer> {
+    match &opts.layers {
+        Some(l) => l.clone(),
+        None => ds
+            .config
+            .tiles
+            .layers
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect(),
+    }
+}
+
 /// Render every configured pyramid.
 pub fn run(ds: &Dataset, an: &Analysis, opts: &TilesOptions) -> Result<TilesReport, Error> {
     let cfg = &ds.config.tiles;
     let [z0, z1] = opts.zoom.unwrap_or(cfg.zoom);
-    let layers: Vec<Layer> = match &opts.layers {
-        Some(l) => l.clone(),
-        None => cfg.layers.iter().filter_map(|s| s.parse().ok()).collect(),
-    };
+    let layers = layers(ds, opts);
     let debug = std::env::var_os("RISKMAP_DEBUG").is_some();
     let setup = Instant::now();
     let renderer = Renderer::new(ds, an, &ds.style);
@@ -391,6 +417,7 @@ fn pyramid_pass(
     cleaner: &std::sync::mpsc::Sender<PathBuf>,
 ) -> Result<(), Error> {
     let cfg = &ds.config.tiles;
+    let (xyz, mbtiles, pmtiles_on) = cfg.outputs();
     let out = ds.config.output.dir.clone();
     let lt = Instant::now();
     let suffix = if size == 512 { "@2x" } else { "" };
@@ -427,16 +454,8 @@ fn pyramid_pass(
             url: cfg.url.clone(),
         };
         sinks.push(
-            Sinks::open(
-                &out,
-                &path_name,
-                suffix,
-                &meta,
-                cfg.xyz,
-                cfg.mbtiles,
-                cfg.pmtiles,
-            )
-            .map_err(ioe(&out))?,
+            Sinks::open(&out, &path_name, suffix, &meta, xyz, mbtiles, pmtiles_on)
+                .map_err(ioe(&out))?,
         );
         // the first zoom's tiles over the layer's content that may draw it
         let b = padded(bbox, crs);

@@ -26,6 +26,8 @@ fn sample_config(out: &Path) -> Config {
     .unwrap();
     c.output.dir = out.to_path_buf();
     c.tiles.zoom = [8, 11];
+    // the XYZ folder too: the tile test compares the served tiles with it
+    c.tiles.formats = Some(vec!["pmtiles".into(), "mbtiles".into(), "xyz".into()]);
     c
 }
 

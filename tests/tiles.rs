@@ -20,6 +20,8 @@ fn register(dir: &Path, pts: &[(f64, f64, &str)]) -> Config {
     let mut c = Config::default();
     c.enterprises.path = Some(p);
     c.output.dir = dir.join("out");
+    // the XYZ folder too: these tests compare the archives with it
+    c.tiles.formats = Some(vec!["pmtiles".into(), "mbtiles".into(), "xyz".into()]);
     c
 }
 
@@ -352,8 +354,7 @@ fn a_shared_pass_writes_what_each_layer_writes_alone() {
     .unwrap();
     c.tiles.zoom = [11, 13];
     c.tiles.retina = true;
-    c.tiles.mbtiles = false;
-    c.tiles.pmtiles = false;
+    c.tiles.formats = Some(vec!["xyz".into()]);
     c.output.crs_out = vec![];
     let mut ds = load(&c).unwrap();
     let an = analyze::run(&ds).unwrap();

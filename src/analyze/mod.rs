@@ -51,8 +51,44 @@ pub struct Analysis {
     pub timings: Vec<(&'static str, f64)>,
 }
 
+/// Which analysis stages a caller's outputs need (each still only when the config
+/// switches it on): `riskmap tiles --layers surface` needs the surface and nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    pub areas: bool,
+    pub grid: bool,
+    pub surface: bool,
+    /// The zone polygons (they need the surface).
+    pub zones: bool,
+    pub exposure: bool,
+}
+
+impl Needs {
+    /// Every stage (a full build).
+    pub const ALL: Needs = Needs {
+        areas: true,
+        grid: true,
+        surface: true,
+        zones: true,
+        exposure: true,
+    };
+    /// No stage.
+    pub const NONE: Needs = Needs {
+        areas: false,
+        grid: false,
+        surface: false,
+        zones: false,
+        exposure: false,
+    };
+}
+
 /// Run every stage the config switches on.
 pub fn run(ds: &Dataset) -> Result<Analysis, Error> {
+    run_only(ds, Needs::ALL)
+}
+
+/// Run the stages the config switches on and `needs` asks for.
+pub fn run_only(ds: &Dataset, needs: Needs) -> Result<Analysis, Error> {
     let cfg = &ds.config;
     let mut timings = Vec::new();
     let mut clock = std::time::Instant::now();
@@ -61,28 +97,31 @@ pub fn run(ds: &Dataset) -> Result<Analysis, Error> {
         clock = std::time::Instant::now();
     };
     let frame = Frame::new(ds);
-    let areas = (cfg.areas.enabled && !ds.districts.is_empty()).then(|| areas::district_stats(ds));
-    let streets = match (&cfg.areas.streets, cfg.areas.enabled) {
+    let on_areas = cfg.areas.enabled && needs.areas;
+    let areas = (on_areas && !ds.districts.is_empty()).then(|| areas::district_stats(ds));
+    let streets = match (&cfg.areas.streets, on_areas) {
         (Some(p), true) => Some(areas::street_stats(ds, p)?),
         _ => None,
     };
     lap("areas");
-    let grid = cfg
-        .grid
-        .enabled
+    let grid = (cfg.grid.enabled && needs.grid)
         .then(|| grid::build(ds, &frame))
         .transpose()?;
     lap("grid");
-    let (surface, zones) = if cfg.surface.enabled {
-        let s = surface::build(ds, &frame)?;
-        lap("surface");
-        let z = zones::build(ds, &frame, &s)?;
-        lap("zones");
-        (Some(s), Some(z))
-    } else {
-        (None, None)
-    };
-    let exposure = (cfg.exposure.enabled && !ds.sites.is_empty())
+    let (surface, zones) =
+        if cfg.surface.enabled && (needs.surface || needs.zones || needs.exposure) {
+            let s = surface::build(ds, &frame)?;
+            lap("surface");
+            // exposure reads the zones too
+            let z = (needs.zones || needs.exposure)
+                .then(|| zones::build(ds, &frame, &s))
+                .transpose()?;
+            lap("zones");
+            (Some(s), z)
+        } else {
+            (None, None)
+        };
+    let exposure = (cfg.exposure.enabled && needs.exposure && !ds.sites.is_empty())
         .then(|| exposure::assess(ds, &frame, zones.as_deref().unwrap_or(&[])));
     lap("exposure");
     Ok(Analysis {

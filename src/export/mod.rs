@@ -2,6 +2,7 @@
 
 pub mod analysis;
 pub mod atomic;
+pub mod generations;
 pub mod geojson;
 pub mod geotiff;
 pub mod summary;

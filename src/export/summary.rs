@@ -106,6 +106,7 @@ pub fn summary_json(
         "config_sha256": config_hash(ds),
         "region": {"kind": region_kind(ds), "bbox": ds.region_bbox.iter().map(|v| super::round(*v, 6)).collect::<Vec<_>>()},
         "inputs": ds.inputs,
+        "warnings": ds.warnings,
         "enterprises": {
             "by_level": counts_json(&t.total),
             "by_district": by_d,
@@ -155,6 +156,9 @@ pub fn summary_text(ds: &Dataset, t: &Tally) -> String {
             i.role, i.file, i.format, i.rows_read, i.rows_accepted, i.rows_rejected
         ));
     }
+    for w in &ds.warnings {
+        s.push_str(&format!("  warning: {w}\n"));
+    }
     if !t.rejects_by_reason.is_empty() {
         s.push_str("rejected (see rejects.csv):\n");
         for (k, v) in &t.rejects_by_reason {
@@ -172,4 +176,43 @@ pub fn summary_text(ds: &Dataset, t: &Tally) -> String {
         "open major hidden dangers (重大事故隐患未整改): {open_major}\n"
     ));
     s
+}
+
+/// Whether the outputs in `dir` (a generation folder) were built from the inputs `ds`
+/// read: the `inputs` of its summary.json against `ds.inputs`, role and SHA-256. `Ok`
+/// when they match or `dir` has no summary yet; else the files that differ.
+pub fn same_inputs(ds: &Dataset, dir: &std::path::Path) -> Result<(), Vec<String>> {
+    let Ok(bytes) = std::fs::read(dir.join("summary.json")) else {
+        return Ok(());
+    };
+    let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let built: Vec<(&str, &str)> = v["inputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| {
+            (
+                i["role"].as_str().unwrap_or(""),
+                i["sha256"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    let now: Vec<(&str, &str)> = ds
+        .inputs
+        .iter()
+        .map(|i| (i.role, i.sha256.as_str()))
+        .collect();
+    if built == now {
+        return Ok(());
+    }
+    let mut changed: Vec<String> = ds
+        .inputs
+        .iter()
+        .filter(|i| !built.contains(&(i.role, i.sha256.as_str())))
+        .map(|i| i.file.clone())
+        .collect();
+    if changed.is_empty() {
+        changed.push("the list of input files".into());
+    }
+    Err(changed)
 }

@@ -4,8 +4,19 @@ use super::write_csv_bom;
 use crate::ingest::Reject;
 use std::io::Write;
 
-/// Headers of rejects.csv: file, line, column, raw value, reason code, reason, message.
-pub const REJECT_HEADERS: [&str; 7] = ["文件", "行号", "列", "原始值", "原因代码", "原因", "说明"];
+/// Headers of rejects.csv: file, line, the row's enterprise id, the row's own id, column,
+/// raw value, reason code, reason, message.
+pub const REJECT_HEADERS: [&str; 9] = [
+    "文件",
+    "行号",
+    "企业编号",
+    "记录编号",
+    "列",
+    "原始值",
+    "原因代码",
+    "原因",
+    "说明",
+];
 
 /// Write every reject, in input order.
 pub fn write_rejects(w: &mut dyn Write, rejects: &[Reject]) -> std::io::Result<()> {
@@ -16,6 +27,8 @@ pub fn write_rejects(w: &mut dyn Write, rejects: &[Reject]) -> std::io::Result<(
             vec![
                 r.file.clone(),
                 r.line.clone(),
+                r.enterprise_id.clone(),
+                r.row_id.clone(),
                 r.column.clone(),
                 r.value.clone(),
                 r.kind.code().to_string(),

@@ -16,6 +16,9 @@ pub struct District {
     pub shape: MultiPolygon<f64>,
     /// Other properties of the feature, carried to outputs.
     pub properties: serde_json::Map<String, serde_json::Value>,
+    /// What is wrong with the polygon as given (an unclosed ring, a self-intersection):
+    /// points in it may be assigned to the wrong district, so the run says so.
+    pub warnings: Vec<String>,
 }
 
 impl District {
@@ -79,6 +82,53 @@ pub fn geometry_to_multipolygon(
     Ok(mp.orient(Direction::Default))
 }
 
+/// Rings of a Polygon / MultiPolygon's coordinates whose last position is not its first
+/// (GeoJSON requires closed rings; riskmap closes them, and says so).
+fn unclosed_rings(g: &serde_json::Value) -> usize {
+    let ty = g.get("type").and_then(|t| t.as_str()).unwrap_or("");
+    let polys: Vec<&serde_json::Value> = match (ty, g.get("coordinates")) {
+        ("Polygon", Some(c)) => vec![c],
+        ("MultiPolygon", Some(serde_json::Value::Array(ps))) => ps.iter().collect(),
+        _ => vec![],
+    };
+    polys
+        .iter()
+        .filter_map(|p| p.as_array())
+        .flatten()
+        .filter_map(|r| r.as_array())
+        .filter(|r| r.first() != r.last())
+        .count()
+}
+
+/// Why the (converted) shape is not a valid polygon set, in words: geo's own explanation
+/// for rings it can afford to check pair by pair, else what the grid check found.
+fn invalidity(shape: &MultiPolygon<f64>) -> Vec<String> {
+    use geo::Validation;
+    let mut out = Vec::new();
+    for (k, p) in shape.0.iter().enumerate() {
+        if crate::analyze::valid::is_valid(p) {
+            continue;
+        }
+        let vertices: usize =
+            p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>();
+        let part = if shape.0.len() > 1 {
+            format!("part {k}: ")
+        } else {
+            String::new()
+        };
+        if vertices <= 20_000 {
+            for e in p.validation_errors().into_iter().take(3) {
+                out.push(format!("{part}{e}"));
+            }
+        } else {
+            out.push(format!(
+                "{part}a ring intersects itself or another ring ({vertices} vertices)"
+            ));
+        }
+    }
+    out
+}
+
 /// Read every Polygon / MultiPolygon feature of a GeoJSON file.
 pub fn read_boundaries(
     path: &Path,
@@ -87,6 +137,9 @@ pub fn read_boundaries(
     adcode_field: &str,
 ) -> Result<Vec<District>, IngestError> {
     let file = path.display().to_string();
+    if let Ok(m) = std::fs::metadata(path) {
+        super::check_size(&file, "boundary", m.len(), super::MAX_INPUT_BYTES)?;
+    }
     let bytes = std::fs::read(path).map_err(|e| IngestError::Missing {
         file: file.clone(),
         what: "district boundaries (GeoJSON Polygon/MultiPolygon)".into(),
@@ -130,6 +183,14 @@ pub fn read_boundaries(
             .ok_or_else(|| err(format!("feature {i} has no geometry")))?;
         let shape =
             geometry_to_multipolygon(g, crs).map_err(|m| err(format!("feature {i}: {m}")))?;
+        let mut warnings = Vec::new();
+        let unclosed = unclosed_rings(g);
+        if unclosed > 0 {
+            warnings.push(format!(
+                "{unclosed} ring(s) not closed (last position ≠ first); closed by riskmap"
+            ));
+        }
+        warnings.extend(invalidity(&shape));
         let mut properties = f
             .get("properties")
             .and_then(|p| p.as_object())
@@ -147,11 +208,18 @@ pub fn read_boundaries(
         } else {
             name
         };
+        let warnings = warnings
+            .into_iter()
+            .map(|w| {
+                format!("{file}: feature {i} ({name}): invalid boundary: {w}; points near it may be assigned to the wrong district")
+            })
+            .collect();
         out.push(District {
             name,
             adcode,
             shape,
             properties,
+            warnings,
         });
     }
     if out.is_empty() {

@@ -125,6 +125,11 @@ pub const ENTERPRISE_FIELDS: &[FieldDef] = &[
 
 pub const ASSESSMENT_FIELDS: &[FieldDef] = &[
     f(
+        "id",
+        &["id", "风险点编号", "评价编号", "编号", "point_id"],
+        false,
+    ),
+    f(
         "enterprise_id",
         &[
             "enterprise_id",

@@ -1,7 +1,7 @@
 //! Rows → enterprises, risk points and hidden dangers, with every problem reported.
 
 use super::fields::{map_columns, ColumnMap, ASSESSMENT_FIELDS, ENTERPRISE_FIELDS, HAZARD_FIELDS};
-use super::rejects::{Reject, RejectKind as K, RowIssues};
+use super::rejects::{Reject, RejectKind as K, RowIssues, RowRef};
 use super::table::{Row, Table};
 use super::{IngestError, Region};
 use crate::assess::tables::GradingTables;
@@ -17,6 +17,30 @@ fn line_label(t: &Table, row: &Row) -> String {
         format!("feature {}", row.line)
     } else {
         row.line.to_string()
+    }
+}
+
+/// Where a row is, with its enterprise (`enterprise_field`'s cell; in the register the
+/// credit code when the id is empty)
+/// and its own id (`id_field`'s cell) for rejects.
+fn row_ref(
+    t: &Table,
+    row: &Row,
+    m: &ColumnMap,
+    enterprise_field: Option<&str>,
+    id_field: Option<&str>,
+) -> RowRef {
+    let mut enterprise_id = enterprise_field.map_or("", |f| cell(t, row, m, f));
+    if enterprise_id.is_empty() && enterprise_field == Some("id") {
+        enterprise_id = cell(t, row, m, "credit_code");
+    }
+    RowRef {
+        file: t.file.clone(),
+        line: line_label(t, row),
+        enterprise_id: enterprise_id.to_string(),
+        row_id: id_field
+            .map(|f| cell(t, row, m, f).to_string())
+            .unwrap_or_default(),
     }
 }
 
@@ -155,17 +179,16 @@ pub fn read_enterprises(
             Ok(e) => {
                 if let Some(k) = prev {
                     let first = line_label(t, &t.rows[k]);
-                    out.rejects.push(Reject {
-                        file: t.file.clone(),
-                        line: line_label(t, row),
-                        column: header(t, &m, "id").to_string(),
-                        value: e.id.clone(),
-                        kind: K::DuplicateId,
-                        message: format!(
-                            "id `{}` is already used at line {first}; the first row is kept",
-                            e.id
-                        ),
-                    });
+                    out.rejects
+                        .push(row_ref(t, row, &m, Some("id"), None).reject(
+                            K::DuplicateId,
+                            header(t, &m, "id").to_string(),
+                            e.id.clone(),
+                            format!(
+                                "id `{}` is already used at line {first}; the first row is kept",
+                                e.id
+                            ),
+                        ));
                     out.rows_rejected += 1;
                     // not kept (below)
                     *r = Err(Vec::new());
@@ -412,7 +435,7 @@ fn parse_enterprise(
         false
     });
     if !is.is_empty() {
-        return Err(is.into_rejects(&t.file, &line_label(t, row)));
+        return Err(is.into_rejects(&row_ref(t, row, m, Some("id"), None)));
     }
     let (lon, lat) = lonlat.unwrap_or_default();
     let mut warnings = Vec::new();
@@ -701,7 +724,7 @@ pub fn read_assessments(
                         },
                     })
                 }
-                _ => Err(is.into_rejects(&t.file, &line_label(t, row))),
+                _ => Err(is.into_rejects(&row_ref(t, row, &m, Some("enterprise_id"), Some("id")))),
             }
         })
         .collect();
@@ -805,8 +828,13 @@ pub fn read_hidden_dangers(
             }
             _ => {
                 out.rows_rejected += 1;
-                out.rejects
-                    .extend(is.into_rejects(&t.file, &line_label(t, row)));
+                out.rejects.extend(is.into_rejects(&row_ref(
+                    t,
+                    row,
+                    &m,
+                    Some("enterprise_id"),
+                    Some("id"),
+                )));
             }
         }
     }
@@ -943,7 +971,7 @@ pub fn read_sites(
             _ => {
                 out.rows_rejected += 1;
                 out.rejects
-                    .extend(is.into_rejects(&t.file, &line_label(t, row)));
+                    .extend(is.into_rejects(&row_ref(t, row, &m, None, Some("id"))));
             }
         }
     }

@@ -69,12 +69,49 @@ impl RejectKind {
 #[derive(Debug, Clone, Serialize)]
 pub struct Reject {
     pub file: String,
-    /// Line (CSV), row (XLSX) or `feature N` (GeoJSON).
+    /// Line (CSV, the line the row starts on, header = 1), row (XLSX, as Excel numbers
+    /// it) or `feature N` (GeoJSON, 0-based index).
     pub line: String,
+    /// The row's enterprise: its id (企业编号, else the credit code, else a GeoJSON
+    /// feature's id) in the register, the enterprise it belongs to in the other tables.
+    pub enterprise_id: String,
+    /// The row's own id where the table has one (隐患编号, 风险点编号, a site's 编号).
+    pub row_id: String,
     pub column: String,
     pub value: String,
     pub kind: RejectKind,
     pub message: String,
+}
+
+/// Where a row is: enough to find it in any tool that opens the file.
+#[derive(Debug, Clone, Default)]
+pub struct RowRef {
+    pub file: String,
+    pub line: String,
+    pub enterprise_id: String,
+    pub row_id: String,
+}
+
+impl RowRef {
+    /// A reject of this row.
+    pub fn reject(
+        &self,
+        kind: RejectKind,
+        column: String,
+        value: String,
+        message: String,
+    ) -> Reject {
+        Reject {
+            file: self.file.clone(),
+            line: self.line.clone(),
+            enterprise_id: self.enterprise_id.clone(),
+            row_id: self.row_id.clone(),
+            column,
+            value,
+            kind,
+            message,
+        }
+    }
 }
 
 /// Collects the problems of the row being read.
@@ -91,17 +128,10 @@ impl RowIssues {
     pub fn is_empty(&self) -> bool {
         self.issues.is_empty()
     }
-    pub fn into_rejects(self, file: &str, line: &str) -> Vec<Reject> {
+    pub fn into_rejects(self, at: &RowRef) -> Vec<Reject> {
         self.issues
             .into_iter()
-            .map(|(kind, column, value, message)| Reject {
-                file: file.to_string(),
-                line: line.to_string(),
-                column,
-                value,
-                kind,
-                message,
-            })
+            .map(|(kind, column, value, message)| at.reject(kind, column, value, message))
             .collect()
     }
 }

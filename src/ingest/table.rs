@@ -166,6 +166,13 @@ pub fn read_table(path: &Path, sheet: Option<&str>, what: &str) -> Result<Table,
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_lowercase();
+    let workbook = matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "xlsb" | "ods");
+    let limit = if workbook {
+        super::MAX_WORKBOOK_BYTES
+    } else {
+        super::MAX_INPUT_BYTES
+    };
+    super::check_size(&file, what, meta.len(), limit)?;
     let table = match ext.as_str() {
         "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => read_xlsx(path, &file, sheet)?,
         "geojson" | "json" => read_geojson_points(path, &file)?,
@@ -197,11 +204,39 @@ pub fn decode_text(bytes: &[u8]) -> Option<(String, &'static str)> {
         let (s, had_errors) = enc.decode_with_bom_removal(bytes);
         return (!had_errors).then(|| (s.into_owned(), "utf-16"));
     }
+    if let Some(enc) = utf16_without_bom(bytes) {
+        let (s, had_errors) = enc.decode_without_bom_handling(bytes);
+        return (!had_errors).then(|| (s.into_owned(), "utf-16"));
+    }
     if let Ok(s) = std::str::from_utf8(bytes) {
         return Some((s.to_string(), "utf-8"));
     }
     let (s, _, had_errors) = encoding_rs::GB18030.decode(bytes);
     (!had_errors).then(|| (s.into_owned(), "gb18030"))
+}
+
+/// UTF-16 saved without a byte-order mark (some exporters do): text files in UTF-8 or
+/// GBK hold no NUL bytes, while UTF-16 puts one beside every ASCII character — the
+/// delimiters, digits and line breaks a table is full of. The side the NULs fall on
+/// (high byte first or second) gives the byte order.
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let head = &bytes[..bytes.len().min(4096) & !1];
+    let (mut even, mut odd) = (0usize, 0usize);
+    for pair in head.chunks_exact(2) {
+        even += (pair[0] == 0) as usize;
+        odd += (pair[1] == 0) as usize;
+    }
+    let pairs = head.len() / 2;
+    if pairs == 0 || (even.max(odd)) * 4 < pairs {
+        return None;
+    }
+    if odd > even * 4 {
+        Some(encoding_rs::UTF_16LE)
+    } else if even > odd * 4 {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    }
 }
 
 fn sniff_delimiter(text: &str) -> u8 {
@@ -214,6 +249,54 @@ fn sniff_delimiter(text: &str) -> u8 {
         }
     }
     best.0
+}
+
+/// The file line a record starts on (header = 1), counted by hand: csv's own
+/// `Position::line` counts only `\n` and is taken before the terminator of the previous
+/// record is consumed, so it is one short for every CRLF row, for the first row after a
+/// blank line, and stuck at 1 in a CR-only file. Here a line ends at `\r\n`, `\n` or a
+/// lone `\r` (what Excel and old Mac tools write), and a record's start skips the blank
+/// lines and the leftover terminator before it. Records come in file order, so the count
+/// runs once over the text.
+struct LineCounter<'t> {
+    text: &'t [u8],
+    pos: usize,
+    line: usize,
+}
+
+impl<'t> LineCounter<'t> {
+    fn new(text: &'t [u8]) -> Self {
+        LineCounter {
+            text,
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the first non-terminator byte at or after `start` (never before the
+    /// last position asked).
+    fn line_at(&mut self, start: usize) -> usize {
+        let t = self.text;
+        let mut i = self.pos;
+        let end = start.min(t.len());
+        let step = |i: &mut usize, line: &mut usize| {
+            if t[*i] == b'\r' && t.get(*i + 1) == Some(&b'\n') {
+                *i += 1;
+            }
+            if matches!(t[*i], b'\r' | b'\n') {
+                *line += 1;
+            }
+            *i += 1;
+        };
+        while i < end {
+            step(&mut i, &mut self.line);
+        }
+        while i < t.len() && matches!(t[i], b'\r' | b'\n') {
+            step(&mut i, &mut self.line);
+        }
+        self.pos = i;
+        self.line
+    }
 }
 
 fn read_csv(path: &Path, file: &str) -> Result<Table, IngestError> {
@@ -232,16 +315,20 @@ fn read_csv(path: &Path, file: &str) -> Result<Table, IngestError> {
         .from_reader(text.as_bytes());
     let mut b = Builder::new(file);
     let mut rec = csv::StringRecord::new();
+    let mut lines = LineCounter::new(text.as_bytes());
     loop {
         let more = rdr.read_record(&mut rec).map_err(|e| IngestError::Parse {
             file: file.to_string(),
-            message: e.to_string(),
+            message: format!(
+                "{e} (near line {})",
+                lines.line_at(e.position().map_or(0, |p| p.byte() as usize))
+            ),
         })?;
         if !more {
             break;
         }
-        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
-        b.row(line, rec.iter(), None, None)?;
+        let start = rec.position().map_or(0, |p| p.byte() as usize);
+        b.row(lines.line_at(start), rec.iter(), None, None)?;
     }
     Ok(b.table(format!("csv {enc}"), false))
 }

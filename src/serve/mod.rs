@@ -17,7 +17,7 @@ use crate::index::{box_tree, BoxTree, PointIndex};
 use crate::pipeline::Dataset;
 use crate::render::tile::Tile;
 use axum::body::Body;
-use axum::extract::{Path as AxPath, RawQuery, Request, State as AxState};
+use axum::extract::{Extension, Path as AxPath, RawQuery, Request};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -48,6 +48,66 @@ pub struct State {
     pub geojson: BTreeMap<String, bytes::Bytes>,
     pub transparent: [(bytes::Bytes, String); 2],
     pub meta: bytes::Bytes,
+    /// The output generation served (its folder name, e.g. `000008`; empty for a folder
+    /// without generations): part of every ETag, so a cached answer of one generation is
+    /// never taken for another's.
+    pub generation: String,
+}
+
+impl State {
+    /// An ETag of this generation: the content's tag with the generation in front.
+    pub fn etag(&self, content: &str) -> String {
+        if self.generation.is_empty() {
+            return content.to_string();
+        }
+        format!("\"g{}-{}", self.generation, content.trim_start_matches('"'))
+    }
+}
+
+/// The state requests are answered from: one generation at a time, swapped whole when
+/// a new generation is loaded. A request takes the `Arc` once, when it arrives, so it
+/// finishes on the generation it started on and no answer mixes two.
+pub struct Live {
+    current: std::sync::RwLock<Shared>,
+}
+
+impl Live {
+    pub fn new(st: Shared) -> Arc<Live> {
+        Arc::new(Live {
+            current: std::sync::RwLock::new(st),
+        })
+    }
+    /// The generation to answer the next request from.
+    pub fn get(&self) -> Shared {
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+    /// Switch to a newly loaded generation.
+    pub fn set(&self, st: Shared) {
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = st;
+    }
+}
+
+/// Hands each request the current generation's state.
+async fn with_generation(
+    axum::extract::State(live): axum::extract::State<Arc<Live>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let st = live.get();
+    let generation = HeaderValue::from_str(&st.generation).ok();
+    req.extensions_mut().insert(st);
+    let mut res = next.run(req).await;
+    // which generation answered: integrators can tell a rebuild from a cache
+    if let Some(g) = generation.filter(|g| !g.is_empty()) {
+        res.headers_mut().insert("x-riskmap-generation", g);
+    }
+    res
 }
 
 /// What `serve` needs beyond the dataset.
@@ -149,6 +209,12 @@ pub fn state(ds: Dataset, an: Analysis, out: &std::path::Path) -> Result<State, 
         geojson,
         transparent,
         meta: bytes::Bytes::from(meta.to_string()),
+        generation: out
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+            .filter(|n| n.parse::<u64>().is_ok())
+            .unwrap_or_default(),
     })
 }
 
@@ -230,7 +296,7 @@ fn api_result(r: Result<serde_json::Value, ApiError>) -> Response {
     }
 }
 
-async fn h_meta(AxState(st): AxState<Shared>) -> Response {
+async fn h_meta(Extension(st): Extension<Shared>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
         st.meta.clone(),
@@ -238,23 +304,23 @@ async fn h_meta(AxState(st): AxState<Shared>) -> Response {
         .into_response()
 }
 
-async fn h_enterprises(AxState(st): AxState<Shared>, RawQuery(q): RawQuery) -> Response {
+async fn h_enterprises(Extension(st): Extension<Shared>, RawQuery(q): RawQuery) -> Response {
     api_result(Params::parse(q.as_deref()).and_then(|p| api::enterprises(&st, &p)))
 }
 
-async fn h_card(AxState(st): AxState<Shared>, AxPath(id): AxPath<String>) -> Response {
+async fn h_card(Extension(st): Extension<Shared>, AxPath(id): AxPath<String>) -> Response {
     api_result(api::card(&st, &id))
 }
 
-async fn h_at(AxState(st): AxState<Shared>, RawQuery(q): RawQuery) -> Response {
+async fn h_at(Extension(st): Extension<Shared>, RawQuery(q): RawQuery) -> Response {
     api_result(Params::parse(q.as_deref()).and_then(|p| api::at(&st, &p)))
 }
 
-async fn h_stats(AxState(st): AxState<Shared>, RawQuery(q): RawQuery) -> Response {
+async fn h_stats(Extension(st): Extension<Shared>, RawQuery(q): RawQuery) -> Response {
     api_result(Params::parse(q.as_deref()).and_then(|p| api::stats(&st, &p)))
 }
 
-async fn h_health(AxState(st): AxState<Shared>) -> Response {
+async fn h_health(Extension(st): Extension<Shared>) -> Response {
     json_response(&serde_json::json!({
         "status": "ok",
         "enterprises": st.ds.enterprises.len(),
@@ -262,7 +328,7 @@ async fn h_health(AxState(st): AxState<Shared>) -> Response {
     }))
 }
 
-async fn h_geojson(AxState(st): AxState<Shared>, AxPath(file): AxPath<String>) -> Response {
+async fn h_geojson(Extension(st): Extension<Shared>, AxPath(file): AxPath<String>) -> Response {
     let Some(name) = file.strip_suffix(".geojson") else {
         return ApiError::not_found(format!(
             "`{file}`: GeoJSON outputs are /geojson/NAME.geojson"
@@ -330,7 +396,7 @@ fn layer_of<'a>(st: &'a State, layer: &str) -> Result<&'a tiles::Pyramid, ApiErr
 }
 
 async fn h_tile(
-    AxState(st): AxState<Shared>,
+    Extension(st): Extension<Shared>,
     AxPath((layer, z, x, file)): AxPath<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
@@ -399,16 +465,16 @@ fn tile(
         )));
     }
     Ok(match pyr.get(t) {
-        Some(img) => tile_response(headers, img.bytes.clone(), &img.etag),
+        Some(img) => tile_response(headers, img.bytes.clone(), &st.etag(&img.etag)),
         None => {
             let (b, etag) = &st.transparent[usize::from(retina)];
-            tile_response(headers, b.clone(), etag)
+            tile_response(headers, b.clone(), &st.etag(etag))
         }
     })
 }
 
 async fn h_tilejson(
-    AxState(st): AxState<Shared>,
+    Extension(st): Extension<Shared>,
     AxPath(file): AxPath<String>,
     headers: HeaderMap,
 ) -> Response {
@@ -559,6 +625,11 @@ pub fn router(st: Shared) -> Router {
 
 /// The router, allowing browser calls from `cors` origins (none: no CORS headers).
 pub fn router_with_cors(st: Shared, cors: &[String]) -> Router {
+    router_live(Live::new(st), cors)
+}
+
+/// The router over a [`Live`] state (switched when a new generation is loaded).
+pub fn router_live(live: Arc<Live>, cors: &[String]) -> Router {
     use tower_http::catch_panic::CatchPanicLayer;
     use tower_http::compression::CompressionLayer;
     use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -580,7 +651,7 @@ pub fn router_with_cors(st: Shared, cors: &[String]) -> Router {
         .route("/tiles/{file}", get(h_tilejson))
         .route("/tiles/{layer}/{z}/{x}/{file}", get(h_tile))
         .fallback(h_fallback)
-        .with_state(st)
+        .layer(axum::middleware::from_fn_with_state(live, with_generation))
         .layer(axum::extract::DefaultBodyLimit::max(16 * 1024))
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(
@@ -605,19 +676,35 @@ pub fn router_with_cors(st: Shared, cors: &[String]) -> Router {
 }
 
 /// Serve until interrupted.
-pub fn run(st: State, opts: &ServeOptions) -> Result<(), crate::Error> {
+/// Loads the state of a generation folder (the dataset its summary says it was built
+/// from, its archives and GeoJSON).
+pub type Reload = Box<dyn Fn(&std::path::Path) -> Result<State, String> + Send>;
+
+/// Serve `st`; with `reload`, follow the output folder `opts.out`: when its `current`
+/// generation changes, the new one is loaded beside the old (requests keep being
+/// answered from the old) and switched in whole. A generation that fails to load is
+/// logged and the old one stays.
+pub fn run(st: State, opts: &ServeOptions, reload: Option<Reload>) -> Result<(), crate::Error> {
     let _ = tracing_subscriber::fmt()
         .with_target(false)
         .with_writer(std::io::stderr)
         .try_init();
+    let live = Live::new(Arc::new(st));
+    if let Some(reload) = reload {
+        let (live, root) = (live.clone(), opts.out.clone());
+        std::thread::spawn(move || follow_generations(&live, &root, reload));
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| crate::Error::Input(format!("tokio runtime: {e}")))?;
     let addr = opts.addr.clone();
-    let layers = st.pyramids.len();
-    let tiles_n: usize = st.pyramids.values().map(|p| p.len()).sum();
-    let app = router(Arc::new(st));
+    let (layers, tiles_n, cors) = {
+        let st = live.get();
+        let tiles_n: usize = st.pyramids.values().map(|p| p.len()).sum();
+        (st.pyramids.len(), tiles_n, st.cfg.cors.clone())
+    };
+    let app = router_live(live, &cors);
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&addr)
             .await
@@ -632,4 +719,35 @@ pub fn run(st: State, opts: &ServeOptions) -> Result<(), crate::Error> {
             .await
             .map_err(|e| crate::Error::Input(format!("server: {e}")))
     })
+}
+
+/// Poll the output folder's `current` link (twice a second: a rename is all there is to
+/// see) and load each new generation.
+fn follow_generations(live: &Live, root: &std::path::Path, reload: Reload) {
+    use crate::export::generations::{current_dir, current_number};
+    let mut seen = current_number(root);
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let now = current_number(root);
+        if now == seen || now.is_none() {
+            continue;
+        }
+        seen = now;
+        let dir = current_dir(root);
+        let t = Instant::now();
+        match reload(&dir) {
+            Ok(st) => {
+                live.set(Arc::new(st));
+                eprintln!(
+                    "riskmap serve: now serving generation {} ({:.1} s to load)",
+                    now.unwrap_or(0),
+                    t.elapsed().as_secs_f64()
+                );
+            }
+            Err(e) => eprintln!(
+                "riskmap serve: generation {} not loaded, still serving the previous one: {e}",
+                now.unwrap_or(0)
+            ),
+        }
+    }
 }
