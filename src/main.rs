@@ -568,7 +568,13 @@ fn run(cli: Cli) -> Result<u8> {
             let cfg = resolve(&a.input, a.crs.crs, &[])?;
             let ds = pipeline::load(&cfg)?;
             same_inputs_as_current(&ds)?;
-            let an = riskmap::analyze::run(&ds)?;
+            // the report reads the districts' statistics and the exposure (with its zones)
+            let needs = riskmap::analyze::Needs {
+                areas: true,
+                exposure: true,
+                ..riskmap::analyze::Needs::NONE
+            };
+            let an = riskmap::analyze::run_only(&ds, needs)?;
             let root = cfg.output.dir.clone();
             let (written, gen) = in_generation(
                 &cfg,

@@ -525,3 +525,49 @@ fn every_zone_of_the_sample_is_valid() {
         assert!(z.iter().any(|zz| zz.level == l), "no {l} zone");
     }
 }
+
+/// Each command computes only what its outputs are drawn from: surface tiles get the
+/// surface and no zone polygons, grid or district statistics; points tiles nothing; the
+/// report its district statistics and the exposure (which reads the zones). What is
+/// computed equals what a full run computes.
+#[test]
+fn only_the_stages_the_outputs_need() {
+    use riskmap::analyze::Needs;
+    use riskmap::render::Layer;
+    let d = tempfile::tempdir().unwrap();
+    let mut c = register(d.path(), &[(117.0, 36.65, "重大"), (117.1, 36.7, "较大")]);
+    c.boundaries.path = Some(quadrants(d.path()));
+    let sites = "名称,类型,经度,纬度\n学校,学校,117.001,36.65\n";
+    c.sites.path = Some(write(d.path(), "sites.csv", sites));
+    let ds = load(&c).unwrap();
+    let full = analyze::run(&ds).unwrap();
+    let stages = |a: &analyze::Analysis| {
+        (
+            a.areas.is_some(),
+            a.grid.is_some(),
+            a.surface.is_some(),
+            a.zones.is_some(),
+            a.exposure.is_some(),
+        )
+    };
+    assert_eq!(stages(&full), (true, true, true, true, true));
+    let surface = analyze::run_only(&ds, riskmap::tiles::needs(&[Layer::Surface])).unwrap();
+    assert_eq!(stages(&surface), (false, false, true, false, false));
+    assert_eq!(
+        surface.surface.as_ref().unwrap().values,
+        full.surface.as_ref().unwrap().values
+    );
+    let points = analyze::run_only(&ds, riskmap::tiles::needs(&[Layer::Points])).unwrap();
+    assert_eq!(stages(&points), (false, false, false, false, false));
+    let grid_areas =
+        analyze::run_only(&ds, riskmap::tiles::needs(&[Layer::Grid, Layer::Areas])).unwrap();
+    assert_eq!(stages(&grid_areas), (true, true, false, false, false));
+    let report = Needs {
+        areas: true,
+        exposure: true,
+        ..Needs::NONE
+    };
+    let r = analyze::run_only(&ds, report).unwrap();
+    assert_eq!(stages(&r), (true, false, true, true, true));
+    assert_eq!(r.exposure.unwrap().len(), full.exposure.unwrap().len());
+}

@@ -108,21 +108,22 @@ pub fn run_only(ds: &Dataset, needs: Needs) -> Result<Analysis, Error> {
         .then(|| grid::build(ds, &frame))
         .transpose()?;
     lap("grid");
-    let (surface, zones) =
-        if cfg.surface.enabled && (needs.surface || needs.zones || needs.exposure) {
-            let s = surface::build(ds, &frame)?;
-            lap("surface");
-            // exposure reads the zones too
-            let z = (needs.zones || needs.exposure)
-                .then(|| zones::build(ds, &frame, &s))
-                .transpose()?;
-            lap("zones");
-            (Some(s), z)
-        } else {
-            (None, None)
-        };
-    let exposure = (cfg.exposure.enabled && needs.exposure && !ds.sites.is_empty())
-        .then(|| exposure::assess(ds, &frame, zones.as_deref().unwrap_or(&[])));
+    // exposure reads the zones, when there are sites to expose
+    let exposure_on = cfg.exposure.enabled && needs.exposure && !ds.sites.is_empty();
+    let want_zones = needs.zones || exposure_on;
+    let (surface, zones) = if cfg.surface.enabled && (needs.surface || want_zones) {
+        let s = surface::build(ds, &frame)?;
+        lap("surface");
+        let z = want_zones
+            .then(|| zones::build(ds, &frame, &s))
+            .transpose()?;
+        lap("zones");
+        (Some(s), z)
+    } else {
+        (None, None)
+    };
+    let exposure =
+        exposure_on.then(|| exposure::assess(ds, &frame, zones.as_deref().unwrap_or(&[])));
     lap("exposure");
     Ok(Analysis {
         frame,
