@@ -426,24 +426,8 @@ pub fn user_peer_tiles(
             String::from_utf8_lossy(&o.stderr)
         )));
     }
-    let tiles = count_files(&out.join("tiles").join("surface"));
+    let tiles = count_png(&out.join("tiles").join("surface"));
     Ok((secs, tiles))
-}
-
-fn count_files(dir: &Path) -> u64 {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    rd.flatten()
-        .map(|e| {
-            let p = e.path();
-            if p.is_dir() {
-                count_files(&p)
-            } else {
-                1
-            }
-        })
-        .sum()
 }
 
 /// Figures of one load run.

@@ -26,8 +26,8 @@ fn ok(c: &mut Command) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
 }
 
-/// A small register (`riskmap sample`) and a config for it writing to `out`.
-fn register(dir: &Path, seed: u64, out: &Path) -> PathBuf {
+/// A small register made by `riskmap sample` with `seed`, in `dir/reg{seed}`.
+fn sample(dir: &Path, seed: u64) -> PathBuf {
     let reg = dir.join(format!("reg{seed}"));
     ok(riskmap()
         .args([
@@ -39,6 +39,12 @@ fn register(dir: &Path, seed: u64, out: &Path) -> PathBuf {
             "--out",
         ])
         .arg(&reg));
+    reg
+}
+
+/// A small register and a config for it writing to `out`.
+fn register(dir: &Path, seed: u64, out: &Path) -> PathBuf {
+    let reg = sample(dir, seed);
     config(dir, &format!("cfg{seed}.toml"), &reg, out)
 }
 
@@ -332,21 +338,7 @@ fn serve_follows_a_rebuild_without_a_restart() {
     let out = d.path().join("out");
     // the user's register, edited in place between builds
     let reg = d.path().join("register");
-    let make = |seed: u64| {
-        let r = d.path().join(format!("reg{seed}"));
-        ok(riskmap()
-            .args([
-                "sample",
-                "--count",
-                "300",
-                "--seed",
-                &seed.to_string(),
-                "--out",
-            ])
-            .arg(&r));
-        r
-    };
-    let (ra, rb) = (make(1), make(2));
+    let (ra, rb) = (sample(d.path(), 1), sample(d.path(), 2));
     let copy = |from: &Path| {
         std::fs::create_dir_all(&reg).unwrap();
         for e in std::fs::read_dir(from).unwrap().flatten() {
