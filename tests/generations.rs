@@ -437,3 +437,39 @@ fn serve_follows_a_rebuild_without_a_restart() {
     let (a, _) = result.unwrap();
     assert_eq!(a, n_a);
 }
+
+/// `tiles` and `report` add to the current set only when it was built from the inputs
+/// they read: after the register changed they refuse, naming the file, and the set stays.
+#[test]
+fn tiles_and_report_refuse_to_mix_registers() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    let reg = d.path().join("register");
+    std::fs::create_dir_all(&reg).unwrap();
+    let ra = sample(d.path(), 1);
+    for e in std::fs::read_dir(&ra).unwrap().flatten() {
+        std::fs::copy(e.path(), reg.join(e.file_name())).unwrap();
+    }
+    let cfg = config(d.path(), "cfg.toml", &reg, &out);
+    ok(riskmap().args(["build", "-q", "--config"]).arg(&cfg));
+    let before = fingerprint(&out);
+    // one more row in the register
+    let mut text = std::fs::read_to_string(reg.join("enterprises.csv")).unwrap();
+    text.push_str("JNX0001,新增企业,化工,历下区,117.05,36.66,WGS84\n");
+    std::fs::write(reg.join("enterprises.csv"), text).unwrap();
+    for cmd in ["tiles", "report"] {
+        let o = riskmap()
+            .args([cmd, "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("inputs changed") && err.contains("enterprises.csv"),
+            "{cmd}: {err}"
+        );
+        assert_eq!(fingerprint(&out), before, "{cmd} left the set as it was");
+    }
+    assert_eq!(leftovers(&out), Vec::<String>::new());
+}
