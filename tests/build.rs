@@ -38,11 +38,17 @@ fn failed_run_leaves_previous_outputs_intact() {
     let mut broken = cfg.clone();
     broken.assessments.path = Some(d.path().join("gone.csv"));
     assert!(load(&broken).is_err());
-    // a run that fails while writing (the output folder is a file) leaves no temp files
-    let mut blocked = cfg.clone();
-    blocked.output.dir = d.path().join("summary.json").join("sub");
-    let ds = load(&blocked).unwrap();
-    assert!(build(&ds, &BuildOptions::default()).is_err());
+    // a run that fails in the middle of writing: the GeoJSON files are staged when the
+    // report's folder turns out to be a file; the staged temps are removed and nothing
+    // is renamed into place
+    std::fs::remove_dir_all(d.path().join("report")).unwrap();
+    std::fs::write(d.path().join("report"), "in the way").unwrap();
+    let ds = load(&cfg).unwrap();
+    let e = build(&ds, &BuildOptions::default())
+        .err()
+        .expect("fails")
+        .to_string();
+    assert!(e.contains("report"), "{e}");
     // --strict with rejects: an error, nothing written
     let ds = load(&cfg).unwrap();
     assert!(
