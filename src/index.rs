@@ -492,6 +492,7 @@ mod tests {
             let got: Vec<f64> = idx.nearest(x, y, 7).iter().map(|h| h.distance_m).collect();
             let mut d: Vec<f64> = pts.iter().map(|&(a, b)| haversine_m(x, y, a, b)).collect();
             d.sort_by(f64::total_cmp);
+            assert_eq!(got.len(), 7, "seven asked, 2000 there");
             for (g, w) in got.iter().zip(&d[..7]) {
                 assert!((g - w).abs() < 1e-6, "{g} vs {w}");
             }

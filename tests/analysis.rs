@@ -439,6 +439,7 @@ fn streets_level_and_score_rule() {
     let a = analyze::run(&ds).unwrap();
     let (areas, streets) = (a.areas.unwrap(), a.streets.unwrap());
     assert_eq!(streets.len(), 4);
+    assert_eq!(areas.len(), streets.len());
     for (x, y) in areas.iter().zip(&streets) {
         assert_eq!(x.counts, y.counts);
         let weighted: f64 = x.counts[0] as f64 * 8.0

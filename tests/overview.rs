@@ -32,6 +32,7 @@ fn district_names_render_as_distinct_glyphs() {
         "商河县",
     ];
     let imgs: Vec<Vec<u8>> = names.iter().map(|n| text_image(n, None)).collect();
+    assert_eq!(names.len(), imgs.len());
     for (n, img) in names.iter().zip(&imgs) {
         assert!(
             ink(img) > 300,

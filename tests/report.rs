@@ -296,6 +296,7 @@ fn report_numbers_equal_the_geojson_outputs() {
             .collect();
         assert_eq!(got.len(), csv.len(), "{sheet}");
         for (g, w) in got.iter().zip(&csv) {
+            assert_eq!(g.len(), w.len(), "{sheet}: a row's cells");
             for (a, b) in g.iter().zip(w) {
                 match (a.parse::<f64>(), b.parse::<f64>()) {
                     (Ok(x), Ok(y)) => assert!((x - y).abs() < 1e-9, "{sheet}: {a} vs {b}"),
