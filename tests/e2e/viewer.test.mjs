@@ -190,7 +190,7 @@ test('viewer end to end', { timeout: 150_000 }, async (t) => {
     assert.equal(st.title, meta.title);
 
     await waitUntil(() => tileResponses.some((r) => r.status === 200), 30_000, 'a tile answered 200');
-    await page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => {});
+    await page.waitForLoadState('networkidle', { timeout: 30_000 });
     const failed = tileResponses.filter((r) => r.status >= 500);
     assert.deepEqual(failed, [], 'tile responses with status >= 500');
     await page.screenshot({ path: path.join(OUT, 'e2e-overview.png') });
@@ -219,10 +219,8 @@ test('viewer end to end', { timeout: 150_000 }, async (t) => {
     let target = fc.features[0];
     for (const f of fc.features) {
       const [lon, lat] = f.geometry.coordinates;
-      try {
-        const at = await getJson(`/api/at?lon=${lon}&lat=${lat}&radius=20${crsSuffix()}`);
-        if ((at.enterprises || []).length === 1) { target = f; break; }
-      } catch { break; }   // radius not accepted: keep the first one
+      const at = await getJson(`/api/at?lon=${lon}&lat=${lat}&radius=20${crsSuffix()}`);
+      if ((at.enterprises || []).length === 1) { target = f; break; }
     }
     const [lon, lat] = target.geometry.coordinates;
     const { id, name } = target.properties;
