@@ -201,3 +201,23 @@ fn report_pdf_without_chromium_says_how_to_install_it() {
     );
     assert!(!d.path().join("report.pdf").exists());
 }
+
+/// A missing input is exit 2 and one line naming the file, for each command that reads.
+#[test]
+fn missing_input_is_one_line_naming_the_file() {
+    let d = tempfile::tempdir().unwrap();
+    for cmd in ["build", "validate", "tiles", "report"] {
+        let o = riskmap()
+            .args([cmd, "--enterprises", "没有这个文件.csv", "--out"])
+            .arg(d.path())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{cmd}: {err}");
+        assert!(
+            err.starts_with("riskmap: ") && err.contains("没有这个文件.csv"),
+            "{cmd}: {err}"
+        );
+    }
+}
