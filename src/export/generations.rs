@@ -231,7 +231,7 @@ impl Generations {
     /// update the entry links and remove the generations past `keep`. Returns the
     /// generation's folder.
     pub fn commit(&self, mut s: Staging) -> io::Result<PathBuf> {
-        sync_tree(&s.dir)?;
+        sync_tree(&s.dir, 2)?;
         let done = self.gens().join(gen_name(s.number));
         fs::rename(&s.dir, &done)?;
         s.done = true;
@@ -372,13 +372,17 @@ fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
     }
 }
 
-/// fsync every file and folder of a tree (files written through `OutputSet` and the tile
-/// sinks are synced already; this covers the folders and linked entries).
-fn sync_tree(dir: &Path) -> io::Result<()> {
-    for e in fs::read_dir(dir)?.flatten() {
-        let ft = e.file_type()?;
-        if ft.is_dir() {
-            sync_tree(&e.path())?;
+/// fsync the folders of a generation down to `depth` levels (the files written through
+/// `OutputSet` and the tile archives are synced as they are finished). The folders of an
+/// XYZ pyramid below `tiles/{layer}/` are not: neither are its tens of thousands of tile
+/// files, which would cost more than rendering them; after a power cut (not a killed
+/// run) the newest XYZ folder may lack tiles, every other output is whole.
+fn sync_tree(dir: &Path, depth: usize) -> io::Result<()> {
+    if depth > 0 {
+        for e in fs::read_dir(dir)?.flatten() {
+            if e.file_type()?.is_dir() {
+                sync_tree(&e.path(), depth - 1)?;
+            }
         }
     }
     sync_dir(dir)

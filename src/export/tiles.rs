@@ -203,11 +203,14 @@ impl Sinks {
             )
             .map_err(io)?;
             drop(c);
+            // synced before it is renamed into place (SQLite itself runs unsynced here)
+            std::fs::File::open(&t)?.sync_all()?;
             std::fs::rename(&t, &dst)?;
             done.push(dst);
         }
         if let Some((w, t, dst)) = self.pmtiles {
             w.finalize().map_err(io)?;
+            std::fs::File::open(&t)?.sync_all()?;
             std::fs::rename(&t, &dst)?;
             done.push(dst);
         }
