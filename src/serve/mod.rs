@@ -32,6 +32,8 @@ use std::time::Instant;
 
 /// Longest accepted request target (path + query), in bytes.
 pub const MAX_URI: usize = 4096;
+/// Largest accepted request body, in bytes.
+pub const MAX_BODY: u64 = 16 * 1024;
 
 /// Everything the handlers read; built once, shared read-only.
 pub struct State {
@@ -597,6 +599,24 @@ async fn guard_and_log(req: Request, next: Next) -> Response {
         tracing::warn!(%method, len = target.len(), status = 414, "request");
         return r;
     }
+    // no endpoint reads a body, so none reads past the limit either: refuse one here
+    // (axum's DefaultBodyLimit only acts when a handler takes the body)
+    let body_len = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if body_len.is_some_and(|n| n > MAX_BODY)
+        || req.headers().contains_key(header::TRANSFER_ENCODING)
+    {
+        tracing::warn!(%method, status = 413, "request");
+        return ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            error: format!("request bodies over {MAX_BODY} bytes (or chunked) are not accepted"),
+            param: None,
+        }
+        .into_response();
+    }
     if method != Method::GET && method != Method::HEAD && method != Method::OPTIONS {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -652,7 +672,7 @@ pub fn router_live(live: Arc<Live>, cors: &[String]) -> Router {
         .route("/tiles/{layer}/{z}/{x}/{file}", get(h_tile))
         .fallback(h_fallback)
         .layer(axum::middleware::from_fn_with_state(live, with_generation))
-        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY as usize))
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
