@@ -134,7 +134,9 @@ fn layered_png_matches_the_svg() {
     };
     assert!(red(&oracle) > 2000, "{} red pixels", red(&oracle));
     assert!(
-        differ * 1000 < (w * h) as usize && worst <= 64,
+        // as README says: at dot edges only, by at most 32 of 255 (this map: 785 of 3.1 M
+        // pixels by up to 32; the sample's: 91 of 7 M by up to 16)
+        differ * 1000 < (w * h) as usize && worst <= 32,
         "{differ} of {} pixels differ, by up to {worst}",
         w * h
     );
