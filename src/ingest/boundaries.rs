@@ -29,27 +29,54 @@ impl District {
     }
 }
 
-fn ring(v: &serde_json::Value, crs: Crs) -> Option<LineString<f64>> {
-    let pts = v.as_array()?;
+fn ring(v: &serde_json::Value, crs: Crs) -> Result<LineString<f64>, String> {
+    let malformed = || "malformed ring: expected an array of [lon, lat] positions".to_string();
+    let pts = v.as_array().ok_or_else(malformed)?;
     let mut cs = Vec::with_capacity(pts.len());
     for p in pts {
-        let x = p.get(0)?.as_f64()?;
-        let y = p.get(1)?.as_f64()?;
+        let (x, y) = match (
+            p.get(0).and_then(|x| x.as_f64()),
+            p.get(1).and_then(|y| y.as_f64()),
+        ) {
+            (Some(x), Some(y)) => (x, y),
+            _ => return Err(malformed()),
+        };
+        // a projected file (metres) or garbage: say so before the CRS maths turns it
+        // into NaN, which no geometry algorithm survives
+        if !((-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y)) {
+            let show = |v: f64| {
+                if v.abs() < 1e7 {
+                    v.to_string()
+                } else {
+                    format!("{v:e}")
+                }
+            };
+            return Err(format!(
+                "position [{}, {}] is not longitude/latitude in degrees; boundaries must be WGS84/CGCS2000, GCJ-02 or BD-09 degrees, not projected metres",
+                show(x),
+                show(y)
+            ));
+        }
         let (x, y) = crs.to_wgs84(x, y);
         cs.push(Coord { x, y });
     }
     if cs.len() < 4 {
-        return None;
+        return Err(format!(
+            "a ring has {} positions; a closed ring needs at least 4",
+            cs.len()
+        ));
     }
-    Some(LineString::new(cs))
+    Ok(LineString::new(cs))
 }
 
-fn polygon(v: &serde_json::Value, crs: Crs) -> Option<Polygon<f64>> {
-    let rings = v.as_array()?;
+fn polygon(v: &serde_json::Value, crs: Crs) -> Result<Polygon<f64>, String> {
+    let rings = v
+        .as_array()
+        .ok_or("malformed polygon: expected an array of rings")?;
     let mut it = rings.iter();
-    let ext = ring(it.next()?, crs)?;
-    let holes = it.map(|r| ring(r, crs)).collect::<Option<Vec<_>>>()?;
-    Some(Polygon::new(ext, holes))
+    let ext = ring(it.next().ok_or("a polygon without rings")?, crs)?;
+    let holes = it.map(|r| ring(r, crs)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Polygon::new(ext, holes))
 }
 
 /// Parse a GeoJSON geometry object (Polygon or MultiPolygon) given in `crs` into a WGS84,
@@ -61,17 +88,14 @@ pub fn geometry_to_multipolygon(
     let ty = g.get("type").and_then(|t| t.as_str()).unwrap_or("");
     let coords = g.get("coordinates").ok_or("geometry has no coordinates")?;
     let mp = match ty {
-        "Polygon" => MultiPolygon::new(vec![
-            polygon(coords, crs).ok_or("malformed Polygon coordinates")?
-        ]),
+        "Polygon" => MultiPolygon::new(vec![polygon(coords, crs)?]),
         "MultiPolygon" => MultiPolygon::new(
             coords
                 .as_array()
                 .ok_or("malformed MultiPolygon")?
                 .iter()
                 .map(|p| polygon(p, crs))
-                .collect::<Option<Vec<_>>>()
-                .ok_or("malformed MultiPolygon coordinates")?,
+                .collect::<Result<Vec<_>, _>>()?,
         ),
         other => {
             return Err(format!(

@@ -343,28 +343,162 @@ fn xlsx_cell(d: &calamine::Data) -> String {
     }
 }
 
+/// Columns a workbook row may use: registers have tens; a value far to the right (a
+/// stray cell at column XFD) would otherwise make every row 16,384 cells wide.
+const MAX_XLSX_COLUMNS: u32 = 1024;
+
+/// Read a workbook's sheet. An XLSX is read cell by cell (calamine's cells reader), so
+/// a stray value at a far cell costs one cell, not a dense range of millions (calamine's
+/// `worksheet_range` allocates rows × columns and aborts the process when it cannot);
+/// its shared-string count is checked first for the same reason. The other workbook
+/// formats go through calamine's range. A panic inside calamine on a corrupt file is an
+/// error naming the file, not a crash.
 fn read_xlsx(path: &Path, file: &str, sheet: Option<&str>) -> Result<Table, IngestError> {
+    let err = |message: String| IngestError::Parse {
+        file: file.to_string(),
+        message,
+    };
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_lowercase();
+    let streamed = matches!(ext.as_str(), "xlsx" | "xlsm");
+    if streamed {
+        check_shared_strings(path).map_err(err)?;
+    }
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if streamed {
+            read_xlsx_cells(path, file, sheet)
+        } else {
+            read_workbook_range(path, file, sheet)
+        }
+    }));
+    read.unwrap_or_else(|p| {
+        let why = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        Err(err(format!(
+            "the workbook is corrupt ({why}); open it in Excel or WPS and save it again"
+        )))
+    })
+}
+
+/// The sheet to read: the named one (which must exist), else the first.
+fn pick_sheet(names: &[String], sheet: Option<&str>) -> Result<String, String> {
+    match sheet {
+        Some(s) if names.iter().any(|n| n == s) => Ok(s.to_string()),
+        Some(s) => Err(format!("no sheet named `{s}`; the workbook has {names:?}")),
+        None => names
+            .first()
+            .cloned()
+            .ok_or_else(|| "the workbook has no sheet".into()),
+    }
+}
+
+/// An XLSX declares how many distinct strings it holds, and calamine reserves that many
+/// before reading one: a count larger than the string table could hold (every string
+/// takes at least `<si/>`, 5 bytes) is a corrupt or hostile file.
+fn check_shared_strings(path: &Path) -> Result<(), String> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let Ok(mut zip) = zip::ZipArchive::new(f) else {
+        return Ok(()); // not a zip: calamine says what is wrong
+    };
+    let Ok(entry) = zip.by_name("xl/sharedStrings.xml") else {
+        return Ok(());
+    };
+    let size = entry.size();
+    let mut head = Vec::with_capacity(4096);
+    entry
+        .take(4096)
+        .read_to_end(&mut head)
+        .map_err(|e| e.to_string())?;
+    let head = String::from_utf8_lossy(&head);
+    let Some(at) = head.find("uniqueCount=\"") else {
+        return Ok(());
+    };
+    let digits: String = head[at + 13..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let count: u64 = digits.parse().unwrap_or(u64::MAX);
+    let most = (size / 5).min(50_000_000);
+    if count > most {
+        return Err(format!(
+            "the workbook's string table declares {digits} strings in {size} bytes (at most {most} fit); the file is corrupt: open it in Excel or WPS and save it again"
+        ));
+    }
+    Ok(())
+}
+
+fn read_xlsx_cells(path: &Path, file: &str, sheet: Option<&str>) -> Result<Table, IngestError> {
+    use calamine::Reader;
+    let err = |message: String| IngestError::Parse {
+        file: file.to_string(),
+        message,
+    };
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook(path).map_err(|e: calamine::XlsxError| err(e.to_string()))?;
+    let name = pick_sheet(&wb.sheet_names(), sheet).map_err(err)?;
+    let mut cells = wb
+        .worksheet_cells_reader(&name)
+        .map_err(|e| err(e.to_string()))?;
+    let mut b = Builder::new(file);
+    // the row being gathered: its index and its cells' text by column
+    let mut row: Option<u32> = None;
+    let mut texts: Vec<String> = Vec::new();
+    let flush = |b: &mut Builder, r: u32, texts: &mut Vec<String>| {
+        let res = b.row(r as usize + 1, texts.iter().map(String::as_str), None, None);
+        texts.clear();
+        res
+    };
+    while let Some(c) = cells.next_cell().map_err(|e| err(e.to_string()))? {
+        let text = xlsx_cell(&calamine::Data::from(c.get_value().clone()));
+        if text.is_empty() {
+            continue;
+        }
+        let (r, col) = c.get_position();
+        if col >= MAX_XLSX_COLUMNS {
+            return Err(err(format!(
+                "sheet {name}: a value in column {} of row {} — riskmap reads the first {MAX_XLSX_COLUMNS} columns; delete what lies beyond them",
+                col + 1,
+                r + 1
+            )));
+        }
+        match row {
+            Some(cur) if r < cur => {
+                return Err(err(format!(
+                    "sheet {name}: the cells are not stored row by row (row {} after row {}); save the workbook again from Excel or WPS",
+                    r + 1,
+                    cur + 1
+                )))
+            }
+            Some(cur) if r > cur => flush(&mut b, cur, &mut texts)?,
+            _ => {}
+        }
+        row = Some(r);
+        if texts.len() <= col as usize {
+            texts.resize(col as usize + 1, String::new());
+        }
+        texts[col as usize] = text;
+    }
+    if let Some(cur) = row {
+        flush(&mut b, cur, &mut texts)?;
+    }
+    Ok(b.table(format!("xlsx sheet {name}"), false))
+}
+
+fn read_workbook_range(path: &Path, file: &str, sheet: Option<&str>) -> Result<Table, IngestError> {
     use calamine::Reader;
     let err = |message: String| IngestError::Parse {
         file: file.to_string(),
         message,
     };
     let mut wb = calamine::open_workbook_auto(path).map_err(|e| err(e.to_string()))?;
-    let names = wb.sheet_names().to_vec();
-    let name = match sheet {
-        Some(s) => {
-            if !names.iter().any(|n| n == s) {
-                return Err(err(format!(
-                    "no sheet named `{s}`; the workbook has {names:?}"
-                )));
-            }
-            s.to_string()
-        }
-        None => names
-            .first()
-            .cloned()
-            .ok_or_else(|| err("the workbook has no sheet".into()))?,
-    };
+    let name = pick_sheet(&wb.sheet_names(), sheet).map_err(err)?;
     let range = wb.worksheet_range(&name).map_err(|e| err(e.to_string()))?;
     let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
     let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);

@@ -283,6 +283,30 @@ fn meta_json(
 
 type Shared = Arc<State>;
 
+/// Path parameters whose rejection (a segment that is not UTF-8 once percent-decoded,
+/// say) is the API's JSON 400 naming the path, not axum's plain-text one.
+struct ApiPath<T>(T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match AxPath::<T>::from_request_parts(parts, state).await {
+            Ok(AxPath(t)) => Ok(ApiPath(t)),
+            Err(e) => {
+                Err(ApiError::bad("path", format!("bad path: {}", e.body_text())).into_response())
+            }
+        }
+    }
+}
+
 fn json_response(v: &serde_json::Value) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
@@ -310,7 +334,7 @@ async fn h_enterprises(Extension(st): Extension<Shared>, RawQuery(q): RawQuery) 
     api_result(Params::parse(q.as_deref()).and_then(|p| api::enterprises(&st, &p)))
 }
 
-async fn h_card(Extension(st): Extension<Shared>, AxPath(id): AxPath<String>) -> Response {
+async fn h_card(Extension(st): Extension<Shared>, ApiPath(id): ApiPath<String>) -> Response {
     api_result(api::card(&st, &id))
 }
 
@@ -330,7 +354,7 @@ async fn h_health(Extension(st): Extension<Shared>) -> Response {
     }))
 }
 
-async fn h_geojson(Extension(st): Extension<Shared>, AxPath(file): AxPath<String>) -> Response {
+async fn h_geojson(Extension(st): Extension<Shared>, ApiPath(file): ApiPath<String>) -> Response {
     let Some(name) = file.strip_suffix(".geojson") else {
         return ApiError::not_found(format!(
             "`{file}`: GeoJSON outputs are /geojson/NAME.geojson"
@@ -399,7 +423,7 @@ fn layer_of<'a>(st: &'a State, layer: &str) -> Result<&'a tiles::Pyramid, ApiErr
 
 async fn h_tile(
     Extension(st): Extension<Shared>,
-    AxPath((layer, z, x, file)): AxPath<(String, String, String, String)>,
+    ApiPath((layer, z, x, file)): ApiPath<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
     match tile(&st, &layer, &z, &x, &file, &headers) {
@@ -477,7 +501,7 @@ fn tile(
 
 async fn h_tilejson(
     Extension(st): Extension<Shared>,
-    AxPath(file): AxPath<String>,
+    ApiPath(file): ApiPath<String>,
     headers: HeaderMap,
 ) -> Response {
     let Some(layer) = file.strip_suffix(".json") else {
