@@ -231,10 +231,10 @@ fn mutate_xlsx(r: &mut Rng, parent: &[u8], pool: &[Input], dicts: &Dicts) -> Vec
     match r.below(12) {
         0 => drop(files.remove(k)),
         1 => {
-            files[k].0 =
-                String::from_utf8_lossy(&mutate(r, files[k].0.as_bytes(), pool, dicts)).into()
+            let name = mutate(r, files[k].0.as_bytes(), pool, dicts);
+            files[k].0 = String::from_utf8_lossy(&name).chars().take(200).collect();
         }
-        2 => files.push(files[k].clone()),
+        2 if files.len() < 64 => files.push(files[k].clone()),
         _ => files[k].1 = mutate(r, &files[k].1, pool, dicts),
     }
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
