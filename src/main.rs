@@ -395,6 +395,30 @@ fn same_inputs_as_current(ds: &riskmap::pipeline::Dataset) -> Result<()> {
     })
 }
 
+/// The server's state for the generation in `dir`: the inputs loaded and graded, checked
+/// against the generation's summary.json (`strict`: a mismatch refuses it, else it is a
+/// warning), analysed, with the generation's archives and GeoJSON.
+fn load_generation(
+    cfg: &Config,
+    dir: &Path,
+    strict: bool,
+) -> std::result::Result<riskmap::serve::State, String> {
+    let ds = pipeline::load(cfg).map_err(|e| e.to_string())?;
+    if let Err(changed) = riskmap::export::summary::same_inputs(&ds, dir) {
+        let why = format!(
+            "{} changed since {} was built: run `riskmap build`",
+            changed.join(", "),
+            dir.display()
+        );
+        if strict {
+            return Err(why);
+        }
+        eprintln!("riskmap serve: warning: {why}");
+    }
+    let an = riskmap::analyze::run(&ds).map_err(|e| e.to_string())?;
+    riskmap::serve::state(ds, an, dir).map_err(|e| e.to_string())
+}
+
 /// A path inside a generation folder as users see it: under the output folder.
 /// (`p` was written into the generation while it was staged: `gen` with `.partial`.)
 fn shown(root: &Path, gen: &Path, p: &Path) -> PathBuf {
@@ -632,31 +656,10 @@ fn run(cli: Cli) -> Result<u8> {
             }
             let addr = a.addr.clone().unwrap_or_else(|| cfg.serve.addr.clone());
             // a generation is served with the dataset it was built from: loaded from the
-            // inputs and checked against the generation's summary.json
-            let load = move |dir: &Path| -> Result<riskmap::serve::State, String> {
-                let ds = pipeline::load(&cfg).map_err(|e| e.to_string())?;
-                riskmap::export::summary::same_inputs(&ds, dir).map_err(|changed| {
-                    format!(
-                        "{} changed since {} was built: run `riskmap build`",
-                        changed.join(", "),
-                        dir.display()
-                    )
-                })?;
-                let an = riskmap::analyze::run(&ds).map_err(|e| e.to_string())?;
-                riskmap::serve::state(ds, an, dir).map_err(|e| e.to_string())
-            };
-            let st = match load(&out) {
-                Ok(st) => st,
-                // inputs edited after the build: serve them with the built tiles, as before
-                Err(e) if e.contains("changed since") => {
-                    eprintln!("riskmap serve: warning: {e}");
-                    let cfg = resolve(&a.input, a.crs.crs, &[])?;
-                    let ds = pipeline::load(&cfg)?;
-                    let an = riskmap::analyze::run(&ds)?;
-                    riskmap::serve::state(ds, an, &out)?
-                }
-                Err(e) => bail!(e),
-            };
+            // inputs and checked against the generation's summary.json (at start-up a
+            // mismatch — inputs edited after the build — is a warning, as before)
+            let st = load_generation(&cfg, &out, false).map_err(anyhow::Error::msg)?;
+            let load = move |dir: &Path| load_generation(&cfg, dir, true);
             riskmap::serve::run(
                 st,
                 &riskmap::serve::ServeOptions { out: root, addr },
