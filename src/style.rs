@@ -224,6 +224,19 @@ mod tests {
     fn shipped_default_style_matches_domain_colours() {
         let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("styles/default.toml");
         let s = super::Style::load(&p).unwrap();
+        // domain.md §1: #FF0000 red, #FF8000 orange, #FFFF00 yellow, #0000FF blue
+        // (transcribed, not read from the code), for the shipped file and the built-in style
+        for st in [&s, &super::Style::default()] {
+            for (level, rgb) in [
+                (Level::Red, [0xFF, 0x00, 0x00]),
+                (Level::Orange, [0xFF, 0x80, 0x00]),
+                (Level::Yellow, [0xFF, 0xFF, 0x00]),
+                (Level::Blue, [0x00, 0x00, 0xFF]),
+            ] {
+                assert_eq!(st.rgb(Some(level)), rgb, "{level:?}");
+            }
+        }
+        // the file says it is the defaults: it is
         assert_eq!(s, super::Style::default());
         let cb = super::Style::load(&p.with_file_name("colorblind.toml")).unwrap();
         assert_ne!(

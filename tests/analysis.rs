@@ -515,7 +515,13 @@ fn every_zone_of_the_sample_is_valid() {
     c.output.dir = d.path().to_path_buf();
     let ds = load(&c).unwrap();
     let z = zones_of(&ds);
-    assert!(z.len() > 500);
+    // A bound, not the exact count (#30 asks for exact values where an oracle gives them):
+    // the count is the connected pieces of each class band after the sliver and
+    // simplification rules, and no code outside riskmap computes those. The zones' shapes
+    // are held to their definition instead: lone and paired discs above against the
+    // kernel's formula, the surface tiles in tests/tiles.rs against a kernel sum written
+    // out, and every zone here valid, made by an enterprise, and every level present.
+    assert!(z.len() > 500, "{} zones", z.len());
     for zz in &z {
         check_valid(zz, 50.0);
         assert!(

@@ -221,3 +221,57 @@ fn missing_input_is_one_line_naming_the_file() {
         );
     }
 }
+
+/// `report --pdf` where Chromium is installed (`.ci/run` installs it before `cargo test`):
+/// a PDF of A4 pages beside the HTML, and no temporary file left. Skipped, with one line,
+/// where no Chromium is on PATH.
+#[test]
+fn report_pdf_with_chromium_is_an_a4_pdf() {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .any(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    if !found {
+        eprintln!("skipped: report --pdf needs Chromium (.ci/run installs it)");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let o = riskmap()
+        .args(["report", "--pdf", "--out"])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pdf = std::fs::read(d.path().join("report.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    let text = String::from_utf8_lossy(&pdf);
+    let pages = text.matches("/Type /Page\n").count()
+        + text.matches("/Type /Page/").count()
+        + text.matches("/Type /Page ").count()
+        + text.matches("/Type /Page>").count();
+    assert!(pages >= 1, "no page objects in the PDF");
+    // A4 is 595 × 842 pt
+    assert!(
+        text.contains("/MediaBox [0 0 594.") || text.contains("/MediaBox [0 0 595"),
+        "pages are not A4"
+    );
+    // no temporary file anywhere in the output folder or its generations
+    fn walk(p: &Path, left: &mut Vec<String>) {
+        for e in std::fs::read_dir(p).unwrap().flatten() {
+            let n = e.file_name().to_string_lossy().to_string();
+            if n.contains(".tmp-") || n.ends_with(".partial") {
+                left.push(e.path().display().to_string());
+            }
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path(), left);
+            }
+        }
+    }
+    let mut left = vec![];
+    walk(d.path(), &mut left);
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

@@ -722,3 +722,66 @@ fn gzip_for_json_and_cors_only_when_configured() {
         );
     }
 }
+
+/// A handler that panics, behind the server's own stack of layers (`serve::with_layers`)
+/// on a real socket: the client gets 500 with a JSON error, and the same server, on the
+/// same runtime, keeps answering the next requests.
+#[test]
+fn a_panicking_handler_is_answered_500_and_the_server_keeps_serving() {
+    use std::io::{Read, Write};
+    let f = fixture();
+    let live = riskmap::serve::Live::new(f.state.clone());
+    let routes = axum::Router::new()
+        .route(
+            "/boom",
+            axum::routing::get(|| async {
+                if true {
+                    panic!("a handler bug");
+                }
+                "unreachable"
+            }),
+        )
+        .route("/ok", axum::routing::get(|| async { "ok" }));
+    let app = riskmap::serve::with_layers(routes, live, &[]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let get = |path: &str| -> (u16, String) {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).unwrap();
+        let text = String::from_utf8_lossy(&buf).to_string();
+        let status = text.split(' ').nth(1).unwrap().parse().unwrap();
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+        (status, body)
+    };
+    for round in 0..3 {
+        let (status, body) = get("/boom");
+        assert_eq!(status, 500, "round {round}: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["status"], 500);
+        assert!(
+            v["error"].as_str().unwrap().contains("internal error"),
+            "{v}"
+        );
+        // the server still answers, from the same process and runtime
+        let (status, body) = get("/ok");
+        assert_eq!((status, body.as_str()), (200, "ok"), "round {round}");
+        let (status, body) = get("/no/such/route");
+        assert_eq!(status, 404, "round {round}: {body}");
+    }
+}

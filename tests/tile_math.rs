@@ -161,9 +161,41 @@ fn derived_properties() {
     let b = t.bounds();
     let c = Tile::new(2 * 843 + 1, 2 * 388 + 1, 11).bounds();
     assert!((c[2] - b[2]).abs() < 1e-12 && (c[1] - b[1]).abs() < 1e-12);
-    // counts
-    assert_eq!(
-        count_in([116.2, 36.0, 118.0, 37.6], 8),
-        tiles_in([116.2, 36.0, 118.0, 37.6], 8).count() as u64
-    );
+    // counts, against the OSM wiki's slippy-map formula written out here: the tiles
+    // holding the bbox's corners bound a rectangle of columns × rows
+    let slippy = |lon: f64, lat: f64, z: u8| -> (u64, u64) {
+        let n = 2f64.powi(z as i32);
+        let r = lat.to_radians();
+        let x = ((lon + 180.0) / 360.0 * n).floor();
+        let y = ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
+        (x as u64, y as u64)
+    };
+    for bbox in [
+        [116.2, 36.0, 118.0, 37.6],
+        [116.95, 36.6, 117.1, 36.7],
+        [-0.5, 51.2, 0.3, 51.7],
+        [100.01, 20.01, 121.99, 45.99],
+    ] {
+        for z in [0u8, 3, 8, 10, 12, 14, 16] {
+            let (x0, y0) = slippy(bbox[0], bbox[3], z);
+            let (x1, y1) = slippy(bbox[2], bbox[1], z);
+            let want = (x1 - x0 + 1) * (y1 - y0 + 1);
+            assert_eq!(count_in(bbox, z), want, "count_in {bbox:?} z{z}");
+            if want > 50_000 {
+                continue; // counted only: listing them would take the test minutes
+            }
+            let got: std::collections::BTreeSet<(u32, u32)> =
+                tiles_in(bbox, z).map(|t| (t.x, t.y)).collect();
+            assert_eq!(got.len() as u64, want, "tiles_in {bbox:?} z{z}");
+            for x in x0..=x1 {
+                for y in y0..=y1 {
+                    assert!(got.contains(&(x as u32, y as u32)), "z{z}/{x}/{y} missing");
+                }
+            }
+        }
+    }
+    // the sample region at z8: columns 210–211, rows 99–100 (worked by hand)
+    assert_eq!(slippy(116.2, 37.6, 8), (210, 99));
+    assert_eq!(slippy(118.0, 36.0, 8), (211, 100));
+    assert_eq!(count_in([116.2, 36.0, 118.0, 37.6], 8), 4);
 }

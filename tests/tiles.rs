@@ -1,5 +1,7 @@
-//! Raster tiles: pixel truth against the tile math, seams, the GCJ-02 variant, MBTiles read
-//! with SQLite, PMTiles read back with the pmtiles crate's reader, TileJSON, determinism.
+//! Raster tiles: surface pixels against a kernel sum written out in the test, pixel truth
+//! against the tile math, seams, the GCJ-02 variant, MBTiles read with SQLite, PMTiles read
+//! back with the pmtiles crate's reader (and, in CI, with the Protomaps reference reader:
+//! tests/oracles/archives.py), TileJSON, determinism.
 
 use riskmap::analyze;
 use riskmap::config::Config;
@@ -396,4 +398,168 @@ fn a_shared_pass_writes_what_each_layer_writes_alone() {
     );
     let same = k.iter().filter(|(t, b)| s.get(t) == Some(b)).count();
     assert!(same > 0 && same < k.len(), "{same} of {}", k.len());
+}
+
+/// Surface tiles against the surface's definition, written out here from README and
+/// domain.md and sharing no code with riskmap: each pixel corner → longitude/latitude by
+/// the inverse Web Mercator formula → metres from every enterprise (a local
+/// equirectangular projection) → the Epanechnikov sum w·(1 − d²/r²) with the default
+/// weights 216000/3600/60/1 → the class whose threshold (2 % of each weight) it reaches.
+/// riskmap samples a 50 m raster bilinearly, so a corner is judged only where the sum is
+/// further from every threshold than the sum can move within a cell diagonal (a bound
+/// from the kernel's gradient); a pixel whose four corners are so judged one class must
+/// be drawn in that class's colour (domain.md §1) at the surface opacity 0.6, or clear.
+#[test]
+fn surface_tiles_match_a_kernel_sum_from_first_principles() {
+    let d = tempfile::tempdir().unwrap();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rnd = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let words = ["重大", "较大", "一般", "低"];
+    // overlapping discs near the centre, and a yellow and a blue alone nearby (inside the
+    // z12 tiles checked), so every class has pixels far from any threshold
+    let mut pts: Vec<(f64, f64, &str)> = (0..40)
+        .map(|i| {
+            (
+                117.0 + (rnd() - 0.5) * 0.05,
+                36.65 + (rnd() - 0.5) * 0.04,
+                words[i % 4],
+            )
+        })
+        .collect();
+    pts.push((117.05, 36.61, "一般"));
+    pts.push((116.96, 36.69, "低"));
+    pts.push((117.06, 36.69, "一般"));
+    let mut c = register(d.path(), &pts);
+    // a radius per level, so a level's disc is not every other's
+    c.influence_radius_m.red = 1500.0;
+    c.influence_radius_m.orange = 1000.0;
+    c.influence_radius_m.yellow = 800.0;
+    c.influence_radius_m.blue = 500.0;
+    let ds = load(&c).unwrap();
+    let an = analyze::run(&ds).unwrap();
+    let r = Renderer::new(&ds, &an, &ds.style);
+
+    // README's default rule, transcribed: (weight, threshold, radius) per class 1..=4
+    let rule = [
+        (1.0, 0.02, 500.0),
+        (60.0, 1.2, 800.0),
+        (3600.0, 72.0, 1000.0),
+        (216_000.0, 4320.0, 1500.0),
+    ];
+    let class_of = |w: &str| 4 - words.iter().position(|x| *x == w).unwrap();
+    // domain.md §1 colours, class 1 blue … 4 red
+    let rgb = [[0, 0, 255], [255, 255, 0], [255, 128, 0], [255, 0, 0]];
+    let alpha = (0.6f64 * 255.0).round() as u8;
+    const R: f64 = 6_378_137.0;
+    let (lat0, lon0) = (36.65f64.to_radians(), 117.0f64.to_radians());
+    let metres = |lon: f64, lat: f64| {
+        (
+            R * lat0.cos() * (lon.to_radians() - lon0),
+            R * (lat.to_radians() - lat0),
+        )
+    };
+    let sites: Vec<((f64, f64), usize)> = pts
+        .iter()
+        .map(|&(x, y, w)| (metres(x, y), class_of(w)))
+        .collect();
+    // the sum at a point and how far the rendered sum may be from it (cell diagonal
+    // 50·√2 m, a metre of mapping slack, 1 % for the projection and f32 sums)
+    let reach = 50.0 * 2f64.sqrt() + 1.0;
+    let sum_and_slack = |p: (f64, f64)| -> (f64, f64) {
+        let (mut v, mut slack) = (0.0, 0.0);
+        for &((x, y), cls) in &sites {
+            let (w, _, r) = rule[cls - 1];
+            let dd = (p.0 - x).hypot(p.1 - y);
+            if dd < r {
+                v += w * (1.0 - dd * dd / (r * r));
+            }
+            if dd < r + reach {
+                slack += w * 2.0 * r.min(dd + reach) / (r * r) * reach;
+            }
+        }
+        (v, slack + 0.01 * v + 1e-9)
+    };
+    let judged = |p: (f64, f64)| -> Option<usize> {
+        let (v, slack) = sum_and_slack(p);
+        let mut cls = 0;
+        for (k, &(_, t, _)) in rule.iter().enumerate() {
+            if (v - t).abs() <= slack {
+                return None;
+            }
+            if v > t {
+                cls = k + 1;
+            }
+        }
+        Some(cls)
+    };
+    // the inverse Web Mercator of a global pixel position (OSM wiki)
+    let lonlat = |gx: f64, gy: f64, z: u8| {
+        let n = 256.0 * 2f64.powi(z as i32);
+        let lon = gx / n * 360.0 - 180.0;
+        let lat = (std::f64::consts::PI * (1.0 - 2.0 * gy / n))
+            .sinh()
+            .atan()
+            .to_degrees();
+        (lon, lat)
+    };
+    let mut seen = [0usize; 5];
+    let mut checked = 0usize;
+    let mut total = 0usize;
+    for z in [12u8, 14, 16] {
+        let n = 2f64.powi(z as i32);
+        let cx = ((117.0 + 180.0) / 360.0 * n) as u32;
+        let lat = 36.65f64.to_radians();
+        let cy =
+            ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32;
+        for (dx, dy) in [(0i64, 0i64), (1, 0), (0, 1), (-1, -1)] {
+            let t = Tile::new((cx as i64 + dx) as u32, (cy as i64 + dy) as u32, z);
+            let img = match r.render(Layer::Surface, t, 256, Crs::Wgs84).unwrap() {
+                Some(b) => decode(&b),
+                None => vec![0; 256 * 256 * 4],
+            };
+            // each corner judged once
+            let corners: Vec<Option<usize>> = (0..=256u32)
+                .flat_map(|y| (0..=256u32).map(move |x| (x, y)))
+                .map(|(x, y)| {
+                    let (lon, lat) = lonlat((t.x * 256 + x) as f64, (t.y * 256 + y) as f64, z);
+                    judged(metres(lon, lat))
+                })
+                .collect();
+            for py in 0..256usize {
+                for px in 0..256usize {
+                    total += 1;
+                    let k = |x: usize, y: usize| corners[y * 257 + x];
+                    let four = [k(px, py), k(px + 1, py), k(px, py + 1), k(px + 1, py + 1)];
+                    let Some(cls) = four[0] else { continue };
+                    if four.iter().any(|&q| q != Some(cls)) {
+                        continue;
+                    }
+                    checked += 1;
+                    seen[cls] += 1;
+                    let got = &img[(py * 256 + px) * 4..][..4];
+                    let want = if cls == 0 {
+                        [got[0], got[1], got[2], 0]
+                    } else {
+                        let c = rgb[cls - 1];
+                        [c[0], c[1], c[2], alpha]
+                    };
+                    assert_eq!(got, want, "z{z} {t:?} pixel ({px},{py}): class {cls}");
+                }
+            }
+        }
+    }
+    // the judged pixels are most of the tiles and hold every class
+    assert!(
+        checked * 10 >= total * 7,
+        "{checked} of {total} pixels judged"
+    );
+    assert!(
+        seen.iter().all(|&n| n > 0),
+        "pixels judged per class: {seen:?}"
+    );
 }

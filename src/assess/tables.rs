@@ -281,10 +281,100 @@ mod tests {
         assert!("< 3".parse::<Bound>().is_err());
     }
 
+    /// The shipped tables and the built-in ones grade every product the value lists allow
+    /// as `../shared/domain.md` §2 writes the bands (transcribed below, not read from the
+    /// code), and list exactly the published values.
     #[test]
-    fn shipped_file_equals_defaults() {
+    fn shipped_and_builtin_tables_grade_as_the_domain_says() {
+        use crate::model::Level::{self, *};
+        // domain.md §2, literally
+        let lec = |d: f64| -> Level {
+            if d > 320.0 {
+                Red
+            } else if d > 160.0 {
+                Orange
+            } else if d > 70.0 {
+                Yellow
+            } else {
+                Blue
+            }
+        };
+        let ls = |variant: &str, r: f64| -> Level {
+            let (red, orange, yellow) = match variant {
+                "A" => (20.0, 10.0, 4.0),
+                "B" => (20.0, 9.0, 4.0),
+                "C" => (20.0, 15.0, 9.0),
+                _ => unreachable!(),
+            };
+            if r >= red {
+                Red
+            } else if r >= orange {
+                Orange
+            } else if r >= yellow {
+                Yellow
+            } else {
+                Blue
+            }
+        };
+        // > 180 red, 90–150 orange, 50–80 yellow, ≤ 48 blue (only these products occur,
+        // and 180 = 3·6·10, in the table's gap, is orange)
+        let mes = |r: f64| -> Level {
+            if r > 180.0 {
+                Red
+            } else if r >= 90.0 {
+                Orange
+            } else if r >= 50.0 {
+                Yellow
+            } else {
+                assert!(r <= 48.0, "{r} falls between the published MES bands");
+                Blue
+            }
+        };
         let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("styles/grading.toml");
-        let t = GradingTables::load(&p).unwrap();
-        assert_eq!(t, GradingTables::default());
+        let shipped = GradingTables::load(&p).unwrap();
+        for (name, t) in [
+            ("shipped", &shipped),
+            ("built-in", &GradingTables::default()),
+        ] {
+            assert_eq!(
+                t.lec.l,
+                [10.0, 6.0, 3.0, 1.0, 0.5, 0.2, 0.1],
+                "{name} LEC L"
+            );
+            assert_eq!(t.lec.e, [10.0, 6.0, 3.0, 2.0, 1.0, 0.5], "{name} LEC E");
+            assert_eq!(t.lec.c, [100.0, 40.0, 15.0, 7.0, 3.0, 1.0], "{name} LEC C");
+            let mut products = 0;
+            for l in &t.lec.l {
+                for e in &t.lec.e {
+                    for c in &t.lec.c {
+                        let d = l * e * c;
+                        assert_eq!(t.lec.bands().classify(d), lec(d), "{name} LEC D = {d}");
+                        products += 1;
+                    }
+                }
+            }
+            assert_eq!(products, 7 * 6 * 6);
+            assert!(!t.allow_free_values, "{name}: free values are opt-in");
+            assert_eq!(t.ls.variant, "A", "{name}: variant A is the default");
+            for v in ["A", "B", "C"] {
+                let bands = &t.ls.variants[v];
+                for l in 1..=5 {
+                    for s in 1..=5 {
+                        let r = (l * s) as f64;
+                        assert_eq!(bands.classify(r), ls(v, r), "{name} LS {v} R = {r}");
+                    }
+                }
+            }
+            for m in [5.0, 3.0, 1.0] {
+                for e in [10.0, 6.0, 3.0, 2.0, 1.0] {
+                    for s in [10.0, 8.0, 4.0, 2.0, 1.0] {
+                        let r = m * e * s;
+                        assert_eq!(t.mes.bands().classify(r), mes(r), "{name} MES R = {r}");
+                    }
+                }
+            }
+        }
+        // the file says it is the built-in defaults: it is
+        assert_eq!(shipped, GradingTables::default());
     }
 }

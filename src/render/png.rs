@@ -69,12 +69,7 @@ fn filter_rows(data: &[u8], w: usize) -> Vec<u8> {
     const SUB: u8 = 1;
     const UP: u8 = 2;
     // the measure of the png crate's adaptive filter: bytes read as signed, |·| summed
-    let sad = |a: &[u8], b: &[u8]| -> u32 {
-        a.iter()
-            .zip(b)
-            .map(|(&x, &y)| (x.wrapping_sub(y) as i8).unsigned_abs() as u32)
-            .sum()
-    };
+    let sad = |a: &[u8], b: &[u8]| -> u32 { sum_abs_diff(a, b) };
     let mut out = Vec::with_capacity(data.len() + data.len() / w);
     let zeros = vec![0u8; w];
     let mut prev: &[u8] = &zeros;
@@ -93,6 +88,34 @@ fn filter_rows(data: &[u8], w: usize) -> Vec<u8> {
         prev = row;
     }
     out
+}
+
+/// Σ |(a[i] − b[i]) as i8| over the shorter of `a` and `b`. Summed in 16 u16 lanes over
+/// blocks of 256 bytes (each term ≤ 128, so a lane never overflows), a shape the compiler
+/// turns into whole-register SIMD; a plain `u32` sum of the same terms compiled to four
+/// bytes a step and cost a tenth of a tile's encode.
+fn sum_abs_diff(a: &[u8], b: &[u8]) -> u32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut total = 0u32;
+    for (ca, cb) in a.chunks(256).zip(b.chunks(256)) {
+        let mut lanes = [0u16; 16];
+        let mut xs = ca.chunks_exact(16);
+        let mut ys = cb.chunks_exact(16);
+        for (x, y) in (&mut xs).zip(&mut ys) {
+            for k in 0..16 {
+                lanes[k] += (x[k].wrapping_sub(y[k]) as i8).unsigned_abs() as u16;
+            }
+        }
+        total += lanes.iter().map(|&l| l as u32).sum::<u32>();
+        total += xs
+            .remainder()
+            .iter()
+            .zip(ys.remainder())
+            .map(|(&x, &y)| (x.wrapping_sub(y) as i8).unsigned_abs() as u32)
+            .sum::<u32>();
+    }
+    total
 }
 
 /// The encoder the issue measures its encode-only ceiling with: the `png` crate's own
@@ -383,6 +406,32 @@ pub fn demultiply(data: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sum_abs_diff_is_the_plain_sum() {
+        // lengths around the 16-byte steps and 256-byte blocks, bytes from a fixed LCG
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut byte = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 56) as u8
+        };
+        for n in [0usize, 1, 15, 16, 17, 255, 256, 257, 511, 1000, 4096] {
+            let a: Vec<u8> = (0..n).map(|_| byte()).collect();
+            let b: Vec<u8> = (0..n + 3).map(|_| byte()).collect();
+            let plain: u32 = a
+                .iter()
+                .zip(&b)
+                .map(|(&p, &q)| (p.wrapping_sub(q) as i8).unsigned_abs() as u32)
+                .sum();
+            assert_eq!(sum_abs_diff(&a, &b), plain, "length {n}");
+            // the largest terms in every lane of a whole block
+            let hi = vec![128u8; n];
+            let lo = vec![0u8; n];
+            assert_eq!(sum_abs_diff(&hi, &lo), 128 * n as u32, "length {n}");
+        }
+    }
 
     fn decode(bytes: &[u8]) -> (png::ColorType, Vec<u8>, Option<Vec<u8>>) {
         let mut d = png::Decoder::new(std::io::Cursor::new(bytes));

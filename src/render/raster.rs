@@ -1539,7 +1539,11 @@ mod tests {
 
     /// The fast path (pyramids, quads, block fills, row lookups) draws exactly what
     /// classifying every pixel corner on its own draws, at every zoom, in WGS84 and
-    /// GCJ-02, with and without patterns.
+    /// GCJ-02, with and without patterns. An equivalence test: it shares `cell_nodes` and
+    /// `class_at` with the code, and so proves the shortcuts, not the mapping; the oracle
+    /// from first principles (inverse Web Mercator, a kernel sum, the published
+    /// thresholds and colours, no riskmap code) is
+    /// `tests/tiles.rs::surface_tiles_match_a_kernel_sum_from_first_principles`.
     #[test]
     fn surface_tiles_match_brute_force() {
         let (s, pyr, centre, styles) = fixture(|h| h.patterns.orange = Pattern::Diagonal);

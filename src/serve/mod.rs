@@ -674,14 +674,7 @@ pub fn router_with_cors(st: Shared, cors: &[String]) -> Router {
 
 /// The router over a [`Live`] state (switched when a new generation is loaded).
 pub fn router_live(live: Arc<Live>, cors: &[String]) -> Router {
-    use tower_http::catch_panic::CatchPanicLayer;
-    use tower_http::compression::CompressionLayer;
-    use tower_http::cors::{AllowOrigin, CorsLayer};
-    let cors_origins: Vec<HeaderValue> = cors
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
-    let mut app = Router::new()
+    let app = Router::new()
         .route("/", get(h_index))
         .route("/index.html", get(h_index))
         .route("/viewer/{*path}", get(h_asset))
@@ -694,7 +687,23 @@ pub fn router_live(live: Arc<Live>, cors: &[String]) -> Router {
         .route("/geojson/{file}", get(h_geojson))
         .route("/tiles/{file}", get(h_tilejson))
         .route("/tiles/{layer}/{z}/{x}/{file}", get(h_tile))
-        .fallback(h_fallback)
+        .fallback(h_fallback);
+    with_layers(app, live, cors)
+}
+
+/// `routes` behind the server's whole stack of layers, outermost last: the generation a
+/// request is answered from, the body limit, compression, a panic answered 500 with a
+/// JSON error (the server keeps serving), CORS from `cors`, and the guard and request
+/// log. (Separate from the routes so the stack can be tested with a route that panics.)
+pub fn with_layers(routes: Router, live: Arc<Live>, cors: &[String]) -> Router {
+    use tower_http::catch_panic::CatchPanicLayer;
+    use tower_http::compression::CompressionLayer;
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let cors_origins: Vec<HeaderValue> = cors
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    let mut app = routes
         .layer(axum::middleware::from_fn_with_state(live, with_generation))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY as usize))
         .layer(CompressionLayer::new())
