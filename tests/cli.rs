@@ -275,3 +275,55 @@ fn report_pdf_with_chromium_is_an_a4_pdf() {
     walk(d.path(), &mut left);
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// `riskmap bench` smoke run on a small generated register (no peer): exit 0 and one
+/// table row for the size with a time for every stage, the enterprise count the register
+/// has, and a peak memory.
+#[test]
+fn bench_smoke_run_prints_a_row_per_size() {
+    let d = tempfile::tempdir().unwrap();
+    let o = riskmap()
+        .args(["bench", "--sizes", "1500", "--peer-points", "0", "--work"])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let header = out
+        .lines()
+        .find(|l| l.starts_with("| run |"))
+        .unwrap_or_else(|| panic!("no table header: {out}"));
+    let cols: Vec<&str> = header.split('|').map(str::trim).collect();
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .filter(|l| l.starts_with('|') && !l.starts_with("| run |") && !l.starts_with("|---"))
+        .map(|l| l.split('|').map(str::trim).collect())
+        .collect();
+    assert_eq!(rows.len(), 1, "one row for one size: {out}");
+    let row = &rows[0];
+    assert_eq!(row.len(), cols.len(), "{header}\n{row:?}");
+    let at = |name: &str| -> &str {
+        row[cols
+            .iter()
+            .position(|c| *c == name)
+            .unwrap_or_else(|| panic!("no column {name}: {header}"))]
+    };
+    // the generated register's enterprises, less its deliberate rejects
+    let n: usize = at("enterprises").replace(',', "").parse().unwrap();
+    assert!(n > 1400 && n <= 1500, "{n} enterprises");
+    for stage in ["load s", "surface s", "zones s", "write s", "total s"] {
+        let s: f64 = at(stage)
+            .parse()
+            .unwrap_or_else(|_| panic!("{stage}: {row:?}"));
+        assert!(s >= 0.0 && s < 600.0, "{stage} {s}");
+    }
+    let total: f64 = at("total s").parse().unwrap();
+    let load: f64 = at("load s").parse().unwrap();
+    assert!(total >= load, "total {total} < load {load}");
+    let mb: f64 = at("peak MB").parse().unwrap();
+    assert!(mb > 1.0, "peak MB {mb}");
+}

@@ -6,7 +6,9 @@
 //! district, no spatial index) and its four-colour level. Only the coordinate
 //! transform `riskmap::crs::gcj02_to_wgs84` is borrowed (it has its own tests against
 //! published vectors). The result is compared with the `enterprises.geojson` and
-//! `summary.json` that `riskmap::build::build` writes into a temporary folder.
+//! `summary.json` that `riskmap::build::build` writes into a temporary folder; and every
+//! sensitive site's exposure (the red and orange enterprises whose radius covers it, by a
+//! haversine distance, and the nearest of them) with `exposure.geojson`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -371,4 +373,219 @@ fn sample_build_matches_brute_force_oracle() {
             );
         }
     }
+
+    // exposure: every site of data/sample/sites.csv against the red and orange
+    // enterprises (levels from the oracle, positions as written, radii from the config),
+    // distances by the haversine formula written here; a site whose nearest distances lie
+    // within 0.5 % of a radius is not judged (riskmap measures in UTM)
+    let hav = |lon1: f64, lat1: f64, lon2: f64, lat2: f64| -> f64 {
+        let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+        let (dp, dl) = (p2 - p1, (lon2 - lon1).to_radians());
+        let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+        2.0 * 6_371_008.8 * a.sqrt().asin()
+    };
+    let radius = |l: &str| match l {
+        "red" => cfg.influence_radius_m.red,
+        "orange" => cfg.influence_radius_m.orange,
+        _ => unreachable!(),
+    };
+    let high: Vec<(String, f64, f64, f64)> = geo["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| {
+            let id = f["properties"]["id"].as_str().unwrap().to_string();
+            let l = o.accepted[&id].1;
+            let c = &f["geometry"]["coordinates"];
+            (l == "red" || l == "orange").then(|| {
+                (
+                    id,
+                    c[0].as_f64().unwrap(),
+                    c[1].as_f64().unwrap(),
+                    radius(l),
+                )
+            })
+        })
+        .collect();
+    let exposure = read_json("exposure.geojson");
+    let reported: HashMap<String, &serde_json::Value> = exposure["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["properties"]["id"].as_str().unwrap().to_string(),
+                &f["properties"],
+            )
+        })
+        .collect();
+    let (mut judged, mut covered_sites) = (0, 0);
+    for site in read_csv("sites.csv") {
+        let (lon, lat): (f64, f64) = (site["经度"].parse().unwrap(), site["纬度"].parse().unwrap());
+        // the sites file mixes WGS84 and GCJ-02 rows (its 坐标系 column); GCJ-02 back to
+        // WGS84 with riskmap's inverse, which tests/crs_vectors.rs holds to published vectors
+        let (lon, lat) = match site["坐标系"].as_str() {
+            "WGS84" => (lon, lat),
+            "GCJ-02" => riskmap::crs::gcj02_to_wgs84(lon, lat),
+            other => panic!("site CRS {other}"),
+        };
+        let d: Vec<(f64, &str, f64)> = high
+            .iter()
+            .map(|(id, x, y, r)| (hav(lon, lat, *x, *y), id.as_str(), *r))
+            .collect();
+        if d.iter().any(|(dist, _, r)| (dist - r).abs() <= 0.005 * r) {
+            continue;
+        }
+        judged += 1;
+        let mut covering: Vec<&(f64, &str, f64)> =
+            d.iter().filter(|(dist, _, r)| dist <= r).collect();
+        covering.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let id = &site["编号"];
+        let got = reported.get(id.as_str());
+        let got_n = got.map_or(0, |p| p["covering_count"].as_u64().unwrap());
+        assert_eq!(
+            got_n,
+            covering.len() as u64,
+            "site {id}: red/orange enterprises covering it"
+        );
+        if let Some(first) = covering.first() {
+            covered_sites += 1;
+            let p = got.unwrap();
+            assert_eq!(
+                p["nearest"][0]["id"], first.1,
+                "site {id}: nearest covering enterprise"
+            );
+            let dm = p["nearest"][0]["distance_m"].as_f64().unwrap();
+            assert!(
+                (dm - first.0).abs() <= 0.005 * first.0 + 1.0,
+                "site {id}: {dm} m vs {} m",
+                first.0
+            );
+        }
+    }
+    assert!(judged >= 190, "{judged} of 200 sites judged");
+    assert!(covered_sites >= 20, "{covered_sites} sites covered");
+
+    // zone membership: a zone's enterprise_ids are the graded enterprises whose disc
+    // (their level's radius from the config) reaches the zone. Judged by the distance
+    // from the enterprise to the zone's polygon (0 inside; local metres, every ring) where
+    // it is more than 100 m from the radius (the raster's 50 m cells and the polygons'
+    // simplification blur the edge by less)
+    let zones = read_json("zones.geojson");
+    let graded: Vec<(String, f64, f64, f64)> = geo["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| {
+            let id = f["properties"]["id"].as_str().unwrap().to_string();
+            let r = match o.accepted[&id].1 {
+                "red" => cfg.influence_radius_m.red,
+                "orange" => cfg.influence_radius_m.orange,
+                "yellow" => cfg.influence_radius_m.yellow,
+                "blue" => cfg.influence_radius_m.blue,
+                _ => return None,
+            };
+            let c = &f["geometry"]["coordinates"];
+            Some((id, c[0].as_f64().unwrap(), c[1].as_f64().unwrap(), r))
+        })
+        .collect();
+    let (mut pairs_judged, mut members_judged) = (0usize, 0usize);
+    for z in zones["features"].as_array().unwrap() {
+        let zid = z["properties"]["id"].as_str().unwrap();
+        let ids: HashSet<&str> = z["properties"]["enterprise_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert!(!ids.is_empty(), "zone {zid} has no enterprise");
+        let polys: Vec<&serde_json::Value> = match z["geometry"]["type"].as_str().unwrap() {
+            "Polygon" => vec![&z["geometry"]["coordinates"]],
+            _ => z["geometry"]["coordinates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .collect(),
+        };
+        let rings: Vec<Vec<(f64, f64)>> = polys
+            .iter()
+            .flat_map(|p| p.as_array().unwrap().iter())
+            .map(|r| {
+                r.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|q| (q[0].as_f64().unwrap(), q[1].as_f64().unwrap()))
+                    .collect()
+            })
+            .collect();
+        let pts = rings.iter().flatten();
+        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for &(x, y) in pts {
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+        let lat0 = ((y0 + y1) / 2.0).to_radians();
+        let (mx, my) = (6_371_008.8 * lat0.cos(), 6_371_008.8);
+        let m = |x: f64, y: f64| (x.to_radians() * mx, y.to_radians() * my);
+        let rings_m: Vec<Vec<(f64, f64)>> = rings
+            .iter()
+            .map(|r| r.iter().map(|&(x, y)| m(x, y)).collect())
+            .collect();
+        let dist = |px: f64, py: f64| -> f64 {
+            let mut inside = false;
+            let mut best = f64::MAX;
+            for r in &rings_m {
+                for w in r.windows(2) {
+                    let ((ax, ay), (bx, by)) = (w[0], w[1]);
+                    if (ay > py) != (by > py) && px < ax + (py - ay) * (bx - ax) / (by - ay) {
+                        inside = !inside;
+                    }
+                    let (dx, dy) = (bx - ax, by - ay);
+                    let len2 = dx * dx + dy * dy;
+                    let t = if len2 > 0.0 {
+                        (((px - ax) * dx + (py - ay) * dy) / len2).clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    };
+                    best = best.min((px - ax - t * dx).hypot(py - ay - t * dy));
+                }
+            }
+            if inside {
+                0.0
+            } else {
+                best
+            }
+        };
+        // candidates within 1.2 km of the zone's bounding box
+        let pad = 1_200.0 / 111_000.0;
+        for (id, x, y, r) in &graded {
+            if *x < x0 - pad / lat0.cos()
+                || *x > x1 + pad / lat0.cos()
+                || *y < y0 - pad
+                || *y > y1 + pad
+            {
+                assert!(
+                    !ids.contains(id.as_str()) || *r > 1_000.0,
+                    "zone {zid}: {id} far away"
+                );
+                continue;
+            }
+            let (px, py) = m(*x, *y);
+            let dd = dist(px, py);
+            if (dd - r).abs() <= 100.0 {
+                continue;
+            }
+            pairs_judged += 1;
+            let member = ids.contains(id.as_str());
+            assert_eq!(
+                member,
+                dd < *r,
+                "zone {zid}: {id} ({r} m radius) at {dd:.0} m"
+            );
+            members_judged += usize::from(member);
+        }
+    }
+    assert!(
+        members_judged >= 3000,
+        "{members_judged} memberships judged ({pairs_judged} pairs)"
+    );
 }

@@ -380,7 +380,56 @@ fn click_answer_at_an_enterprise_in_wgs84_and_gcj02() {
     );
     assert_eq!(v["zone"]["level"], "red");
     assert_eq!(v["district"]["name"], e["properties"]["district"]);
-    assert!(v["grid"]["total"].as_u64().unwrap() >= 1);
+    // the grid cell: the one of grid.geojson whose ring holds the point (ray casting
+    // here), and its total the enterprises of enterprises.geojson inside that ring
+    let grid: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(f.out.join("grid.geojson")).unwrap()).unwrap();
+    let ring_of = |g: &serde_json::Value| -> Vec<(f64, f64)> {
+        g["geometry"]["coordinates"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+            .collect()
+    };
+    let inside = |ring: &[(f64, f64)], x: f64, y: f64| -> bool {
+        let mut odd = false;
+        for w in ring.windows(2) {
+            let ((x1, y1), (x2, y2)) = (w[0], w[1]);
+            if (y1 > y) != (y2 > y) && x < x1 + (y - y1) * (x2 - x1) / (y2 - y1) {
+                odd = !odd;
+            }
+        }
+        odd
+    };
+    let cells: Vec<&serde_json::Value> = grid["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| inside(&ring_of(g), lon, lat))
+        .collect();
+    assert_eq!(cells.len(), 1, "one grid cell holds the enterprise");
+    let ring = ring_of(cells[0]);
+    let in_cell = f
+        .features
+        .iter()
+        .filter(|x| {
+            let q = &x["geometry"]["coordinates"];
+            inside(&ring, q[0].as_f64().unwrap(), q[1].as_f64().unwrap())
+        })
+        .count() as u64;
+    assert!(in_cell >= 1);
+    assert_eq!(
+        v["grid"]["total"].as_u64().unwrap(),
+        in_cell,
+        "{}",
+        v["grid"]
+    );
+    assert_eq!(
+        v["grid"]["id"], cells[0]["properties"]["id"],
+        "{}",
+        v["grid"]
+    );
     // brute force: everything within 300 m
     let within = f
         .features

@@ -9,7 +9,7 @@
 //! through an R-tree — O(n log n). Simplifying (`simplify`) and validating (`valid`) give
 //! geo's results, with grids where geo's own were the bulk of the stage.
 
-use super::surface::{class_of, Disc, Surface};
+use super::surface::{Disc, Surface};
 use super::Frame;
 use crate::model::Level;
 use crate::pipeline::Dataset;
@@ -25,7 +25,8 @@ pub struct Zone {
     pub level: Level,
     /// Geodesic area of the WGS84 polygon.
     pub area_km2: f64,
-    /// Indices of the enterprises whose influence reaches the zone, ascending.
+    /// Indices of the enterprises whose influence reaches the zone (their disc overlaps
+    /// the polygon), ascending.
     pub enterprises: Vec<usize>,
     /// The polygon in UTM (metres).
     pub utm: Polygon<f64>,
@@ -190,40 +191,6 @@ fn clean(p: Polygon<f64>, res: f64, eps: f64) -> Vec<Polygon<f64>> {
 /// the peer's 100k points took 9.3 s instead of 2.4 s, and repaired none.)
 const VALIDATE_MAX_VERTICES: usize = 20_000;
 
-/// Label connected cells of equal class (8-connectivity); 0 = no class.
-fn components(s: &Surface) -> Vec<u32> {
-    let (w, h) = (s.width, s.height);
-    let mut label = vec![0u32; w * h];
-    let mut next = 0u32;
-    let mut stack = Vec::new();
-    for start in 0..w * h {
-        if s.classes[start] == 0 || label[start] != 0 {
-            continue;
-        }
-        next += 1;
-        let c = s.classes[start];
-        label[start] = next;
-        stack.push(start);
-        while let Some(k) = stack.pop() {
-            let (x, y) = ((k % w) as i64, (k / w) as i64);
-            for dy in -1..=1i64 {
-                for dx in -1..=1i64 {
-                    let (nx, ny) = (x + dx, y + dy);
-                    if nx < 0 || ny < 0 || nx >= w as i64 || ny >= h as i64 {
-                        continue;
-                    }
-                    let n = ny as usize * w + nx as usize;
-                    if label[n] == 0 && s.classes[n] == c {
-                        label[n] = next;
-                        stack.push(n);
-                    }
-                }
-            }
-        }
-    }
-    label
-}
-
 /// Vectorise the classified surface.
 pub fn build(ds: &Dataset, frame: &Frame, s: &Surface) -> Result<Vec<Zone>, Error> {
     let debug = std::env::var_os("RISKMAP_DEBUG").is_some();
@@ -272,65 +239,20 @@ pub fn build(ds: &Dataset, frame: &Frame, s: &Surface) -> Result<Vec<Zone>, Erro
         tick("clean");
     }
     tick("bands");
-    // enterprises per connected region of each class, from their discs
-    let label = components(s);
-    tick("components");
+    // the enterprises of a zone: those whose disc (open, radius r) overlaps its polygon
     let discs = super::surface::discs(ds, frame);
-    let mut pairs: Vec<(u32, u32)> = discs
-        .par_iter()
-        .flat_map_iter(|d| {
-            let mut seen: Vec<u32> = Vec::new();
-            s.disc_rows(d, |r, cols| {
-                let row = &label[r * s.width..][cols];
-                // runs of one label along a row are the common case: one of each
-                let mut prev = 0;
-                for &l in row {
-                    if l != 0 && l != prev {
-                        seen.push(l);
-                        prev = l;
-                    }
-                }
-            });
-            seen.sort_unstable();
-            seen.dedup();
-            seen.into_iter().map(move |l| (l, d.idx as u32))
-        })
-        .collect();
-    pairs.par_sort_unstable();
-    tick("disc pairs");
-    let max_r = discs.iter().map(|d| d.r).fold(0.0, f64::max);
-    let disc_tree = RTree::bulk_load(
-        discs
-            .iter()
-            .map(|d| GeomWithData::new([d.x, d.y], *d))
-            .collect::<Vec<_>>(),
-    );
+    let mut members = memberships(&discs, &polys, s);
+    tick("members");
     let utm = frame.utm;
     let zones = polys
         .into_par_iter()
-        .map(|(level, p)| {
-            let class = class_of(level);
-            let labels = labels_inside(s, &label, &p, class);
-            let enterprises: Vec<usize> = if labels.is_empty() {
-                by_distance(&disc_tree, &p, max_r)
-            } else {
-                let mut v: Vec<usize> = labels
-                    .iter()
-                    .flat_map(|&l| {
-                        let a = pairs.partition_point(|x| x.0 < l);
-                        let b = pairs.partition_point(|x| x.0 <= l);
-                        pairs[a..b].iter().map(|x| x.1 as usize)
-                    })
-                    .collect();
-                v.sort_unstable();
-                v.dedup();
-                v
-            };
+        .zip(members.par_iter_mut())
+        .map(|((level, p), m)| {
             let shape = p.map_coords_utm(&utm);
             Zone {
                 level,
                 area_km2: shape.geodesic_area_unsigned() / 1e6,
-                enterprises,
+                enterprises: std::mem::take(m),
                 utm: p,
                 shape,
             }
@@ -340,73 +262,141 @@ pub fn build(ds: &Dataset, frame: &Frame, s: &Surface) -> Result<Vec<Zone>, Erro
     Ok(zones)
 }
 
-/// Labels of the cells of `class` whose centres lie inside the polygon (holes excluded),
-/// by scanline: every edge gives its crossings with the rows' centre lines, sorted per row
-/// and paired into inside intervals — linear in vertices plus covered cells.
-fn labels_inside(s: &Surface, label: &[u32], p: &Polygon<f64>, class: u8) -> Vec<u32> {
+/// The polygon (index + 1; 0 none) whose area holds each cell's centre: every polygon's
+/// rings cut the rows' centre lines, the crossings sorted per row pair into inside runs
+/// (holes excluded). The bands are disjoint, so a centre has at most one polygon. Linear
+/// in vertices plus cells.
+fn owners(s: &Surface, polys: &[(Level, Polygon<f64>)]) -> Vec<u32> {
+    let mut owner = vec![0u32; s.width * s.height];
     let mut xs: Vec<(usize, f64)> = Vec::new();
-    for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
-        for w in ring.0.windows(2) {
-            let (a, b) = (w[0], w[1]);
-            if a.y == b.y {
-                continue;
-            }
-            let (lo, hi) = if a.y < b.y { (a.y, b.y) } else { (b.y, a.y) };
-            // rows whose centre y is in [lo, hi)
-            let r0 = ((lo - s.y0) / s.res - 0.5).ceil().max(0.0) as usize;
-            let r1 = ((hi - s.y0) / s.res - 0.5).ceil().max(0.0) as usize;
-            for row in r0..r1.min(s.height) {
-                let y = s.y0 + (row as f64 + 0.5) * s.res;
-                if y < lo || y >= hi {
+    for (k, (_, p)) in polys.iter().enumerate() {
+        xs.clear();
+        for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+            for w in ring.0.windows(2) {
+                let (a, b) = (w[0], w[1]);
+                if a.y == b.y {
                     continue;
                 }
-                xs.push((row, a.x + (y - a.y) * (b.x - a.x) / (b.y - a.y)));
+                let (lo, hi) = if a.y < b.y { (a.y, b.y) } else { (b.y, a.y) };
+                // rows whose centre y is in [lo, hi)
+                let r0 = ((lo - s.y0) / s.res - 0.5).ceil().max(0.0) as usize;
+                let r1 = ((hi - s.y0) / s.res - 0.5).ceil().max(0.0) as usize;
+                for row in r0.saturating_sub(1)..(r1 + 1).min(s.height) {
+                    let y = s.y0 + (row as f64 + 0.5) * s.res;
+                    if y < lo || y >= hi {
+                        continue;
+                    }
+                    xs.push((row, a.x + (y - a.y) * (b.x - a.x) / (b.y - a.y)));
+                }
             }
         }
-    }
-    xs.sort_by(|u, v| u.0.cmp(&v.0).then(u.1.total_cmp(&v.1)));
-    let mut out: Vec<u32> = Vec::new();
-    for pair in xs.chunks(2) {
-        if let [(row, xa), (row_b, xb)] = pair {
+        xs.sort_by(|u, v| u.0.cmp(&v.0).then(u.1.total_cmp(&v.1)));
+        for pair in xs.chunks_exact(2) {
+            let ((row, xa), (row_b, xb)) = (pair[0], pair[1]);
+            debug_assert_eq!(row, row_b, "an even number of crossings per row");
             if row != row_b {
                 continue;
             }
+            // columns whose centre x is in [xa, xb)
             let c0 = ((xa - s.x0) / s.res - 0.5).ceil().max(0.0) as usize;
             let c1 = (((xb - s.x0) / s.res - 0.5).ceil().max(0.0) as usize).min(s.width);
-            for col in c0..c1 {
-                let k = row * s.width + col;
-                if s.classes[k] == class && label[k] != 0 && out.last() != Some(&label[k]) {
-                    out.push(label[k]);
-                }
+            if c0 < c1 {
+                owner[row * s.width + c0..row * s.width + c1].fill(k as u32 + 1);
             }
         }
     }
-    out.sort_unstable();
-    out.dedup();
-    out
+    owner
 }
 
-/// Fallback for tiny zones with no cell centre inside: discs within reach of the polygon.
-fn by_distance(
-    tree: &RTree<GeomWithData<[f64; 2], Disc>>,
-    p: &Polygon<f64>,
-    reach: f64,
-) -> Vec<usize> {
-    use geo::{Distance, Euclidean, Point};
-    let Some(r) = p.bounding_rect() else {
-        return vec![];
-    };
-    let env = rstar::AABB::from_corners(
-        [r.min().x - reach, r.min().y - reach],
-        [r.max().x + reach, r.max().y + reach],
-    );
-    let mut v: Vec<usize> = tree
-        .locate_in_envelope(&env)
-        .filter(|g| Euclidean.distance(&Point::new(g.data.x, g.data.y), p) < g.data.r)
-        .map(|g| g.data.idx)
+/// For each polygon (all in UTM), the enterprises whose disc overlaps it, ascending: the
+/// polygons whose rings come within the disc's radius of its centre (one R-tree of every
+/// polygon's segments), and the polygon holding the centre (`owners`; where the radius is
+/// under a cell and a ring passes within a cell of the centre, a ray's crossings decide).
+/// One query per disc. Geometric, not by raster cells of the zone's class: a band thinner
+/// than a cell (the orange between a red disc's edge and the yellow around it) has a
+/// polygon but few or no cells of its class, and one connected region of cells can be
+/// vectorised as several polygons (cells touching at a corner).
+fn memberships(discs: &[Disc], polys: &[(Level, Polygon<f64>)], s: &Surface) -> Vec<Vec<usize>> {
+    use rstar::primitives::Line;
+    let owner = owners(s, polys);
+    let segs: Vec<GeomWithData<Line<[f64; 2]>, u32>> = polys
+        .iter()
+        .enumerate()
+        .flat_map(|(k, (_, p))| {
+            std::iter::once(p.exterior())
+                .chain(p.interiors())
+                .flat_map(move |ring| {
+                    ring.0.windows(2).map(move |w| {
+                        GeomWithData::new(Line::new([w[0].x, w[0].y], [w[1].x, w[1].y]), k as u32)
+                    })
+                })
+        })
         .collect();
-    v.sort_unstable();
-    v
+    let tree = RTree::bulk_load(segs);
+    // whether polygon k holds (x, y): even-odd crossings of its rings by the ray towards +x
+    let holds = |k: u32, x: f64, y: f64| -> bool {
+        let ray = rstar::AABB::from_corners([x, y], [f64::MAX / 4.0, y]);
+        let mut odd = false;
+        for g in tree.locate_in_envelope_intersecting(&ray) {
+            if g.data != k {
+                continue;
+            }
+            let ([ax, ay], [bx, by]) = (g.geom().from, g.geom().to);
+            if (ay > y) != (by > y) && x < ax + (y - ay) * (bx - ax) / (by - ay) {
+                odd = !odd;
+            }
+        }
+        odd
+    };
+    let mut pairs: Vec<(u32, u32)> = discs
+        .par_iter()
+        .flat_map_iter(|d| {
+            let c = [d.x, d.y];
+            let mut hit: Vec<u32> = tree
+                .locate_within_distance(c, d.r * d.r)
+                .map(|g| g.data)
+                .collect();
+            let (col, row) = ((d.x - s.x0) / s.res, (d.y - s.y0) / s.res);
+            let o = if col >= 0.0 && row >= 0.0 && col < s.width as f64 && row < s.height as f64 {
+                owner[row as usize * s.width + col as usize]
+            } else {
+                0
+            };
+            if d.r >= s.res {
+                // a ring between the centre and its cell's centre is within the radius,
+                // so the polygons on both sides of it are hit already
+                if o != 0 {
+                    hit.push(o - 1);
+                }
+            } else {
+                let mut near: Vec<u32> = tree
+                    .locate_within_distance(c, s.res * s.res)
+                    .map(|g| g.data)
+                    .collect();
+                if near.is_empty() {
+                    if o != 0 {
+                        hit.push(o - 1);
+                    }
+                } else {
+                    if o != 0 {
+                        near.push(o - 1);
+                    }
+                    near.sort_unstable();
+                    near.dedup();
+                    hit.extend(near.into_iter().filter(|&k| holds(k, d.x, d.y)));
+                }
+            }
+            hit.sort_unstable();
+            hit.dedup();
+            hit.into_iter().map(move |k| (k, d.idx as u32))
+        })
+        .collect();
+    pairs.par_sort_unstable();
+    let mut out: Vec<Vec<usize>> = vec![Vec::new(); polys.len()];
+    for (k, i) in pairs {
+        out[k as usize].push(i as usize);
+    }
+    out
 }
 
 trait ToWgs {

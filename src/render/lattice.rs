@@ -685,6 +685,10 @@ mod tests {
     /// checked pixel by pixel against `shade(key(centre))`, at z10–17 (cells of 8 px to
     /// thousands), WGS84 and GCJ-02, 256 and 512 px, with the default hairline and with a
     /// 5 px outline (where the two outline bands of a small cell come close).
+    /// An equivalence test (it shares `key` and `shade` with the code: it proves the runs,
+    /// not the colours); the independent oracle is `lattice_matches_tiny_skia` below, which
+    /// compares with tiny-skia drawing the same cell polygons, and the lines' positions
+    /// found from pixel centre → lon/lat → UTM.
     #[test]
     fn runs_match_per_pixel_keys() {
         let utm = crate::utm::Utm::new(50, true);
