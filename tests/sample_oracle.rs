@@ -384,28 +384,30 @@ fn sample_build_matches_brute_force_oracle() {
         let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
         2.0 * 6_371_008.8 * a.sqrt().asin()
     };
-    let radius = |l: &str| match l {
-        "red" => cfg.influence_radius_m.red,
-        "orange" => cfg.influence_radius_m.orange,
-        _ => unreachable!(),
-    };
-    let high: Vec<(String, f64, f64, f64)> = geo["features"]
+    // every graded enterprise: id, level (the oracle's), position as written, radius
+    // (its level's, from the config); unassessed ones radiate nothing
+    let graded: Vec<(String, &str, f64, f64, f64)> = geo["features"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(|f| {
             let id = f["properties"]["id"].as_str().unwrap().to_string();
             let l = o.accepted[&id].1;
+            let r = match l {
+                "red" => cfg.influence_radius_m.red,
+                "orange" => cfg.influence_radius_m.orange,
+                "yellow" => cfg.influence_radius_m.yellow,
+                "blue" => cfg.influence_radius_m.blue,
+                _ => return None,
+            };
             let c = &f["geometry"]["coordinates"];
-            (l == "red" || l == "orange").then(|| {
-                (
-                    id,
-                    c[0].as_f64().unwrap(),
-                    c[1].as_f64().unwrap(),
-                    radius(l),
-                )
-            })
+            Some((id, l, c[0].as_f64().unwrap(), c[1].as_f64().unwrap(), r))
         })
+        .collect();
+    let high: Vec<(&str, f64, f64, f64)> = graded
+        .iter()
+        .filter(|g| g.1 == "red" || g.1 == "orange")
+        .map(|g| (g.0.as_str(), g.2, g.3, g.4))
         .collect();
     let exposure = read_json("exposure.geojson");
     let reported: HashMap<String, &serde_json::Value> = exposure["features"]
@@ -431,7 +433,7 @@ fn sample_build_matches_brute_force_oracle() {
         };
         let d: Vec<(f64, &str, f64)> = high
             .iter()
-            .map(|(id, x, y, r)| (hav(lon, lat, *x, *y), id.as_str(), *r))
+            .map(|(id, x, y, r)| (hav(lon, lat, *x, *y), *id, *r))
             .collect();
         if d.iter().any(|(dist, _, r)| (dist - r).abs() <= 0.005 * r) {
             continue;
@@ -472,23 +474,6 @@ fn sample_build_matches_brute_force_oracle() {
     // it is more than 100 m from the radius (the raster's 50 m cells and the polygons'
     // simplification blur the edge by less)
     let zones = read_json("zones.geojson");
-    let graded: Vec<(String, f64, f64, f64)> = geo["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|f| {
-            let id = f["properties"]["id"].as_str().unwrap().to_string();
-            let r = match o.accepted[&id].1 {
-                "red" => cfg.influence_radius_m.red,
-                "orange" => cfg.influence_radius_m.orange,
-                "yellow" => cfg.influence_radius_m.yellow,
-                "blue" => cfg.influence_radius_m.blue,
-                _ => return None,
-            };
-            let c = &f["geometry"]["coordinates"];
-            Some((id, c[0].as_f64().unwrap(), c[1].as_f64().unwrap(), r))
-        })
-        .collect();
     let (mut pairs_judged, mut members_judged) = (0usize, 0usize);
     for z in zones["features"].as_array().unwrap() {
         let zid = z["properties"]["id"].as_str().unwrap();
@@ -557,7 +542,7 @@ fn sample_build_matches_brute_force_oracle() {
         };
         // candidates within 1.2 km of the zone's bounding box
         let pad = 1_200.0 / 111_000.0;
-        for (id, x, y, r) in &graded {
+        for (id, _, x, y, r) in &graded {
             if *x < x0 - pad / lat0.cos()
                 || *x > x1 + pad / lat0.cos()
                 || *y < y0 - pad

@@ -1,5 +1,6 @@
 //! Render: Web Mercator tile math, drawing of the layers into tiles, palette PNG encoding.
 
+pub mod classify;
 pub mod draw;
 pub mod lattice;
 pub mod overview;
