@@ -228,7 +228,15 @@ fn geojson_outputs_follow_rfc7946_and_gcj_copies_say_so() {
     }
     assert_eq!(summary["metric_crs"]["epsg"], 32650);
     assert_eq!(summary["areas"]["districts"].as_object().unwrap().len(), 12);
-    assert!(summary["exposure"]["exposed"].as_u64().unwrap() > 0);
+    // the summary counts the exposed sites exposure.geojson lists (each checked against a
+    // haversine brute force in tests/sample_oracle.rs)
+    let exposure: serde_json::Value =
+        serde_json::from_slice(&read(&d.path().join("exposure.geojson"))).unwrap();
+    assert_eq!(
+        summary["exposure"]["exposed"].as_u64().unwrap() as usize,
+        exposure["features"].as_array().unwrap().len()
+    );
+    assert_eq!(summary["exposure"]["sites"].as_u64().unwrap(), 200);
     assert!(
         summary["surface"]["zones"]["red"]["zones"]
             .as_u64()
