@@ -58,7 +58,7 @@ pub fn measure(label: &str, cfg: &Config) -> Result<Measure, Error> {
     let t0 = Instant::now();
     let ds = load(cfg)?;
     let load_s = t0.elapsed().as_secs_f64();
-    let report = build(&ds, &BuildOptions::default())?;
+    let report = build(&ds, cfg, &BuildOptions::default())?;
     let mut stages = vec![("load".to_string(), load_s)];
     stages.extend(report.timings.iter().map(|(k, v)| (k.to_string(), *v)));
     Ok(Measure {
@@ -279,13 +279,14 @@ pub type PyramidFigures = (String, u64, u64, f64);
 /// Every configured pyramid, without progress output.
 fn tiles_quiet(
     ds: &crate::pipeline::Dataset,
+    cfg: &Config,
     an: &crate::analyze::Analysis,
 ) -> Result<crate::tiles::TilesReport, Error> {
     let opts = crate::tiles::TilesOptions {
         quiet: true,
         ..Default::default()
     };
-    crate::tiles::run(ds, an, &opts)
+    crate::tiles::run(ds, an, &cfg.tiles_params(), &opts)
 }
 
 /// Delete a previous run's outputs and let the file system settle the deletes, so that
@@ -303,9 +304,9 @@ fn clear_before_timing(paths: &[PathBuf]) {
 /// starts, so the figures do not include deleting them in the background.
 pub fn tiles_run(cfg: &Config) -> Result<(Vec<PyramidFigures>, Vec<PyramidFigures>, f64), Error> {
     let ds = load(cfg)?;
-    let an = crate::analyze::run(&ds)?;
+    let an = crate::analyze::run(&ds, &cfg.analyze_params())?;
     clear_before_timing(&["tiles", "mbtiles", "pmtiles"].map(|s| cfg.output.dir.join(s)));
-    let tr = tiles_quiet(&ds, &an)?;
+    let tr = tiles_quiet(&ds, cfg, &an)?;
     Ok((tr.pyramids, tr.shared, tr.seconds))
 }
 

@@ -1,6 +1,7 @@
 //! `riskmap build`: load, run every configured stage, write all outputs as one atomic set.
 
 use crate::analyze::{self, Analysis};
+use crate::config::Config;
 use crate::crs::Crs;
 use crate::export::{self, summary, OutputSet};
 use crate::model::{level_slot, LEVEL_KEYS};
@@ -57,12 +58,12 @@ impl Stager {
     /// A GeoJSON output in WGS84 and in every extra CRS of `output.crs_out`.
     fn geojson(
         &mut self,
-        ds: &Dataset,
+        cfg: &Config,
         stem: &str,
         f: &dyn Fn(&mut dyn Write, Crs) -> std::io::Result<()>,
     ) -> Result<(), Error> {
         self.file(&format!("{stem}.geojson"), |w| f(w, Crs::Wgs84))?;
-        for &crs in &ds.config.output.crs_out {
+        for &crs in &cfg.output.crs_out {
             if !matches!(crs, Crs::Wgs84 | Crs::Cgcs2000) {
                 self.file(&format!("{stem}.{crs}.geojson"), |w| f(w, crs))?;
             }
@@ -72,48 +73,49 @@ impl Stager {
 }
 
 /// Write every output of a loaded dataset into the configured output folder.
-pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
+pub fn build(ds: &Dataset, cfg: &Config, opts: &BuildOptions) -> Result<BuildReport, Error> {
     let rows_rejected: usize = ds.inputs.iter().map(|i| i.rows_rejected).sum();
     if opts.strict && rows_rejected > 0 {
         return Err(Error::Strict(rows_rejected));
     }
-    let analysis = analyze::run(ds)?;
+    let analysis = analyze::run(ds, &cfg.analyze_params())?;
+    let dec = cfg.output.decimals;
     let write_clock = std::time::Instant::now();
     let mut st = Stager {
         set: OutputSet::new(),
-        out: ds.config.output.dir.clone(),
+        out: cfg.output.dir.clone(),
         names: vec![],
     };
-    st.geojson(ds, "enterprises", &|w, crs| {
-        export::geojson::write_enterprises(w, ds, crs)
+    st.geojson(cfg, "enterprises", &|w, crs| {
+        export::geojson::write_enterprises(w, ds, crs, dec)
     })?;
     if !ds.districts.is_empty() {
-        st.geojson(ds, "districts", &|w, crs| {
-            export::geojson::write_districts(w, ds, crs)
+        st.geojson(cfg, "districts", &|w, crs| {
+            export::geojson::write_districts(w, ds, crs, dec)
         })?;
     }
     if let Some(a) = &analysis.areas {
-        st.geojson(ds, "areas", &|w, crs| {
-            export::analysis::write_areas_geojson(w, ds, a, "areas", crs)
+        st.geojson(cfg, "areas", &|w, crs| {
+            export::analysis::write_areas_geojson(w, ds, a, "areas", crs, dec)
         })?;
         st.file("areas.csv", |w| export::analysis::write_areas_csv(w, a))?;
     }
     if let Some(a) = &analysis.streets {
-        st.geojson(ds, "areas_streets", &|w, crs| {
-            export::analysis::write_areas_geojson(w, ds, a, "areas_streets", crs)
+        st.geojson(cfg, "areas_streets", &|w, crs| {
+            export::analysis::write_areas_geojson(w, ds, a, "areas_streets", crs, dec)
         })?;
         st.file("areas_streets.csv", |w| {
             export::analysis::write_areas_csv(w, a)
         })?;
     }
     if let Some(g) = &analysis.grid {
-        st.geojson(ds, "grid", &|w, crs| {
-            export::analysis::write_grid(w, ds, g, crs)
+        st.geojson(cfg, "grid", &|w, crs| {
+            export::analysis::write_grid(w, ds, g, crs, dec)
         })?;
     }
     if let Some(z) = &analysis.zones {
-        st.geojson(ds, "zones", &|w, crs| {
-            export::analysis::write_zones(w, ds, z, crs)
+        st.geojson(cfg, "zones", &|w, crs| {
+            export::analysis::write_zones(w, ds, z, crs, dec)
         })?;
     }
     if let Some(s) = &analysis.surface {
@@ -124,8 +126,8 @@ pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
         st.file("surface.tif.aux.xml", |w| w.write_all(aux.as_bytes()))?;
     }
     let mut overview_png = None;
-    if ds.config.overview.enabled {
-        let (db, family) = crate::render::overview::fonts(ds.config.overview.font.as_deref())
+    if cfg.overview.enabled {
+        let (db, family) = crate::render::overview::fonts(cfg.overview.font.as_deref())
             .map_err(|m| Error::Input(format!("overview: {m}")))?;
         let t = std::time::Instant::now();
         let debug = |what: &str| {
@@ -140,7 +142,7 @@ pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
             ds,
             &analysis,
             &ds.style,
-            ds.config.overview.width,
+            cfg.overview.width,
             &family,
         );
         let svg = overview.svg();
@@ -156,22 +158,21 @@ pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
     }
     if let Some(x) = &analysis.exposure {
         st.file("exposure.csv", |w| {
-            export::analysis::write_exposure_csv(w, ds, x)
+            export::analysis::write_exposure_csv(w, ds, x, dec)
         })?;
-        st.geojson(ds, "exposure", &|w, crs| {
-            export::analysis::write_exposure_geojson(w, ds, x, crs)
+        st.geojson(cfg, "exposure", &|w, crs| {
+            export::analysis::write_exposure_geojson(w, ds, x, crs, dec)
         })?;
     }
     st.file("rejects.csv", |w| {
         export::tables::write_rejects(w, &ds.rejects)
     })?;
     // the register's snapshot for the next run's "what changed", and the report
-    let snapshot = ds
-        .config
+    let snapshot = cfg
         .report
         .enabled
         .then(|| crate::report::history::Snapshot::of(ds));
-    let out_dir = ds.config.output.dir.clone();
+    let out_dir = cfg.output.dir.clone();
     if let Some(snapshot) = &snapshot {
         let changes = crate::report::history::previous(&out_dir, snapshot)
             .map(|(name, old)| crate::report::history::diff(name, &old, snapshot));
@@ -182,7 +183,7 @@ pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
     }
     let t = summary::tally(ds);
     st.names.push("summary.json".into());
-    let json = summary::summary_json(ds, &t, &st.names, analysis_summary(ds, &analysis));
+    let json = summary::summary_json(ds, &t, &st.names, analysis_summary(ds, cfg, &analysis));
     let bytes = serde_json::to_vec_pretty(&json).unwrap_or_default();
     st.names.pop();
     st.file("summary.json", |w| w.write_all(&bytes))?;
@@ -198,13 +199,13 @@ pub fn build(ds: &Dataset, opts: &BuildOptions) -> Result<BuildReport, Error> {
         .set
         .commit()
         .map_err(|source| Error::Io { path: out, source })?;
-    if ds.config.report.enabled {
-        crate::report::history::prune(&out_dir, ds.config.report.history_keep.max(1));
+    if cfg.report.enabled {
+        crate::report::history::prune(&out_dir, cfg.report.history_keep.max(1));
     }
     let summary_text = format!(
         "{}{}",
         summary::summary_text(ds, &t),
-        analysis_text(ds, &analysis)
+        analysis_text(ds, cfg, &analysis)
     );
     let mut timings = analysis.timings.clone();
     timings.push(("write", write_clock.elapsed().as_secs_f64()));
@@ -243,7 +244,7 @@ pub fn exposure_by_type(ds: &Dataset, a: &Analysis) -> BTreeMap<String, [usize; 
 }
 
 /// The analysis sections of summary.json.
-pub fn analysis_summary(ds: &Dataset, a: &Analysis) -> Map<String, Value> {
+pub fn analysis_summary(ds: &Dataset, cfg: &Config, a: &Analysis) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert(
         "metric_crs".into(),
@@ -254,7 +255,7 @@ pub fn analysis_summary(ds: &Dataset, a: &Analysis) -> Map<String, Value> {
             .iter()
             .map(|x| (x.name.as_str(), json!({"level": if x.total() == 0 { "none" } else { crate::model::level_key(x.level.level) }, "reason": x.level.reason, "area_km2": export::round(x.area_km2, 3), "density_per_km2": export::round(x.density(), 4)})))
             .collect();
-        m.insert("areas".into(), json!({"rule": ds.config.areas.level.rule, "by_level": counts_obj(&per_level(areas.iter().map(|x| x.level.level))), "districts": levels}));
+        m.insert("areas".into(), json!({"rule": cfg.areas.level.rule, "by_level": counts_obj(&per_level(areas.iter().map(|x| x.level.level))), "districts": levels}));
     }
     if let Some(s) = &a.streets {
         m.insert("areas_streets".into(), json!({"count": s.len(), "by_level": counts_obj(&per_level(s.iter().map(|x| x.level.level)))}));
@@ -262,7 +263,7 @@ pub fn analysis_summary(ds: &Dataset, a: &Analysis) -> Map<String, Value> {
     if let Some(g) = &a.grid {
         m.insert(
             "grid".into(),
-            json!({"kind": ds.config.grid.kind, "cell_m": ds.config.grid.cell_m, "h3_resolution": ds.config.grid.h3_resolution, "cells": g.len(), "by_level": counts_obj(&per_level(g.iter().map(|c| c.level.level)))}),
+            json!({"kind": cfg.grid.kind, "cell_m": cfg.grid.cell_m, "h3_resolution": cfg.grid.h3_resolution, "cells": g.len(), "by_level": counts_obj(&per_level(g.iter().map(|c| c.level.level)))}),
         );
     }
     if let (Some(s), Some(z)) = (&a.surface, &a.zones) {
@@ -273,7 +274,7 @@ pub fn analysis_summary(ds: &Dataset, a: &Analysis) -> Map<String, Value> {
         }
         m.insert(
             "surface".into(),
-            json!({"resolution_m": s.res, "width": s.width, "height": s.height, "kernel": ds.config.surface.kernel, "combine": ds.config.surface.combine,
+            json!({"resolution_m": s.res, "width": s.width, "height": s.height, "kernel": cfg.surface.kernel, "combine": cfg.surface.combine,
                    "thresholds": {"blue": s.thresholds[0], "yellow": s.thresholds[1], "orange": s.thresholds[2], "red": s.thresholds[3]}, "zones": by}),
         );
     }
@@ -291,7 +292,7 @@ pub fn analysis_summary(ds: &Dataset, a: &Analysis) -> Map<String, Value> {
 }
 
 /// The analysis lines of the printed summary.
-fn analysis_text(ds: &Dataset, a: &Analysis) -> String {
+fn analysis_text(ds: &Dataset, cfg: &Config, a: &Analysis) -> String {
     let mut s = String::new();
     let line = |name: &str, c: [usize; 5]| {
         format!(
@@ -301,7 +302,7 @@ fn analysis_text(ds: &Dataset, a: &Analysis) -> String {
     };
     if let Some(areas) = &a.areas {
         s.push_str(&line(
-            &format!("districts by level ({:?})", ds.config.areas.level.rule).to_lowercase(),
+            &format!("districts by level ({:?})", cfg.areas.level.rule).to_lowercase(),
             per_level(areas.iter().map(|x| x.level.level)),
         ));
     }
@@ -350,6 +351,6 @@ fn analysis_text(ds: &Dataset, a: &Analysis) -> String {
 }
 
 /// Where the outputs of a config go.
-pub fn output_dir(ds: &Dataset) -> &Path {
-    &ds.config.output.dir
+pub fn output_dir(cfg: &Config) -> &Path {
+    &cfg.output.dir
 }

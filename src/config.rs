@@ -5,10 +5,17 @@
 //! then validate every value naming its key. Every field below has a default; the doc
 //! comment on each is the reference the README repeats.
 
-use crate::assess::tables::GradingTables;
+pub use crate::analyze::params::{
+    AreaRule, AreasConfig, Combine, ExposureConfig, GridConfig, GridKind, Kernel, LevelRule,
+    ScoreBasis, SurfaceConfig,
+};
+pub use crate::assess::params::GradingConfig;
 use crate::crs::Crs;
+pub use crate::ingest::params::{BoundaryInput, RegionConfig, TableInput};
+pub use crate::model::Radii;
+pub use crate::serve::ServeConfig;
+pub use crate::tiles::{TilesConfig, TILE_FORMATS};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -70,196 +77,6 @@ pub struct Config {
     pub report: ReportConfig,
 }
 
-/// How an area's (or grid cell's) level is decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AreaRule {
-    /// The highest level of the enterprises inside (就高).
-    Highest,
-    /// Weighted count per km² or per enterprise against thresholds.
-    Score,
-}
-
-/// What a score is divided by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ScoreBasis {
-    PerKm2,
-    PerEnterprise,
-}
-
-/// The level rule shared by areas and grid cells.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct LevelRule {
-    /// `highest` (就高, default) or `score`.
-    pub rule: AreaRule,
-    /// For `score`: `per_km2` (default) or `per_enterprise`.
-    pub score_basis: ScoreBasis,
-    /// For `score`: weight of an enterprise per level. Default 8 / 4 / 2 / 1.
-    pub weights: Radii,
-    /// For `score`: the lowest score of each level. Default per km² 2 / 1 / 0.5 / 0 (per
-    /// enterprise the same numbers mean an average weight).
-    pub thresholds: Radii,
-}
-
-impl Default for LevelRule {
-    fn default() -> Self {
-        LevelRule {
-            rule: AreaRule::Highest,
-            score_basis: ScoreBasis::PerKm2,
-            weights: Radii {
-                red: 8.0,
-                orange: 4.0,
-                yellow: 2.0,
-                blue: 1.0,
-            },
-            thresholds: Radii {
-                red: 2.0,
-                orange: 1.0,
-                yellow: 0.5,
-                blue: 0.0,
-            },
-        }
-    }
-}
-
-/// District aggregation, and optionally a second boundary level (streets / towns).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AreasConfig {
-    /// Write areas.geojson / areas.csv. Default true.
-    pub enabled: bool,
-    /// `[areas.level]`: rule, score_basis, weights, thresholds.
-    pub level: LevelRule,
-    /// A second boundary level (街道 / 乡镇) GeoJSON; written as areas_streets.*.
-    pub streets: Option<PathBuf>,
-    /// CRS of the streets file. Default wgs84.
-    pub streets_crs: Crs,
-    /// Name / code properties of the streets file. Default "name" / "adcode".
-    pub streets_name_field: String,
-    pub streets_adcode_field: String,
-}
-
-impl Default for AreasConfig {
-    fn default() -> Self {
-        AreasConfig {
-            enabled: true,
-            level: LevelRule::default(),
-            streets: None,
-            streets_crs: Crs::Wgs84,
-            streets_name_field: "name".into(),
-            streets_adcode_field: "adcode".into(),
-        }
-    }
-}
-
-/// Cell shape of the grid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GridKind {
-    /// Square cells in the region's UTM zone.
-    Square,
-    /// H3 hexagons.
-    H3,
-}
-
-/// Grid aggregation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct GridConfig {
-    /// Write grid.geojson. Default true.
-    pub enabled: bool,
-    /// `square` (default) or `h3`.
-    pub kind: GridKind,
-    /// Square cell size in metres. Default 1000.
-    pub cell_m: f64,
-    /// H3 resolution (0–15). Default 8 (≈ 0.74 km²).
-    pub h3_resolution: u8,
-    /// `[grid.level]`: rule, score_basis, weights, thresholds.
-    pub level: LevelRule,
-}
-
-impl Default for GridConfig {
-    fn default() -> Self {
-        GridConfig {
-            enabled: true,
-            kind: GridKind::Square,
-            cell_m: 1000.0,
-            h3_resolution: 8,
-            level: LevelRule::default(),
-        }
-    }
-}
-
-/// Kernel of an enterprise's influence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kernel {
-    /// w · (1 − (d/r)²) inside the radius.
-    Epanechnikov,
-    /// w · exp(−2 (d/r)²) (σ = r/2), cut at the radius.
-    Gaussian,
-}
-
-/// How contributions combine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Combine {
-    Sum,
-    Max,
-}
-
-/// The continuous risk surface.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SurfaceConfig {
-    /// Compute the surface, zones.geojson and surface.tif. Default true.
-    pub enabled: bool,
-    /// Raster cell size in metres. Default 50.
-    pub resolution_m: f64,
-    /// `epanechnikov` (default) or `gaussian`.
-    pub kernel: Kernel,
-    /// `sum` (default) or `max`.
-    pub combine: Combine,
-    /// Peak contribution of an enterprise per level. Default 216000 / 3600 / 60 / 1: each
-    /// level 60 × the one below.
-    pub weights: Radii,
-    /// The lowest surface value of each level, fixed for the whole map. Default 2 % of
-    /// each level's weight: 4320 / 72 / 1.2 / 0.02.
-    pub thresholds: Radii,
-    /// Zones are simplified (topology-preserving Visvalingam–Whyatt) by this many m² of
-    /// triangle area. Default: a quarter of a raster cell.
-    pub simplify_m2: Option<f64>,
-    /// Largest raster (cells) before the run stops with advice. Default 400 million.
-    pub max_cells: u64,
-}
-
-impl Default for SurfaceConfig {
-    fn default() -> Self {
-        SurfaceConfig {
-            enabled: true,
-            resolution_m: 50.0,
-            kernel: Kernel::Epanechnikov,
-            combine: Combine::Sum,
-            weights: Radii {
-                red: 216_000.0,
-                orange: 3_600.0,
-                yellow: 60.0,
-                blue: 1.0,
-            },
-            thresholds: Radii {
-                red: 4_320.0,
-                orange: 72.0,
-                yellow: 1.2,
-                blue: 0.02,
-            },
-            simplify_m2: None,
-            max_cells: 400_000_000,
-        }
-    }
-}
-
 /// The overview map for documents.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -282,67 +99,6 @@ impl Default for OverviewConfig {
     }
 }
 
-/// Raster tiles (XYZ PNG, MBTiles, PMTiles, TileJSON).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TilesConfig {
-    /// Render tiles during `build`. Default false (`riskmap tiles` renders them alone).
-    pub enabled: bool,
-    /// `[min, max]` zoom. Default [8, 16].
-    pub zoom: [u8; 2],
-    /// Layers: surface, grid, areas, points, composite. Default all.
-    pub layers: Vec<String>,
-    /// Also render 512 px (@2x, retina) tiles. Default false.
-    pub retina: bool,
-    /// Which tile outputs to write: any of "pmtiles", "mbtiles", "xyz". Default the two
-    /// archives; the XYZ folder (one file per tile, as large again on disk) is opt-in.
-    /// When set it wins over the three switches below.
-    pub formats: Option<Vec<String>>,
-    /// The same choice as switches (older configs): XYZ default false, the archives true.
-    pub xyz: bool,
-    pub mbtiles: bool,
-    pub pmtiles: bool,
-    /// URL template for TileJSON (`{layer}` is replaced). Default a local riskmap server.
-    pub url: String,
-    pub attribution: String,
-}
-
-impl Default for TilesConfig {
-    fn default() -> Self {
-        TilesConfig {
-            enabled: false,
-            zoom: [8, 16],
-            layers: ["surface", "grid", "areas", "points", "composite"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            retina: false,
-            formats: None,
-            xyz: false,
-            mbtiles: true,
-            pmtiles: true,
-            url: "http://127.0.0.1:8080/tiles/{layer}/{z}/{x}/{y}.png".into(),
-            attribution: "riskmap · 四色安全风险分布".into(),
-        }
-    }
-}
-
-/// The tile formats a config can name.
-pub const TILE_FORMATS: [&str; 3] = ["pmtiles", "mbtiles", "xyz"];
-
-impl TilesConfig {
-    /// (xyz, mbtiles, pmtiles): the outputs to write.
-    pub fn outputs(&self) -> (bool, bool, bool) {
-        match &self.formats {
-            Some(f) => {
-                let has = |n: &str| f.iter().any(|x| x.eq_ignore_ascii_case(n));
-                (has("xyz"), has("mbtiles"), has("pmtiles"))
-            }
-            None => (self.xyz, self.mbtiles, self.pmtiles),
-        }
-    }
-}
-
 /// The analyst's report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -359,194 +115,6 @@ impl Default for ReportConfig {
             enabled: false,
             history_keep: 12,
         }
-    }
-}
-
-/// `riskmap serve`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ServeConfig {
-    /// Listen address. Default 127.0.0.1:8080.
-    pub addr: String,
-    /// Origins allowed to call the server from a browser (CORS), e.g.
-    /// `["https://portal.example.gov.cn"]`. Default none.
-    pub cors: Vec<String>,
-    /// Most features one `/api/enterprises` page returns. Default 5000.
-    pub max_limit: usize,
-    /// Largest bbox side, in degrees, `/api/enterprises` accepts. Default 5.
-    pub max_bbox_deg: f64,
-    /// Largest `/api/at` radius in metres. Default 5000.
-    pub max_radius_m: f64,
-    /// Optional basemap for the viewer: an XYZ URL template, its CRS (`wgs84` for
-    /// Tianditu / OSM, `gcj02` for Gaode) and attribution. Default none: the district
-    /// outlines are the base.
-    pub basemap_url: Option<String>,
-    pub basemap_crs: crate::crs::Crs,
-    pub basemap_attribution: String,
-}
-
-impl Default for ServeConfig {
-    fn default() -> Self {
-        ServeConfig {
-            addr: "127.0.0.1:8080".into(),
-            cors: vec![],
-            max_limit: 5000,
-            max_bbox_deg: 5.0,
-            max_radius_m: 5000.0,
-            basemap_url: None,
-            basemap_crs: crate::crs::Crs::Wgs84,
-            basemap_attribution: String::new(),
-        }
-    }
-}
-
-/// Exposure of sensitive sites (runs when a sites file is given).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ExposureConfig {
-    /// Default true.
-    pub enabled: bool,
-    /// How many nearby red/orange enterprises to name per site. Default 3.
-    pub nearest: usize,
-}
-
-impl Default for ExposureConfig {
-    fn default() -> Self {
-        ExposureConfig {
-            enabled: true,
-            nearest: 3,
-        }
-    }
-}
-
-/// A tabular input: CSV, XLSX or GeoJSON points.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TableInput {
-    /// Path of the file (relative to the config file). Empty = not used.
-    pub path: Option<PathBuf>,
-    /// CRS of rows that have no `crs` column value. Default wgs84.
-    pub crs: Option<Crs>,
-    /// XLSX sheet name. Default: the first sheet.
-    pub sheet: Option<String>,
-    /// Map a field to a header of the file, e.g. `lon = "X坐标"`. Keys are the field
-    /// names of README.md's input tables.
-    pub columns: BTreeMap<String, String>,
-}
-
-/// The district boundary file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct BoundaryInput {
-    /// GeoJSON file path. Empty = no boundaries.
-    pub path: Option<PathBuf>,
-    /// CRS of the file's coordinates. Default wgs84 (DataV files are gcj02: say so).
-    pub crs: Crs,
-    /// Property holding the district name. Default "name".
-    pub name_field: String,
-    /// Property holding the district code. Default "adcode".
-    pub adcode_field: String,
-}
-
-impl Default for BoundaryInput {
-    fn default() -> Self {
-        BoundaryInput {
-            path: None,
-            crs: Crs::Wgs84,
-            name_field: "name".into(),
-            adcode_field: "adcode".into(),
-        }
-    }
-}
-
-/// The region where a point may lie. Default: the union of the boundaries.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RegionConfig {
-    /// `[west, south, east, north]` in WGS84 degrees.
-    pub bbox: Option<[f64; 4]>,
-    /// A GeoJSON polygon file instead of a bbox.
-    pub polygon: Option<PathBuf>,
-    /// CRS of the polygon file. Default wgs84.
-    pub polygon_crs: Crs,
-    /// A point outside the boundary polygons but within this distance of one is kept and
-    /// given the nearest district (published boundaries are generalised). Default 200.
-    pub tolerance_m: f64,
-}
-
-impl Default for RegionConfig {
-    fn default() -> Self {
-        RegionConfig {
-            bbox: None,
-            polygon: None,
-            polygon_crs: Crs::Wgs84,
-            tolerance_m: 200.0,
-        }
-    }
-}
-
-/// Grading rules (domain.md §2–§3).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct GradingConfig {
-    /// TOML file with the LEC / LS / MES tables and bands. Default: built-in domain.md
-    /// values (the same as `styles/grading.toml`).
-    pub tables: Option<PathBuf>,
-    /// Inline tables, overriding the file's (same keys as `styles/grading.toml`).
-    pub inline: Option<GradingTables>,
-    /// An open (未整改 / 整改中) 重大事故隐患 forces red. Default true.
-    pub open_major_hidden_danger_red: bool,
-    /// A major hazard source grade is a floor (一级 red … 四级 blue). Default true.
-    pub major_hazard_floor: bool,
-    /// A fatal accident in the last 12 months (column `fatal_accident`) forces red. Default true.
-    pub fatal_accident_red: bool,
-}
-
-impl Default for GradingConfig {
-    fn default() -> Self {
-        GradingConfig {
-            tables: None,
-            inline: None,
-            open_major_hidden_danger_red: true,
-            major_hazard_floor: true,
-            fatal_accident_red: true,
-        }
-    }
-}
-
-/// A value per level.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct Radii {
-    pub red: f64,
-    pub orange: f64,
-    pub yellow: f64,
-    pub blue: f64,
-}
-
-impl Default for Radii {
-    fn default() -> Self {
-        Radii {
-            red: 1000.0,
-            orange: 500.0,
-            yellow: 300.0,
-            blue: 100.0,
-        }
-    }
-}
-
-impl Radii {
-    pub fn get(&self, l: crate::model::Level) -> f64 {
-        use crate::model::Level::*;
-        match l {
-            Red => self.red,
-            Orange => self.orange,
-            Yellow => self.yellow,
-            Blue => self.blue,
-        }
-    }
-    pub fn max(&self) -> f64 {
-        self.red.max(self.orange).max(self.yellow).max(self.blue)
     }
 }
 
@@ -798,6 +366,33 @@ impl Config {
     }
 
     /// Title with its default.
+    /// The analysis stages' parameters.
+    pub fn analyze_params(&self) -> crate::analyze::AnalyzeParams {
+        crate::analyze::AnalyzeParams {
+            areas: self.areas.clone(),
+            grid: self.grid.clone(),
+            surface: self.surface.clone(),
+            exposure: self.exposure.clone(),
+        }
+    }
+
+    /// Where and what the tile pyramids are written.
+    pub fn tiles_params(&self) -> crate::tiles::TilesParams {
+        crate::tiles::TilesParams {
+            tiles: self.tiles.clone(),
+            out: self.output.dir.clone(),
+            crs_out: self.output.crs_out.clone(),
+        }
+    }
+
+    /// What the server takes besides the data.
+    pub fn serve_params(&self) -> crate::serve::ServeParams {
+        crate::serve::ServeParams {
+            serve: self.serve.clone(),
+            decimals: self.output.decimals,
+        }
+    }
+
     pub fn title(&self) -> &str {
         self.title
             .as_deref()

@@ -428,7 +428,18 @@ mod tests {
     /// (on a border), and for points a hair to either side of them.
     #[test]
     fn district_cells_match_every_polygon() {
-        let idx = DistrictIndex::new(crate::sample::jinan_districts());
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/sample/jinan_districts_gcj02.geojson"
+        );
+        let districts = crate::ingest::boundaries::read_boundaries(
+            std::path::Path::new(path),
+            crate::crs::Crs::Gcj02,
+            "name",
+            "adcode",
+        )
+        .unwrap();
+        let idx = DistrictIndex::new(districts);
         assert!(idx.cells.is_some() && idx.districts.len() >= 10);
         let brute = |x: f64, y: f64| {
             let p = Point::new(x, y);

@@ -383,8 +383,8 @@ fn in_generation<T>(
 
 /// `tiles` and `report` add to the current generation: refuse when its outputs were
 /// built from other inputs than the ones just read, so a set never mixes two registers.
-fn same_inputs_as_current(ds: &riskmap::pipeline::Dataset) -> Result<()> {
-    let root = &ds.config.output.dir;
+fn same_inputs_as_current(ds: &riskmap::pipeline::Dataset, cfg: &Config) -> Result<()> {
+    let root = &cfg.output.dir;
     let cur = riskmap::export::generations::current_dir(root);
     riskmap::export::summary::same_inputs(ds, &cur).map_err(|changed| {
         anyhow::anyhow!(
@@ -415,8 +415,8 @@ fn load_generation(
         }
         eprintln!("riskmap serve: warning: {why}");
     }
-    let an = riskmap::analyze::run(&ds).map_err(|e| e.to_string())?;
-    riskmap::serve::state(ds, an, dir).map_err(|e| e.to_string())
+    let an = riskmap::analyze::run(&ds, &cfg.analyze_params()).map_err(|e| e.to_string())?;
+    riskmap::serve::state(ds, an, dir, &cfg.serve_params()).map_err(|e| e.to_string())
 }
 
 /// A path inside a generation folder as users see it: under the output folder.
@@ -433,7 +433,7 @@ fn run(cli: Cli) -> Result<u8> {
         Cmd::Build(b) => {
             let mut cfg = resolve(&b.input, b.crs.crs, &b.crs_out)?;
             b.tiles.apply(&mut cfg)?;
-            let mut ds = pipeline::load(&cfg)?;
+            let ds = pipeline::load(&cfg)?;
             let root = cfg.output.dir.clone();
             let tiles_on = cfg.tiles.enabled || b.tiles.given();
             let rejected: usize = ds.inputs.iter().map(|i| i.rows_rejected).sum();
@@ -450,15 +450,18 @@ fn run(cli: Cli) -> Result<u8> {
                 &cfg,
                 |name| name == "history",
                 |dir| {
-                    ds.config.output.dir = dir.to_path_buf();
+                    let mut cfg = cfg.clone();
+                    cfg.output.dir = dir.to_path_buf();
                     let report = riskmap::build::build(
                         &ds,
+                        &cfg,
                         &riskmap::build::BuildOptions { strict: b.strict },
                     )?;
                     let tiles = if tiles_on {
                         Some(riskmap::tiles::run(
                             &ds,
                             &report.analysis,
+                            &cfg.tiles_params(),
                             &b.tiles.options(b.quiet)?,
                         )?)
                     } else {
@@ -561,18 +564,19 @@ fn run(cli: Cli) -> Result<u8> {
         Cmd::Tiles(t) => {
             let mut cfg = resolve(&t.input, t.crs.crs, &t.crs_out)?;
             t.tiles.apply(&mut cfg)?;
-            let mut ds = pipeline::load(&cfg)?;
-            same_inputs_as_current(&ds)?;
+            let ds = pipeline::load(&cfg)?;
+            same_inputs_as_current(&ds, &cfg)?;
             let opts = t.tiles.options(t.quiet)?;
             // only what the requested layers are drawn from (no zones for surface tiles)
-            let needs = riskmap::tiles::needs(&riskmap::tiles::layers(&ds, &opts));
-            let an = riskmap::analyze::run_only(&ds, needs)?;
+            let needs = riskmap::tiles::needs(&riskmap::tiles::layers(&cfg.tiles, &opts));
+            let an = riskmap::analyze::run_only(&ds, &cfg.analyze_params(), needs)?;
             let (tr, _) = in_generation(
                 &cfg,
                 |_| true,
                 |dir| {
-                    ds.config.output.dir = dir.to_path_buf();
-                    Ok(riskmap::tiles::run(&ds, &an, &opts)?)
+                    let mut params = cfg.tiles_params();
+                    params.out = dir.to_path_buf();
+                    Ok(riskmap::tiles::run(&ds, &an, &params, &opts)?)
                 },
             )?;
             if !t.quiet {
@@ -591,14 +595,14 @@ fn run(cli: Cli) -> Result<u8> {
         Cmd::Report(a) => {
             let cfg = resolve(&a.input, a.crs.crs, &[])?;
             let ds = pipeline::load(&cfg)?;
-            same_inputs_as_current(&ds)?;
+            same_inputs_as_current(&ds, &cfg)?;
             // the report reads the districts' statistics and the exposure (with its zones)
             let needs = riskmap::analyze::Needs {
                 areas: true,
                 exposure: true,
                 ..riskmap::analyze::Needs::NONE
             };
-            let an = riskmap::analyze::run_only(&ds, needs)?;
+            let an = riskmap::analyze::run_only(&ds, &cfg.analyze_params(), needs)?;
             let root = cfg.output.dir.clone();
             let (written, gen) = in_generation(
                 &cfg,

@@ -395,3 +395,45 @@ pub struct Site {
     pub src_crs: Crs,
     pub source: SourceRef,
 }
+
+/// The industry of an enterprise without one.
+pub const UNCLASSIFIED: &str = "未分类";
+
+/// A value per level.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Radii {
+    pub red: f64,
+    pub orange: f64,
+    pub yellow: f64,
+    pub blue: f64,
+}
+
+impl Default for Radii {
+    fn default() -> Self {
+        Radii {
+            red: 1000.0,
+            orange: 500.0,
+            yellow: 300.0,
+            blue: 100.0,
+        }
+    }
+}
+
+impl Radii {
+    pub fn get(&self, l: crate::model::Level) -> f64 {
+        use crate::model::Level::*;
+        match l {
+            Red => self.red,
+            Orange => self.orange,
+            Yellow => self.yellow,
+            Blue => self.blue,
+        }
+    }
+    pub fn max(&self) -> f64 {
+        self.red.max(self.orange).max(self.yellow).max(self.blue)
+    }
+}
+
+/// Counts per level class (red, orange, yellow, blue, unassessed).
+pub type Counts = [usize; 5];

@@ -16,9 +16,19 @@ use crate::render::{Layer, Renderer};
 use crate::Error;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
+
+/// Where and what the pyramids are written: the `[tiles]` section, the output folder and
+/// the extra CRSs of `output.crs_out` (each gets its twin pyramids).
+#[derive(Debug, Clone, Default)]
+pub struct TilesParams {
+    pub tiles: TilesConfig,
+    pub out: PathBuf,
+    pub crs_out: Vec<Crs>,
+}
 
 /// Options beyond `[tiles]`.
 #[derive(Debug, Clone, Default)]
@@ -285,24 +295,23 @@ pub fn needs(layers: &[Layer]) -> crate::analyze::Needs {
 }
 
 /// The layers a run renders: the options' list, else the config's.
-pub fn layers(ds: &Dataset, opts: &TilesOptions) -> Vec<Layer> {
+pub fn layers(cfg: &TilesConfig, opts: &TilesOptions) -> Vec<Layer> {
     match &opts.layers {
         Some(l) => l.clone(),
-        None => ds
-            .config
-            .tiles
-            .layers
-            .iter()
-            .filter_map(|s| s.parse().ok())
-            .collect(),
+        None => cfg.layers.iter().filter_map(|s| s.parse().ok()).collect(),
     }
 }
 
 /// Render every configured pyramid.
-pub fn run(ds: &Dataset, an: &Analysis, opts: &TilesOptions) -> Result<TilesReport, Error> {
-    let cfg = &ds.config.tiles;
+pub fn run(
+    ds: &Dataset,
+    an: &Analysis,
+    params: &TilesParams,
+    opts: &TilesOptions,
+) -> Result<TilesReport, Error> {
+    let cfg = &params.tiles;
     let [z0, z1] = opts.zoom.unwrap_or(cfg.zoom);
-    let layers = layers(ds, opts);
+    let layers = layers(cfg, opts);
     let debug = std::env::var_os("RISKMAP_DEBUG").is_some();
     let setup = Instant::now();
     let renderer = Renderer::new(ds, an, &ds.style);
@@ -314,8 +323,7 @@ pub fn run(ds: &Dataset, an: &Analysis, opts: &TilesOptions) -> Result<TilesRepo
     }
     let mut crss = vec![Crs::Wgs84];
     crss.extend(
-        ds.config
-            .output
+        params
             .crs_out
             .iter()
             .copied()
@@ -342,6 +350,7 @@ pub fn run(ds: &Dataset, an: &Analysis, opts: &TilesOptions) -> Result<TilesRepo
                 pyramid_pass(
                     &renderer,
                     ds,
+                    params,
                     &pass,
                     crs,
                     size,
@@ -407,6 +416,7 @@ struct Slot {
 fn pyramid_pass(
     renderer: &Renderer,
     ds: &Dataset,
+    params: &TilesParams,
     pass: &[Layer],
     crs: Crs,
     size: u32,
@@ -416,9 +426,9 @@ fn pyramid_pass(
     report: &mut TilesReport,
     cleaner: &std::sync::mpsc::Sender<PathBuf>,
 ) -> Result<(), Error> {
-    let cfg = &ds.config.tiles;
+    let cfg = &params.tiles;
     let (xyz, mbtiles, pmtiles_on) = cfg.outputs();
-    let out = ds.config.output.dir.clone();
+    let out = params.out.clone();
     let lt = Instant::now();
     let suffix = if size == 512 { "@2x" } else { "" };
     let mut slots = Vec::new();
@@ -436,7 +446,7 @@ fn pyramid_pass(
             format!("{}_{crs}", layer.name())
         };
         let meta = TileMeta {
-            name: format!("{} {}", ds.config.title(), layer.title_zh()),
+            name: format!("{} {}", ds.title, layer.title_zh()),
             description: format!(
                 "riskmap {} layer ({}), {}.",
                 layer.name(),
@@ -725,6 +735,67 @@ fn pyramid_pass(
         ));
     }
     Ok(())
+}
+
+/// Raster tiles (XYZ PNG, MBTiles, PMTiles, TileJSON).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TilesConfig {
+    /// Render tiles during `build`. Default false (`riskmap tiles` renders them alone).
+    pub enabled: bool,
+    /// `[min, max]` zoom. Default [8, 16].
+    pub zoom: [u8; 2],
+    /// Layers: surface, grid, areas, points, composite. Default all.
+    pub layers: Vec<String>,
+    /// Also render 512 px (@2x, retina) tiles. Default false.
+    pub retina: bool,
+    /// Which tile outputs to write: any of "pmtiles", "mbtiles", "xyz". Default the two
+    /// archives; the XYZ folder (one file per tile, as large again on disk) is opt-in.
+    /// When set it wins over the three switches below.
+    pub formats: Option<Vec<String>>,
+    /// The same choice as switches (older configs): XYZ default false, the archives true.
+    pub xyz: bool,
+    pub mbtiles: bool,
+    pub pmtiles: bool,
+    /// URL template for TileJSON (`{layer}` is replaced). Default a local riskmap server.
+    pub url: String,
+    pub attribution: String,
+}
+
+impl Default for TilesConfig {
+    fn default() -> Self {
+        TilesConfig {
+            enabled: false,
+            zoom: [8, 16],
+            layers: ["surface", "grid", "areas", "points", "composite"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            retina: false,
+            formats: None,
+            xyz: false,
+            mbtiles: true,
+            pmtiles: true,
+            url: "http://127.0.0.1:8080/tiles/{layer}/{z}/{x}/{y}.png".into(),
+            attribution: "riskmap · 四色安全风险分布".into(),
+        }
+    }
+}
+
+/// The tile formats a config can name.
+pub const TILE_FORMATS: [&str; 3] = ["pmtiles", "mbtiles", "xyz"];
+
+impl TilesConfig {
+    /// (xyz, mbtiles, pmtiles): the outputs to write.
+    pub fn outputs(&self) -> (bool, bool, bool) {
+        match &self.formats {
+            Some(f) => {
+                let has = |n: &str| f.iter().any(|x| x.eq_ignore_ascii_case(n));
+                (has("xyz"), has("mbtiles"), has("pmtiles"))
+            }
+            None => (self.xyz, self.mbtiles, self.pmtiles),
+        }
+    }
 }
 
 #[cfg(test)]

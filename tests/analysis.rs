@@ -96,7 +96,7 @@ fn area_counts_equal_brute_force_with_points_on_shared_borders() {
     c.boundaries.path = Some(quadrants(d.path()));
     let ds = load(&c).unwrap();
     assert_eq!(ds.enterprises.len(), pts.len());
-    let a = analyze::run(&ds).unwrap();
+    let a = analyze::run(&ds, &c.analyze_params()).unwrap();
     let areas = a.areas.unwrap();
     let mut want: std::collections::BTreeMap<&str, [usize; 5]> = Default::default();
     for (x, y, l) in &pts {
@@ -145,7 +145,7 @@ fn grid_counts_equal_brute_force_and_cells_keep_their_area() {
         .collect();
     let c = register(d.path(), &pts);
     let ds = load(&c).unwrap();
-    let a = analyze::run(&ds).unwrap();
+    let a = analyze::run(&ds, &c.analyze_params()).unwrap();
     let cells = a.grid.unwrap();
     let total: usize = cells.iter().map(|c| c.counts.iter().sum::<usize>()).sum();
     assert_eq!(total, pts.len());
@@ -177,7 +177,10 @@ fn grid_counts_equal_brute_force_and_cells_keep_their_area() {
     let mut c2 = c.clone();
     c2.grid.kind = GridKind::H3;
     let ds2 = load(&c2).unwrap();
-    let hex = analyze::run(&ds2).unwrap().grid.unwrap();
+    let hex = analyze::run(&ds2, &c2.analyze_params())
+        .unwrap()
+        .grid
+        .unwrap();
     assert_eq!(
         hex.iter()
             .map(|c| c.counts.iter().sum::<usize>())
@@ -208,8 +211,11 @@ fn grid_counts_equal_brute_force_and_cells_keep_their_area() {
     }
 }
 
-fn zones_of(ds: &Dataset) -> Vec<analyze::zones::Zone> {
-    analyze::run(ds).unwrap().zones.unwrap()
+fn zones_of(ds: &Dataset, c: &Config) -> Vec<analyze::zones::Zone> {
+    analyze::run(ds, &c.analyze_params())
+        .unwrap()
+        .zones
+        .unwrap()
 }
 
 fn check_valid(z: &analyze::zones::Zone, res: f64) {
@@ -232,7 +238,7 @@ fn check_valid(z: &analyze::zones::Zone, res: f64) {
 fn lone_red_enterprise_gives_one_red_disc() {
     let d = tempfile::tempdir().unwrap();
     let ds = load(&register(d.path(), &[(117.0, 36.65, "重大")])).unwrap();
-    let z = zones_of(&ds);
+    let z = zones_of(&ds, &Config::default());
     assert_eq!(
         z.len(),
         1,
@@ -253,7 +259,7 @@ fn lone_red_enterprise_gives_one_red_disc() {
     // the Gaussian kernel (cut at the radius) gives the same single disc
     let mut c = register(d.path(), &[(117.0, 36.65, "重大")]);
     c.surface.kernel = riskmap::config::Kernel::Gaussian;
-    let z = zones_of(&load(&c).unwrap());
+    let z = zones_of(&load(&c).unwrap(), &c);
     assert_eq!(z.len(), 1);
     assert!(
         (z[0].area_km2 - want).abs() / want < 0.05,
@@ -274,7 +280,7 @@ fn lone_blue_is_blue_and_far_apart_enterprises_give_separate_zones() {
         ],
     ))
     .unwrap();
-    let z = zones_of(&ds);
+    let z = zones_of(&ds, &Config::default());
     let levels: Vec<Level> = z.iter().map(|z| z.level).collect();
     assert_eq!(
         levels.iter().filter(|l| **l == Level::Red).count(),
@@ -309,7 +315,10 @@ fn lone_blue_is_blue_and_far_apart_enterprises_give_separate_zones() {
 fn overlapping_orange_discs_add_up_to_red() {
     let d = tempfile::tempdir().unwrap();
     // a lone orange disc stays orange
-    let z = zones_of(&load(&register(d.path(), &[(117.0, 36.65, "较大")])).unwrap());
+    let z = zones_of(
+        &load(&register(d.path(), &[(117.0, 36.65, "较大")])).unwrap(),
+        &Config::default(),
+    );
     assert_eq!(
         z.iter().map(|z| z.level).collect::<Vec<_>>(),
         vec![Level::Orange]
@@ -322,6 +331,7 @@ fn overlapping_orange_discs_add_up_to_red() {
             &[(117.0, 36.65, "较大"), (117.0 + dx, 36.65, "较大")],
         ))
         .unwrap(),
+        &Config::default(),
     );
     let red: Vec<_> = z.iter().filter(|z| z.level == Level::Red).collect();
     assert_eq!(
@@ -338,7 +348,7 @@ fn overlapping_orange_discs_add_up_to_red() {
         &[(117.0, 36.65, "较大"), (117.0 + dx, 36.65, "较大")],
     );
     c.surface.combine = riskmap::config::Combine::Max;
-    let z = zones_of(&load(&c).unwrap());
+    let z = zones_of(&load(&c).unwrap(), &c);
     assert!(z.iter().all(|z| z.level == Level::Orange));
 }
 
@@ -356,7 +366,8 @@ fn classification_is_global_across_windows() {
         })
         .collect();
     let whole = load(&register(d.path(), &pts)).unwrap();
-    let sw = analyze::surface::build(&whole, &analyze::Frame::new(&whole)).unwrap();
+    let sw =
+        analyze::surface::build(&whole, &analyze::Frame::new(&whole), &Default::default()).unwrap();
     // the same enterprises, with the map window cut at lon 117.0 on either side
     for bbox in [[116.85, 36.55, 117.0, 36.75], [117.0, 36.55, 117.15, 36.75]] {
         let mut c = register(d.path(), &pts);
@@ -370,7 +381,7 @@ fn classification_is_global_across_windows() {
             utm: analyze::Frame::new(&whole).utm,
             xy: analyze::Frame::new(&whole).xy,
         };
-        let s = analyze::surface::build(&ds, &f).unwrap();
+        let s = analyze::surface::build(&ds, &f, &c.surface).unwrap();
         let mut compared = 0;
         for row in 0..s.height {
             for col in 0..s.width {
@@ -401,7 +412,7 @@ fn school_near_a_red_enterprise_is_exposed() {
     );
     c.sites.path = Some(write(d.path(), "sites.csv", &sites));
     let ds = load(&c).unwrap();
-    let a = analyze::run(&ds).unwrap();
+    let a = analyze::run(&ds, &c.analyze_params()).unwrap();
     let ex = a.exposure.unwrap();
     assert_eq!(ex.len(), 1, "only the near school");
     let x = &ex[0];
@@ -437,7 +448,7 @@ fn streets_level_and_score_rule() {
     c.areas.streets = Some(quadrants(d.path()));
     c.areas.level.rule = riskmap::config::AreaRule::Score;
     let ds = load(&c).unwrap();
-    let a = analyze::run(&ds).unwrap();
+    let a = analyze::run(&ds, &c.analyze_params()).unwrap();
     let (areas, streets) = (a.areas.unwrap(), a.streets.unwrap());
     assert_eq!(streets.len(), 4);
     assert_eq!(areas.len(), streets.len());
@@ -473,7 +484,7 @@ fn surface_geotiff_reads_back_georeferenced() {
         &[(117.0, 36.65, "重大"), (117.05, 36.66, "低")],
     ))
     .unwrap();
-    let a = analyze::run(&ds).unwrap();
+    let a = analyze::run(&ds, &Default::default()).unwrap();
     let s = a.surface.unwrap();
     let bytes = riskmap::export::geotiff::encode(&s).unwrap();
     let mut dec = Decoder::new(std::io::Cursor::new(bytes)).unwrap();
@@ -514,7 +525,7 @@ fn every_zone_of_the_sample_is_valid() {
     .unwrap();
     c.output.dir = d.path().to_path_buf();
     let ds = load(&c).unwrap();
-    let z = zones_of(&ds);
+    let z = zones_of(&ds, &c);
     // A bound, not the exact count (#30 asks for exact values where an oracle gives them):
     // the count is the connected pieces of each class band after the sliver and
     // simplification rules, and no code outside riskmap computes those. The zones' shapes
@@ -548,7 +559,7 @@ fn only_the_stages_the_outputs_need() {
     let sites = "名称,类型,经度,纬度\n学校,学校,117.001,36.65\n";
     c.sites.path = Some(write(d.path(), "sites.csv", sites));
     let ds = load(&c).unwrap();
-    let full = analyze::run(&ds).unwrap();
+    let full = analyze::run(&ds, &c.analyze_params()).unwrap();
     let stages = |a: &analyze::Analysis| {
         (
             a.areas.is_some(),
@@ -559,23 +570,37 @@ fn only_the_stages_the_outputs_need() {
         )
     };
     assert_eq!(stages(&full), (true, true, true, true, true));
-    let surface = analyze::run_only(&ds, riskmap::tiles::needs(&[Layer::Surface])).unwrap();
+    let surface = analyze::run_only(
+        &ds,
+        &c.analyze_params(),
+        riskmap::tiles::needs(&[Layer::Surface]),
+    )
+    .unwrap();
     assert_eq!(stages(&surface), (false, false, true, false, false));
     assert_eq!(
         surface.surface.as_ref().unwrap().values,
         full.surface.as_ref().unwrap().values
     );
-    let points = analyze::run_only(&ds, riskmap::tiles::needs(&[Layer::Points])).unwrap();
+    let points = analyze::run_only(
+        &ds,
+        &c.analyze_params(),
+        riskmap::tiles::needs(&[Layer::Points]),
+    )
+    .unwrap();
     assert_eq!(stages(&points), (false, false, false, false, false));
-    let grid_areas =
-        analyze::run_only(&ds, riskmap::tiles::needs(&[Layer::Grid, Layer::Areas])).unwrap();
+    let grid_areas = analyze::run_only(
+        &ds,
+        &c.analyze_params(),
+        riskmap::tiles::needs(&[Layer::Grid, Layer::Areas]),
+    )
+    .unwrap();
     assert_eq!(stages(&grid_areas), (true, true, false, false, false));
     let report = Needs {
         areas: true,
         exposure: true,
         ..Needs::NONE
     };
-    let r = analyze::run_only(&ds, report).unwrap();
+    let r = analyze::run_only(&ds, &c.analyze_params(), report).unwrap();
     assert_eq!(stages(&r), (true, false, true, true, true));
     assert_eq!(r.exposure.unwrap().len(), full.exposure.unwrap().len());
 }

@@ -24,7 +24,7 @@ fn read(p: &Path) -> Vec<u8> {
 fn failed_run_leaves_previous_outputs_intact() {
     let d = tempfile::tempdir().unwrap();
     let cfg = sample_config(d.path());
-    build(&load(&cfg).unwrap(), &BuildOptions::default()).unwrap();
+    build(&load(&cfg).unwrap(), &cfg, &BuildOptions::default()).unwrap();
     let before: Vec<(String, Vec<u8>)> = [
         "enterprises.geojson",
         "districts.geojson",
@@ -44,7 +44,7 @@ fn failed_run_leaves_previous_outputs_intact() {
     std::fs::remove_dir_all(d.path().join("report")).unwrap();
     std::fs::write(d.path().join("report"), "in the way").unwrap();
     let ds = load(&cfg).unwrap();
-    let e = build(&ds, &BuildOptions::default())
+    let e = build(&ds, &cfg, &BuildOptions::default())
         .err()
         .expect("fails")
         .to_string();
@@ -52,7 +52,7 @@ fn failed_run_leaves_previous_outputs_intact() {
     // --strict with rejects: an error, nothing written
     let ds = load(&cfg).unwrap();
     assert!(
-        matches!(build(&ds, &BuildOptions { strict: true }), Err(riskmap::Error::Strict(n)) if n > 0)
+        matches!(build(&ds, &cfg, &BuildOptions { strict: true }), Err(riskmap::Error::Strict(n)) if n > 0)
     );
     for (n, bytes) in &before {
         assert_eq!(&read(&d.path().join(n)), bytes, "{n} changed");
@@ -69,16 +69,10 @@ fn failed_run_leaves_previous_outputs_intact() {
 fn same_inputs_same_bytes() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
-    build(
-        &load(&sample_config(a.path())).unwrap(),
-        &BuildOptions::default(),
-    )
-    .unwrap();
-    build(
-        &load(&sample_config(b.path())).unwrap(),
-        &BuildOptions::default(),
-    )
-    .unwrap();
+    for dir in [a.path(), b.path()] {
+        let cfg = sample_config(dir);
+        build(&load(&cfg).unwrap(), &cfg, &BuildOptions::default()).unwrap();
+    }
     // every file, in sub-folders too (report/, history/)
     fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
         for e in std::fs::read_dir(dir).unwrap() {
@@ -115,7 +109,7 @@ fn geojson_outputs_follow_rfc7946_and_gcj_copies_say_so() {
     let d = tempfile::tempdir().unwrap();
     let cfg = sample_config(d.path());
     let ds = load(&cfg).unwrap();
-    build(&ds, &BuildOptions::default()).unwrap();
+    build(&ds, &cfg, &BuildOptions::default()).unwrap();
     let districts: serde_json::Value =
         serde_json::from_slice(&read(&d.path().join("districts.geojson"))).unwrap();
     let feats = districts["features"].as_array().unwrap();

@@ -741,13 +741,14 @@ fn fuzz_serve() {
     cfg.output.dir = dir.path().to_path_buf();
     (cfg.tiles.zoom, cfg.report.enabled, cfg.surface.resolution_m) = ([8, 9], false, 200.0);
     let ds = riskmap::pipeline::load(&cfg).unwrap();
-    let report = riskmap::build::build(&ds, &Default::default()).unwrap();
+    let report = riskmap::build::build(&ds, &cfg, &Default::default()).unwrap();
     let topts = riskmap::tiles::TilesOptions {
         quiet: true,
         ..Default::default()
     };
-    riskmap::tiles::run(&ds, &report.analysis, &topts).unwrap();
-    let state = riskmap::serve::state(ds, report.analysis, dir.path()).unwrap();
+    riskmap::tiles::run(&ds, &report.analysis, &cfg.tiles_params(), &topts).unwrap();
+    let state =
+        riskmap::serve::state(ds, report.analysis, dir.path(), &cfg.serve_params()).unwrap();
     let app = riskmap::serve::router(Arc::new(state));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -73,7 +73,7 @@ fn sample() -> (riskmap::pipeline::Dataset, riskmap::analyze::Analysis) {
     .unwrap();
     c.output.dir = d.path().to_path_buf();
     let ds = riskmap::pipeline::load(&c).unwrap();
-    let an = riskmap::analyze::run(&ds).unwrap();
+    let an = riskmap::analyze::run(&ds, &c.analyze_params()).unwrap();
     (ds, an)
 }
 

@@ -54,7 +54,7 @@ fn report_numbers_equal_the_geojson_outputs() {
     let out = d.path();
     let cfg = sample_config(out);
     let ds = riskmap::pipeline::load(&cfg).unwrap();
-    riskmap::build::build(&ds, &riskmap::build::BuildOptions::default()).unwrap();
+    riskmap::build::build(&ds, &cfg, &riskmap::build::BuildOptions::default()).unwrap();
     let ents = json(&out.join("enterprises.geojson"));
     let feats: Vec<&serde_json::Value> = ents["features"]
         .as_array()
@@ -346,7 +346,7 @@ fn second_build_lists_exactly_the_changed_enterprises() {
     cfg.output.crs_out = vec![];
     let build = |cfg: &Config| {
         let ds = riskmap::pipeline::load(cfg).unwrap();
-        riskmap::build::build(&ds, &riskmap::build::BuildOptions::default()).unwrap();
+        riskmap::build::build(&ds, cfg, &riskmap::build::BuildOptions::default()).unwrap();
     };
     let ids_in = |file: &str, col: usize| -> BTreeSet<String> {
         std::fs::read_to_string(data.join(file))
@@ -466,7 +466,7 @@ fn second_build_lists_exactly_the_changed_enterprises() {
     let hist = riskmap::report::history::list(&out);
     assert_eq!(hist.len(), 2, "{hist:?}");
     let ds = riskmap::pipeline::load(&cfg).unwrap();
-    let an = riskmap::analyze::run(&ds).unwrap();
+    let an = riskmap::analyze::run(&ds, &cfg.analyze_params()).unwrap();
     let other = d.path().join("again");
     riskmap::report::write(&ds, &an, &other, Some(&hist[0])).unwrap();
     assert_eq!(read_csv(&other.join("report/changes.csv")), t);

@@ -249,7 +249,7 @@ fn sample_build_matches_brute_force_oracle() {
     .unwrap();
     cfg.output.dir = tmp.path().to_path_buf();
     let ds = riskmap::pipeline::load(&cfg).unwrap();
-    riskmap::build::build(&ds, &riskmap::build::BuildOptions::default()).unwrap();
+    riskmap::build::build(&ds, &cfg, &riskmap::build::BuildOptions::default()).unwrap();
     let read_json = |n: &str| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(tmp.path().join(n)).unwrap()).unwrap()
     };

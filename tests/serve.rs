@@ -38,10 +38,12 @@ fn fixture() -> &'static Fixture {
         let out = dir.path().to_path_buf();
         let cfg = sample_config(&out);
         let ds = riskmap::pipeline::load(&cfg).unwrap();
-        let report = riskmap::build::build(&ds, &riskmap::build::BuildOptions::default()).unwrap();
+        let report =
+            riskmap::build::build(&ds, &cfg, &riskmap::build::BuildOptions::default()).unwrap();
         riskmap::tiles::run(
             &ds,
             &report.analysis,
+            &cfg.tiles_params(),
             &riskmap::tiles::TilesOptions {
                 quiet: true,
                 ..Default::default()
@@ -52,7 +54,7 @@ fn fixture() -> &'static Fixture {
             serde_json::from_slice(&std::fs::read(out.join("enterprises.geojson")).unwrap())
                 .unwrap();
         let features = v["features"].as_array().unwrap().clone();
-        let state = riskmap::serve::state(ds, report.analysis, &out).unwrap();
+        let state = riskmap::serve::state(ds, report.analysis, &out, &cfg.serve_params()).unwrap();
         Fixture {
             out,
             _dir: dir,

@@ -53,7 +53,7 @@ fn a_red_enterprise_is_red_where_the_tile_math_says() {
     let mut c = register(d.path(), &[(lon, lat, "重大")]);
     c.output.crs_out = vec![Crs::Gcj02];
     let ds = load(&c).unwrap();
-    let an = analyze::run(&ds).unwrap();
+    let an = analyze::run(&ds, &c.analyze_params()).unwrap();
     let r = Renderer::new(&ds, &an, &ds.style);
     for z in [10u8, 14, 16] {
         for (crs, (plon, plat)) in [
@@ -120,7 +120,7 @@ fn zones_crossing_tile_edges_have_no_seams() {
         ],
     ))
     .unwrap();
-    let an = analyze::run(&ds).unwrap();
+    let an = analyze::run(&ds, &Default::default()).unwrap();
     let r = Renderer::new(&ds, &an, &ds.style);
     for layer in [Layer::Surface, Layer::Composite] {
         let get = |x: u32, y: u32| {
@@ -180,10 +180,11 @@ fn archives_match_the_directory_and_are_deterministic() {
         c.tiles.zoom = [10, 14];
         c.tiles.layers = vec!["surface".into(), "points".into(), "composite".into()];
         let ds = load(&c).unwrap();
-        let an = analyze::run(&ds).unwrap();
+        let an = analyze::run(&ds, &c.analyze_params()).unwrap();
         riskmap::tiles::run(
             &ds,
             &an,
+            &c.tiles_params(),
             &riskmap::tiles::TilesOptions {
                 quiet: true,
                 ..Default::default()
@@ -192,7 +193,7 @@ fn archives_match_the_directory_and_are_deterministic() {
         .unwrap()
     };
     let (a, b) = (d.path().join("a"), d.path().join("b"));
-    let ra = run(&a);
+    run(&a);
     run(&b);
     // which surface tiles exist, from the discs alone (no riskmap code): a tile that
     // reaches inside some disc by more than the slack holds a classed pixel (one disc's
@@ -427,13 +428,15 @@ fn a_shared_pass_writes_what_each_layer_writes_alone() {
     c.tiles.retina = true;
     c.tiles.formats = Some(vec!["xyz".into()]);
     c.output.crs_out = vec![];
-    let mut ds = load(&c).unwrap();
-    let an = analyze::run(&ds).unwrap();
-    let mut run = |out: &str, layers: &[Layer]| {
-        ds.config.output.dir = d.path().join(out);
+    let ds = load(&c).unwrap();
+    let an = analyze::run(&ds, &c.analyze_params()).unwrap();
+    let run = |out: &str, layers: &[Layer]| {
+        let mut params = c.tiles_params();
+        params.out = d.path().join(out);
         let r = riskmap::tiles::run(
             &ds,
             &an,
+            &params,
             &riskmap::tiles::TilesOptions {
                 quiet: true,
                 layers: Some(layers.to_vec()),
@@ -512,7 +515,7 @@ fn surface_tiles_match_a_kernel_sum_from_first_principles() {
     c.influence_radius_m.yellow = 800.0;
     c.influence_radius_m.blue = 500.0;
     let ds = load(&c).unwrap();
-    let an = analyze::run(&ds).unwrap();
+    let an = analyze::run(&ds, &c.analyze_params()).unwrap();
     let r = Renderer::new(&ds, &an, &ds.style);
 
     // README's default rule, transcribed: (weight, threshold, radius) per class 1..=4

@@ -2,9 +2,10 @@
 //! density and the area's level, for the districts and an optional second level (streets).
 
 use super::rule::{decide, AreaLevel};
-use crate::export::summary::Counts;
+use crate::analyze::params::{AreasConfig, LevelRule};
 use crate::index::DistrictIndex;
 use crate::ingest::boundaries::read_boundaries;
+use crate::model::Counts;
 use crate::model::{level_slot, Level};
 use crate::pipeline::Dataset;
 use crate::Error;
@@ -46,7 +47,7 @@ fn stats(
     ds: &Dataset,
     polys: &DistrictIndex,
     assignment: &[Option<usize>],
-    rule: &crate::config::LevelRule,
+    rule: &LevelRule,
 ) -> Vec<AreaStats> {
     let n = polys.districts.len();
     let mut counts = vec![[0usize; 5]; n];
@@ -86,14 +87,13 @@ fn stats(
 }
 
 /// Statistics per district (the enterprises' district assignment from ingest).
-pub fn district_stats(ds: &Dataset) -> Vec<AreaStats> {
+pub fn district_stats(ds: &Dataset, rule: &LevelRule) -> Vec<AreaStats> {
     let assignment: Vec<Option<usize>> = ds.enterprises.iter().map(|e| e.district).collect();
-    stats(ds, &ds.districts, &assignment, &ds.config.areas.level)
+    stats(ds, &ds.districts, &assignment, rule)
 }
 
 /// Statistics per polygon of a second boundary level (streets / towns).
-pub fn street_stats(ds: &Dataset, path: &Path) -> Result<Vec<AreaStats>, Error> {
-    let c = &ds.config.areas;
+pub fn street_stats(ds: &Dataset, path: &Path, c: &AreasConfig) -> Result<Vec<AreaStats>, Error> {
     let polys = DistrictIndex::new(read_boundaries(
         path,
         c.streets_crs,

@@ -27,7 +27,7 @@ pub struct Exposed {
 }
 
 /// Assess every site against the zones and the red/orange enterprises.
-pub fn assess(ds: &Dataset, frame: &Frame, zones: &[Zone]) -> Vec<Exposed> {
+pub fn assess(ds: &Dataset, frame: &Frame, zones: &[Zone], nearest: usize) -> Vec<Exposed> {
     let tree = crate::index::box_tree(
         zones
             .iter()
@@ -39,7 +39,7 @@ pub fn assess(ds: &Dataset, frame: &Frame, zones: &[Zone]) -> Vec<Exposed> {
         .filter(|&i| high(i))
         .map(|i| ds.radius_m(i))
         .fold(0.0, f64::max);
-    let k = ds.config.exposure.nearest.max(1);
+    let k = nearest.max(1);
     ds.sites
         .par_iter()
         .enumerate()

@@ -3,8 +3,8 @@
 
 use super::rule::{decide, AreaLevel};
 use super::Frame;
-use crate::config::GridKind;
-use crate::export::summary::Counts;
+use crate::analyze::params::{GridConfig, GridKind, LevelRule};
+use crate::model::Counts;
 use crate::model::{level_slot, Level};
 use crate::pipeline::Dataset;
 use crate::Error;
@@ -45,6 +45,7 @@ fn add(acc: &mut Acc, ds: &Dataset, i: usize) {
 
 fn finish(
     ds: &Dataset,
+    rule: &LevelRule,
     id: String,
     acc: &Acc,
     area_km2: f64,
@@ -60,7 +61,7 @@ fn finish(
         counts: acc.counts,
         open_major_hidden_dangers: acc.majors,
         area_km2,
-        level: decide(&ds.config.grid.level, &acc.counts, area_km2, example),
+        level: decide(rule, &acc.counts, area_km2, example),
         district: ds
             .districts
             .locate(centre.0, centre.1)
@@ -70,10 +71,10 @@ fn finish(
 }
 
 /// Build the grid configured in `[grid]`.
-pub fn build(ds: &Dataset, frame: &Frame) -> Result<Vec<Cell>, Error> {
-    match ds.config.grid.kind {
-        GridKind::Square => Ok(square(ds, frame)),
-        GridKind::H3 => h3(ds),
+pub fn build(ds: &Dataset, frame: &Frame, p: &GridConfig) -> Result<Vec<Cell>, Error> {
+    match p.kind {
+        GridKind::Square => Ok(square(ds, frame, p)),
+        GridKind::H3 => h3(ds, p),
     }
 }
 
@@ -102,8 +103,8 @@ pub fn square_shape(utm: &crate::utm::Utm, x0: f64, y0: f64, size: f64) -> Polyg
     Polygon::new(LineString::new(ring), vec![])
 }
 
-fn square(ds: &Dataset, frame: &Frame) -> Vec<Cell> {
-    let size = ds.config.grid.cell_m;
+fn square(ds: &Dataset, frame: &Frame, p: &GridConfig) -> Vec<Cell> {
+    let size = p.cell_m;
     let mut cells: BTreeMap<(i64, i64), Acc> = BTreeMap::new();
     for (i, &(x, y)) in frame.xy.iter().enumerate() {
         add(cells.entry(square_key(x, y, size)).or_default(), ds, i);
@@ -117,6 +118,7 @@ fn square(ds: &Dataset, frame: &Frame) -> Vec<Cell> {
             let centre = utm.inverse(x0 + size / 2.0, y0 + size / 2.0);
             finish(
                 ds,
+                &p.level,
                 format!("E{}_N{}", x0 as i64, y0 as i64),
                 acc,
                 area_km2,
@@ -127,8 +129,8 @@ fn square(ds: &Dataset, frame: &Frame) -> Vec<Cell> {
         .collect()
 }
 
-fn h3(ds: &Dataset) -> Result<Vec<Cell>, Error> {
-    let res = h3o::Resolution::try_from(ds.config.grid.h3_resolution)
+fn h3(ds: &Dataset, p: &GridConfig) -> Result<Vec<Cell>, Error> {
+    let res = h3o::Resolution::try_from(p.h3_resolution)
         .map_err(|e| Error::Input(format!("grid.h3_resolution: {e}")))?;
     let mut cells: BTreeMap<u64, Acc> = BTreeMap::new();
     for (i, e) in ds.enterprises.iter().enumerate() {
@@ -153,6 +155,7 @@ fn h3(ds: &Dataset) -> Result<Vec<Cell>, Error> {
             let c = h3o::LatLng::from(cell);
             Some(finish(
                 ds,
+                &p.level,
                 cell.to_string(),
                 acc,
                 cell.area_km2(),

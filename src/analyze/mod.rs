@@ -5,16 +5,16 @@
 pub mod areas;
 pub mod exposure;
 pub mod grid;
+pub mod params;
 pub mod rule;
-mod segments;
 pub mod simplify;
 pub mod surface;
-pub mod valid;
 pub mod zones;
 
 use crate::pipeline::Dataset;
 use crate::utm::Utm;
 use crate::Error;
+pub use params::AnalyzeParams;
 use rayon::prelude::*;
 
 /// The metric frame: the region's UTM zone and every enterprise projected into it.
@@ -44,6 +44,8 @@ pub struct Analysis {
     pub areas: Option<Vec<areas::AreaStats>>,
     pub streets: Option<Vec<areas::AreaStats>>,
     pub grid: Option<Vec<grid::Cell>>,
+    /// The square grid's cell size in metres (None for H3 or no grid).
+    pub square_cell_m: Option<f64>,
     pub surface: Option<surface::Surface>,
     pub zones: Option<Vec<zones::Zone>>,
     pub exposure: Option<Vec<exposure::Exposed>>,
@@ -82,14 +84,14 @@ impl Needs {
     };
 }
 
-/// Run every stage the config switches on.
-pub fn run(ds: &Dataset) -> Result<Analysis, Error> {
-    run_only(ds, Needs::ALL)
+/// Run every stage `p` switches on.
+pub fn run(ds: &Dataset, p: &AnalyzeParams) -> Result<Analysis, Error> {
+    run_only(ds, p, Needs::ALL)
 }
 
-/// Run the stages the config switches on and `needs` asks for.
-pub fn run_only(ds: &Dataset, needs: Needs) -> Result<Analysis, Error> {
-    let cfg = &ds.config;
+/// Run the stages `p` switches on and `needs` asks for.
+pub fn run_only(ds: &Dataset, p: &AnalyzeParams, needs: Needs) -> Result<Analysis, Error> {
+    let cfg = p;
     let mut timings = Vec::new();
     let mut clock = std::time::Instant::now();
     let mut lap = |name: &'static str| {
@@ -98,35 +100,45 @@ pub fn run_only(ds: &Dataset, needs: Needs) -> Result<Analysis, Error> {
     };
     let frame = Frame::new(ds);
     let on_areas = cfg.areas.enabled && needs.areas;
-    let areas = (on_areas && !ds.districts.is_empty()).then(|| areas::district_stats(ds));
+    let areas =
+        (on_areas && !ds.districts.is_empty()).then(|| areas::district_stats(ds, &cfg.areas.level));
     let streets = match (&cfg.areas.streets, on_areas) {
-        (Some(p), true) => Some(areas::street_stats(ds, p)?),
+        (Some(path), true) => Some(areas::street_stats(ds, path, &cfg.areas)?),
         _ => None,
     };
     lap("areas");
     let grid = (cfg.grid.enabled && needs.grid)
-        .then(|| grid::build(ds, &frame))
+        .then(|| grid::build(ds, &frame, &cfg.grid))
         .transpose()?;
     lap("grid");
     // exposure reads the zones, when there are sites to expose
     let exposure_on = cfg.exposure.enabled && needs.exposure && !ds.sites.is_empty();
     let want_zones = needs.zones || exposure_on;
     let (surface, zones) = if cfg.surface.enabled && (needs.surface || want_zones) {
-        let s = surface::build(ds, &frame)?;
+        let s = surface::build(ds, &frame, &cfg.surface)?;
         lap("surface");
         let z = want_zones
-            .then(|| zones::build(ds, &frame, &s))
+            .then(|| zones::build(ds, &frame, &s, &cfg.surface))
             .transpose()?;
         lap("zones");
         (Some(s), z)
     } else {
         (None, None)
     };
-    let exposure =
-        exposure_on.then(|| exposure::assess(ds, &frame, zones.as_deref().unwrap_or(&[])));
+    let exposure = exposure_on.then(|| {
+        exposure::assess(
+            ds,
+            &frame,
+            zones.as_deref().unwrap_or(&[]),
+            cfg.exposure.nearest,
+        )
+    });
     lap("exposure");
+    let square_cell_m =
+        (grid.is_some() && cfg.grid.kind == params::GridKind::Square).then_some(cfg.grid.cell_m);
     Ok(Analysis {
         frame,
+        square_cell_m,
         areas,
         streets,
         grid,

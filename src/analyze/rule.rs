@@ -1,8 +1,8 @@
 //! The level of a set of enterprises (an area or a grid cell): the highest level inside
 //! (就高) or a weighted score per km² / per enterprise against thresholds.
 
-use crate::config::{AreaRule, LevelRule, ScoreBasis};
-use crate::export::summary::Counts;
+use crate::analyze::params::{AreaRule, LevelRule, ScoreBasis};
+use crate::model::Counts;
 use crate::model::Level;
 
 /// An area's level and why.

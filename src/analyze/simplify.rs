@@ -11,7 +11,7 @@
 //! self-intersections and minimum sizes, geo's own triangle area and segment
 //! intersection; so the output is geo's to the bit (`same_as_geo`).
 
-use super::segments::SegmentGrid;
+use crate::geom::segments::SegmentGrid;
 use geo::{Area, BoundingRect, Coord, Intersects, Line, LineString, Polygon, Triangle};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;

@@ -14,8 +14,8 @@
 //! order makes the sums the same bytes on every run.
 
 use super::Frame;
-use crate::config::{Combine, Kernel};
-use crate::model::Level;
+use crate::analyze::params::{Combine, Kernel, SurfaceConfig};
+use crate::model::{Level, Radii};
 use crate::pipeline::Dataset;
 use crate::Error;
 use rayon::prelude::*;
@@ -307,8 +307,7 @@ struct RowSplat {
 }
 
 /// The discs of every graded enterprise (unassessed ones radiate nothing).
-pub fn discs(ds: &Dataset, frame: &Frame) -> Vec<Disc> {
-    let w = &ds.config.surface.weights;
+pub fn discs(ds: &Dataset, frame: &Frame, w: &Radii) -> Vec<Disc> {
     (0..ds.enterprises.len())
         .filter_map(|i| {
             let l = ds.grades[i].level?;
@@ -325,15 +324,11 @@ pub fn discs(ds: &Dataset, frame: &Frame) -> Vec<Disc> {
 }
 
 /// Compute the surface over the region (padded by the largest radius).
-pub fn build(ds: &Dataset, frame: &Frame) -> Result<Surface, Error> {
-    let cfg = &ds.config.surface;
+pub fn build(ds: &Dataset, frame: &Frame, cfg: &SurfaceConfig) -> Result<Surface, Error> {
     let res = cfg.resolution_m;
     let utm = frame.utm;
-    let discs = discs(ds, frame);
-    let max_r = discs
-        .iter()
-        .map(|d| d.r)
-        .fold(ds.config.influence_radius_m.max(), f64::max);
+    let discs = discs(ds, frame, &cfg.weights);
+    let max_r = discs.iter().map(|d| d.r).fold(ds.radii.max(), f64::max);
     // the region's bbox in UTM: sample its edges (a lon/lat box is curved in UTM)
     let b = ds.region_bbox;
     let (mut minx, mut miny, mut maxx, mut maxy) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);

@@ -11,6 +11,7 @@
 
 use super::surface::{Disc, Surface};
 use super::Frame;
+use crate::analyze::params::SurfaceConfig;
 use crate::model::Level;
 use crate::pipeline::Dataset;
 use crate::Error;
@@ -144,7 +145,7 @@ fn area_and_width(p: &Polygon<f64>) -> (f64, f64) {
 /// than 5 %). Polygons up to [`VALIDATE_MAX_VERTICES`] are checked and, if a saddle of the
 /// marching squares left them invalid, repaired (constrained Delaunay, `MakeValid`).
 fn clean(p: Polygon<f64>, res: f64, eps: f64) -> Vec<Polygon<f64>> {
-    use super::valid::is_valid;
+    use crate::geom::valid::is_valid;
     use geo::MakeValid;
     let holes: Vec<LineString<f64>> = p
         .interiors()
@@ -192,7 +193,12 @@ fn clean(p: Polygon<f64>, res: f64, eps: f64) -> Vec<Polygon<f64>> {
 const VALIDATE_MAX_VERTICES: usize = 20_000;
 
 /// Vectorise the classified surface.
-pub fn build(ds: &Dataset, frame: &Frame, s: &Surface) -> Result<Vec<Zone>, Error> {
+pub fn build(
+    ds: &Dataset,
+    frame: &Frame,
+    s: &Surface,
+    p: &SurfaceConfig,
+) -> Result<Vec<Zone>, Error> {
     let debug = std::env::var_os("RISKMAP_DEBUG").is_some();
     let clock = std::time::Instant::now();
     let tick = |what: &str| {
@@ -208,7 +214,7 @@ pub fn build(ds: &Dataset, frame: &Frame, s: &Surface) -> Result<Vec<Zone>, Erro
         .collect::<Result<_, _>>()?;
     drop(values);
     tick("isolines");
-    let eps = ds.config.surface.simplify_m2.unwrap_or(s.res * s.res / 4.0);
+    let eps = p.simplify_m2.unwrap_or(s.res * s.res / 4.0);
     let levels = [Level::Blue, Level::Yellow, Level::Orange, Level::Red];
     let mut polys: Vec<(Level, Polygon<f64>)> = Vec::new();
     for (k, &level) in levels.iter().enumerate() {
@@ -240,7 +246,7 @@ pub fn build(ds: &Dataset, frame: &Frame, s: &Surface) -> Result<Vec<Zone>, Erro
     }
     tick("bands");
     // the enterprises of a zone: those whose disc (open, radius r) overlaps its polygon
-    let discs = super::surface::discs(ds, frame);
+    let discs = super::surface::discs(ds, frame, &p.weights);
     let mut members = memberships(&discs, &polys, s);
     tick("members");
     let utm = frame.utm;

@@ -4,6 +4,7 @@
 pub mod lec;
 pub mod ls;
 pub mod mes;
+pub mod params;
 pub mod rules;
 pub mod tables;
 

@@ -12,8 +12,8 @@ pub struct RuleSwitches {
     pub fatal_accident_red: bool,
 }
 
-impl From<&crate::config::GradingConfig> for RuleSwitches {
-    fn from(g: &crate::config::GradingConfig) -> Self {
+impl From<&super::params::GradingConfig> for RuleSwitches {
+    fn from(g: &super::params::GradingConfig) -> Self {
         RuleSwitches {
             open_major_hidden_danger_red: g.open_major_hidden_danger_red,
             major_hazard_floor: g.major_hazard_floor,

@@ -58,8 +58,8 @@ pub fn write_areas_geojson(
     areas: &[AreaStats],
     name: &str,
     crs: Crs,
+    dec: u32,
 ) -> std::io::Result<()> {
-    let dec = ds.config.output.decimals;
     begin(w, name, crs)?;
     for (i, a) in areas.iter().enumerate() {
         let mut p = Map::new();
@@ -139,8 +139,8 @@ pub fn write_grid(
     ds: &Dataset,
     cells: &[Cell],
     crs: Crs,
+    dec: u32,
 ) -> std::io::Result<()> {
-    let dec = ds.config.output.decimals;
     begin(w, "grid", crs)?;
     for (i, c) in cells.iter().enumerate() {
         let mut p = Map::new();
@@ -174,8 +174,8 @@ pub fn write_zones(
     ds: &Dataset,
     zones: &[Zone],
     crs: Crs,
+    dec: u32,
 ) -> std::io::Result<()> {
-    let dec = ds.config.output.decimals;
     begin(w, "zones", crs)?;
     super::geojson::features_parallel(w, zones.len(), &|i, buf| {
         let z = &zones[i];
@@ -244,8 +244,12 @@ pub const EXPOSURE_HEADERS: [&str; 15] = [
 ];
 
 /// exposure.csv (UTF-8 BOM), most exposed first.
-pub fn write_exposure_csv(w: &mut dyn Write, ds: &Dataset, ex: &[Exposed]) -> std::io::Result<()> {
-    let dec = ds.config.output.decimals;
+pub fn write_exposure_csv(
+    w: &mut dyn Write,
+    ds: &Dataset,
+    ex: &[Exposed],
+    dec: u32,
+) -> std::io::Result<()> {
     write_csv_bom(
         w,
         &EXPOSURE_HEADERS,
@@ -287,8 +291,8 @@ pub fn write_exposure_geojson(
     ds: &Dataset,
     ex: &[Exposed],
     crs: Crs,
+    dec: u32,
 ) -> std::io::Result<()> {
-    let dec = ds.config.output.decimals;
     begin(w, "exposure", crs)?;
     for (i, x) in ex.iter().enumerate() {
         let s = &ds.sites[x.site];

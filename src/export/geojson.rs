@@ -247,8 +247,12 @@ pub fn features_parallel(
 }
 
 /// enterprises.geojson in `crs`.
-pub fn write_enterprises(w: &mut dyn Write, ds: &Dataset, crs: Crs) -> std::io::Result<()> {
-    let dec = ds.config.output.decimals;
+pub fn write_enterprises(
+    w: &mut dyn Write,
+    ds: &Dataset,
+    crs: Crs,
+    dec: u32,
+) -> std::io::Result<()> {
     begin(w, "enterprises", crs)?;
     features_parallel(w, ds.enterprises.len(), &|i, buf| {
         let e = &ds.enterprises[i];
@@ -264,9 +268,8 @@ pub fn write_enterprises(w: &mut dyn Write, ds: &Dataset, crs: Crs) -> std::io::
 }
 
 /// districts.geojson in `crs`: the boundaries converted from their source CRS.
-pub fn write_districts(w: &mut dyn Write, ds: &Dataset, crs: Crs) -> std::io::Result<()> {
-    let dec = ds.config.output.decimals;
-    let src = ds.config.boundaries.crs;
+pub fn write_districts(w: &mut dyn Write, ds: &Dataset, crs: Crs, dec: u32) -> std::io::Result<()> {
+    let src = ds.boundaries_crs;
     begin(w, "districts", crs)?;
     for (i, d) in ds.districts.districts.iter().enumerate() {
         let mut p = Map::new();

@@ -4,11 +4,9 @@
 use crate::model::{level_slot, LEVEL_KEYS};
 use crate::pipeline::Dataset;
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-/// Counts per level class (red, orange, yellow, blue, unassessed).
-pub type Counts = [usize; 5];
+pub use crate::model::Counts;
 
 fn counts_json(c: &Counts) -> Value {
     let mut m = Map::new();
@@ -62,15 +60,6 @@ pub fn tally(ds: &Dataset) -> Tally {
     t
 }
 
-/// SHA-256 of the effective config (as TOML), so two runs can be compared.
-pub fn config_hash(ds: &Dataset) -> String {
-    // where the outputs go does not change what they say
-    let mut c = ds.config.clone();
-    c.output.dir = Default::default();
-    let text = toml::to_string(&c).unwrap_or_default();
-    format!("{:x}", Sha256::digest(text.as_bytes()))
-}
-
 /// The summary object; `extra` sections from later stages are appended.
 pub fn summary_json(
     ds: &Dataset,
@@ -101,9 +90,9 @@ pub fn summary_json(
     let mut v = json!({
         "tool": "riskmap",
         "version": env!("CARGO_PKG_VERSION"),
-        "title": ds.config.title(),
-        "data_date": ds.config.data_date,
-        "config_sha256": config_hash(ds),
+        "title": ds.title,
+        "data_date": ds.data_date,
+        "config_sha256": ds.config_sha256,
         "region": {"kind": region_kind(ds), "bbox": ds.region_bbox.iter().map(|v| super::round(*v, 6)).collect::<Vec<_>>()},
         "inputs": ds.inputs,
         "warnings": ds.warnings,
@@ -149,7 +138,7 @@ fn row(name: &str, c: &Counts) -> String {
 /// The human summary printed after a run.
 pub fn summary_text(ds: &Dataset, t: &Tally) -> String {
     let mut s = String::new();
-    s.push_str(&format!("{}\n", ds.config.title()));
+    s.push_str(&format!("{}\n", ds.title));
     for i in &ds.inputs {
         s.push_str(&format!(
             "  read {:<11} {} ({}): {} rows, {} accepted, {} rejected\n",

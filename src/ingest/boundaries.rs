@@ -130,7 +130,7 @@ fn invalidity(shape: &MultiPolygon<f64>) -> Vec<String> {
     use geo::Validation;
     let mut out = Vec::new();
     for (k, p) in shape.0.iter().enumerate() {
-        if crate::analyze::valid::is_valid(p) {
+        if crate::geom::valid::is_valid(p) {
             continue;
         }
         let vertices: usize =

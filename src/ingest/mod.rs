@@ -5,6 +5,7 @@
 pub mod boundaries;
 pub mod credit;
 pub mod fields;
+pub mod params;
 pub mod records;
 pub mod region;
 pub mod rejects;

@@ -134,10 +134,8 @@ impl<'a> Renderer<'a> {
             style,
             premultiplied,
             pyramid: an.surface.as_ref().map(raster::ClassPyramid::new),
-            lattice: match (&an.grid, ds.config.grid.kind) {
-                (Some(g), crate::config::GridKind::Square) => {
-                    lattice::Lattice::new(g, an.frame.utm, ds.config.grid.cell_m, style)
-                }
+            lattice: match (&an.grid, an.square_cell_m) {
+                (Some(g), Some(cell_m)) => lattice::Lattice::new(g, an.frame.utm, cell_m, style),
                 _ => None,
             },
             palette,

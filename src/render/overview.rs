@@ -330,9 +330,9 @@ impl Overview {
             width as f64 / 2.0,
             top * 0.55,
             64.0 * fs,
-            esc(ds.config.title())
+            esc(&ds.title)
         );
-        if let Some(date) = &ds.config.data_date {
+        if let Some(date) = &ds.data_date {
             let _ = write!(
                 s,
                 r##"<text x="{:.1}" y="{:.1}" font-size="{:.0}" text-anchor="middle" fill="#444">数据日期：{}</text>"##,

@@ -43,7 +43,7 @@ pub struct Snapshot {
 impl Snapshot {
     pub fn of(ds: &Dataset) -> Snapshot {
         Snapshot {
-            data_date: ds.config.data_date.clone(),
+            data_date: ds.data_date.clone(),
             enterprises: ds
                 .enterprises
                 .iter()

@@ -173,11 +173,7 @@ pub fn industries(ds: &Dataset) -> Table {
     let mut by: BTreeMap<&str, ([usize; 5], usize)> = BTreeMap::new();
     for (e, g) in ds.enterprises.iter().zip(&ds.grades) {
         let k = by
-            .entry(
-                e.industry
-                    .as_deref()
-                    .unwrap_or(crate::serve::api::UNCLASSIFIED),
-            )
+            .entry(e.industry.as_deref().unwrap_or(crate::model::UNCLASSIFIED))
             .or_default();
         k.0[level_slot(g.level)] += 1;
         k.1 += g.open_major_hidden_dangers;
@@ -439,18 +435,12 @@ pub fn assemble(
         tables.push(c.table());
         tables.push(c.district_table());
     }
-    let region = ds
-        .config
-        .title()
-        .split("安全生产")
-        .next()
-        .unwrap_or("")
-        .to_string();
+    let region = ds.title.split("安全生产").next().unwrap_or("").to_string();
     Report {
-        title: ds.config.title().to_string(),
+        title: ds.title.clone(),
         region,
-        data_date: ds.config.data_date.clone().unwrap_or_default(),
-        config_sha256: crate::export::summary::config_hash(ds),
+        data_date: ds.data_date.clone().unwrap_or_default(),
+        config_sha256: ds.config_sha256.clone(),
         version: env!("CARGO_PKG_VERSION"),
         counts: level_counts(ds),
         colors: LEVELS.map(|l| ds.style.color(l).to_string()),

@@ -6,6 +6,7 @@ use super::params::{bbox, check_lonlat, ApiError, Params};
 use super::State;
 use crate::analyze::surface::level_of;
 use crate::crs::Crs;
+use crate::model::UNCLASSIFIED;
 use crate::model::{level_key, level_slot, level_zh, Level, LEVEL_KEYS};
 use geo::Contains;
 use rstar::AABB;
@@ -97,9 +98,6 @@ impl Filter {
     }
 }
 
-/// The industry of an enterprise without one.
-pub const UNCLASSIFIED: &str = "未分类";
-
 /// `GET /api/enterprises`.
 pub fn enterprises(st: &State, p: &Params) -> Result<Value, ApiError> {
     let crs = p.crs()?;
@@ -130,7 +128,7 @@ pub fn enterprises(st: &State, p: &Params) -> Result<Value, ApiError> {
         .filter(|&i| filter.keep(st, i))
         .collect();
     let total = selected.len();
-    let dec = ds.config.output.decimals;
+    let dec = st.decimals;
     let features: Vec<Value> = selected
         .iter()
         .skip(offset)

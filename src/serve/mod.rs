@@ -12,7 +12,6 @@ pub mod params;
 pub mod tiles;
 
 use crate::analyze::Analysis;
-use crate::config::ServeConfig;
 use crate::index::{box_tree, BoxTree, PointIndex};
 use crate::pipeline::Dataset;
 use crate::render::tile::Tile;
@@ -25,6 +24,7 @@ use axum::routing::get;
 use axum::Router;
 use geo::BoundingRect;
 use params::{ApiError, Params};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,6 +40,8 @@ pub struct State {
     pub ds: Dataset,
     pub an: Analysis,
     pub cfg: ServeConfig,
+    /// Decimals of coordinates in answers (`output.decimals`, as the files have).
+    pub decimals: u32,
     pub by_id: HashMap<String, usize>,
     pub points_of: Vec<Vec<usize>>,
     pub dangers_of: Vec<Vec<usize>>,
@@ -121,7 +123,19 @@ pub struct ServeOptions {
 
 /// Build the shared state from a loaded dataset and its analysis and the outputs in
 /// `out` (the MBTiles archives and GeoJSON files `build` wrote).
-pub fn state(ds: Dataset, an: Analysis, out: &std::path::Path) -> Result<State, crate::Error> {
+/// What the server takes besides the data: `[serve]` and the outputs' coordinate decimals.
+#[derive(Debug, Clone, Default)]
+pub struct ServeParams {
+    pub serve: ServeConfig,
+    pub decimals: u32,
+}
+
+pub fn state(
+    ds: Dataset,
+    an: Analysis,
+    out: &std::path::Path,
+    params: &ServeParams,
+) -> Result<State, crate::Error> {
     // the R-tree now, not on the first request that needs it
     ds.index();
     let missing = |what: &str| {
@@ -195,12 +209,13 @@ pub fn state(ds: Dataset, an: Analysis, out: &std::path::Path) -> Result<State, 
         (bytes::Bytes::from(t256.clone()), etag(&t256)),
         (bytes::Bytes::from(t512.clone()), etag(&t512)),
     ];
-    let cfg = ds.config.serve.clone();
+    let cfg = params.serve.clone();
     let meta = meta_json(&ds, &pyramids, &geojson, &cfg);
     Ok(State {
         ds,
         an,
         cfg,
+        decimals: params.decimals,
         by_id,
         points_of,
         dangers_of,
@@ -254,7 +269,7 @@ fn meta_json(
     let mut industries: Vec<&str> = ds
         .enterprises
         .iter()
-        .map(|e| e.industry.as_deref().unwrap_or(api::UNCLASSIFIED))
+        .map(|e| e.industry.as_deref().unwrap_or(crate::model::UNCLASSIFIED))
         .collect();
     industries.sort_unstable();
     industries.dedup();
@@ -262,8 +277,8 @@ fn meta_json(
         serde_json::json!({"url": u, "crs": cfg.basemap_crs.as_str(), "attribution": cfg.basemap_attribution})
     });
     serde_json::json!({
-        "title": ds.config.title(),
-        "data_date": ds.config.data_date,
+        "title": ds.title,
+        "data_date": ds.data_date,
         "bounds": b,
         "center": [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 9],
         "minzoom": if minz == u8::MAX { 0 } else { minz },
@@ -801,6 +816,44 @@ fn follow_generations(live: &Live, root: &std::path::Path, reload: Reload) {
                 "riskmap serve: generation {} not loaded, still serving the previous one: {e}",
                 now.unwrap_or(0)
             ),
+        }
+    }
+}
+
+/// `riskmap serve`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServeConfig {
+    /// Listen address. Default 127.0.0.1:8080.
+    pub addr: String,
+    /// Origins allowed to call the server from a browser (CORS), e.g.
+    /// `["https://portal.example.gov.cn"]`. Default none.
+    pub cors: Vec<String>,
+    /// Most features one `/api/enterprises` page returns. Default 5000.
+    pub max_limit: usize,
+    /// Largest bbox side, in degrees, `/api/enterprises` accepts. Default 5.
+    pub max_bbox_deg: f64,
+    /// Largest `/api/at` radius in metres. Default 5000.
+    pub max_radius_m: f64,
+    /// Optional basemap for the viewer: an XYZ URL template, its CRS (`wgs84` for
+    /// Tianditu / OSM, `gcj02` for Gaode) and attribution. Default none: the district
+    /// outlines are the base.
+    pub basemap_url: Option<String>,
+    pub basemap_crs: crate::crs::Crs,
+    pub basemap_attribution: String,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            addr: "127.0.0.1:8080".into(),
+            cors: vec![],
+            max_limit: 5000,
+            max_bbox_deg: 5.0,
+            max_radius_m: 5000.0,
+            basemap_url: None,
+            basemap_crs: crate::crs::Crs::Wgs84,
+            basemap_attribution: String::new(),
         }
     }
 }

@@ -11,7 +11,7 @@ use geo::{Coord, LineString};
 /// The segments of a polygon's rings in a uniform grid: each segment is listed in every
 /// cell its bounding box covers, so any segment whose box meets a query box is found in a
 /// cell the query covers.
-pub(super) struct SegmentGrid {
+pub struct SegmentGrid {
     x0: f64,
     y0: f64,
     /// 1 / cell side.
@@ -25,7 +25,7 @@ pub(super) struct SegmentGrid {
 }
 
 impl SegmentGrid {
-    pub(super) fn new(rings: &[&LineString<f64>]) -> SegmentGrid {
+    pub fn new(rings: &[&LineString<f64>]) -> SegmentGrid {
         let (mut minx, mut miny, mut maxx, mut maxy) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
         let mut n = 0usize;
         for r in rings {
@@ -77,7 +77,7 @@ impl SegmentGrid {
     }
 
     /// A segment's bounding box (min, max).
-    pub(super) fn bounds(a: Coord<f64>, b: Coord<f64>) -> (Coord<f64>, Coord<f64>) {
+    pub fn bounds(a: Coord<f64>, b: Coord<f64>) -> (Coord<f64>, Coord<f64>) {
         (
             Coord {
                 x: a.x.min(b.x),
@@ -90,7 +90,7 @@ impl SegmentGrid {
         )
     }
 
-    pub(super) fn insert(&mut self, a: Coord<f64>, b: Coord<f64>) {
+    pub fn insert(&mut self, a: Coord<f64>, b: Coord<f64>) {
         let id = match self.free.pop() {
             Some(id) => {
                 self.segs[id as usize] = (a, b);
@@ -111,7 +111,7 @@ impl SegmentGrid {
     }
 
     /// Remove one segment from `a` to `b`; whether there was one.
-    pub(super) fn remove(&mut self, a: Coord<f64>, b: Coord<f64>) -> bool {
+    pub fn remove(&mut self, a: Coord<f64>, b: Coord<f64>) -> bool {
         let (lo, hi) = Self::bounds(a, b);
         let (c0, r0, c1, r1) = self.span(lo, hi);
         let first = &self.cells[r0 * self.nx + c0];
@@ -133,7 +133,7 @@ impl SegmentGrid {
     /// Whether a segment whose bounding box meets [lo, hi] satisfies `f(id, start,
     /// end)` (ids are the order of insertion while nothing is removed: a fresh grid's
     /// segment i is ring segment i, the rings one after another).
-    pub(super) fn any(
+    pub fn any(
         &self,
         lo: Coord<f64>,
         hi: Coord<f64>,

@@ -1,0 +1,74 @@
+//! What to read: the tables and boundary files and the region a point may lie in. Read
+//! from `riskmap.toml`'s `[enterprises]`, `[assessments]`, `[hazards]`, `[sites]`,
+//! `[boundaries]` and `[region]` (the CLI's config holds these structs).
+
+use crate::crs::Crs;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A tabular input: CSV, XLSX or GeoJSON points.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TableInput {
+    /// Path of the file (relative to the config file). Empty = not used.
+    pub path: Option<PathBuf>,
+    /// CRS of rows that have no `crs` column value. Default wgs84.
+    pub crs: Option<Crs>,
+    /// XLSX sheet name. Default: the first sheet.
+    pub sheet: Option<String>,
+    /// Map a field to a header of the file, e.g. `lon = "X坐标"`. Keys are the field
+    /// names of README.md's input tables.
+    pub columns: BTreeMap<String, String>,
+}
+
+/// The district boundary file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BoundaryInput {
+    /// GeoJSON file path. Empty = no boundaries.
+    pub path: Option<PathBuf>,
+    /// CRS of the file's coordinates. Default wgs84 (DataV files are gcj02: say so).
+    pub crs: Crs,
+    /// Property holding the district name. Default "name".
+    pub name_field: String,
+    /// Property holding the district code. Default "adcode".
+    pub adcode_field: String,
+}
+
+impl Default for BoundaryInput {
+    fn default() -> Self {
+        BoundaryInput {
+            path: None,
+            crs: Crs::Wgs84,
+            name_field: "name".into(),
+            adcode_field: "adcode".into(),
+        }
+    }
+}
+
+/// The region where a point may lie. Default: the union of the boundaries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RegionConfig {
+    /// `[west, south, east, north]` in WGS84 degrees.
+    pub bbox: Option<[f64; 4]>,
+    /// A GeoJSON polygon file instead of a bbox.
+    pub polygon: Option<PathBuf>,
+    /// CRS of the polygon file. Default wgs84.
+    pub polygon_crs: Crs,
+    /// A point outside the boundary polygons but within this distance of one is kept and
+    /// given the nearest district (published boundaries are generalised). Default 200.
+    pub tolerance_m: f64,
+}
+
+impl Default for RegionConfig {
+    fn default() -> Self {
+        RegionConfig {
+            bbox: None,
+            polygon: None,
+            polygon_crs: Crs::Wgs84,
+            tolerance_m: 200.0,
+        }
+    }
+}
