@@ -286,7 +286,7 @@ fn tiles_quiet(
         quiet: true,
         ..Default::default()
     };
-    crate::tiles::run(ds, an, &cfg.tiles_params(), &opts)
+    Ok(crate::tiles::run(ds, an, &cfg.tiles_params(), &opts)?)
 }
 
 /// Delete a previous run's outputs and let the file system settle the deletes, so that

@@ -1,44 +1,39 @@
 //! riskmap: the red / orange / yellow / blue four-color work-safety risk map engine.
 //!
-//! A one-way pipeline; each stage owns one thing:
-//! - [`config`]: `riskmap.toml`, staged loading, unknown keys named by path;
-//! - [`ingest`]: readers (CSV in any Excel encoding, XLSX, GeoJSON), header aliases, CRS
-//!   normalisation to WGS84, region checks, rejects;
-//! - [`assess`]: LEC / LS / MES / direct grading and the enterprise rules (就高, forced levels);
-//! - [`index`]: R-trees for enterprises (metres on the sphere) and districts (point-in-polygon);
-//! - [`pipeline`]: ingest → assess → index as one call;
-//! - [`analyze`]: districts and streets, square / H3 grid, the kernel risk surface and its
-//!   zones, exposure of sensitive sites (all in the region's UTM zone, [`utm`]);
-//! - [`export`]: GeoJSON, CSV and summary outputs, written atomically as one set;
-//! - [`build`]: the `build` subcommand's stages;
-//! - [`query`]: neighbourhood questions for the `query` subcommand;
-//! - [`sample`]: the deterministic synthetic Jinan register.
+//! The command line and what it orchestrates. The stages live in their own crates
+//! (README, "Architecture"), re-exported here under the names the commands use:
+//! - [`model`], [`crs`], [`utm`], [`ingest`], [`assess`], [`index`], [`geom`], [`style`],
+//!   [`dataset`]: `riskmap-core` (readers, grading, indexes, the graded dataset);
+//! - [`analyze`]: `riskmap-analyze` (districts, grid, surface, zones, exposure);
+//! - [`render`]: `riskmap-render` (tile math, rasters, PNG, the overview map);
+//! - [`export`] and [`tiles`]: `riskmap-store` (GeoJSON / CSV / GeoTIFF / summary
+//!   writers, archives, generations; the tile pyramids);
+//! - [`serve`]: `riskmap-serve` (the HTTP server and the viewer).
+//!
+//! This crate owns the rest: [`config`] (`riskmap.toml` into each stage's parameters),
+//! [`pipeline`] (the config's inputs loaded), [`build`], [`report`], [`query`],
+//! [`sample`] and [`bench`].
 
-pub mod analyze;
-pub mod assess;
+pub use riskmap_analyze as analyze;
+pub use riskmap_core::{assess, crs, dataset, geom, index, ingest, model, style, utm};
+pub use riskmap_render as render;
+pub use riskmap_serve as serve;
+pub use riskmap_store as export;
+pub use riskmap_store::pyramid as tiles;
+
 pub mod bench;
 pub mod build;
 pub mod config;
-pub mod crs;
-pub mod dataset;
-pub mod export;
-pub mod geom;
-pub mod index;
-pub mod ingest;
-pub mod model;
 pub mod pipeline;
 pub mod query;
-pub mod render;
 pub mod report;
 pub mod sample;
-pub mod serve;
-pub mod style;
-pub mod tiles;
-pub mod utm;
 
 use std::path::PathBuf;
 
-/// Every error the library returns.
+/// Every error the library returns: the stages' errors (`riskmap_core::Error`, whose
+/// variants it repeats so a caller matches one enum) and the CLI's own, the config and
+/// `--strict`.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
@@ -56,14 +51,12 @@ pub enum Error {
     Strict(usize),
 }
 
-/// Helpers shared by the unit tests.
-#[cfg(test)]
-pub(crate) mod testutil {
-    /// Deterministic pseudo-random numbers in [0, 1) (a 64-bit LCG).
-    pub fn lcg(seed: &mut u64) -> f64 {
-        *seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (*seed >> 11) as f64 / (1u64 << 53) as f64
+impl From<riskmap_core::Error> for Error {
+    fn from(e: riskmap_core::Error) -> Error {
+        match e {
+            riskmap_core::Error::Ingest(e) => Error::Ingest(e),
+            riskmap_core::Error::Io { path, source } => Error::Io { path, source },
+            riskmap_core::Error::Input(m) => Error::Input(m),
+        }
     }
 }

@@ -110,7 +110,7 @@ pub fn style(cfg: &Config) -> Result<Style, Error> {
 /// Ingest, grade and index everything the config names.
 pub fn load(cfg: &Config) -> Result<Dataset, Error> {
     cfg.validate()?;
-    crate::dataset::load(&crate::dataset::LoadParams {
+    Ok(crate::dataset::load(&crate::dataset::LoadParams {
         enterprises: cfg.enterprises.clone(),
         assessments: cfg.assessments.clone(),
         hazards: cfg.hazards.clone(),
@@ -124,5 +124,5 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         title: cfg.title().to_string(),
         data_date: cfg.data_date.clone(),
         config_sha256: config_hash(cfg),
-    })
+    })?)
 }

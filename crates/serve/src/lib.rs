@@ -1,0 +1,772 @@
+//! riskmap-serve: the built outputs over HTTP — tiles from the MBTiles archives, the
+//! query API, every GeoJSON output, and the offline web viewer (Leaflet vendored in
+//! `viewer/`, compiled into the binary).
+//!
+//! Owns: axum, tokio and the viewer (nothing else in riskmap compiles them). Must not
+//! know: the config file or how a generation is loaded (`riskmap serve` passes a
+//! [`ServeParams`] and a [`Reload`] closure that loads one).
+//!
+//! Conventions (after maplibre/martin): tiles carry a strong ETag and `Cache-Control`,
+//! an empty tile inside a layer's range is a transparent PNG (200), a tile outside its
+//! zoom range or region is 404; JSON is compressed (gzip / br); every bad request is a
+//! 400 with `{"error", "param"}`; a panic in a handler becomes a 500, never a dead server.
+
+pub mod api;
+mod config;
+pub mod params;
+pub mod tiles;
+mod viewer;
+
+pub use config::{ServeConfig, ServeParams};
+
+use axum::body::Body;
+use axum::extract::{Extension, Path as AxPath, RawQuery, Request};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use geo::BoundingRect;
+use params::{ApiError, Params};
+use riskmap_analyze::Analysis;
+use riskmap_core::dataset::Dataset;
+use riskmap_core::index::{box_tree, BoxTree, PointIndex};
+use riskmap_render::tile::Tile;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Longest accepted request target (path + query), in bytes.
+pub const MAX_URI: usize = 4096;
+/// Largest accepted request body, in bytes.
+pub const MAX_BODY: u64 = 16 * 1024;
+
+/// Everything the handlers read; built once, shared read-only.
+pub struct State {
+    pub ds: Dataset,
+    pub an: Analysis,
+    pub cfg: ServeConfig,
+    /// Decimals of coordinates in answers (`output.decimals`, as the files have).
+    pub decimals: u32,
+    pub by_id: HashMap<String, usize>,
+    pub points_of: Vec<Vec<usize>>,
+    pub dangers_of: Vec<Vec<usize>>,
+    pub sites_index: Option<PointIndex>,
+    pub zone_tree: BoxTree,
+    pub cell_tree: BoxTree,
+    pub pyramids: BTreeMap<String, tiles::Pyramid>,
+    pub geojson: BTreeMap<String, bytes::Bytes>,
+    pub transparent: [(bytes::Bytes, String); 2],
+    pub meta: bytes::Bytes,
+    /// The output generation served (its folder name, e.g. `000008`; empty for a folder
+    /// without generations): part of every ETag, so a cached answer of one generation is
+    /// never taken for another's.
+    pub generation: String,
+}
+
+impl State {
+    /// An ETag of this generation: the content's tag with the generation in front.
+    pub fn etag(&self, content: &str) -> String {
+        if self.generation.is_empty() {
+            return content.to_string();
+        }
+        format!("\"g{}-{}", self.generation, content.trim_start_matches('"'))
+    }
+}
+
+/// The state requests are answered from: one generation at a time, swapped whole when
+/// a new generation is loaded. A request takes the `Arc` once, when it arrives, so it
+/// finishes on the generation it started on and no answer mixes two.
+pub struct Live {
+    current: std::sync::RwLock<Shared>,
+}
+
+impl Live {
+    pub fn new(st: Shared) -> Arc<Live> {
+        Arc::new(Live {
+            current: std::sync::RwLock::new(st),
+        })
+    }
+    /// The generation to answer the next request from.
+    pub fn get(&self) -> Shared {
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+    /// Switch to a newly loaded generation.
+    pub fn set(&self, st: Shared) {
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = st;
+    }
+}
+
+/// Hands each request the current generation's state.
+async fn with_generation(
+    axum::extract::State(live): axum::extract::State<Arc<Live>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let st = live.get();
+    let generation = HeaderValue::from_str(&st.generation).ok();
+    req.extensions_mut().insert(st);
+    let mut res = next.run(req).await;
+    // which generation answered: integrators can tell a rebuild from a cache
+    if let Some(g) = generation.filter(|g| !g.is_empty()) {
+        res.headers_mut().insert("x-riskmap-generation", g);
+    }
+    res
+}
+
+/// What `serve` needs beyond the dataset.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub out: PathBuf,
+    pub addr: String,
+}
+
+/// Build the shared state from a loaded dataset and its analysis and the outputs in
+/// `out` (the MBTiles archives and GeoJSON files `build` wrote).
+pub fn state(
+    ds: Dataset,
+    an: Analysis,
+    out: &std::path::Path,
+    params: &ServeParams,
+) -> Result<State, riskmap_core::Error> {
+    // the R-tree now, not on the first request that needs it
+    ds.index();
+    let missing = |what: &str| {
+        riskmap_core::Error::Input(format!(
+            "{}: {what} not found — run `riskmap build` first (with [tiles] enabled, or `riskmap tiles`)",
+            out.display()
+        ))
+    };
+    let mb = out.join("mbtiles");
+    if !mb.is_dir() {
+        return Err(missing("mbtiles/"));
+    }
+    let pyramids = tiles::open_all(&mb).map_err(riskmap_core::Error::Input)?;
+    if pyramids.is_empty() {
+        return Err(missing("mbtiles/*.mbtiles"));
+    }
+    let mut geojson = BTreeMap::new();
+    let rd = std::fs::read_dir(out).map_err(|e| riskmap_core::Error::Io {
+        path: out.to_path_buf(),
+        source: e,
+    })?;
+    for e in rd.flatten() {
+        let p = e.path();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if let Some(stem) = name.strip_suffix(".geojson") {
+            if stem.starts_with('.') {
+                continue;
+            }
+            let bytes = std::fs::read(&p).map_err(|e| riskmap_core::Error::Io {
+                path: p.clone(),
+                source: e,
+            })?;
+            geojson.insert(stem.to_string(), bytes::Bytes::from(bytes));
+        }
+    }
+    if !geojson.contains_key("districts") && !ds.districts.is_empty() {
+        return Err(missing("districts.geojson"));
+    }
+    let by_id = ds
+        .enterprises
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.id.clone(), i))
+        .collect::<HashMap<_, _>>();
+    let mut points_of = vec![vec![]; ds.enterprises.len()];
+    for (k, p) in ds.points.iter().enumerate() {
+        if let Some(&i) = by_id.get(&p.enterprise_id) {
+            points_of[i].push(k);
+        }
+    }
+    let mut dangers_of = vec![vec![]; ds.enterprises.len()];
+    for (k, h) in ds.dangers.iter().enumerate() {
+        if let Some(&i) = by_id.get(&h.enterprise_id) {
+            dangers_of[i].push(k);
+        }
+    }
+    let sites_index = (!ds.sites.is_empty())
+        .then(|| PointIndex::new(&ds.sites.iter().map(|s| (s.lon, s.lat)).collect::<Vec<_>>()));
+    let zone_tree = box_tree(an.zones.iter().flatten().map(|z| z.shape.bounding_rect()));
+    let cell_tree = box_tree(an.grid.iter().flatten().map(|c| c.shape.bounding_rect()));
+    let t256 = tiles::transparent_png(256);
+    let t512 = tiles::transparent_png(512);
+    let etag = |b: &[u8]| {
+        use sha2::Digest;
+        format!("\"{:x}\"", sha2::Sha256::digest(b))
+    };
+    let transparent = [
+        (bytes::Bytes::from(t256.clone()), etag(&t256)),
+        (bytes::Bytes::from(t512.clone()), etag(&t512)),
+    ];
+    let cfg = params.serve.clone();
+    let meta = meta_json(&ds, &pyramids, &geojson, &cfg);
+    Ok(State {
+        ds,
+        an,
+        cfg,
+        decimals: params.decimals,
+        by_id,
+        points_of,
+        dangers_of,
+        sites_index,
+        zone_tree,
+        cell_tree,
+        pyramids,
+        geojson,
+        transparent,
+        meta: bytes::Bytes::from(meta.to_string()),
+        generation: out
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+            .filter(|n| n.parse::<u64>().is_ok())
+            .unwrap_or_default(),
+    })
+}
+
+fn meta_json(
+    ds: &Dataset,
+    pyramids: &BTreeMap<String, tiles::Pyramid>,
+    geojson: &BTreeMap<String, bytes::Bytes>,
+    cfg: &ServeConfig,
+) -> serde_json::Value {
+    use riskmap_core::model::{level_zh, Level};
+    let b = ds.region_bbox;
+    let base: Vec<&String> = pyramids.keys().filter(|k| !k.contains('@')).collect();
+    let layers: Vec<&String> = base.iter().copied().filter(|k| !k.contains('_')).collect();
+    let layers_gcj: Vec<&String> = base
+        .iter()
+        .copied()
+        .filter(|k| k.ends_with("_gcj02"))
+        .collect();
+    let (minz, maxz) = pyramids.values().fold((u8::MAX, 0u8), |a, p| {
+        (a.0.min(p.minzoom), a.1.max(p.maxzoom))
+    });
+    let en = |l: Option<Level>| match l {
+        Some(Level::Red) => "Major",
+        Some(Level::Orange) => "Significant",
+        Some(Level::Yellow) => "General",
+        Some(Level::Blue) => "Low",
+        None => "Unassessed",
+    };
+    let levels: Vec<serde_json::Value> = riskmap_core::model::LEVELS
+        .iter()
+    .map(|&l| {
+        serde_json::json!({"key": riskmap_core::model::level_key(l), "zh": level_zh(l), "en": en(l), "color": ds.style.color(l)})
+    })
+    .collect();
+    let mut industries: Vec<&str> = ds
+        .enterprises
+        .iter()
+        .map(|e| {
+            e.industry
+                .as_deref()
+                .unwrap_or(riskmap_core::model::UNCLASSIFIED)
+        })
+        .collect();
+    industries.sort_unstable();
+    industries.dedup();
+    let basemap = cfg.basemap_url.as_ref().map(|u| {
+        serde_json::json!({"url": u, "crs": cfg.basemap_crs.as_str(), "attribution": cfg.basemap_attribution})
+    });
+    serde_json::json!({
+        "title": ds.title,
+        "data_date": ds.data_date,
+        "bounds": b,
+        "center": [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 9],
+        "minzoom": if minz == u8::MAX { 0 } else { minz },
+        "maxzoom": maxz,
+        "tile_url": "/tiles/{layer}/{z}/{x}/{y}.png",
+        "layers": layers,
+        "layers_gcj02": layers_gcj,
+        "retina": pyramids.keys().any(|k| k.contains("@2x")),
+        "basemap": basemap,
+        "levels": levels,
+        "districts": ds.districts.districts.iter().map(|d| d.name.clone()).collect::<Vec<_>>(),
+        "industries": industries,
+        "geojson": geojson.keys().collect::<Vec<_>>(),
+        "max_limit": cfg.max_limit,
+    })
+}
+
+type Shared = Arc<State>;
+
+/// Path parameters whose rejection (a segment that is not UTF-8 once percent-decoded,
+/// say) is the API's JSON 400 naming the path, not axum's plain-text one.
+struct ApiPath<T>(T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match AxPath::<T>::from_request_parts(parts, state).await {
+            Ok(AxPath(t)) => Ok(ApiPath(t)),
+            Err(e) => {
+                Err(ApiError::bad("path", format!("bad path: {}", e.body_text())).into_response())
+            }
+        }
+    }
+}
+
+fn json_response(v: &serde_json::Value) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        v.to_string(),
+    )
+        .into_response()
+}
+
+fn api_result(r: Result<serde_json::Value, ApiError>) -> Response {
+    match r {
+        Ok(v) => json_response(&v),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn h_meta(Extension(st): Extension<Shared>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        st.meta.clone(),
+    )
+        .into_response()
+}
+
+async fn h_enterprises(Extension(st): Extension<Shared>, RawQuery(q): RawQuery) -> Response {
+    api_result(Params::parse(q.as_deref()).and_then(|p| api::enterprises(&st, &p)))
+}
+
+async fn h_card(Extension(st): Extension<Shared>, ApiPath(id): ApiPath<String>) -> Response {
+    api_result(api::card(&st, &id))
+}
+
+async fn h_at(Extension(st): Extension<Shared>, RawQuery(q): RawQuery) -> Response {
+    api_result(Params::parse(q.as_deref()).and_then(|p| api::at(&st, &p)))
+}
+
+async fn h_stats(Extension(st): Extension<Shared>, RawQuery(q): RawQuery) -> Response {
+    api_result(Params::parse(q.as_deref()).and_then(|p| api::stats(&st, &p)))
+}
+
+async fn h_health(Extension(st): Extension<Shared>) -> Response {
+    json_response(&serde_json::json!({
+        "status": "ok",
+        "enterprises": st.ds.enterprises.len(),
+        "layers": st.pyramids.keys().collect::<Vec<_>>(),
+    }))
+}
+
+async fn h_geojson(Extension(st): Extension<Shared>, ApiPath(file): ApiPath<String>) -> Response {
+    let Some(name) = file.strip_suffix(".geojson") else {
+        return ApiError::not_found(format!(
+            "`{file}`: GeoJSON outputs are /geojson/NAME.geojson"
+        ))
+        .into_response();
+    };
+    match st.geojson.get(name) {
+        Some(b) => (
+            [
+                (header::CONTENT_TYPE, "application/geo+json"),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            b.clone(),
+        )
+            .into_response(),
+        None => ApiError::not_found(format!(
+            "no GeoJSON output `{name}`; there are: {}",
+            st.geojson.keys().cloned().collect::<Vec<_>>().join(", ")
+        ))
+        .into_response(),
+    }
+}
+
+fn parse_u32(name: &str, v: &str) -> Result<u32, ApiError> {
+    v.parse::<u32>()
+        .map_err(|_| ApiError::bad(name, format!("`{name}` must be a whole number, got `{v}`")))
+}
+
+fn tile_response(headers: &HeaderMap, bytes: bytes::Bytes, etag: &str) -> Response {
+    let cache = (header::CACHE_CONTROL, "public, max-age=3600");
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return (
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag.to_string())],
+            [cache],
+        )
+            .into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "image/png".to_string()),
+            (header::ETAG, etag.to_string()),
+        ],
+        [cache],
+        bytes,
+    )
+        .into_response()
+}
+
+fn layer_of<'a>(st: &'a State, layer: &str) -> Result<&'a tiles::Pyramid, ApiError> {
+    st.pyramids.get(layer).ok_or_else(|| {
+        ApiError::bad(
+            "layer",
+            format!(
+                "unknown layer `{}`; layers: {}",
+                layer.chars().take(64).collect::<String>(),
+                st.pyramids.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        )
+    })
+}
+
+async fn h_tile(
+    Extension(st): Extension<Shared>,
+    ApiPath((layer, z, x, file)): ApiPath<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    match tile(&st, &layer, &z, &x, &file, &headers) {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn tile(
+    st: &State,
+    layer: &str,
+    z: &str,
+    x: &str,
+    file: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let y_part = file.strip_suffix(".png").ok_or_else(|| {
+        ApiError::bad(
+            "y",
+            format!("tiles are /tiles/LAYER/Z/X/Y.png, got `{file}`"),
+        )
+    })?;
+    let (y_str, retina) = match y_part.strip_suffix("@2x") {
+        Some(y) => (y, true),
+        None => (y_part, false),
+    };
+    let key = if retina {
+        format!("{layer}@2x")
+    } else {
+        layer.to_string()
+    };
+    let pyr = match layer_of(st, &key) {
+        Ok(p) => p,
+        Err(e) if retina && st.pyramids.contains_key(layer) => {
+            return Err(ApiError::not_found(format!(
+                "layer `{layer}` has no @2x tiles (set [tiles] retina = true and rebuild): {}",
+                e.error
+            )))
+        }
+        Err(e) => return Err(e),
+    };
+    let z = parse_u32("z", z)?;
+    if z > 22 {
+        return Err(ApiError::bad("z", format!("z {z} is out of range 0…22")));
+    }
+    let (x, y) = (parse_u32("x", x)?, parse_u32("y", y_str)?);
+    let n = 1u32 << z;
+    if x >= n {
+        return Err(ApiError::bad(
+            "x",
+            format!("x {x} is out of range 0…{} at z{z}", n - 1),
+        ));
+    }
+    if y >= n {
+        return Err(ApiError::bad(
+            "y",
+            format!("y {y} is out of range 0…{} at z{z}", n - 1),
+        ));
+    }
+    let t = Tile::new(x, y, z as u8);
+    if !pyr.covers(t) {
+        return Err(ApiError::not_found(format!(
+            "tile {z}/{x}/{y} is outside layer `{key}` (zooms {}–{}, bounds {:?})",
+            pyr.minzoom, pyr.maxzoom, pyr.bounds
+        )));
+    }
+    Ok(match pyr.get(t) {
+        Some(img) => tile_response(headers, img.bytes.clone(), &st.etag(&img.etag)),
+        None => {
+            let (b, etag) = &st.transparent[usize::from(retina)];
+            tile_response(headers, b.clone(), &st.etag(etag))
+        }
+    })
+}
+
+async fn h_tilejson(
+    Extension(st): Extension<Shared>,
+    ApiPath(file): ApiPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(layer) = file.strip_suffix(".json") else {
+        return ApiError::not_found(format!("`{file}`: TileJSON is /tiles/LAYER.json"))
+            .into_response();
+    };
+    let pyr = match layer_of(&st, layer) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    // the URL of this server as the client reached it
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("127.0.0.1:8080");
+    let (base, suffix) = match layer.split_once('@') {
+        Some((b, s)) => (b, format!("@{s}")),
+        None => (layer, String::new()),
+    };
+    let md = &pyr.metadata;
+    let b = pyr.bounds;
+    let v = serde_json::json!({
+        "tilejson": "3.0.0",
+        "name": md.get("name"),
+        "description": md.get("description"),
+        "attribution": md.get("attribution"),
+        "version": md.get("version"),
+        "scheme": "xyz",
+        "tiles": [format!("http://{host}/tiles/{base}/{{z}}/{{x}}/{{y}}{suffix}.png")],
+        "minzoom": pyr.minzoom,
+        "maxzoom": pyr.maxzoom,
+        "bounds": b,
+        "center": [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, (pyr.minzoom as u16 + pyr.maxzoom as u16) / 2],
+    });
+    json_response(&v)
+}
+
+async fn h_fallback(uri: Uri) -> Response {
+    ApiError::not_found(format!(
+        "no route for `{}`; see /api/meta, /api/stats, /api/enterprises, /api/at, /tiles/LAYER/Z/X/Y.png",
+        uri.path().chars().take(200).collect::<String>()
+    ))
+    .into_response()
+}
+
+/// Access log (one structured line per request) and the request-target length limit.
+async fn guard_and_log(req: Request, next: Next) -> Response {
+    let t = Instant::now();
+    let method = req.method().clone();
+    let target = req.uri().to_string();
+    if target.len() > MAX_URI {
+        let r = ApiError {
+            status: StatusCode::URI_TOO_LONG,
+            error: format!("request target longer than {MAX_URI} bytes"),
+            param: Some("query".into()),
+        }
+        .into_response();
+        tracing::warn!(%method, len = target.len(), status = 414, "request");
+        return r;
+    }
+    // no endpoint reads a body, so none reads past the limit either: refuse one here
+    // (axum's DefaultBodyLimit only acts when a handler takes the body)
+    let body_len = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if body_len.is_some_and(|n| n > MAX_BODY)
+        || req.headers().contains_key(header::TRANSFER_ENCODING)
+    {
+        tracing::warn!(%method, status = 413, "request");
+        return ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            error: format!("request bodies over {MAX_BODY} bytes (or chunked) are not accepted"),
+            param: None,
+        }
+        .into_response();
+    }
+    if method != Method::GET && method != Method::HEAD && method != Method::OPTIONS {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD, OPTIONS")],
+            Body::from(r#"{"error":"only GET and HEAD are served","param":null,"status":405}"#),
+        )
+            .into_response();
+    }
+    let r = next.run(req).await;
+    tracing::info!(
+        %method,
+        target = %target.chars().take(300).collect::<String>(),
+        status = r.status().as_u16(),
+        micros = t.elapsed().as_micros() as u64,
+        "request"
+    );
+    r
+}
+
+/// The router over a built state (also used by the tests, without a socket); CORS from
+/// `[serve] cors`.
+pub fn router(st: Shared) -> Router {
+    let cors = st.cfg.cors.clone();
+    router_with_cors(st, &cors)
+}
+
+/// The router, allowing browser calls from `cors` origins (none: no CORS headers).
+pub fn router_with_cors(st: Shared, cors: &[String]) -> Router {
+    router_live(Live::new(st), cors)
+}
+
+/// The router over a [`Live`] state (switched when a new generation is loaded).
+pub fn router_live(live: Arc<Live>, cors: &[String]) -> Router {
+    let app = Router::new()
+        .route("/", get(viewer::h_index))
+        .route("/index.html", get(viewer::h_index))
+        .route("/viewer/{*path}", get(viewer::h_asset))
+        .route("/healthz", get(h_health))
+        .route("/api/meta", get(h_meta))
+        .route("/api/stats", get(h_stats))
+        .route("/api/at", get(h_at))
+        .route("/api/enterprises", get(h_enterprises))
+        .route("/api/enterprises/{id}", get(h_card))
+        .route("/geojson/{file}", get(h_geojson))
+        .route("/tiles/{file}", get(h_tilejson))
+        .route("/tiles/{layer}/{z}/{x}/{file}", get(h_tile))
+        .fallback(h_fallback);
+    with_layers(app, live, cors)
+}
+
+/// `routes` behind the server's whole stack of layers, outermost last: the generation a
+/// request is answered from, the body limit, compression, a panic answered 500 with a
+/// JSON error (the server keeps serving), CORS from `cors`, and the guard and request
+/// log. (Separate from the routes so the stack can be tested with a route that panics.)
+pub fn with_layers(routes: Router, live: Arc<Live>, cors: &[String]) -> Router {
+    use tower_http::catch_panic::CatchPanicLayer;
+    use tower_http::compression::CompressionLayer;
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let cors_origins: Vec<HeaderValue> = cors
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    let mut app = routes
+        .layer(axum::middleware::from_fn_with_state(live, with_generation))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY as usize))
+        .layer(CompressionLayer::new())
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    error: "internal error (logged); the server keeps serving".into(),
+                    param: None,
+                }
+                .into_response()
+            },
+        ));
+    if !cors_origins.is_empty() {
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(cors_origins))
+                .allow_methods([Method::GET, Method::HEAD])
+                .allow_headers([header::IF_NONE_MATCH]),
+        );
+    }
+    app.layer(axum::middleware::from_fn(guard_and_log))
+}
+
+/// Serve until interrupted.
+/// Loads the state of a generation folder (the dataset its summary says it was built
+/// from, its archives and GeoJSON).
+pub type Reload = Box<dyn Fn(&std::path::Path) -> Result<State, String> + Send>;
+
+/// Serve `st`; with `reload`, follow the output folder `opts.out`: when its `current`
+/// generation changes, the new one is loaded beside the old (requests keep being
+/// answered from the old) and switched in whole. A generation that fails to load is
+/// logged and the old one stays.
+pub fn run(
+    st: State,
+    opts: &ServeOptions,
+    reload: Option<Reload>,
+) -> Result<(), riskmap_core::Error> {
+    let _ = tracing_subscriber::fmt()
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let live = Live::new(Arc::new(st));
+    if let Some(reload) = reload {
+        let (live, root) = (live.clone(), opts.out.clone());
+        std::thread::spawn(move || follow_generations(&live, &root, reload));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| riskmap_core::Error::Input(format!("tokio runtime: {e}")))?;
+    let addr = opts.addr.clone();
+    let (layers, tiles_n, cors) = {
+        let st = live.get();
+        let tiles_n: usize = st.pyramids.values().map(|p| p.len()).sum();
+        (st.pyramids.len(), tiles_n, st.cfg.cors.clone())
+    };
+    let app = router_live(live, &cors);
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .map_err(|e| riskmap_core::Error::Input(format!("cannot listen on {addr}: {e}")))?;
+        eprintln!(
+            "riskmap serve: http://{addr}/  ({layers} tile archives, {tiles_n} tiles in memory index; Ctrl-C stops)"
+        );
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| riskmap_core::Error::Input(format!("server: {e}")))
+    })
+}
+
+/// Poll the output folder's `current` link (twice a second: a rename is all there is to
+/// see) and load each new generation.
+fn follow_generations(live: &Live, root: &std::path::Path, reload: Reload) {
+    use riskmap_store::generations::{current_dir, current_number};
+    let mut seen = current_number(root);
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let now = current_number(root);
+        if now == seen || now.is_none() {
+            continue;
+        }
+        seen = now;
+        let dir = current_dir(root);
+        let t = Instant::now();
+        match reload(&dir) {
+            Ok(st) => {
+                live.set(Arc::new(st));
+                eprintln!(
+                    "riskmap serve: now serving generation {} ({:.1} s to load)",
+                    now.unwrap_or(0),
+                    t.elapsed().as_secs_f64()
+                );
+            }
+            Err(e) => eprintln!(
+                "riskmap serve: generation {} not loaded, still serving the previous one: {e}",
+                now.unwrap_or(0)
+            ),
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The offline web viewer (Leaflet vendored from npm, the app's own HTML/JS/CSS), compiled
+//! into the binary so an intranet without internet serves it whole.
+
+use crate::params::ApiError;
+use axum::http::{header, Uri};
+use axum::response::{IntoResponse, Response};
+
+const INDEX_HTML: &[u8] = include_bytes!("../viewer/index.html");
+
+/// The viewer's files, compiled in (the list is `viewer/FILES.txt`).
+fn asset(path: &str) -> Option<(&'static [u8], &'static str)> {
+    macro_rules! files {
+        ($($p:literal => $t:literal),* $(,)?) => {
+            match path {
+                $($p => Some((include_bytes!(concat!("../viewer/", $p)) as &[u8], $t)),)*
+                _ => None,
+            }
+        };
+    }
+    files! {
+        "index.html" => "text/html; charset=utf-8",
+        "app.js" => "text/javascript; charset=utf-8",
+        "app.css" => "text/css; charset=utf-8",
+        "vendor/leaflet/leaflet.js" => "text/javascript; charset=utf-8",
+        "vendor/leaflet/leaflet.css" => "text/css; charset=utf-8",
+        "vendor/leaflet/LICENSE" => "text/plain; charset=utf-8",
+        "vendor/leaflet/images/layers.png" => "image/png",
+        "vendor/leaflet/images/layers-2x.png" => "image/png",
+        "vendor/leaflet/images/marker-icon.png" => "image/png",
+        "vendor/leaflet/images/marker-icon-2x.png" => "image/png",
+        "vendor/leaflet/images/marker-shadow.png" => "image/png",
+    }
+}
+
+pub(crate) async fn h_index() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        INDEX_HTML,
+    )
+        .into_response()
+}
+
+pub(crate) async fn h_asset(uri: Uri) -> Response {
+    let path = uri.path().trim_start_matches("/viewer/");
+    match asset(path) {
+        Some((bytes, ct)) => (
+            [
+                (header::CONTENT_TYPE, ct),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        None => ApiError::not_found(format!(
+            "no viewer file `{}`",
+            path.chars().take(100).collect::<String>()
+        ))
+        .into_response(),
+    }
+}

@@ -1,0 +1,207 @@
+//! summary.json (machine-readable counts, input hashes, config hash, version) and the
+//! summary printed at the end of a run.
+
+use riskmap_core::dataset::Dataset;
+use riskmap_core::model::{level_slot, LEVEL_KEYS};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+pub use riskmap_core::model::Counts;
+
+fn counts_json(c: &Counts) -> Value {
+    let mut m = Map::new();
+    for (k, v) in LEVEL_KEYS.iter().zip(c) {
+        m.insert(k.to_string(), json!(v));
+    }
+    m.insert("total".into(), json!(c.iter().sum::<usize>()));
+    Value::Object(m)
+}
+
+/// Per-level counts overall, per district and per industry.
+pub struct Tally {
+    pub total: Counts,
+    pub by_district: BTreeMap<String, Counts>,
+    pub by_industry: BTreeMap<String, Counts>,
+    pub rejects_by_reason: BTreeMap<&'static str, usize>,
+}
+
+/// Name used for enterprises outside every district.
+pub const NO_DISTRICT: &str = "(无区县)";
+/// Name used for enterprises with no industry.
+pub const NO_INDUSTRY: &str = "(未填行业)";
+
+pub fn tally(ds: &Dataset) -> Tally {
+    let mut t = Tally {
+        total: [0; 5],
+        by_district: BTreeMap::new(),
+        by_industry: BTreeMap::new(),
+        rejects_by_reason: BTreeMap::new(),
+    };
+    for (i, e) in ds.enterprises.iter().enumerate() {
+        let s = level_slot(ds.grades[i].level);
+        t.total[s] += 1;
+        let d = ds
+            .district_of(i)
+            .map(|(n, _)| n.to_string())
+            .unwrap_or_else(|| NO_DISTRICT.to_string());
+        t.by_district.entry(d).or_insert([0; 5])[s] += 1;
+        let ind = e
+            .industry
+            .clone()
+            .unwrap_or_else(|| NO_INDUSTRY.to_string());
+        t.by_industry.entry(ind).or_insert([0; 5])[s] += 1;
+    }
+    for d in &ds.districts.districts {
+        t.by_district.entry(d.name.clone()).or_insert([0; 5]);
+    }
+    for r in &ds.rejects {
+        *t.rejects_by_reason.entry(r.kind.code()).or_default() += 1;
+    }
+    t
+}
+
+/// The summary object; `extra` sections from later stages are appended.
+pub fn summary_json(
+    ds: &Dataset,
+    t: &Tally,
+    outputs: &[String],
+    extra: Map<String, Value>,
+) -> Value {
+    let mut by_d = Map::new();
+    for (k, c) in &t.by_district {
+        by_d.insert(k.clone(), counts_json(c));
+    }
+    let mut by_i = Map::new();
+    for (k, c) in &t.by_industry {
+        by_i.insert(k.clone(), counts_json(c));
+    }
+    let rows_rejected: usize = ds.inputs.iter().map(|i| i.rows_rejected).sum();
+    let open: usize = ds.grades.iter().map(|g| g.open_hidden_dangers).sum();
+    let open_major: usize = ds.grades.iter().map(|g| g.open_major_hidden_dangers).sum();
+    let warned = ds
+        .enterprises
+        .iter()
+        .filter(|e| !e.warnings.is_empty())
+        .count();
+    let mut rules: BTreeMap<&str, usize> = BTreeMap::new();
+    for g in &ds.grades {
+        *rules.entry(g.rule).or_default() += 1;
+    }
+    let mut v = json!({
+        "tool": "riskmap",
+        "version": env!("CARGO_PKG_VERSION"),
+        "title": ds.title,
+        "data_date": ds.data_date,
+        "config_sha256": ds.config_sha256,
+        "region": {"kind": region_kind(ds), "bbox": ds.region_bbox.iter().map(|v| super::round(*v, 6)).collect::<Vec<_>>()},
+        "inputs": ds.inputs,
+        "warnings": ds.warnings,
+        "enterprises": {
+            "by_level": counts_json(&t.total),
+            "by_district": by_d,
+            "by_industry": by_i,
+            "decided_by_rule": rules,
+            "with_warnings": warned,
+        },
+        "hidden_dangers": {"open": open, "open_major": open_major},
+        "rejects": {"rows": rows_rejected, "issues": ds.rejects.len(), "by_reason": t.rejects_by_reason},
+        "outputs": outputs,
+    });
+    if let Some(o) = v.as_object_mut() {
+        o.extend(extra);
+    }
+    v
+}
+
+fn region_kind(ds: &Dataset) -> &'static str {
+    match ds.region {
+        riskmap_core::ingest::Region::Bbox(_) => "bbox",
+        riskmap_core::ingest::Region::Polygon(_) => "polygon",
+        riskmap_core::ingest::Region::Districts { .. } => "districts",
+        riskmap_core::ingest::Region::Open => "points",
+    }
+}
+
+fn row(name: &str, c: &Counts) -> String {
+    format!(
+        "  {:<14} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}\n",
+        name,
+        c[0],
+        c[1],
+        c[2],
+        c[3],
+        c[4],
+        c.iter().sum::<usize>()
+    )
+}
+
+/// The human summary printed after a run.
+pub fn summary_text(ds: &Dataset, t: &Tally) -> String {
+    let mut s = String::new();
+    s.push_str(&format!("{}\n", ds.title));
+    for i in &ds.inputs {
+        s.push_str(&format!(
+            "  read {:<11} {} ({}): {} rows, {} accepted, {} rejected\n",
+            i.role, i.file, i.format, i.rows_read, i.rows_accepted, i.rows_rejected
+        ));
+    }
+    for w in &ds.warnings {
+        s.push_str(&format!("  warning: {w}\n"));
+    }
+    if !t.rejects_by_reason.is_empty() {
+        s.push_str("rejected (see rejects.csv):\n");
+        for (k, v) in &t.rejects_by_reason {
+            s.push_str(&format!("  {k:<26} {v}\n"));
+        }
+    }
+    s.push_str("enterprises per level:  重大red  较大orange 一般yellow 低blue 未评估   合计\n");
+    s.push_str(&row("全部 all", &t.total));
+    s.push_str("per district:\n");
+    for (k, c) in &t.by_district {
+        s.push_str(&row(k, c));
+    }
+    let open_major: usize = ds.grades.iter().map(|g| g.open_major_hidden_dangers).sum();
+    s.push_str(&format!(
+        "open major hidden dangers (重大事故隐患未整改): {open_major}\n"
+    ));
+    s
+}
+
+/// Whether the outputs in `dir` (a generation folder) were built from the inputs `ds`
+/// read: the `inputs` of its summary.json against `ds.inputs`, role and SHA-256. `Ok`
+/// when they match or `dir` has no summary yet; else the files that differ.
+pub fn same_inputs(ds: &Dataset, dir: &std::path::Path) -> Result<(), Vec<String>> {
+    let Ok(bytes) = std::fs::read(dir.join("summary.json")) else {
+        return Ok(());
+    };
+    let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let built: Vec<(&str, &str)> = v["inputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| {
+            (
+                i["role"].as_str().unwrap_or(""),
+                i["sha256"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    let now: Vec<(&str, &str)> = ds
+        .inputs
+        .iter()
+        .map(|i| (i.role, i.sha256.as_str()))
+        .collect();
+    if built == now {
+        return Ok(());
+    }
+    let mut changed: Vec<String> = ds
+        .inputs
+        .iter()
+        .filter(|i| !built.contains(&(i.role, i.sha256.as_str())))
+        .map(|i| i.file.clone())
+        .collect();
+    if changed.is_empty() {
+        changed.push("the list of input files".into());
+    }
+    Err(changed)
+}
