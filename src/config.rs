@@ -37,8 +37,11 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
-    /// Map title. Default "济南市安全生产风险四色分布图".
+    /// Map title. Default "{region_name}安全生产风险四色分布图".
     pub title: Option<String>,
+    /// The region's name (地区名称), e.g. "济南市": in the default title and the report.
+    /// Default none (the report names the districts instead).
+    pub region_name: Option<String>,
     /// Date the data describes (free text, e.g. "2026-11-01"); shown on maps and reports.
     pub data_date: Option<String>,
     /// The enterprise register (企业). Required (here or by `--enterprises`).
@@ -366,6 +369,16 @@ impl Config {
     }
 
     /// Title with its default.
+    /// The config of a run without a config file (`riskmap build --enterprises 名录.xlsx`):
+    /// the defaults, with the tile pyramids and the report on, as the sample's
+    /// `riskmap.toml` has them, so the first run of a user's register writes the whole set.
+    pub fn one_off() -> Config {
+        let mut c = Config::default();
+        c.tiles.enabled = true;
+        c.report.enabled = true;
+        c
+    }
+
     /// The analysis stages' parameters.
     pub fn analyze_params(&self) -> crate::analyze::AnalyzeParams {
         crate::analyze::AnalyzeParams {
@@ -393,10 +406,16 @@ impl Config {
         }
     }
 
-    pub fn title(&self) -> &str {
-        self.title
-            .as_deref()
-            .unwrap_or("济南市安全生产风险四色分布图")
+    /// The map's title: `title`, else `region_name` + 安全生产风险四色分布图 (no city is
+    /// assumed).
+    pub fn title(&self) -> String {
+        match &self.title {
+            Some(t) => t.clone(),
+            None => format!(
+                "{}安全生产风险四色分布图",
+                self.region_name.as_deref().unwrap_or("")
+            ),
+        }
     }
 }
 

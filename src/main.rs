@@ -34,7 +34,9 @@ fn resolve(a: &InputArgs, crs: Option<Crs>, crs_out: &[Crs]) -> Result<Config> {
         None if a.enterprises.is_none() && Path::new("riskmap.toml").exists() => {
             Config::load(Path::new("riskmap.toml"))?
         }
-        None => Config::default(),
+        // a one-off run on a register writes the whole set a configured one does: the
+        // map files, the tile pyramids in the default formats and the report
+        None => Config::one_off(),
     };
     let mut o = overrides(a, crs);
     o.crs_out = crs_out.to_vec();

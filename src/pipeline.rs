@@ -121,7 +121,8 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         tables: grading_tables(cfg)?,
         style: style(cfg)?,
         radii: cfg.influence_radius_m,
-        title: cfg.title().to_string(),
+        title: cfg.title(),
+        region_name: cfg.region_name.clone(),
         data_date: cfg.data_date.clone(),
         config_sha256: config_hash(cfg),
     })?)

@@ -34,10 +34,25 @@ fn failed_run_leaves_previous_outputs_intact() {
     .iter()
     .map(|n| (n.to_string(), read(&d.path().join(n))))
     .collect();
-    // a run whose assessments file has vanished fails before writing anything
+    // a run whose assessments file cannot be read fails before writing anything
     let mut broken = cfg.clone();
-    broken.assessments.path = Some(d.path().join("gone.csv"));
+    let unreadable = d.path().join("unreadable.csv");
+    std::fs::create_dir(&unreadable).unwrap();
+    broken.assessments.path = Some(unreadable.clone());
     assert!(load(&broken).is_err());
+    std::fs::remove_dir(&unreadable).unwrap();
+    // one whose assessments file is missing is drawn without it, with a warning naming it
+    // (#31: a config copied to another folder, a table not delivered this month)
+    broken.assessments.path = Some(d.path().join("gone.csv"));
+    let ds = load(&broken).unwrap();
+    assert!(ds.points.is_empty());
+    assert!(
+        ds.warnings
+            .iter()
+            .any(|w| w.contains("gone.csv") && w.contains("not found")),
+        "{:?}",
+        ds.warnings
+    );
     // a run that fails in the middle of writing: the GeoJSON files are staged when the
     // report's folder turns out to be a file; the staged temps are removed and nothing
     // is renamed into place

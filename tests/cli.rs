@@ -129,12 +129,26 @@ fn one_off_map_from_flags_without_config() {
             "data/sample/jinan_districts_gcj02.geojson",
             "--boundaries-crs",
             "gcj02",
+            "--zoom",
+            "8-9",
             "--out",
         ])
         .arg(&out)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // the whole set, as the sample writes it (#31): the map files, the tile archives in
+    // the default formats, the report
+    for f in [
+        "report.html",
+        "report.xlsx",
+        "mbtiles/surface.mbtiles",
+        "pmtiles/surface.pmtiles",
+        "mbtiles/areas.mbtiles",
+        "overview.png",
+    ] {
+        assert!(out.join(f).is_file(), "{f} not written");
+    }
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("enterprises.geojson")).unwrap()).unwrap();
     assert_eq!(

@@ -111,6 +111,197 @@ fn xlsx_with_chinese_headers() {
     assert!(e.contains("register.xlsx") && e.contains("企业名录"), "{e}");
 }
 
+/// The register as an office keeps it (#31 §3): a title row and a date row above the
+/// headers, Gaode GCJ-02 positions written in degrees-minutes-seconds (some with
+/// full-width marks), levels as 「Ⅱ级」「重大风险（红）」「３级」. The header is found below
+/// the notes, every position and level is read, and the one truly bad row (level 「Ⅴ级」)
+/// is the only reject, named by its sheet row as Excel numbers it.
+#[test]
+fn an_office_workbook_with_title_rows_dms_and_roman_levels() {
+    let dms = |v: f64, full_width: bool| {
+        let d = v.trunc();
+        let m = ((v - d) * 60.0).trunc();
+        let s = ((v - d) * 60.0 - m) * 60.0;
+        if full_width {
+            format!("{d}°{m:02}′{s:05.2}″")
+        } else {
+            format!("{d}度{m:02}分{s:05.2}秒")
+        }
+    };
+    let rows = [
+        ("E1", "济南炼化有限公司", "危险化学品", 117.02, 36.70, "Ⅱ级"),
+        (
+            "E2",
+            "章丘刁镇化工有限公司",
+            "危险化学品",
+            117.37,
+            36.86,
+            "重大风险（红）",
+        ),
+        ("E3", "莱芜钢铁有限公司", "冶金", 117.66, 36.22, "３级"),
+        ("E4", "某某化工有限公司", "危险化学品", 117.10, 36.66, "Ⅴ级"),
+    ];
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("名录.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "济南市安全生产风险企业名录（2026年11月）")
+        .unwrap();
+    ws.write_string(1, 0, "填报单位：市应急管理局    填报日期：2026-11-01")
+        .unwrap();
+    for (c, h) in ["企业编号", "企业名称", "行业", "经度", "纬度", "风险等级"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(2, c as u16, *h).unwrap();
+    }
+    for (i, (id, name, ind, lon, lat, level)) in rows.iter().enumerate() {
+        let r = 3 + i as u32;
+        let (glon, glat) = riskmap::crs::wgs84_to_gcj02(*lon, *lat);
+        for (c, v) in [
+            id.to_string(),
+            name.to_string(),
+            ind.to_string(),
+            dms(glon, i % 2 == 0),
+            dms(glat, i % 2 == 1),
+            level.to_string(),
+        ]
+        .iter()
+        .enumerate()
+        {
+            ws.write_string(r, c as u16, v).unwrap();
+        }
+    }
+    wb.save(&p).unwrap();
+    let mut c = cfg(&p);
+    c.enterprises.crs = Some(Crs::Gcj02);
+    let ds = load(&c).unwrap();
+    assert_eq!(ds.rejects.len(), 1, "{:?}", ds.rejects);
+    let r = &ds.rejects[0];
+    assert_eq!((r.line.as_str(), r.enterprise_id.as_str()), ("7", "E4"));
+    assert_eq!(r.column, "风险等级");
+    let levels: Vec<Option<Level>> = ds.grades.iter().map(|g| g.level).collect();
+    assert_eq!(
+        levels,
+        [Some(Level::Orange), Some(Level::Red), Some(Level::Yellow)]
+    );
+    // back in WGS84 within a metre of where the enterprises are (DMS to 0.01″ ≈ 0.3 m)
+    for (e, row) in ds.enterprises.iter().zip(&rows) {
+        let m = riskmap::crs::haversine_m(e.lon, e.lat, row.3, row.4);
+        assert!(m < 1.0, "{}: {m} m off", e.id);
+    }
+    let districts: Vec<&str> = (0..3).map(|i| ds.district_of(i).unwrap().0).collect();
+    assert_eq!(districts, ["天桥区", "章丘区", "莱芜区"]);
+    // the header row can be named too; naming a wrong one is an error that says so
+    c.enterprises.header_row = Some(3);
+    assert_eq!(load(&c).unwrap().enterprises.len(), 3);
+    c.enterprises.header_row = Some(40);
+    let e = load(&c).err().unwrap().to_string();
+    assert!(e.contains("header_row = 40"), "{e}");
+}
+
+/// A register copied from Gaode without saying so (#31 §4): read as WGS84 by default,
+/// the rows near district borders land in the neighbouring district; riskmap says so,
+/// with the numbers and the fix, and says nothing when the CRS is stated or the
+/// register really is WGS84. The register is built from the sample's enterprises: their
+/// true positions, the district each truly lies in, and the GCJ-02 positions Gaode
+/// would show; the rows kept are those a wrong reading moves across a border, and as
+/// many that it does not.
+#[test]
+fn an_unstated_gcj02_register_is_questioned() {
+    use riskmap::index::DistrictIndex;
+    let idx = DistrictIndex::new(
+        riskmap::ingest::boundaries::read_boundaries(
+            Path::new(DISTRICTS),
+            Crs::Gcj02,
+            "name",
+            "adcode",
+        )
+        .unwrap(),
+    );
+    let mut r = csv::Reader::from_path(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample/enterprises.csv"),
+    )
+    .unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| {
+        h.iter()
+            .position(|x| x.trim_start_matches('\u{feff}') == n)
+            .unwrap()
+    };
+    let (ci, cn, cx, cy, cc) = (
+        col("企业编号"),
+        col("企业名称"),
+        col("经度"),
+        col("纬度"),
+        col("坐标系"),
+    );
+    let (mut moved, mut kept) = (Vec::new(), Vec::new());
+    for rec in r.records().map(|x| x.unwrap()) {
+        let (Ok(x), Ok(y)) = (rec[cx].parse::<f64>(), rec[cy].parse::<f64>()) else {
+            continue;
+        };
+        let (tx, ty) = match &rec[cc] {
+            "WGS84" => (x, y),
+            "GCJ-02" => riskmap::crs::gcj02_to_wgs84(x, y),
+            _ => continue,
+        };
+        let Some(truth) = idx.locate(tx, ty) else {
+            continue;
+        };
+        let (gx, gy) = riskmap::crs::wgs84_to_gcj02(tx, ty);
+        let row = (
+            rec[ci].to_string(),
+            rec[cn].to_string(),
+            idx.districts[truth].name.clone(),
+            (tx, ty),
+            (gx, gy),
+        );
+        match idx.locate(gx, gy) {
+            Some(d) if d != truth => moved.push(row),
+            Some(_) if kept.len() < 40 => kept.push(row),
+            _ => {}
+        }
+    }
+    assert!(
+        moved.len() >= 3,
+        "{} sample rows near a border",
+        moved.len()
+    );
+    let d = tempfile::tempdir().unwrap();
+    let write_register = |name: &str, gcj: bool| {
+        let mut t = String::from("企业编号,企业名称,所属区县,经度,纬度\n");
+        for (id, n, dist, w, g) in moved.iter().chain(&kept) {
+            let (x, y) = if gcj { *g } else { *w };
+            t.push_str(&format!("{id},{n},{dist},{x:.7},{y:.7}\n"));
+        }
+        write(d.path(), name, &t)
+    };
+    let doubt = |ds: &Dataset| {
+        ds.warnings
+            .iter()
+            .find(|w| w.contains("坐标系未注明"))
+            .cloned()
+    };
+    let gcj = write_register("gaode.csv", true);
+    let ds = load(&cfg(&gcj)).unwrap();
+    let n = moved.len() + kept.len();
+    let w = doubt(&ds).unwrap_or_else(|| panic!("no CRS warning: {:?}", ds.warnings));
+    assert!(
+        w.contains(&format!("{}/{n}", kept.len()))
+            && w.contains(&format!("{n}/{n}"))
+            && w.contains("crs = \"gcj02\""),
+        "{w}"
+    );
+    // stated: no question
+    let mut c = cfg(&gcj);
+    c.enterprises.crs = Some(Crs::Gcj02);
+    assert_eq!(doubt(&load(&c).unwrap()), None);
+    // really WGS84: no question either
+    let wgs = write_register("wgs.csv", false);
+    assert_eq!(doubt(&load(&cfg(&wgs)).unwrap()), None);
+}
+
 #[test]
 fn geojson_points_register() {
     let d = tempfile::tempdir().unwrap();
@@ -497,4 +688,41 @@ fn region_bbox_and_open_region() {
     let ds = load(&c).unwrap();
     assert_eq!(ds.enterprises.len(), 1);
     assert_eq!(ds.rejects[0].kind, RejectKind::OutsideRegion);
+    // a stray point (a typo putting one enterprise in Ürümqi) is kept, flagged, and left
+    // out of the extent the maps are drawn over (#31 §4)
+    let mut t = String::from("id,name,lon,lat\n");
+    for i in 0..20 {
+        let (x, y) = (116.9 + 0.02 * i as f64, 36.6 + 0.01 * (i % 7) as f64);
+        t.push_str(&format!("E{i},企业{i},{x},{y}\n"));
+    }
+    t.push_str("STRAY,录错的企业,87.6,43.8\n");
+    let mut c = Config::default();
+    c.enterprises.path = Some(write(d.path(), "stray.csv", &t));
+    let ds = load(&c).unwrap();
+    assert_eq!(ds.enterprises.len(), 21);
+    let stray = ds.enterprises.iter().find(|e| e.id == "STRAY").unwrap();
+    assert!(
+        stray
+            .warnings
+            .iter()
+            .any(|w| w.contains("far from the rest")),
+        "{:?}",
+        stray.warnings
+    );
+    let others_warned = ds
+        .enterprises
+        .iter()
+        .filter(|e| e.id != "STRAY" && !e.warnings.is_empty())
+        .count();
+    assert_eq!(others_warned, 0);
+    assert!(
+        ds.warnings.iter().any(|w| w.contains("远离")),
+        "{:?}",
+        ds.warnings
+    );
+    let b = ds.region_bbox;
+    assert!(
+        b[0] > 116.8 && b[2] < 117.4 && b[1] > 36.5 && b[3] < 36.7,
+        "{b:?}"
+    );
 }

@@ -253,6 +253,17 @@ pub fn render(r: &Report) -> String {
     if let Some(t) = r.table("headline") {
         s.push_str(&table_html(r, t));
     }
+    // what the reader must know about the data before trusting the map (an unstated
+    // coordinate system, a missing table, an invalid boundary)
+    if let Some(t) = r.table("notes") {
+        s.push_str(r#"<div class="notes" id="notes"><h3>数据提示</h3><ul>"#);
+        for row in &t.rows {
+            if let Some(c) = row.first() {
+                let _ = write!(s, "<li>{}</li>", esc(&c.text()));
+            }
+        }
+        s.push_str("</ul></div>");
+    }
     s.push_str("</section>");
     // 2. districts
     if let Some(t) = r.table("districts") {
@@ -288,10 +299,15 @@ pub fn render(r: &Report) -> String {
     }
     // 5. exposure
     s.push_str(r#"<section id="exposure"><h2>五、敏感目标暴露</h2>"#);
-    for name in ["exposure", "exposed_sites"] {
-        if let Some(t) = r.table(name) {
-            let _ = write!(s, "<h3>{}</h3>", esc(&t.title));
-            s.push_str(&table_html(r, t));
+    if r.sites == 0 {
+        // no sites file: say so, an empty table would read as "nobody exposed"
+        s.push_str(r#"<p class="note">未提供敏感目标（学校、医院等）数据，未做暴露分析。</p>"#);
+    } else {
+        for name in ["exposure", "exposed_sites"] {
+            if let Some(t) = r.table(name) {
+                let _ = write!(s, "<h3>{}</h3>", esc(&t.title));
+                s.push_str(&table_html(r, t));
+            }
         }
     }
     s.push_str("</section>");

@@ -375,6 +375,42 @@ pub fn provenance(ds: &Dataset) -> Table {
 }
 
 /// Rejected rows by reason.
+/// Every rejected row, as rejects.csv lists it (the XLSX and report/reject_rows.csv
+/// carry it; the HTML shows the counts by reason).
+pub fn reject_rows(ds: &Dataset) -> Table {
+    let rows = ds
+        .rejects
+        .iter()
+        .map(|r| {
+            vec![
+                r.file.clone().into(),
+                r.line.clone().into(),
+                r.enterprise_id.clone().into(),
+                r.row_id.clone().into(),
+                r.column.clone().into(),
+                r.value.clone().into(),
+                r.kind.zh().into(),
+                r.message.clone().into(),
+            ]
+        })
+        .collect();
+    Table {
+        name: "reject_rows",
+        title: "拒收行明细".into(),
+        header: vec![
+            "文件",
+            "行号",
+            "企业编号",
+            "行编号",
+            "列",
+            "值",
+            "原因",
+            "说明",
+        ],
+        rows,
+    }
+}
+
 pub fn rejects(ds: &Dataset) -> Table {
     let mut by: BTreeMap<&str, (&str, usize)> = BTreeMap::new();
     for r in &ds.rejects {
@@ -398,6 +434,8 @@ pub struct Report {
     pub region: String,
     pub data_date: String,
     pub config_sha256: String,
+    /// Sensitive sites read (0: no sites file, so no exposure analysis).
+    pub sites: usize,
     pub version: &'static str,
     pub counts: [usize; 5],
     /// Style colour of each level (display order).
@@ -430,17 +468,40 @@ pub fn assemble(
         exposed_sites(ds, an),
         provenance(ds),
         rejects(ds),
+        reject_rows(ds),
     ];
+    if !ds.warnings.is_empty() {
+        tables.push(Table {
+            name: "notes",
+            title: "数据提示".into(),
+            header: vec!["提示"],
+            rows: ds.warnings.iter().map(|w| vec![w.clone().into()]).collect(),
+        });
+    }
     if let Some(c) = &changes {
         tables.push(c.table());
         tables.push(c.district_table());
     }
-    let region = ds.title.split("安全生产").next().unwrap_or("").to_string();
+    // the region as the config names it, else its districts (never cut out of the title)
+    let region = ds.region_name.clone().unwrap_or_else(|| {
+        let names: Vec<&str> = ds
+            .districts
+            .districts
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect();
+        match names.len() {
+            0 => "—".to_string(),
+            1..=6 => names.join("、"),
+            n => format!("{} 等 {n} 个区县", names[..5].join("、")),
+        }
+    });
     Report {
         title: ds.title.clone(),
         region,
         data_date: ds.data_date.clone().unwrap_or_default(),
         config_sha256: ds.config_sha256.clone(),
+        sites: ds.sites.len(),
         version: env!("CARGO_PKG_VERSION"),
         counts: level_counts(ds),
         colors: LEVELS.map(|l| ds.style.color(l).to_string()),

@@ -33,6 +33,7 @@ pub struct LoadParams {
     pub style: Style,
     pub radii: Radii,
     pub title: String,
+    pub region_name: Option<String>,
     pub data_date: Option<String>,
     pub config_sha256: String,
 }
@@ -53,6 +54,8 @@ pub struct InputInfo {
 pub struct Dataset {
     /// The map's title (`title` in the config, else the default).
     pub title: String,
+    /// The region's name as the config gives it (地区名称, e.g. 济南市).
+    pub region_name: Option<String>,
     /// The register's date, as the config gives it.
     pub data_date: Option<String>,
     /// SHA-256 of the effective config (without the output folder): provenance, as the
@@ -204,10 +207,15 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         Error::Input("no enterprise register: pass --enterprises FILE or set [enterprises] path in riskmap.toml".into())
     })?;
     tick("boundaries");
-    let et = read_table(
+    let mut et = read_table(
         epath,
         cfg.enterprises.sheet.as_deref(),
         "an enterprise register (CSV, XLSX or GeoJSON points)",
+    )?;
+    et.find_header(
+        ingest::fields::ENTERPRISE_FIELDS,
+        &cfg.enterprises.columns,
+        cfg.enterprises.header_row,
     )?;
     tick("enterprise table");
     let read = ingest::read_enterprises(
@@ -243,8 +251,11 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
             et.file, read.rows_read
         )));
     }
+    if !read.crs_stated {
+        warnings.extend(crs_doubt(&read.enterprises, &districts));
+    }
     let mut rejects = read.rejects;
-    let enterprises = read.enterprises;
+    let mut enterprises = read.enterprises;
     // where each id is, for the rows of the other tables (only when there are such
     // tables): reading checks their ids against it and grading groups them by it
     let known = if cfg.assessments.path.is_some() || cfg.hazards.path.is_some() {
@@ -254,12 +265,33 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
     };
 
     tick("enterprises parsed and placed");
+    // an optional table whose file is missing is a warning: the map is drawn without it
+    // (a config copied to another folder, a table not delivered this month)
+    let mut present = |p: &Option<std::path::PathBuf>, what: &str| -> Option<std::path::PathBuf> {
+        let p = p.as_ref()?;
+        if p.exists() {
+            return Some(p.clone());
+        }
+        warnings.push(format!(
+            "{}: not found, the map is drawn without {what}",
+            p.display()
+        ));
+        None
+    };
+    let assessments_path = present(&cfg.assessments.path, "risk-point assessments (风险点)");
+    let hazards_path = present(&cfg.hazards.path, "hidden dangers (隐患)");
+    let sites_path = present(&cfg.sites.path, "sensitive sites (敏感目标)");
     let mut points = Vec::new();
-    if let Some(p) = &cfg.assessments.path {
-        let t = read_table(
+    if let Some(p) = &assessments_path {
+        let mut t = read_table(
             p,
             cfg.assessments.sheet.as_deref(),
             "risk-point assessments (CSV, XLSX or GeoJSON)",
+        )?;
+        t.find_header(
+            ingest::fields::ASSESSMENT_FIELDS,
+            &cfg.assessments.columns,
+            cfg.assessments.header_row,
         )?;
         let r =
             ingest::read_assessments(&t, &cfg.assessments, &tables, &known, &read.rejected_ids)?;
@@ -277,11 +309,16 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
     }
     tick("assessments");
     let mut dangers = Vec::new();
-    if let Some(p) = &cfg.hazards.path {
-        let t = read_table(
+    if let Some(p) = &hazards_path {
+        let mut t = read_table(
             p,
             cfg.hazards.sheet.as_deref(),
             "hidden dangers (CSV, XLSX or GeoJSON)",
+        )?;
+        t.find_header(
+            ingest::fields::HAZARD_FIELDS,
+            &cfg.hazards.columns,
+            cfg.hazards.header_row,
         )?;
         let r = ingest::read_hidden_dangers(&t, &cfg.hazards, &known, &read.rejected_ids)?;
         inputs.push(table_info(
@@ -297,11 +334,16 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         dangers = r.dangers;
     }
     let mut sites = Vec::new();
-    if let Some(p) = &cfg.sites.path {
-        let t = read_table(
+    if let Some(p) = &sites_path {
+        let mut t = read_table(
             p,
             cfg.sites.sheet.as_deref(),
             "sensitive sites (CSV, XLSX or GeoJSON points)",
+        )?;
+        t.find_header(
+            ingest::fields::SITE_FIELDS,
+            &cfg.sites.columns,
+            cfg.sites.header_row,
         )?;
         let r = ingest::records::read_sites(&t, &cfg.sites, cfg.sites.crs, &region, &districts)?;
         inputs.push(table_info(
@@ -327,9 +369,29 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
     );
     tick("grades");
     let region_bbox = region.bbox(&districts).unwrap_or_else(|| {
+        // no boundaries: the extent of the register, without the stray points a typo makes
+        // (a map 5000 km wide around one of them helps nobody); they are flagged
+        let far = strays(&enterprises);
+        for &(i, km) in &far {
+            enterprises[i].warnings.push(format!(
+                "far from the rest of the register ({km:.0} km from its centre): check the coordinates; the maps' extent leaves it out"
+            ));
+        }
+        if !far.is_empty() {
+            warnings.push(format!(
+                "{} 家企业远离名录中的其他企业（坐标可疑），地图范围未包含它们，见 enterprises.geojson 的 warnings。({} enterprises far from the rest of the register: check their coordinates.)",
+                far.len(),
+                far.len()
+            ));
+        }
         let pad = cfg.radii.max();
         let (mut w, mut s, mut e, mut n) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-        for p in &enterprises {
+        let mut far = far.iter().map(|f| f.0).peekable();
+        for (i, p) in enterprises.iter().enumerate() {
+            if far.peek() == Some(&i) {
+                far.next();
+                continue;
+            }
             w = w.min(p.lon);
             e = e.max(p.lon);
             s = s.min(p.lat);
@@ -341,6 +403,7 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
     });
     Ok(Dataset {
         title: cfg.title.clone(),
+        region_name: cfg.region_name.clone(),
         data_date: cfg.data_date.clone(),
         config_sha256: cfg.config_sha256.clone(),
         radii: cfg.radii,
@@ -360,4 +423,90 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         inputs,
         warnings,
     })
+}
+
+/// When a register does not say its coordinate system, every row is read as WGS84; a
+/// register copied from Gaode or Baidu is then off by about 500 m, enough to put
+/// enterprises near a border in the wrong district. Test the alternatives against what
+/// the register does say, the district each row names: when clearly more rows fall in
+/// their named district read as GCJ-02 (or BD-09) than as WGS84, say so with the numbers
+/// and the fix. `None` when the register names too few districts to tell, or WGS84
+/// does as well.
+pub fn crs_doubt(enterprises: &[Enterprise], districts: &DistrictIndex) -> Option<String> {
+    let rows: Vec<&Enterprise> = enterprises
+        .iter()
+        .filter(|e| {
+            e.district_stated
+                .as_deref()
+                .is_some_and(|s| !s.trim().is_empty())
+        })
+        .collect();
+    if rows.len() < 10 || districts.is_empty() {
+        return None;
+    }
+    let hits = |to_wgs84: fn(f64, f64) -> (f64, f64)| {
+        rows.iter()
+            .filter(|e| {
+                let (x, y) = to_wgs84(e.lon, e.lat);
+                let stated = e.district_stated.as_deref().unwrap_or("");
+                districts.locate(x, y).is_some_and(|d| {
+                    let d = &districts.districts[d];
+                    ingest::records::district_matches(stated, &d.name, &d.adcode)
+                })
+            })
+            .count()
+    };
+    let n = rows.len();
+    let wgs = hits(|x, y| (x, y));
+    let (best, name, key) = [
+        (
+            hits(crate::crs::gcj02_to_wgs84),
+            "GCJ-02（高德、腾讯）",
+            "gcj02",
+        ),
+        (
+            hits(|x, y| Crs::Bd09.to_wgs84(x, y)),
+            "BD-09（百度）",
+            "bd09",
+        ),
+    ]
+    .into_iter()
+    .max_by_key(|c| c.0)?;
+    // clearly better: at least 3 rows and 2 % of those that name a district
+    if best < wgs + 3 || (best - wgs) * 50 < n {
+        return None;
+    }
+    Some(format!(
+        "坐标系未注明，已按 WGS84 读取：{wgs}/{n} 家企业落在所填区县；按 {name} 读取则为 {best}/{n}。\
+         坐标很可能是 {key}：请在配置的 [enterprises] 中设置 crs = \"{key}\"（或 --crs {key}，或加“坐标系”列）。\
+         (CRS not stated, read as WGS84: {wgs} of {n} enterprises fall in the district they name; \
+         read as {key}: {best} of {n}. Set crs = \"{key}\".)"
+    ))
+}
+
+/// The enterprises far from the rest of a register (index, km from its centre), in
+/// index order: farther from the median position than six times the median distance to
+/// it, and at least 100 km (a city register's own spread is well inside; a province's
+/// too). Fewer than 5 enterprises: none.
+pub fn strays(enterprises: &[Enterprise]) -> Vec<(usize, f64)> {
+    let n = enterprises.len();
+    if n < 5 {
+        return Vec::new();
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let lon = median(enterprises.iter().map(|e| e.lon).collect());
+    let lat = median(enterprises.iter().map(|e| e.lat).collect());
+    let km: Vec<f64> = enterprises
+        .iter()
+        .map(|e| crate::crs::haversine_m(lon, lat, e.lon, e.lat) / 1000.0)
+        .collect();
+    let limit = (6.0 * median(km.clone())).max(100.0);
+    km.iter()
+        .enumerate()
+        .filter(|(_, &d)| d > limit)
+        .map(|(i, &d)| (i, d))
+        .collect()
 }

@@ -70,19 +70,65 @@ impl Level {
         }
     }
 
-    /// Parse any accepted spelling (domain.md §1). `None` for an unknown word.
+    /// Parse any accepted spelling (domain.md §1) as registers write it: 重大 / 红 / 1 / I /
+    /// red, with 「风险」「级」「企业」 around it (「较大风险企业」「Ⅱ级」「3级」), a note in
+    /// brackets (「重大风险（红）」), full-width digits and letters, and the Unicode Roman
+    /// numerals Ⅰ–Ⅳ. `None` for an unknown word.
     pub fn parse(s: &str) -> Option<Level> {
-        let t = s.trim();
+        let folded = fold_width(s);
+        // a note in brackets: 「重大风险（红）」 is read by the words before it, 「（红）」
+        // alone by its inside
+        let t = folded.trim();
+        let before = t.split(['(', '[', '【']).next().unwrap_or(t).trim();
+        let t = if before.is_empty() {
+            t.trim_matches(|c| matches!(c, '(' | ')' | '[' | ']' | '【' | '】'))
+        } else {
+            before
+        };
         let lower = t.to_lowercase();
-        let k = lower.trim_end_matches("风险").trim_end_matches("级").trim();
+        let mut k = lower.as_str();
+        for suffix in ["企业", "单位", "风险", "等级", "级", "色"] {
+            k = k.trim_end_matches(suffix).trim();
+        }
+        for prefix in ["风险等级", "等级"] {
+            k = k
+                .trim_start_matches(prefix)
+                .trim_start_matches([':', '：'])
+                .trim();
+        }
         Some(match k {
-            "重大" | "red" | "红" | "红色" | "1" | "i" | "一" => Level::Red,
-            "较大" | "orange" | "橙" | "橙色" | "2" | "ii" | "二" => Level::Orange,
-            "一般" | "yellow" | "黄" | "黄色" | "3" | "iii" | "三" => Level::Yellow,
-            "低" | "blue" | "蓝" | "蓝色" | "4" | "iv" | "四" | "low" => Level::Blue,
+            "重大" | "red" | "红" | "1" | "i" | "一" => Level::Red,
+            "较大" | "orange" | "橙" | "2" | "ii" | "二" => Level::Orange,
+            "一般" | "yellow" | "黄" | "3" | "iii" | "三" => Level::Yellow,
+            "低" | "较低" | "blue" | "蓝" | "4" | "iv" | "四" | "low" => Level::Blue,
             _ => return None,
         })
     }
+}
+
+/// Full-width ASCII (digits, letters, brackets, punctuation as an IME types them) to
+/// ASCII, the Unicode Roman numerals Ⅰ–Ⅻ / ⅰ–ⅻ to Latin letters, the ideographic space
+/// to a space. (Hand-written: a full NFKC table is far more than registers need.)
+pub fn fold_width(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\u{FF01}'..='\u{FF5E}' => {
+                out.push(char::from_u32(c as u32 - 0xFEE0).unwrap_or(c));
+            }
+            '\u{3000}' => out.push(' '),
+            '\u{2160}'..='\u{216B}' | '\u{2170}'..='\u{217B}' => {
+                let n = (c as u32 - if c >= '\u{2170}' { 0x2170 } else { 0x2160 }) as usize;
+                out.push_str(
+                    [
+                        "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII",
+                    ][n],
+                );
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl fmt::Display for Level {
@@ -363,11 +409,27 @@ mod tests {
             ("3", Level::Yellow),
             ("IV", Level::Blue),
             ("II", Level::Orange),
+            // as offices write them (#31): Unicode Roman numerals, brackets, 企业, full width
+            ("Ⅱ级", Level::Orange),
+            ("Ⅰ", Level::Red),
+            ("ⅳ级", Level::Blue),
+            ("重大风险（红）", Level::Red),
+            ("较大风险企业", Level::Orange),
+            ("（黄）", Level::Yellow),
+            ("黄色风险", Level::Yellow),
+            ("３级", Level::Yellow),
+            ("二级风险", Level::Orange),
+            ("风险等级：低", Level::Blue),
+            ("低风险（蓝色）", Level::Blue),
+            ("Ｒｅｄ", Level::Red),
         ] {
             assert_eq!(Level::parse(w), Some(l), "{w}");
         }
         assert_eq!(Level::parse("高"), None);
         assert_eq!(Level::parse("5"), None);
+        assert_eq!(Level::parse("Ⅴ级"), None);
+        assert_eq!(Level::parse("（）"), None);
+        assert_eq!(Level::parse(""), None);
         assert!(Level::Red > Level::Orange && Level::Yellow > Level::Blue);
     }
 

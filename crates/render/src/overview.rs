@@ -4,7 +4,7 @@
 //!
 //! Chinese text needs a CJK font: a system one is preferred when present (Noto/Source Han
 //! Sans CJK, WenQuanYi, SimHei, Microsoft YaHei …); otherwise the bundled WenQuanYi Micro
-//! Hei (Apache-2.0, from Debian's fonts-wqy-microhei, assets/fonts/) is used, so a fresh
+//! Hei (Apache-2.0, from Debian's fonts-wqy-microhei, fonts/ of this crate) is used, so a fresh
 //! machine renders the names; `--font FILE` overrides both.
 
 use super::tile::pixel;

@@ -157,3 +157,63 @@ pub fn bbox(v: &str, max_deg: f64) -> Result<[f64; 4], ApiError> {
     }
     Ok(b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every bad value is a 400 naming its parameter; good values parse.
+    #[test]
+    fn bad_values_name_their_parameter() {
+        let p = Params::parse(Some("lon=117.1&lat=nan&limit=-3&crs=utm&x=%20%20")).unwrap();
+        assert_eq!(p.req_f64("lon").unwrap(), 117.1);
+        for (k, e) in [
+            ("lat", p.f64("lat").unwrap_err()),
+            ("limit", p.usize("limit").unwrap_err()),
+            ("crs", p.crs().unwrap_err()),
+            ("radius", p.req_f64("radius").unwrap_err()),
+        ] {
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{k}");
+            assert_eq!(e.param.as_deref(), Some(k));
+        }
+        // a blank value is no value
+        assert_eq!(p.str("x"), None);
+        assert_eq!(p.f64("x").unwrap(), None);
+        assert_eq!(
+            Params::parse(Some("crs=GCJ02")).unwrap().crs().unwrap(),
+            riskmap_core::crs::Crs::Gcj02
+        );
+    }
+
+    #[test]
+    fn bbox_is_checked_side_by_side() {
+        assert_eq!(
+            bbox("116.8,36.5,117.2,36.8", 5.0).unwrap(),
+            [116.8, 36.5, 117.2, 36.8]
+        );
+        for bad in [
+            "116.8,36.5,117.2",      // three numbers
+            "116.8,36.5,117.2,x",    // not a number
+            "117.2,36.5,116.8,36.8", // west > east
+            "116.8,36.8,117.2,36.8", // empty
+            "116.8,-95,117.2,36.8",  // latitude out of range
+            "100,30,110,36.8",       // a side over the limit
+            "116.8,36.5,117.2,inf",  // infinity
+        ] {
+            let e = bbox(bad, 5.0).unwrap_err();
+            assert_eq!(e.param.as_deref(), Some("bbox"), "{bad}");
+            assert!(!e.error.is_empty());
+        }
+    }
+
+    /// The JSON error body a client reads: error, param and status.
+    #[test]
+    fn errors_are_json_with_the_status() {
+        let r = ApiError::bad("bbox", "nope").into_response();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            r.headers()[axum::http::header::CONTENT_TYPE],
+            "application/json"
+        );
+    }
+}

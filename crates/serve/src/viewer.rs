@@ -61,3 +61,29 @@ pub(crate) async fn h_asset(uri: Uri) -> Response {
         .into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every file the viewer lists (`viewer/FILES.txt`) is compiled in and served, and
+    /// nothing else.
+    #[test]
+    fn every_listed_file_is_served() {
+        let list = include_str!("../viewer/FILES.txt");
+        let mut n = 0;
+        for f in list.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let (bytes, ct) = super::asset(f).unwrap_or_else(|| panic!("{f} not served"));
+            let on_disk = std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("viewer")
+                    .join(f),
+            )
+            .unwrap();
+            assert_eq!(bytes, &on_disk[..], "{f}");
+            assert!(!ct.is_empty());
+            n += 1;
+        }
+        assert!(n >= 5, "{n} files listed");
+        assert!(super::asset("../Cargo.toml").is_none());
+        assert!(super::asset("vendor/leaflet/nope.js").is_none());
+    }
+}

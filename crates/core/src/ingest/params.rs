@@ -17,6 +17,9 @@ pub struct TableInput {
     pub crs: Option<Crs>,
     /// XLSX sheet name. Default: the first sheet.
     pub sheet: Option<String>,
+    /// The line (CSV) or sheet row (XLSX) holding the headers. Default: found — the
+    /// first non-blank row, or below title rows the first that names at least two fields.
+    pub header_row: Option<usize>,
     /// Map a field to a header of the file, e.g. `lon = "X坐标"`. Keys are the field
     /// names of README.md's input tables.
     pub columns: BTreeMap<String, String>,

@@ -74,6 +74,84 @@ pub fn parse_number(s: &str) -> Option<f64> {
     t.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// Parse a longitude or latitude as registers write it: decimal degrees (what
+/// [`parse_number`] reads), or degrees-minutes-seconds — `117°03'15"`, `117°3′15.5″`,
+/// `117度03分15秒`, `117:03:15`, `36 39 30` — with full-width punctuation, an optional
+/// hemisphere (`E`/`N`, `东经`/`北纬`; `W`/`S`, `西经`/`南纬` make it negative). Minutes
+/// and seconds must be below 60. `None` when it is none of these.
+pub fn parse_coordinate(s: &str) -> Option<f64> {
+    if let Some(v) = parse_number(s) {
+        return Some(v);
+    }
+    let t = crate::model::fold_width(s);
+    let mut t = t.trim().to_string();
+    let mut sign = 1.0;
+    for (w, neg) in [
+        ("东经", false),
+        ("北纬", false),
+        ("西经", true),
+        ("南纬", true),
+        ("E", false),
+        ("N", false),
+        ("W", true),
+        ("S", true),
+        ("e", false),
+        ("n", false),
+        ("w", true),
+        ("s", true),
+    ] {
+        if let Some(r) = t.strip_prefix(w).or_else(|| t.strip_suffix(w)) {
+            t = r.trim().to_string();
+            if neg {
+                sign = -1.0;
+            }
+            break;
+        }
+    }
+    // the numbers, separated by degree / minute / second marks or spaces
+    let marks = |c: char| {
+        matches!(
+            c,
+            '°' | '\''
+                | '"'
+                | '′'
+                | '″'
+                | '’'
+                | '”'
+                | '‘'
+                | '“'
+                | '度'
+                | '分'
+                | '秒'
+                | ':'
+                | ' '
+        )
+    };
+    if !t.chars().any(marks) {
+        return None;
+    }
+    let parts: Vec<&str> = t.split(marks).filter(|p| !p.is_empty()).collect();
+    if parts.is_empty() || parts.len() > 3 {
+        return None;
+    }
+    let mut v = [0f64; 3];
+    for (i, p) in parts.iter().enumerate() {
+        let mut x = p.parse::<f64>().ok().filter(|x| x.is_finite())?;
+        if p.starts_with('-') {
+            if i > 0 {
+                return None;
+            }
+            sign = -sign;
+            x = -x;
+        }
+        if x < 0.0 || (i > 0 && x >= 60.0) {
+            return None;
+        }
+        v[i] = x;
+    }
+    Some(sign * (v[0] + v[1] / 60.0 + v[2] / 3600.0))
+}
+
 /// Parse a number field into `issues`; `None` if empty or bad.
 pub(super) fn number(
     t: &Table,
@@ -95,7 +173,11 @@ pub(super) fn number(
         }
         return None;
     }
-    let n = parse_number(v);
+    let n = if field == "lon" || field == "lat" {
+        parse_coordinate(v)
+    } else {
+        parse_number(v)
+    };
     if n.is_none() {
         issues.add(
             K::UnparseableNumber,
@@ -118,6 +200,9 @@ pub struct EnterpriseRead {
     pub rejected_ids: HashSet<String>,
     /// The CRS assumed for rows without a `crs` value, and where it came from.
     pub crs_used: String,
+    /// Whether the register says its CRS (configured, a `crs` column, or a CRS in the
+    /// longitude header); when not, every row was read as WGS84 by default.
+    pub crs_stated: bool,
 }
 
 pub(super) fn looks_swapped(x: f64, y: f64) -> bool {
@@ -143,15 +228,18 @@ pub fn read_enterprises(
         &input.columns,
         geometry_supplies,
     )?;
+    let default_crs_given = default_crs;
     let (default_crs, crs_used) = file_crs(t, &m, default_crs);
     let parsed: Vec<Result<Enterprise, Vec<Reject>>> = t
         .rows
         .par_iter()
         .map(|row| parse_enterprise(t, row, &m, default_crs, region, districts, tolerance_m))
         .collect();
+    let crs_stated = default_crs_given.is_some() || m.crs_hint.is_some() || m.has("crs");
     let mut out = EnterpriseRead {
         rows_read: t.rows.len(),
         crs_used,
+        crs_stated,
         ..Default::default()
     };
     // per row, the earlier accepted row with its id, if any: the id's first row is kept
@@ -547,6 +635,39 @@ mod tests {
         assert_eq!(parse_number("500m"), Some(500.0));
         assert_eq!(parse_number("abc"), None);
         assert_eq!(parse_number("NaN"), None);
+    }
+
+    #[test]
+    fn coordinates_in_degrees_minutes_seconds() {
+        let near = |s: &str, want: f64| {
+            let got = parse_coordinate(s).unwrap_or_else(|| panic!("{s}: not read"));
+            assert!((got - want).abs() < 1e-9, "{s}: {got} vs {want}");
+        };
+        let dms = 117.0 + 3.0 / 60.0 + 15.0 / 3600.0;
+        near("117°03'15\"", dms);
+        near("117°3′15″", dms);
+        near("117度03分15秒", dms);
+        near("１１７°０３′１５″", dms);
+        near("117:03:15", dms);
+        near("117 03 15", dms);
+        near("E117°03'15\"", dms);
+        near("东经117°03'15\"", dms);
+        near("117°03'15\"E", dms);
+        near("117°03.25'", 117.0 + 3.25 / 60.0);
+        near("36°39'", 36.65);
+        near("西经73°59'", -(73.0 + 59.0 / 60.0));
+        near("117.0542", 117.0542);
+        for bad in [
+            "117°61'",
+            "117°03'60\"",
+            "117 03 15 2",
+            "abc",
+            "117°x'",
+            "°'",
+            "117-03",
+        ] {
+            assert_eq!(parse_coordinate(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct Table {
     /// The path as given, for messages.
     pub file: String,
     pub headers: Vec<String>,
+    /// The header's line (CSV line or sheet row; 0 for GeoJSON).
+    pub header_line: usize,
     pub rows: Vec<Row>,
     /// What was read: "csv utf-8", "csv gb18030", "xlsx sheet 企业", "geojson".
     pub format: String,
@@ -41,6 +43,70 @@ impl Table {
         }
         let (a, b) = self.cells.spans[row.first as usize + col];
         &self.cells.text[a as usize..b as usize]
+    }
+
+    /// Find the header below title or note rows: offices put 「XX区安全生产风险企业名录」
+    /// or a date line above it. With `header_row` (the line or sheet row a user
+    /// names), that row; otherwise, when the first non-blank row names fewer than two of
+    /// `defs`' fields, the first of the next 30 rows that names at least two (and more
+    /// than it). The rows above the header are dropped; every row keeps its own line.
+    pub fn find_header(
+        &mut self,
+        defs: &[super::fields::FieldDef],
+        columns: &std::collections::BTreeMap<String, String>,
+        header_row: Option<usize>,
+    ) -> Result<(), IngestError> {
+        if self.is_features {
+            return Ok(());
+        }
+        let names = |cells: Vec<&str>| -> usize {
+            let norm: Vec<String> = cells.iter().map(|c| super::fields::normalise(c)).collect();
+            defs.iter()
+                .filter(|d| {
+                    d.aliases
+                        .iter()
+                        .copied()
+                        .chain(columns.get(d.name).map(String::as_str))
+                        .any(|a| norm.iter().any(|n| *n == super::fields::normalise(a)))
+                })
+                .count()
+        };
+        let row_cells = |t: &Table, r: &Row| -> Vec<String> {
+            (0..r.len as usize)
+                .map(|c| t.cell(r, c).to_string())
+                .collect()
+        };
+        let k =
+            match header_row {
+                Some(n) if n == self.header_line => return Ok(()),
+                Some(n) => self.rows.iter().position(|r| r.line == n).ok_or_else(|| {
+                    IngestError::Column {
+                        file: self.file.clone(),
+                        message: format!(
+                            "header_row = {n}: no such non-blank row (the first is row {})",
+                            self.header_line
+                        ),
+                    }
+                })?,
+                None => {
+                    let now = names(self.headers.iter().map(String::as_str).collect());
+                    if now >= 2 {
+                        return Ok(());
+                    }
+                    let found = self.rows.iter().take(30).position(|r| {
+                        let n = names(row_cells(self, r).iter().map(String::as_str).collect());
+                        n >= 2 && n > now
+                    });
+                    match found {
+                        Some(k) => k,
+                        None => return Ok(()),
+                    }
+                }
+            };
+        self.headers = row_cells(self, &self.rows[k]);
+        self.header_line = self.rows[k].line;
+        self.rows.drain(..=k);
+        Ok(())
     }
 }
 
@@ -86,6 +152,7 @@ impl Cells {
 struct Builder {
     file: String,
     headers: Option<Vec<String>>,
+    header_line: usize,
     rows: Vec<Row>,
     cells: Cells,
 }
@@ -95,6 +162,7 @@ impl Builder {
         Builder {
             file: file.to_string(),
             headers: None,
+            header_line: 0,
             rows: Vec::new(),
             cells: Cells::default(),
         }
@@ -118,6 +186,7 @@ impl Builder {
                 })
                 .collect();
             self.headers = Some(h);
+            self.header_line = line;
             self.cells
                 .text
                 .truncate(self.cells.spans[first as usize].0 as usize);
@@ -138,6 +207,7 @@ impl Builder {
         Table {
             file: self.file,
             headers: self.headers.unwrap_or_default(),
+            header_line: self.header_line,
             rows: self.rows,
             format,
             is_features,
@@ -635,6 +705,37 @@ mod tests {
                 (8, vec!["A3", "", "", ""]),
             ]
         );
+    }
+
+    /// A title and a note above the header: the header is the first row naming two
+    /// fields, the rows keep their own lines; a normal header is left alone.
+    #[test]
+    fn header_below_title_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        let text = "历城区风险企业名录,,\r\n填报日期：2026-11-01,,\r\n\r\n企业编号,企业名称,经度\r\nA1,甲,117.1\r\n";
+        std::fs::write(&p, text).unwrap();
+        let mut t = read_table(&p, None, "t").unwrap();
+        assert_eq!(t.header_line, 1);
+        t.find_header(
+            super::super::fields::ENTERPRISE_FIELDS,
+            &Default::default(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(t.headers, ["企业编号", "企业名称", "经度"]);
+        assert_eq!(t.header_line, 4);
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!((t.rows[0].line, t.cell(&t.rows[0], 1)), (5, "甲"));
+        // already a header: unchanged
+        let before = t.headers.clone();
+        t.find_header(
+            super::super::fields::ENTERPRISE_FIELDS,
+            &Default::default(),
+            None,
+        )
+        .unwrap();
+        assert_eq!((t.headers.clone(), t.rows.len()), (before, 1));
     }
 
     #[test]
