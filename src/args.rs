@@ -22,6 +22,9 @@ pub(crate) struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum Cmd {
+    /// Look at a register (sheet, header row, columns, coordinate system, boundaries
+    /// beside it) and write a commented riskmap.toml to adjust (生成配置文件).
+    Init(InitArgs),
     /// Grade everything and write the map files into the output folder.
     Build(BuildArgs),
     /// Check the inputs and list every rejected row; writes nothing.
@@ -40,6 +43,22 @@ pub(crate) enum Cmd {
     Report(ReportArgs),
     /// Switch the output folder back to the previous generation (the run before).
     Rollback(RollbackArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct InitArgs {
+    /// The register: CSV, XLSX or GeoJSON points (企业名录).
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// District boundaries (GeoJSON); default: one found beside the register.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) boundaries: Option<PathBuf>,
+    /// Where to write the config.
+    #[arg(long, value_name = "FILE", default_value = "riskmap.toml")]
+    pub(crate) out: PathBuf,
+    /// Replace an existing config.
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 #[derive(Args, Debug)]

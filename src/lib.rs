@@ -24,6 +24,7 @@ pub use riskmap_store::pyramid as tiles;
 pub mod bench;
 pub mod build;
 pub mod config;
+pub mod init;
 pub mod pipeline;
 pub mod query;
 pub mod report;

@@ -381,6 +381,43 @@ fn run(cli: Cli) -> Result<u8> {
             )?;
             Ok(0)
         }
+        Cmd::Init(a) => {
+            if a.out.exists() && !a.force {
+                bail!(
+                    "{} exists: not replaced (use --force, or --out another.toml)",
+                    a.out.display()
+                );
+            }
+            let found = riskmap::init::inspect(&a.file, a.boundaries.as_deref())
+                .with_context(|| format!("reading {}", a.file.display()))?;
+            let dir = a
+                .out
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            std::fs::write(&a.out, found.toml(dir))
+                .with_context(|| format!("writing {}", a.out.display()))?;
+            println!(
+                "已写入 {}：{}，{} 行，表头在第 {} 行；识别到 {} 列{}。",
+                a.out.display(),
+                found.format,
+                found.rows,
+                found.header_row,
+                found.columns.len(),
+                if found.missing.is_empty() {
+                    String::new()
+                } else {
+                    format!("，缺少必填列 {}", found.missing.join(", "))
+                }
+            );
+            println!("坐标系：{}", found.crs_why);
+            match &found.boundaries {
+                Some((p, _, why)) => println!("区县边界：{}（{why}）", p.display()),
+                None => println!("区县边界：未找到（可用 --boundaries 指定）"),
+            }
+            println!("请核对 {} 后运行：riskmap build", a.out.display());
+            Ok(if found.missing.is_empty() { 0 } else { 1 })
+        }
         Cmd::Sample(s) => {
             let r = riskmap::sample::generate(&riskmap::sample::SampleOptions {
                 count: s.count,

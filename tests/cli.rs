@@ -341,3 +341,208 @@ fn bench_smoke_run_prints_a_row_per_size() {
     let mb: f64 = at("peak MB").parse().unwrap();
     assert!(mb > 1.0, "peak MB {mb}");
 }
+
+/// The analyst's path (#31): a workbook as an office keeps it — a title row and a date
+/// row over the headers, Gaode GCJ-02 positions in degrees-minutes-seconds with no CRS
+/// column, levels as 「Ⅱ级」「重大风险（红）」, DataV's district file beside it — through
+/// `riskmap init` (which finds the sheet, the header row, the boundaries and, from the
+/// districts the rows name, that the positions are GCJ-02) and `riskmap build` to the
+/// whole set, with only the one truly bad row rejected.
+#[test]
+fn init_then_build_an_office_workbook() {
+    use riskmap::crs::Crs;
+    use riskmap::index::DistrictIndex;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let districts_file = root.join("data/sample/jinan_districts_gcj02.geojson");
+    let idx = DistrictIndex::new(
+        riskmap::ingest::boundaries::read_boundaries(&districts_file, Crs::Gcj02, "name", "adcode")
+            .unwrap(),
+    );
+    // rows from the sample's true positions: those a WGS84 reading would move across a
+    // district border, and as many it would not
+    let mut r = csv::Reader::from_path(root.join("data/sample/enterprises.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| {
+        h.iter()
+            .position(|x| x.trim_start_matches('\u{feff}') == n)
+            .unwrap()
+    };
+    let (ci, cn, cx, cy, cc) = (
+        col("企业编号"),
+        col("企业名称"),
+        col("经度"),
+        col("纬度"),
+        col("坐标系"),
+    );
+    let mut rows = Vec::new();
+    let (mut moved, mut kept) = (0, 0);
+    for rec in r.records().map(|x| x.unwrap()) {
+        let (Ok(x), Ok(y)) = (rec[cx].parse::<f64>(), rec[cy].parse::<f64>()) else {
+            continue;
+        };
+        let (tx, ty) = match &rec[cc] {
+            "WGS84" => (x, y),
+            "GCJ-02" => riskmap::crs::gcj02_to_wgs84(x, y),
+            _ => continue,
+        };
+        let Some(truth) = idx.locate(tx, ty) else {
+            continue;
+        };
+        let (gx, gy) = riskmap::crs::wgs84_to_gcj02(tx, ty);
+        let take = match idx.locate(gx, gy) {
+            Some(d) if d != truth => {
+                moved += 1;
+                true
+            }
+            Some(_) if kept < 40 => {
+                kept += 1;
+                true
+            }
+            _ => false,
+        };
+        if take {
+            rows.push((
+                rec[ci].to_string(),
+                rec[cn].to_string(),
+                idx.districts[truth].name.clone(),
+                gx,
+                gy,
+            ));
+        }
+    }
+    assert!(moved >= 3, "{moved} rows near a border");
+    let dms = |v: f64| {
+        let d = v.trunc();
+        let m = ((v - d) * 60.0).trunc();
+        let s = ((v - d) * 60.0 - m) * 60.0;
+        format!("{d}°{m:02}′{s:05.2}″")
+    };
+    let levels = ["Ⅰ级", "Ⅱ级", "Ⅲ级", "Ⅳ级", "重大风险（红）", "较大风险企业"];
+    let d = tempfile::tempdir().unwrap();
+    let book = d.path().join("名录.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("企业名录").unwrap();
+    ws.write_string(0, 0, "济南市安全生产风险企业名录").unwrap();
+    ws.write_string(1, 0, "填报日期：2026-11-01").unwrap();
+    for (c, t) in [
+        "企业编号",
+        "企业名称",
+        "所属区县",
+        "经度",
+        "纬度",
+        "风险等级",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string(2, c as u16, *t).unwrap();
+    }
+    for (i, (id, name, dist, x, y)) in rows.iter().enumerate() {
+        let r = 3 + i as u32;
+        for (c, v) in [
+            id.clone(),
+            name.clone(),
+            dist.clone(),
+            dms(*x),
+            dms(*y),
+            levels[i % levels.len()].to_string(),
+        ]
+        .iter()
+        .enumerate()
+        {
+            ws.write_string(r, c as u16, v).unwrap();
+        }
+    }
+    // the one truly bad row
+    let bad = 3 + rows.len() as u32;
+    for (c, v) in [
+        "BAD1",
+        "某某化工",
+        "历下区",
+        "117°03′15″",
+        "36°39′30″",
+        "Ⅴ级",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string(bad, c as u16, *v).unwrap();
+    }
+    wb.save(&book).unwrap();
+    std::fs::copy(&districts_file, d.path().join("区县.geojson")).unwrap();
+
+    let cfg = d.path().join("riskmap.toml");
+    let o = riskmap()
+        .arg("init")
+        .arg(&book)
+        .arg("--out")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        o.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        said.contains("坐标系") && said.contains("区县边界"),
+        "{said}"
+    );
+    let toml = std::fs::read_to_string(&cfg).unwrap();
+    for want in [
+        "header_row = 3",
+        "crs = \"gcj02\"",
+        "[boundaries]",
+        "区县.geojson",
+        "path = \"名录.xlsx\"",
+        "region_name = \"济南市\"",
+    ] {
+        assert!(toml.contains(want), "{want} not in:\n{toml}");
+    }
+    // a second init does not overwrite it
+    let again = riskmap()
+        .arg("init")
+        .arg(&book)
+        .arg("--out")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+
+    let out = d.path().join("out");
+    let o = riskmap()
+        .args(["build", "--config"])
+        .arg(&cfg)
+        .args(["--zoom", "8-9", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("enterprises.geojson")).unwrap()).unwrap();
+    let feats = v["features"].as_array().unwrap();
+    assert_eq!(feats.len(), rows.len());
+    // every enterprise in the district its row names (the GCJ-02 reading)
+    for f in feats {
+        assert_eq!(
+            f["properties"]["district"], f["properties"]["district_stated"],
+            "{}",
+            f["properties"]["id"]
+        );
+    }
+    let rejects = std::fs::read_to_string(out.join("rejects.csv")).unwrap();
+    assert_eq!(rejects.lines().count(), 2, "{rejects}");
+    assert!(rejects.contains("BAD1"));
+    for f in [
+        "report.html",
+        "report.xlsx",
+        "mbtiles/surface.mbtiles",
+        "pmtiles/points.pmtiles",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    assert!(!summary.contains("坐标系未注明"), "the CRS is stated now");
+}

@@ -73,6 +73,28 @@ fn report_numbers_equal_the_geojson_outputs() {
         assert_eq!(row[0], LEVEL_ZH[k]);
     }
     assert_eq!(h.last().unwrap()[2], feats.len().to_string());
+    // the summary paragraph at the top says the same numbers (#31 §5), and the open
+    // 重大事故隐患 counted from the features
+    let html_top = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let n = |l: &str| feats.iter().filter(|p| p["level"] == l).count();
+    let want = format!(
+        "本次共分级企业 {} 家：重大风险 {} 家、较大风险 {} 家、一般风险 {} 家、低风险 {} 家",
+        feats.len(),
+        n("red"),
+        n("orange"),
+        n("yellow"),
+        n("blue")
+    );
+    assert!(html_top.contains(&want), "summary: {want}");
+    let majors: u64 = feats
+        .iter()
+        .map(|p| p["open_major_hidden_dangers"].as_u64().unwrap_or(0))
+        .sum();
+    assert!(majors > 0, "the sample has open 重大事故隐患");
+    assert!(
+        html_top.contains(&format!("尚未整改完成的重大事故隐患 {majors} 项")),
+        "{majors} open major hidden dangers"
+    );
 
     // districts
     let t = read_csv(&out.join("report/districts.csv"));

@@ -599,6 +599,46 @@ fn tilejson_uses_this_servers_host() {
     assert_eq!(v["maxzoom"], 11);
     assert_eq!(v["bounds"].as_array().unwrap().len(), 4);
     assert_eq!(get("/tiles/nope.json").status, StatusCode::BAD_REQUEST);
+    // behind a portal's reverse proxy: the URL the browser uses (#31 §7)
+    let app = riskmap::serve::router(fixture().state.clone());
+    let r = send_req(
+        app,
+        Request::get("/tiles/surface.json")
+            .header(header::HOST, "127.0.0.1:8080")
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", "gis.example.gov.cn")
+            .header("x-forwarded-prefix", "/riskmap/")
+            .body(Body::empty())
+            .unwrap(),
+    );
+    assert_eq!(
+        r.json()["tiles"][0],
+        "https://gis.example.gov.cn/riskmap/tiles/surface/{z}/{x}/{y}.png"
+    );
+    // a header that is not a plain host or path is not put into a URL
+    let app = riskmap::serve::router(fixture().state.clone());
+    let r = send_req(
+        app,
+        Request::get("/tiles/surface.json")
+            .header(header::HOST, "gis.example:9000")
+            .header("x-forwarded-host", "evil.example/<script>")
+            .header("x-forwarded-prefix", "//evil")
+            .header("x-forwarded-proto", "javascript")
+            .body(Body::empty())
+            .unwrap(),
+    );
+    assert_eq!(
+        r.json()["tiles"][0],
+        "http://gis.example:9000/tiles/surface/{z}/{x}/{y}.png"
+    );
+    // a configured public URL wins
+    let mut cfg = riskmap::serve::ServeConfig::default();
+    cfg.public_url = Some("https://portal.example/map/".into());
+    let h = axum::http::HeaderMap::new();
+    assert_eq!(
+        riskmap::serve::public_base(&cfg, &h),
+        "https://portal.example/map"
+    );
 }
 
 #[test]
@@ -775,6 +815,40 @@ fn gzip_for_json_and_cors_only_when_configured() {
             "{origin}"
         );
     }
+    // tiles and TileJSON are open to any page by default (#31 §7), the API is not
+    for (path, open) in [
+        ("/tiles/surface.json", true),
+        ("/tiles/surface/8/0/0.png", true),
+        ("/api/meta", false),
+        ("/geojson/districts.geojson", false),
+    ] {
+        let app = riskmap::serve::router(fixture().state.clone());
+        let r = send_req(
+            app,
+            Request::get(path)
+                .header(header::ORIGIN, "https://portal.example")
+                .body(Body::empty())
+                .unwrap(),
+        );
+        assert_eq!(
+            r.header(header::ACCESS_CONTROL_ALLOW_ORIGIN).as_deref(),
+            open.then_some("*"),
+            "{path}"
+        );
+    }
+    // `cors = ["*"]` opens everything (and does not panic: tower-http refuses "*" in a list)
+    let app = riskmap::serve::router_with_cors(fixture().state.clone(), &["*".to_string()]);
+    let r = send_req(
+        app,
+        Request::get("/api/meta")
+            .header(header::ORIGIN, "https://anyone.example")
+            .body(Body::empty())
+            .unwrap(),
+    );
+    assert_eq!(
+        r.header(header::ACCESS_CONTROL_ALLOW_ORIGIN).as_deref(),
+        Some("*")
+    );
 }
 
 /// A handler that panics, behind the server's own stack of layers (`serve::with_layers`)

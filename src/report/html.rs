@@ -26,6 +26,8 @@ pub fn esc(s: &str) -> String {
 const CSS: &str = r#"
 :root { --ink:#1f2937; --muted:#6b7280; --line:#d1d5db; }
 * { box-sizing: border-box; }
+p.lead { font-size: 15px; line-height: 1.8; text-indent: 2em; margin: 8px 0 16px; }
+.notes { border-left: 4px solid #f59e0b; background: #fffbeb; padding: 6px 12px; margin: 12px 0; }
 body { font-family: "Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC","SimHei",sans-serif; color: var(--ink); margin: 0 auto; max-width: 1000px; padding: 24px; font-size: 14px; line-height: 1.5; }
 h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 18px; border-left: 5px solid #c0392b; padding-left: 8px; margin: 28px 0 12px; }
@@ -236,8 +238,13 @@ pub fn render(r: &Report) -> String {
         r.version,
         &r.config_sha256[..r.config_sha256.len().min(16)]
     );
-    // 1. headline
-    s.push_str(r#"<section class="first" id="headline"><h2>一、总体情况</h2><div class="cards">"#);
+    // 1. headline, opened by the paragraph written from the data
+    s.push_str(r#"<section class="first" id="headline"><h2>一、总体情况</h2>"#);
+    let _ = write!(
+        s,
+        r#"<p class="lead" id="summary">{}</p><div class="cards">"#,
+        esc(&r.summary)
+    );
     for (k, l) in LEVELS.iter().enumerate() {
         let _ = write!(
             s,

@@ -341,6 +341,94 @@ pub fn exposed_sites(ds: &Dataset, an: &Analysis) -> Table {
     }
 }
 
+/// The paragraph at the top of the report, written from the data (#31 §5): how many
+/// enterprises at each level and how that changed since the last run, the districts and
+/// industries with the most 重大 and 较大 enterprises, the open 重大事故隐患 and the
+/// sensitive sites inside red or orange zones.
+pub fn summary_text(ds: &Dataset, an: &Analysis, changes: Option<&history::Changes>) -> String {
+    let c = level_counts(ds);
+    let total: usize = c.iter().sum();
+    let mut s = format!(
+        "本次共分级企业 {total} 家：重大风险 {} 家、较大风险 {} 家、一般风险 {} 家、低风险 {} 家",
+        c[0], c[1], c[2], c[3]
+    );
+    if c[4] > 0 {
+        s.push_str(&format!("，另有 {} 家未评估", c[4]));
+    }
+    s.push('。');
+    if let Some(ch) = changes {
+        let d = |k: usize| ch.levels[k].1 as i64 - ch.levels[k].0 as i64;
+        let word = |v: i64| match v.cmp(&0) {
+            std::cmp::Ordering::Greater => format!("增加 {v} 家"),
+            std::cmp::Ordering::Less => format!("减少 {} 家", -v),
+            std::cmp::Ordering::Equal => "持平".to_string(),
+        };
+        s.push_str(&format!(
+            "与上次（{}）相比，重大风险{}，较大风险{}；{} 家企业等级有变化。",
+            ch.since_date.as_deref().unwrap_or(&ch.since),
+            word(d(0)),
+            word(d(1)),
+            ch.items.len()
+        ));
+    }
+    // the districts and industries with the most red, then orange, enterprises
+    let top = |mut v: Vec<(String, [usize; 5])>| -> Vec<String> {
+        v.retain(|x| x.1[0] + x.1[1] > 0);
+        v.sort_by(|a, b| (b.1[0], b.1[1], &a.0).cmp(&(a.1[0], a.1[1], &b.0)));
+        v.into_iter()
+            .take(3)
+            .map(|(n, c)| format!("{n}（重大 {}、较大 {}）", c[0], c[1]))
+            .collect()
+    };
+    let districts = top(an
+        .areas
+        .iter()
+        .flatten()
+        .map(|a| (a.name.clone(), a.counts))
+        .collect());
+    if !districts.is_empty() {
+        s.push_str(&format!(
+            "重大、较大风险企业最多的区县：{}。",
+            districts.join("、")
+        ));
+    }
+    let mut by: BTreeMap<String, [usize; 5]> = BTreeMap::new();
+    for (e, g) in ds.enterprises.iter().zip(&ds.grades) {
+        by.entry(
+            e.industry
+                .clone()
+                .unwrap_or_else(|| crate::model::UNCLASSIFIED.into()),
+        )
+        .or_default()[level_slot(g.level)] += 1;
+    }
+    let industries = top(by.into_iter().collect());
+    if !industries.is_empty() {
+        s.push_str(&format!("行业：{}。", industries.join("、")));
+    }
+    let major: usize = ds.grades.iter().map(|g| g.open_major_hidden_dangers).sum();
+    let with_major = ds
+        .grades
+        .iter()
+        .filter(|g| g.open_major_hidden_dangers > 0)
+        .count();
+    if major > 0 {
+        s.push_str(&format!(
+            "尚未整改完成的重大事故隐患 {major} 项，涉及 {with_major} 家企业（按规定直接判定为重大风险）。"
+        ));
+    } else {
+        s.push_str("没有未整改的重大事故隐患。");
+    }
+    match &an.exposure {
+        Some(x) if !ds.sites.is_empty() => s.push_str(&format!(
+            "{} 处敏感目标（学校、医院等）中，{} 处位于重大、较大风险区内。",
+            ds.sites.len(),
+            x.len()
+        )),
+        _ => {}
+    }
+    s
+}
+
 /// Inputs with their row counts and hashes.
 pub fn provenance(ds: &Dataset) -> Table {
     let rows = ds
@@ -434,6 +522,8 @@ pub struct Report {
     pub region: String,
     pub data_date: String,
     pub config_sha256: String,
+    /// The paragraph at the top, written from the data.
+    pub summary: String,
     /// Sensitive sites read (0: no sites file, so no exposure analysis).
     pub sites: usize,
     pub version: &'static str,
@@ -502,6 +592,7 @@ pub fn assemble(
         data_date: ds.data_date.clone().unwrap_or_default(),
         config_sha256: ds.config_sha256.clone(),
         sites: ds.sites.len(),
+        summary: summary_text(ds, an, changes.as_ref()),
         version: env!("CARGO_PKG_VERSION"),
         counts: level_counts(ds),
         colors: LEVELS.map(|l| ds.style.color(l).to_string()),

@@ -252,7 +252,7 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         )));
     }
     if !read.crs_stated {
-        warnings.extend(crs_doubt(&read.enterprises, &districts));
+        warnings.extend(crs_doubt(&read.enterprises, &districts).map(|d| d.1));
     }
     let mut rejects = read.rejects;
     let mut enterprises = read.enterprises;
@@ -432,7 +432,7 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
 /// their named district read as GCJ-02 (or BD-09) than as WGS84, say so with the numbers
 /// and the fix. `None` when the register names too few districts to tell, or WGS84
 /// does as well.
-pub fn crs_doubt(enterprises: &[Enterprise], districts: &DistrictIndex) -> Option<String> {
+pub fn crs_doubt(enterprises: &[Enterprise], districts: &DistrictIndex) -> Option<(Crs, String)> {
     let rows: Vec<&Enterprise> = enterprises
         .iter()
         .filter(|e| {
@@ -458,16 +458,18 @@ pub fn crs_doubt(enterprises: &[Enterprise], districts: &DistrictIndex) -> Optio
     };
     let n = rows.len();
     let wgs = hits(|x, y| (x, y));
-    let (best, name, key) = [
+    let (best, name, key, crs) = [
         (
             hits(crate::crs::gcj02_to_wgs84),
             "GCJ-02（高德、腾讯）",
             "gcj02",
+            Crs::Gcj02,
         ),
         (
             hits(|x, y| Crs::Bd09.to_wgs84(x, y)),
             "BD-09（百度）",
             "bd09",
+            Crs::Bd09,
         ),
     ]
     .into_iter()
@@ -476,12 +478,12 @@ pub fn crs_doubt(enterprises: &[Enterprise], districts: &DistrictIndex) -> Optio
     if best < wgs + 3 || (best - wgs) * 50 < n {
         return None;
     }
-    Some(format!(
+    Some((crs, format!(
         "坐标系未注明，已按 WGS84 读取：{wgs}/{n} 家企业落在所填区县；按 {name} 读取则为 {best}/{n}。\
          坐标很可能是 {key}：请在配置的 [enterprises] 中设置 crs = \"{key}\"（或 --crs {key}，或加“坐标系”列）。\
          (CRS not stated, read as WGS84: {wgs} of {n} enterprises fall in the district they name; \
          read as {key}: {best} of {n}. Set crs = \"{key}\".)"
-    ))
+    )))
 }
 
 /// The enterprises far from the rest of a register (index, km from its centre), in

@@ -24,6 +24,10 @@ pub struct ServeConfig {
     pub basemap_url: Option<String>,
     pub basemap_crs: riskmap_core::crs::Crs,
     pub basemap_attribution: String,
+    /// The URL a portal reaches this server at, e.g. "https://gis.example.gov.cn/riskmap":
+    /// TileJSON's tile URLs start with it. Default: from the proxy's `X-Forwarded-*`
+    /// headers, else the request's `Host`.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServeConfig {
@@ -37,6 +41,7 @@ impl Default for ServeConfig {
             basemap_url: None,
             basemap_crs: riskmap_core::crs::Crs::Wgs84,
             basemap_attribution: String::new(),
+            public_url: None,
         }
     }
 }

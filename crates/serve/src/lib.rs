@@ -518,6 +518,46 @@ fn tile(
     })
 }
 
+/// The URL clients reach this server at: `[serve] public_url` when set, else what a
+/// reverse proxy says in `X-Forwarded-Proto` / `-Host` / `-Prefix` (as martin and
+/// GeoServer honour them), else the `Host` header. Values that are not a plain scheme,
+/// host or path are ignored (they end up in URLs clients follow).
+pub fn public_base(cfg: &ServeConfig, headers: &HeaderMap) -> String {
+    if let Some(u) = cfg.public_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        return u.trim().trim_end_matches('/').to_string();
+    }
+    let first = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let plain_host = |h: &String| {
+        h.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+    };
+    let proto = first("x-forwarded-proto")
+        .map(|p| p.to_ascii_lowercase())
+        .filter(|p| p == "http" || p == "https")
+        .unwrap_or_else(|| "http".into());
+    let host = first("x-forwarded-host")
+        .filter(plain_host)
+        .or_else(|| first("host").filter(plain_host))
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let prefix = first("x-forwarded-prefix")
+        .filter(|p| {
+            p.starts_with('/')
+                && !p.contains("//")
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/-_.~".contains(c))
+        })
+        .map(|p| p.trim_end_matches('/').to_string())
+        .unwrap_or_default();
+    format!("{proto}://{host}{prefix}")
+}
+
 async fn h_tilejson(
     Extension(st): Extension<Shared>,
     ApiPath(file): ApiPath<String>,
@@ -531,15 +571,7 @@ async fn h_tilejson(
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    // the URL of this server as the client reached it
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or("127.0.0.1:8080");
+    let root = public_base(&st.cfg, &headers);
     let (base, suffix) = match layer.split_once('@') {
         Some((b, s)) => (b, format!("@{s}")),
         None => (layer, String::new()),
@@ -553,7 +585,7 @@ async fn h_tilejson(
         "attribution": md.get("attribution"),
         "version": md.get("version"),
         "scheme": "xyz",
-        "tiles": [format!("http://{host}/tiles/{base}/{{z}}/{{x}}/{{y}}{suffix}.png")],
+        "tiles": [format!("{root}/tiles/{base}/{{z}}/{{x}}/{{y}}{suffix}.png")],
         "minzoom": pyr.minzoom,
         "maxzoom": pyr.maxzoom,
         "bounds": b,
@@ -679,15 +711,40 @@ pub fn with_layers(routes: Router, live: Arc<Live>, cors: &[String]) -> Router {
                 .into_response()
             },
         ));
-    if !cors_origins.is_empty() {
+    // `cors = ["*"]`: any origin for everything (tower-http refuses "*" in a list)
+    let any = cors.iter().any(|o| o.trim() == "*");
+    if any || !cors_origins.is_empty() {
+        let origin = if any {
+            AllowOrigin::any()
+        } else {
+            AllowOrigin::list(cors_origins)
+        };
         app = app.layer(
             CorsLayer::new()
-                .allow_origin(AllowOrigin::list(cors_origins))
+                .allow_origin(origin)
                 .allow_methods([Method::GET, Method::HEAD])
                 .allow_headers([header::IF_NONE_MATCH]),
         );
+    } else {
+        // without a list the tiles and TileJSON are still open to any page (a portal on
+        // another host draws them, as martin's and GeoServer's tiles are); the API and
+        // the GeoJSON stay same-origin until `[serve] cors` names the portals
+        app = app.layer(axum::middleware::from_fn(tiles_for_any_origin));
     }
     app.layer(axum::middleware::from_fn(guard_and_log))
+}
+
+/// `Access-Control-Allow-Origin: *` on tiles and TileJSON.
+async fn tiles_for_any_origin(req: Request, next: Next) -> Response {
+    let tiles = req.uri().path().starts_with("/tiles/");
+    let mut r = next.run(req).await;
+    if tiles {
+        r.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+    }
+    r
 }
 
 /// Serve until interrupted.

@@ -26,6 +26,8 @@ pub struct Table {
     pub headers: Vec<String>,
     /// The header's line (CSV line or sheet row; 0 for GeoJSON).
     pub header_line: usize,
+    /// The text of the title or note rows above the header (their non-blank cells).
+    pub notes: Vec<String>,
     pub rows: Vec<Row>,
     /// What was read: "csv utf-8", "csv gb18030", "xlsx sheet 企业", "geojson".
     pub format: String,
@@ -103,6 +105,23 @@ impl Table {
                     }
                 }
             };
+        let mut notes = vec![self
+            .headers
+            .iter()
+            .filter(|c| !c.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ")];
+        for r in &self.rows[..k] {
+            notes.push(
+                row_cells(self, r)
+                    .into_iter()
+                    .filter(|c| !c.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+        }
+        self.notes = notes;
         self.headers = row_cells(self, &self.rows[k]);
         self.header_line = self.rows[k].line;
         self.rows.drain(..=k);
@@ -208,12 +227,33 @@ impl Builder {
             file: self.file,
             headers: self.headers.unwrap_or_default(),
             header_line: self.header_line,
+            notes: Vec::new(),
             rows: self.rows,
             format,
             is_features,
             cells: self.cells,
         }
     }
+}
+
+/// The sheets of a workbook in order (empty for a file that is not one, or cannot be
+/// opened: reading it says why).
+pub fn sheet_names(path: &Path) -> Vec<String> {
+    use calamine::Reader;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_lowercase();
+    if !matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "xlsb" | "ods") {
+        return Vec::new();
+    }
+    std::panic::catch_unwind(|| {
+        calamine::open_workbook_auto(path)
+            .map(|wb| wb.sheet_names().to_vec())
+            .unwrap_or_default()
+    })
+    .unwrap_or_default()
 }
 
 /// Read a table; the format comes from the extension (.csv/.txt/.tsv, .xlsx/.xls/.xlsm/.ods,

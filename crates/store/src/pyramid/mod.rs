@@ -293,6 +293,26 @@ pub fn run(
     Ok(report)
 }
 
+/// A WGS84 bbox in `crs`: the box around its edges there, each sampled at 256 points
+/// (GCJ-02's offset has terms of period 1/3°, so corners alone miss its bulges by metres;
+/// at this spacing the box is within a metre for a city or a province).
+fn bounds_in(b: [f64; 4], crs: Crs) -> [f64; 4] {
+    if matches!(crs, Crs::Wgs84 | Crs::Cgcs2000) {
+        return b;
+    }
+    let (mut w, mut s, mut e, mut n) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    const K: usize = 256;
+    for i in 0..=K {
+        let f = i as f64 / K as f64;
+        let (x, y) = (b[0] + (b[2] - b[0]) * f, b[1] + (b[3] - b[1]) * f);
+        for (x, y) in [(x, b[1]), (x, b[3]), (b[0], y), (b[2], y)] {
+            let (x, y) = crs.from_wgs84(x, y);
+            (w, s, e, n) = (w.min(x), s.min(y), e.max(x), n.max(y));
+        }
+    }
+    [w, s, e, n]
+}
+
 fn ioe(p: &std::path::Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: p.to_path_buf(),
@@ -381,7 +401,8 @@ fn pyramid_pass(
                 ds.style.name
             ),
             attribution: cfg.attribution.clone(),
-            bounds: ds.region_bbox,
+            // a GCJ-02 pyramid's bounds in GCJ-02, as a Gaode basemap client reads them
+            bounds: bounds_in(ds.region_bbox, crs),
             minzoom: z0,
             maxzoom: z1,
             url: cfg.url.clone(),
@@ -664,6 +685,38 @@ fn pyramid_pass(
 mod tests {
     use super::progress::plain_line;
     use super::*;
+
+    /// A GCJ-02 pyramid's bounds hold the GCJ-02 position of every point of the WGS84
+    /// box (a 400 × 400 grid over Jinan), to a metre, and are no larger than needed.
+    #[test]
+    fn gcj02_bounds_hold_the_shifted_box() {
+        let b = [116.2, 36.0, 117.9, 37.6];
+        let g = bounds_in(b, Crs::Gcj02);
+        let (mut w, mut s, mut e, mut n) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for i in 0..=400 {
+            for j in 0..=400 {
+                let (x, y) = (
+                    b[0] + (b[2] - b[0]) * i as f64 / 400.0,
+                    b[1] + (b[3] - b[1]) * j as f64 / 400.0,
+                );
+                let (x, y) = riskmap_core::crs::wgs84_to_gcj02(x, y);
+                (w, s, e, n) = (w.min(x), s.min(y), e.max(x), n.max(y));
+            }
+        }
+        let m = 1e-5; // about a metre
+        assert!(
+            g[0] <= w + m && g[1] <= s + m && g[2] >= e - m && g[3] >= n - m,
+            "{g:?} vs {:?}",
+            [w, s, e, n]
+        );
+        assert!(
+            (g[0] - w).abs() < m && (g[3] - n).abs() < m,
+            "{g:?} vs {:?}",
+            [w, s, e, n]
+        );
+        assert_ne!(g, b, "shifted");
+        assert_eq!(bounds_in(b, Crs::Wgs84), b);
+    }
 
     /// `DeriveUp` relies on it: in tile-id order, the children of a tile come right
     /// after one another, in the order of their parents (the Hilbert curve of each zoom
