@@ -47,7 +47,7 @@ pub fn sample_config(dir: &Path) -> Config {
     c.hazards.path = Some(dir.join("hidden_dangers.csv"));
     c.sites.path = Some(dir.join("sites.csv"));
     c.boundaries.path = Some(dir.join(DISTRICTS_FILE));
-    c.boundaries.crs = Crs::Gcj02;
+    c.boundaries.crs = Some(Crs::Gcj02);
     c.output.dir = dir.join("out");
     c.output.crs_out = vec![Crs::Gcj02];
     c

@@ -208,15 +208,14 @@ fn region_in(title: &str) -> Option<String> {
         .then(|| r.to_string())
 }
 
-/// A boundary file's CRS: DataV's files (`adcode` with `acroutes` or `parent`) are GCJ-02.
+/// A boundary file's CRS: DataV's files (`acroutes`, or `adcode` with `parent`) are
+/// GCJ-02, as `build` assumes too.
 fn boundary_crs(p: &Path) -> Result<(PathBuf, Crs, String), Error> {
-    let text = std::fs::read_to_string(p).map_err(|source| Error::Io {
+    std::fs::metadata(p).map_err(|source| Error::Io {
         path: p.to_path_buf(),
         source,
     })?;
-    let datav = text.contains("\"acroutes\"")
-        || (text.contains("\"adcode\"") && text.contains("\"parent\""));
-    Ok(if datav {
+    Ok(if crate::ingest::params::is_datav(p) {
         (
             p.to_path_buf(),
             Crs::Gcj02,
@@ -272,7 +271,7 @@ fn guess_crs(
     c.enterprises.sheet = sheet.map(str::to_string);
     c.enterprises.header_row = Some(t.header_line);
     c.boundaries.path = Some(bp.clone());
-    c.boundaries.crs = *bcrs;
+    c.boundaries.crs = Some(*bcrs);
     // tolerate every point while testing (the region check comes with the build)
     c.region.tolerance_m = 50_000.0;
     let Ok(ds) = crate::pipeline::load(&c) else {

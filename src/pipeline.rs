@@ -48,7 +48,7 @@ impl Overrides {
             cfg.sites.crs = Some(c);
         }
         if let Some(c) = self.boundaries_crs {
-            cfg.boundaries.crs = c;
+            cfg.boundaries.crs = Some(c);
         }
         if let Some(o) = &self.out {
             cfg.output.dir = o.clone();

@@ -685,7 +685,7 @@ fn pipeline_config(dir: &Path) -> Config {
     c.assessments.path = Some(dir.join("assessments.csv"));
     c.hazards.path = Some(dir.join("hidden_dangers.csv"));
     c.boundaries.path = Some(dir.join("districts_gcj02.geojson"));
-    c.boundaries.crs = Crs::Gcj02;
+    c.boundaries.crs = Some(Crs::Gcj02);
     c
 }
 

@@ -24,7 +24,7 @@ fn cfg(enterprises: &Path) -> Config {
     let mut c = Config::default();
     c.enterprises.path = Some(enterprises.to_path_buf());
     c.boundaries.path = Some(PathBuf::from(DISTRICTS));
-    c.boundaries.crs = Crs::Gcj02;
+    c.boundaries.crs = Some(Crs::Gcj02);
     c
 }
 
@@ -300,6 +300,35 @@ fn an_unstated_gcj02_register_is_questioned() {
     // really WGS84: no question either
     let wgs = write_register("wgs.csv", false);
     assert_eq!(doubt(&load(&cfg(&wgs)).unwrap()), None);
+}
+
+/// A DataV boundary file is read as GCJ-02 without being told (#31 §4): the districts
+/// land where the stated GCJ-02 reading puts them, and summary.json's input record says
+/// the CRS was assumed; a file that is not DataV's stays WGS84.
+#[test]
+fn datav_boundaries_are_gcj02_unless_told() {
+    let d = tempfile::tempdir().unwrap();
+    let reg = write(d.path(), "r.csv", REGISTER);
+    let mut c = cfg(&reg);
+    c.boundaries.crs = None;
+    let ds = load(&c).unwrap();
+    check_register(&ds);
+    let b = ds.inputs.iter().find(|i| i.role == "boundaries").unwrap();
+    assert_eq!(b.format, "geojson gcj02 (assumed: a DataV file)");
+    assert_eq!(ds.boundaries_crs, Crs::Gcj02);
+    // stated, it is not "assumed"
+    let ds = load(&cfg(&reg)).unwrap();
+    let b = ds.inputs.iter().find(|i| i.role == "boundaries").unwrap();
+    assert_eq!(b.format, "geojson gcj02");
+    // a plain GeoJSON (no DataV properties) is WGS84 by default
+    let text = std::fs::read_to_string(DISTRICTS)
+        .unwrap()
+        .replace("\"acroutes\"", "\"routes\"")
+        .replace("\"parent\"", "\"up\"");
+    let plain = write(d.path(), "plain.geojson", &text);
+    c.boundaries.path = Some(plain);
+    let ds = load(&c).unwrap();
+    assert_eq!(ds.boundaries_crs, Crs::Wgs84);
 }
 
 #[test]

@@ -187,7 +187,17 @@ fn report_numbers_equal_the_geojson_outputs() {
             p["open_hidden_dangers"].to_string()
         );
         assert_eq!(r[col(hd, "管控层级")], "企业主要负责人");
+        // who to call, as the register has it (carried into enterprises.geojson)
+        assert_eq!(
+            r[col(hd, "安全负责人")],
+            p["安全负责人"].as_str().unwrap_or("")
+        );
+        assert_eq!(r[col(hd, "联系电话")], p["联系电话"].as_str().unwrap_or(""));
     }
+    assert!(
+        rows.iter().any(|r| !r[col(hd, "联系电话")].is_empty()),
+        "the sample's register has telephone numbers"
+    );
 
     // exposure: sites in red/orange zones by type, against exposure.geojson
     let ex = json(&out.join("exposure.geojson"));

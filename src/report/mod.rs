@@ -206,10 +206,39 @@ pub fn industries(ds: &Dataset) -> Table {
 }
 
 /// The red list (重大风险清单): every red enterprise, by district then id.
+/// A carried-through column of an enterprise whose header is one of `names` (compared
+/// without spaces), if the register has it.
+fn extra_of<'e>(e: &'e crate::model::Enterprise, names: &[&str]) -> Option<&'e str> {
+    e.extra
+        .iter()
+        .find(|(h, v)| {
+            let h: String = h.chars().filter(|c| !c.is_whitespace()).collect();
+            !v.trim().is_empty() && names.iter().any(|n| h == *n)
+        })
+        .map(|(_, v)| v.trim())
+}
+
+/// Headers of the person responsible for safety and of a telephone number, as registers
+/// name them.
+const RESPONSIBLE: [&str; 5] = [
+    "安全负责人",
+    "主要负责人",
+    "负责人",
+    "安全管理人员",
+    "法定代表人",
+];
+const PHONE: [&str; 5] = ["联系电话", "电话", "手机", "联系方式", "手机号码"];
+
 pub fn red_list(ds: &Dataset) -> Table {
     let mut idx: Vec<usize> = (0..ds.enterprises.len())
         .filter(|&i| ds.grades[i].level == Some(Level::Red))
         .collect();
+    // who to call, where the register says (#31 §5): the columns appear when any red
+    // enterprise has them
+    let contacts = idx.iter().any(|&i| {
+        extra_of(&ds.enterprises[i], &RESPONSIBLE).is_some()
+            || extra_of(&ds.enterprises[i], &PHONE).is_some()
+    });
     idx.sort_by_key(|&i| {
         (
             ds.enterprises[i].district.unwrap_or(usize::MAX),
@@ -222,7 +251,7 @@ pub fn red_list(ds: &Dataset) -> Table {
         .map(|(k, &i)| {
             let e = &ds.enterprises[i];
             let g = &ds.grades[i];
-            vec![
+            let mut row: Vec<Cell> = vec![
                 (k + 1).into(),
                 e.id.clone().into(),
                 e.name.clone().into(),
@@ -234,25 +263,34 @@ pub fn red_list(ds: &Dataset) -> Table {
                 g.open_major_hidden_dangers.into(),
                 e.major_hazard.map(|h| h.zh()).unwrap_or("").into(),
                 Level::Red.tier_zh().into(),
-            ]
+            ];
+            if contacts {
+                row.push(extra_of(e, &RESPONSIBLE).unwrap_or("").to_string().into());
+                row.push(extra_of(e, &PHONE).unwrap_or("").to_string().into());
+            }
+            row
         })
         .collect();
+    let mut header = vec![
+        "序号",
+        "企业编号",
+        "企业名称",
+        "统一社会信用代码",
+        "区县",
+        "行业",
+        "定级理由",
+        "未整改隐患",
+        "未整改重大隐患",
+        "重大危险源",
+        "管控层级",
+    ];
+    if contacts {
+        header.extend(["安全负责人", "联系电话"]);
+    }
     Table {
         name: "red_list",
         title: "重大风险清单".into(),
-        header: vec![
-            "序号",
-            "企业编号",
-            "企业名称",
-            "统一社会信用代码",
-            "区县",
-            "行业",
-            "定级理由",
-            "未整改隐患",
-            "未整改重大隐患",
-            "重大危险源",
-            "管控层级",
-        ],
+        header,
         rows,
     }
 }

@@ -165,18 +165,34 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
     let mut warnings = Vec::new();
 
     // boundaries first: they decide the region and the districts
+    let (bcrs, assumed) = match &cfg.boundaries.path {
+        Some(p) => cfg.boundaries.crs_of(p),
+        None => (cfg.boundaries.crs.unwrap_or(Crs::Wgs84), false),
+    };
+    let boundaries_crs = bcrs;
     let districts = match &cfg.boundaries.path {
         Some(p) => {
             let d = read_boundaries(
                 p,
-                cfg.boundaries.crs,
+                bcrs,
                 &cfg.boundaries.name_field,
                 &cfg.boundaries.adcode_field,
             )?;
             inputs.push(InputInfo {
                 role: "boundaries",
                 file: p.display().to_string(),
-                format: format!("geojson {}", cfg.boundaries.crs),
+                format: if assumed {
+                    format!(
+                        "geojson {bcrs} (assumed: {})",
+                        if bcrs == Crs::Gcj02 {
+                            "a DataV file"
+                        } else {
+                            "not stated"
+                        }
+                    )
+                } else {
+                    format!("geojson {bcrs}")
+                },
                 sha256: sha256_file(p)?,
                 rows_read: d.len(),
                 rows_accepted: d.len(),
@@ -407,7 +423,7 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         data_date: cfg.data_date.clone(),
         config_sha256: cfg.config_sha256.clone(),
         radii: cfg.radii,
-        boundaries_crs: cfg.boundaries.crs,
+        boundaries_crs,
         style,
         tables,
         districts,

@@ -31,19 +31,51 @@ pub struct TableInput {
 pub struct BoundaryInput {
     /// GeoJSON file path. Empty = no boundaries.
     pub path: Option<PathBuf>,
-    /// CRS of the file's coordinates. Default wgs84 (DataV files are gcj02: say so).
-    pub crs: Crs,
+    /// CRS of the file's coordinates. Default: gcj02 for a DataV file (its features carry
+    /// `acroutes` or `parent`), else wgs84.
+    pub crs: Option<Crs>,
     /// Property holding the district name. Default "name".
     pub name_field: String,
     /// Property holding the district code. Default "adcode".
     pub adcode_field: String,
 }
 
+impl BoundaryInput {
+    /// The CRS to read the file in, and whether it was assumed: the configured one, else
+    /// GCJ-02 for a file from Aliyun DataV (which publishes China's boundaries in GCJ-02;
+    /// its features carry `acroutes` or `parent`), else WGS84.
+    pub fn crs_of(&self, path: &std::path::Path) -> (Crs, bool) {
+        if let Some(c) = self.crs {
+            return (c, false);
+        }
+        (
+            if is_datav(path) {
+                Crs::Gcj02
+            } else {
+                Crs::Wgs84
+            },
+            true,
+        )
+    }
+}
+
+/// Whether a GeoJSON file is one of Aliyun DataV's boundary files (the first 64 KB name
+/// `acroutes`, or `adcode` with `parent`).
+pub fn is_datav(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let ok = std::fs::File::open(path)
+        .and_then(|f| f.take(64 << 10).read_to_end(&mut head))
+        .is_ok();
+    let t = String::from_utf8_lossy(&head);
+    ok && (t.contains("\"acroutes\"") || (t.contains("\"adcode\"") && t.contains("\"parent\"")))
+}
+
 impl Default for BoundaryInput {
     fn default() -> Self {
         BoundaryInput {
             path: None,
-            crs: Crs::Wgs84,
+            crs: None,
             name_field: "name".into(),
             adcode_field: "adcode".into(),
         }
