@@ -289,14 +289,15 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
             return Some(p.clone());
         }
         warnings.push(format!(
-            "{}: not found, the map is drawn without {what}",
+            "{}：文件不存在，未读取{what}，地图照常生成。({}: not found, the map is drawn without it)",
+            p.display(),
             p.display()
         ));
         None
     };
-    let assessments_path = present(&cfg.assessments.path, "risk-point assessments (风险点)");
-    let hazards_path = present(&cfg.hazards.path, "hidden dangers (隐患)");
-    let sites_path = present(&cfg.sites.path, "sensitive sites (敏感目标)");
+    let assessments_path = present(&cfg.assessments.path, "风险点评估");
+    let hazards_path = present(&cfg.hazards.path, "隐患");
+    let sites_path = present(&cfg.sites.path, "敏感目标");
     let mut points = Vec::new();
     if let Some(p) = &assessments_path {
         let mut t = read_table(
@@ -390,7 +391,7 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         let far = strays(&enterprises);
         for &(i, km) in &far {
             enterprises[i].warnings.push(format!(
-                "far from the rest of the register ({km:.0} km from its centre): check the coordinates; the maps' extent leaves it out"
+                "远离名录中的其他企业（距中心 {km:.0} 千米），请核对坐标；地图范围未包含它 (far from the rest of the register, {km:.0} km from its centre: check the coordinates; the maps' extent leaves it out)"
             ));
         }
         if !far.is_empty() {
