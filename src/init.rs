@@ -5,7 +5,7 @@
 //! the file (DataV's files are GCJ-02).
 
 use crate::crs::Crs;
-use crate::ingest::fields::{map_columns, ENTERPRISE_FIELDS};
+use crate::ingest::fields::{columns_named, crs_in_header, ENTERPRISE_FIELDS};
 use crate::ingest::table::{read_table, sheet_names, Table};
 use crate::Error;
 use std::fmt::Write as _;
@@ -46,32 +46,9 @@ fn geometry(t: &Table) -> &'static [&'static str] {
     }
 }
 
-/// How many of the register's fields a table's headers name.
-fn named(t: &Table) -> usize {
-    map_columns(
-        &t.file,
-        &t.headers,
-        ENTERPRISE_FIELDS,
-        &Default::default(),
-        geometry(t),
-    )
-    .map(|m| ENTERPRISE_FIELDS.iter().filter(|f| m.has(f.name)).count())
-    .unwrap_or_else(|_| {
-        // a required field is missing: count what is there
-        let norm: Vec<String> = t
-            .headers
-            .iter()
-            .map(|h| crate::ingest::fields::normalise(h))
-            .collect();
-        ENTERPRISE_FIELDS
-            .iter()
-            .filter(|f| {
-                f.aliases
-                    .iter()
-                    .any(|a| norm.contains(&crate::ingest::fields::normalise(a)))
-            })
-            .count()
-    })
+/// The column of each register field a table's headers name.
+fn columns(t: &Table) -> std::collections::BTreeMap<&'static str, usize> {
+    columns_named(&t.headers, ENTERPRISE_FIELDS, &Default::default())
 }
 
 /// Read `register` (the sheet whose headers name the most fields, the header below any
@@ -90,7 +67,7 @@ pub fn inspect(register: &Path, boundaries: Option<&Path>) -> Result<Inspection,
             continue;
         };
         t.find_header(ENTERPRISE_FIELDS, &Default::default(), None)?;
-        let n = named(&t);
+        let n = columns(&t).len();
         if best.as_ref().is_none_or(|b| n > b.0) {
             best = Some((n, sheet, t));
         }
@@ -106,46 +83,20 @@ pub fn inspect(register: &Path, boundaries: Option<&Path>) -> Result<Inspection,
             )));
         }
     };
-    let m = map_columns(
-        &t.file,
-        &t.headers,
-        ENTERPRISE_FIELDS,
-        &Default::default(),
-        geometry(&t),
-    );
-    let (columns, missing, hint, has_crs_col) = match &m {
-        Ok(m) => (
-            ENTERPRISE_FIELDS
-                .iter()
-                .filter_map(|f| m.get(f.name).map(|i| (f.name, t.headers[i].clone())))
-                .collect::<Vec<_>>(),
-            vec![],
-            m.crs_hint,
-            m.has("crs"),
-        ),
-        Err(_) => {
-            let norm: Vec<String> = t
-                .headers
-                .iter()
-                .map(|h| crate::ingest::fields::normalise(h))
-                .collect();
-            let mut found = vec![];
-            let mut missing = vec![];
-            for f in ENTERPRISE_FIELDS {
-                let at = norm.iter().position(|n| {
-                    f.aliases
-                        .iter()
-                        .any(|a| *n == crate::ingest::fields::normalise(a))
-                });
-                match at {
-                    Some(i) => found.push((f.name, t.headers[i].clone())),
-                    None if f.required => missing.push(f.name),
-                    None => {}
-                }
-            }
-            (found, missing, None, false)
-        }
-    };
+    let cols = columns(&t);
+    let found: Vec<(&'static str, String)> = ENTERPRISE_FIELDS
+        .iter()
+        .filter_map(|f| cols.get(f.name).map(|&i| (f.name, t.headers[i].clone())))
+        .collect();
+    // required and not found (a GeoJSON's geometry supplies lon/lat, a credit code the id)
+    let missing: Vec<&'static str> = ENTERPRISE_FIELDS
+        .iter()
+        .filter(|f| f.required && !cols.contains_key(f.name) && !geometry(&t).contains(&f.name))
+        .filter(|f| !(f.name == "id" && cols.contains_key("credit_code")))
+        .map(|f| f.name)
+        .collect();
+    let hint = cols.get("lon").and_then(|&i| crs_in_header(&t.headers[i]));
+    let has_crs_col = cols.contains_key("crs");
     let boundaries = match boundaries {
         Some(p) => Some(boundary_crs(p)?),
         None => find_boundaries(register),
@@ -172,7 +123,7 @@ pub fn inspect(register: &Path, boundaries: Option<&Path>) -> Result<Inspection,
         region_name: t.notes.iter().find_map(|n| region_in(n)),
         notes: t.notes.clone(),
         rows: t.rows.len(),
-        columns,
+        columns: found,
         missing,
         crs,
         crs_why,

@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+
 fn riskmap() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_riskmap"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"));
@@ -350,67 +352,12 @@ fn bench_smoke_run_prints_a_row_per_size() {
 /// whole set, with only the one truly bad row rejected.
 #[test]
 fn init_then_build_an_office_workbook() {
-    use riskmap::crs::Crs;
-    use riskmap::index::DistrictIndex;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let districts_file = root.join("data/sample/jinan_districts_gcj02.geojson");
-    let idx = DistrictIndex::new(
-        riskmap::ingest::boundaries::read_boundaries(&districts_file, Crs::Gcj02, "name", "adcode")
-            .unwrap(),
-    );
     // rows from the sample's true positions: those a WGS84 reading would move across a
-    // district border, and as many it would not
-    let mut r = csv::Reader::from_path(root.join("data/sample/enterprises.csv")).unwrap();
-    let h = r.headers().unwrap().clone();
-    let col = |n: &str| {
-        h.iter()
-            .position(|x| x.trim_start_matches('\u{feff}') == n)
-            .unwrap()
-    };
-    let (ci, cn, cx, cy, cc) = (
-        col("企业编号"),
-        col("企业名称"),
-        col("经度"),
-        col("纬度"),
-        col("坐标系"),
-    );
-    let mut rows = Vec::new();
-    let (mut moved, mut kept) = (0, 0);
-    for rec in r.records().map(|x| x.unwrap()) {
-        let (Ok(x), Ok(y)) = (rec[cx].parse::<f64>(), rec[cy].parse::<f64>()) else {
-            continue;
-        };
-        let (tx, ty) = match &rec[cc] {
-            "WGS84" => (x, y),
-            "GCJ-02" => riskmap::crs::gcj02_to_wgs84(x, y),
-            _ => continue,
-        };
-        let Some(truth) = idx.locate(tx, ty) else {
-            continue;
-        };
-        let (gx, gy) = riskmap::crs::wgs84_to_gcj02(tx, ty);
-        let take = match idx.locate(gx, gy) {
-            Some(d) if d != truth => {
-                moved += 1;
-                true
-            }
-            Some(_) if kept < 40 => {
-                kept += 1;
-                true
-            }
-            _ => false,
-        };
-        if take {
-            rows.push((
-                rec[ci].to_string(),
-                rec[cn].to_string(),
-                idx.districts[truth].name.clone(),
-                gx,
-                gy,
-            ));
-        }
-    }
-    assert!(moved >= 3, "{moved} rows near a border");
+    // district border, and up to 40 it would not
+    let (moved, kept) = common::border_rows();
+    let rows: Vec<common::BorderRow> = moved.into_iter().chain(kept).collect();
     let dms = |v: f64| {
         let d = v.trunc();
         let m = ((v - d) * 60.0).trunc();
@@ -438,14 +385,14 @@ fn init_then_build_an_office_workbook() {
     {
         ws.write_string(2, c as u16, *t).unwrap();
     }
-    for (i, (id, name, dist, x, y)) in rows.iter().enumerate() {
+    for (i, row) in rows.iter().enumerate() {
         let r = 3 + i as u32;
         for (c, v) in [
-            id.clone(),
-            name.clone(),
-            dist.clone(),
-            dms(*x),
-            dms(*y),
+            row.id.clone(),
+            row.name.clone(),
+            row.district.clone(),
+            dms(row.gcj02.0),
+            dms(row.gcj02.1),
             levels[i % levels.len()].to_string(),
         ]
         .iter()

@@ -8,6 +8,8 @@ use riskmap::model::Level;
 use riskmap::pipeline::{load, Dataset};
 use std::path::{Path, PathBuf};
 
+mod common;
+
 const DISTRICTS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/data/sample/jinan_districts_gcj02.geojson"
@@ -209,71 +211,16 @@ fn an_office_workbook_with_title_rows_dms_and_roman_levels() {
 /// many that it does not.
 #[test]
 fn an_unstated_gcj02_register_is_questioned() {
-    use riskmap::index::DistrictIndex;
-    let idx = DistrictIndex::new(
-        riskmap::ingest::boundaries::read_boundaries(
-            Path::new(DISTRICTS),
-            Crs::Gcj02,
-            "name",
-            "adcode",
-        )
-        .unwrap(),
-    );
-    let mut r = csv::Reader::from_path(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample/enterprises.csv"),
-    )
-    .unwrap();
-    let h = r.headers().unwrap().clone();
-    let col = |n: &str| {
-        h.iter()
-            .position(|x| x.trim_start_matches('\u{feff}') == n)
-            .unwrap()
-    };
-    let (ci, cn, cx, cy, cc) = (
-        col("企业编号"),
-        col("企业名称"),
-        col("经度"),
-        col("纬度"),
-        col("坐标系"),
-    );
-    let (mut moved, mut kept) = (Vec::new(), Vec::new());
-    for rec in r.records().map(|x| x.unwrap()) {
-        let (Ok(x), Ok(y)) = (rec[cx].parse::<f64>(), rec[cy].parse::<f64>()) else {
-            continue;
-        };
-        let (tx, ty) = match &rec[cc] {
-            "WGS84" => (x, y),
-            "GCJ-02" => riskmap::crs::gcj02_to_wgs84(x, y),
-            _ => continue,
-        };
-        let Some(truth) = idx.locate(tx, ty) else {
-            continue;
-        };
-        let (gx, gy) = riskmap::crs::wgs84_to_gcj02(tx, ty);
-        let row = (
-            rec[ci].to_string(),
-            rec[cn].to_string(),
-            idx.districts[truth].name.clone(),
-            (tx, ty),
-            (gx, gy),
-        );
-        match idx.locate(gx, gy) {
-            Some(d) if d != truth => moved.push(row),
-            Some(_) if kept.len() < 40 => kept.push(row),
-            _ => {}
-        }
-    }
-    assert!(
-        moved.len() >= 3,
-        "{} sample rows near a border",
-        moved.len()
-    );
+    let (moved, kept) = common::border_rows();
     let d = tempfile::tempdir().unwrap();
     let write_register = |name: &str, gcj: bool| {
         let mut t = String::from("企业编号,企业名称,所属区县,经度,纬度\n");
-        for (id, n, dist, w, g) in moved.iter().chain(&kept) {
-            let (x, y) = if gcj { *g } else { *w };
-            t.push_str(&format!("{id},{n},{dist},{x:.7},{y:.7}\n"));
+        for r in moved.iter().chain(&kept) {
+            let (x, y) = if gcj { r.gcj02 } else { r.wgs84 };
+            t.push_str(&format!(
+                "{},{},{},{x:.7},{y:.7}\n",
+                r.id, r.name, r.district
+            ));
         }
         write(d.path(), name, &t)
     };

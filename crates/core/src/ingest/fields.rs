@@ -294,34 +294,26 @@ impl ColumnMap {
     }
 }
 
-/// Map headers to fields: configured names first, then aliases (in alias order).
-/// `geometry_supplies` lists fields a GeoJSON geometry provides (lon, lat).
-pub fn map_columns(
-    file: &str,
-    headers: &[String],
-    defs: &'static [FieldDef],
+/// The column of each field `headers` name: the header `overrides` gives it (as written,
+/// else normalised), else its first alias found (in alias order) in a column not already
+/// taken. Fields no header names are absent. (The matching `map_columns` reads a file
+/// with, and `Table::find_header` scores rows with.)
+pub fn columns_named<S: AsRef<str>>(
+    headers: &[S],
+    defs: &[FieldDef],
     overrides: &BTreeMap<String, String>,
-    geometry_supplies: &[&str],
-) -> Result<ColumnMap, IngestError> {
-    let norm: Vec<String> = headers.iter().map(|h| normalise(h)).collect();
+) -> BTreeMap<&'static str, usize> {
+    let norm: Vec<String> = headers.iter().map(|h| normalise(h.as_ref())).collect();
     let mut cols = BTreeMap::new();
     for def in defs {
         if let Some(h) = overrides.get(def.name) {
             let target = normalise(h);
-            match headers.iter().position(|x| x == h).or_else(|| norm.iter().position(|x| *x == target)) {
-                Some(i) => {
-                    cols.insert(def.name, i);
-                }
-                None => {
-                    return Err(IngestError::Column {
-                        file: file.to_string(),
-                        message: format!(
-                            "the config maps `{}` to the header `{h}`, which the file does not have; headers are: {}",
-                            def.name,
-                            headers.join(", ")
-                        ),
-                    })
-                }
+            let at = headers
+                .iter()
+                .position(|x| x.as_ref() == h)
+                .or_else(|| norm.iter().position(|x| *x == target));
+            if let Some(i) = at {
+                cols.insert(def.name, i);
             }
         }
     }
@@ -337,6 +329,33 @@ pub fn map_columns(
                 }
             }
         }
+    }
+    cols
+}
+
+/// Map headers to fields: configured names first, then aliases (in alias order).
+/// `geometry_supplies` lists fields a GeoJSON geometry provides (lon, lat).
+pub fn map_columns(
+    file: &str,
+    headers: &[String],
+    defs: &'static [FieldDef],
+    overrides: &BTreeMap<String, String>,
+    geometry_supplies: &[&str],
+) -> Result<ColumnMap, IngestError> {
+    let mut cols = columns_named(headers, defs, overrides);
+    if let Some(def) = defs
+        .iter()
+        .find(|d| overrides.contains_key(d.name) && !cols.contains_key(d.name))
+    {
+        return Err(IngestError::Column {
+            file: file.to_string(),
+            message: format!(
+                "the config maps `{}` to the header `{}`, which the file does not have; headers are: {}",
+                def.name,
+                overrides[def.name],
+                headers.join(", ")
+            ),
+        });
     }
     // a GeoJSON feature's own id stands in for a missing id column
     if !cols.contains_key("id") && defs.iter().any(|d| d.name == "id") {

@@ -61,18 +61,7 @@ impl Table {
         if self.is_features {
             return Ok(());
         }
-        let names = |cells: Vec<&str>| -> usize {
-            let norm: Vec<String> = cells.iter().map(|c| super::fields::normalise(c)).collect();
-            defs.iter()
-                .filter(|d| {
-                    d.aliases
-                        .iter()
-                        .copied()
-                        .chain(columns.get(d.name).map(String::as_str))
-                        .any(|a| norm.iter().any(|n| *n == super::fields::normalise(a)))
-                })
-                .count()
-        };
+        let names = |cells: &[String]| super::fields::columns_named(cells, defs, columns).len();
         let row_cells = |t: &Table, r: &Row| -> Vec<String> {
             (0..r.len as usize)
                 .map(|c| t.cell(r, c).to_string())
@@ -91,12 +80,12 @@ impl Table {
                     }
                 })?,
                 None => {
-                    let now = names(self.headers.iter().map(String::as_str).collect());
+                    let now = names(&self.headers);
                     if now >= 2 {
                         return Ok(());
                     }
                     let found = self.rows.iter().take(30).position(|r| {
-                        let n = names(row_cells(self, r).iter().map(String::as_str).collect());
+                        let n = names(&row_cells(self, r));
                         n >= 2 && n > now
                     });
                     match found {
