@@ -4,6 +4,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use riskmap::config::Config;
 use riskmap::crs::Crs;
+use riskmap_core::i18n::Lang;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -18,6 +19,255 @@ Without --config it reads ./riskmap.toml when present (unless --enterprises name
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) cmd: Cmd,
+    /// Language of messages and help: zh (default) or en; also RISKMAP_LANG or an en_* locale.
+    #[arg(long, global = true, value_name = "zh|en")]
+    pub(crate) lang: Option<String>,
+}
+
+/// Parse the command line with help and errors in `lang`; `Err` is the exit code after
+/// help, the version or a usage error was printed.
+pub(crate) fn parse(lang: Lang) -> Result<Cli, std::process::ExitCode> {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut cmd = Cli::command();
+    if lang == Lang::Zh {
+        cmd = localize(cmd, "");
+    }
+    let res = cmd
+        .clone()
+        .try_get_matches_from(std::env::args_os())
+        .and_then(|m| Cli::from_arg_matches(&m));
+    match res {
+        Ok(c) => Ok(c),
+        Err(e) if lang == Lang::En => {
+            let _ = e.print();
+            Err(std::process::ExitCode::from(if e.use_stderr() {
+                2
+            } else {
+                0
+            }))
+        }
+        Err(e) => {
+            use clap::error::ErrorKind as K;
+            if !e.use_stderr() {
+                let _ = e.print();
+                return Err(std::process::ExitCode::SUCCESS);
+            }
+            if matches!(
+                e.kind(),
+                K::DisplayHelpOnMissingArgumentOrSubcommand | K::MissingSubcommand
+            ) {
+                let _ = cmd.print_help();
+                return Err(std::process::ExitCode::from(2));
+            }
+            eprintln!("riskmap：{}", zh_error(&e));
+            eprintln!("更多信息请运行 riskmap --help（或在子命令后加 --help）");
+            Err(std::process::ExitCode::from(2))
+        }
+    }
+}
+
+/// A clap usage error in Chinese, from its kind and context (the argument, the value,
+/// the accepted values, a suggestion).
+fn zh_error(e: &clap::Error) -> String {
+    use clap::error::{ContextKind as C, ContextValue, ErrorKind as K};
+    let get = |k: C| -> String {
+        match e.get(k) {
+            Some(ContextValue::String(s)) => s.clone(),
+            Some(ContextValue::Strings(v)) => v.join("、"),
+            Some(ContextValue::StyledStr(s)) => s.to_string(),
+            Some(ContextValue::StyledStrs(v)) => v
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join("、"),
+            Some(ContextValue::Number(n)) => n.to_string(),
+            _ => String::new(),
+        }
+    };
+    let (arg, val) = (get(C::InvalidArg), get(C::InvalidValue));
+    let mut s = match e.kind() {
+        K::UnknownArgument => format!("未知参数 {arg}"),
+        K::InvalidSubcommand => format!("未知子命令 {}", get(C::InvalidSubcommand)),
+        K::InvalidValue => {
+            let valid = get(C::ValidValue);
+            if valid.is_empty() {
+                format!("参数 {arg} 的值 '{val}' 无效")
+            } else {
+                format!("参数 {arg} 的值 '{val}' 无效；可用：{valid}")
+            }
+        }
+        K::ValueValidation => {
+            let why = std::error::Error::source(e)
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            format!("参数 {arg} 的值 '{val}' 无效：{why}")
+        }
+        K::MissingRequiredArgument => format!("缺少必需的参数：{arg}"),
+        K::ArgumentConflict => format!("参数 {arg} 不能与 {} 同时使用", get(C::PriorArg)),
+        K::TooManyValues => format!("参数 {arg} 给出的值太多"),
+        K::TooFewValues | K::WrongNumberOfValues => format!("参数 {arg} 的值个数不对"),
+        K::NoEquals => format!("参数 {arg} 须写作 {arg}=值"),
+        K::InvalidUtf8 => "参数中有无效的 UTF-8 文本".to_string(),
+        _ => "命令行参数有误".to_string(),
+    };
+    let sug = [
+        get(C::SuggestedArg),
+        get(C::SuggestedSubcommand),
+        get(C::SuggestedValue),
+    ]
+    .into_iter()
+    .filter(|x| !x.is_empty())
+    .collect::<Vec<_>>()
+    .join("、");
+    if !sug.is_empty() {
+        s.push_str(&format!("（是否要用 {sug}？）"));
+    }
+    s
+}
+
+const ZH_TEMPLATE: &str =
+    "{before-help}{about-with-newline}\n用法：{usage}\n\n{all-args}{after-help}";
+
+/// The command tree with its help in Chinese: about texts, every argument's help and the
+/// headings, from [`zh_help`]. `path` is the subcommand's name ("" for the top).
+fn localize(mut cmd: clap::Command, path: &str) -> clap::Command {
+    cmd = cmd
+        .help_template(ZH_TEMPLATE)
+        .subcommand_help_heading("子命令")
+        .subcommand_value_name("子命令")
+        .disable_help_subcommand(true)
+        .disable_help_flag(true)
+        .arg(
+            clap::Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(clap::ArgAction::Help)
+                .help("显示帮助")
+                .help_heading("选项"),
+        );
+    if path.is_empty() {
+        cmd = cmd.disable_version_flag(true).arg(
+            clap::Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(clap::ArgAction::Version)
+                .help("显示版本")
+                .help_heading("选项"),
+        );
+        if let Some(a) = zh_about("") {
+            cmd = cmd.about(a.0).long_about(a.1);
+        }
+    }
+    let ids: Vec<String> = cmd
+        .get_arguments()
+        .map(|a| a.get_id().to_string())
+        .filter(|id| id != "help" && id != "version")
+        .collect();
+    for id in ids {
+        let zh = zh_help(path, &id);
+        cmd = cmd.mut_arg(id.as_str(), |a| {
+            let heading = if a.is_positional() {
+                "参数"
+            } else {
+                "选项"
+            };
+            let a = a.help_heading(heading);
+            match zh {
+                Some(h) => a.help(h).long_help(None::<&str>),
+                None => a,
+            }
+        });
+    }
+    let subs: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in subs {
+        cmd = cmd.mut_subcommand(name.as_str(), |s| {
+            let s = match zh_about(&name) {
+                Some((short, long)) => s.about(short).long_about(long),
+                None => s,
+            };
+            localize(s, &name)
+        });
+    }
+    cmd
+}
+
+/// What each subcommand is for, in Chinese (short, long).
+pub(crate) fn zh_about(name: &str) -> Option<(&'static str, Option<&'static str>)> {
+    Some(match name {
+        "" => (
+            "绘制城市安全生产风险四色（红、橙、黄、蓝）空间分布图。",
+            Some("riskmap 读取监管企业名录、风险点评估和隐患，按“就高”原则把每家企业定为重大（红）、较大（橙）、一般（黄）、低（蓝），输出四色分布图（GeoJSON、表格、瓦片、报告）。\n\n未给出 --config 时，读取当前目录的 riskmap.toml（除非用 --enterprises 指定了另一份名录）。"),
+        ),
+        "init" => ("检查名录（工作表、表头行、列、坐标系、旁边的区县边界），生成带注释的 riskmap.toml", None),
+        "build" => ("评定全部企业，把地图文件、瓦片和报告写入输出目录", None),
+        "validate" => ("检查输入，列出每一条被拒绝的行；不写任何文件", None),
+        "query" => ("查询某点附近或某范围内的企业", None),
+        "sample" => ("生成一份模拟的济南名录（企业、风险点、隐患、敏感目标）", None),
+        "bench" => ("测量完整构建的耗时（各阶段用时、内存峰值），示例及更大的名录", None),
+        "tiles" => ("只生成栅格瓦片金字塔（XYZ PNG、MBTiles、PMTiles、TileJSON）", None),
+        "serve" => ("发布已生成的地图：瓦片、查询接口和离线网页地图（一图展示、一点即现）", None),
+        "report" => ("只生成分析报告（report.html、report/*.csv、report.xlsx）", None),
+        "rollback" => ("把输出目录切回上一代（上一次运行的输出）", None),
+        _ => return None,
+    })
+}
+
+/// Every argument's help in Chinese, by subcommand and argument id (an id means the
+/// same in every subcommand unless the subcommand is named).
+pub(crate) fn zh_help(cmd: &str, id: &str) -> Option<&'static str> {
+    Some(match (cmd, id) {
+        (_, "lang") => "消息和帮助的语言：zh（默认）或 en；也可用环境变量 RISKMAP_LANG 或 en_* 区域设置",
+        ("init", "file") => "名录文件：CSV、XLSX 或 GeoJSON 点（企业名录）",
+        ("init", "boundaries") => "区县边界（GeoJSON）；默认使用名录旁边找到的边界文件",
+        ("init", "out") => "配置文件写到哪里",
+        ("init", "force") => "覆盖已有的配置文件",
+        (_, "config") => "配置文件（TOML）；默认为当前目录的 riskmap.toml（若存在）",
+        (_, "enterprises") => "企业名录：CSV（UTF-8 或 GBK）、XLSX 或 GeoJSON 点",
+        (_, "assessments") => "风险点评估（LEC / LS / MES / 直接判定）",
+        (_, "hazards") => "隐患：企业编号、级别（一般/重大）、状态（未整改/整改中/已整改）",
+        (_, "sites") => "敏感目标（学校、幼儿园、医院、养老院、居民区……），用于影响分析",
+        (_, "boundaries") => "区县边界（GeoJSON Polygon / MultiPolygon）",
+        (_, "boundaries_crs") => "区县边界文件的坐标系",
+        (_, "out") if cmd == "sample" => "输出目录",
+        (_, "out") => "输出目录（默认：配置文件旁的 output/）",
+        (_, "style") => "样式文件（各等级颜色；默认 styles/default.toml 的取值）",
+        (_, "font") => "总览图中文字体文件（默认：系统中文字体，否则用自带字体）",
+        ("query", "crs") => "查询点或范围的坐标系：wgs84（默认）；从高德取的点用 gcj02，百度用 bd09",
+        (_, "crs") => "点文件坐标的坐标系：wgs84、cgcs2000、gcj02 或 bd09（每行的“坐标系”列优先）",
+        (_, "input_crs") => "点文件坐标的坐标系（同 build 的 --crs）",
+        (_, "strict") => "有任何行被拒绝即失败（退出码 1），不写任何文件",
+        ("tiles", "crs_out") => "同时生成 GCJ-02 瓦片金字塔（用于高德、腾讯底图）",
+        (_, "crs_out") => "同时输出该坐标系的副本，用于国内底图：gcj02（高德、腾讯）或 bd09（百度）；可重复",
+        ("tiles", "quiet") => "不显示进度条",
+        (_, "quiet") => "只输出错误（不显示进度条）",
+        (_, "zoom") => "缩放级别范围 最小-最大（默认取 [tiles] zoom，8-16）",
+        (_, "layers") => "要生成的图层：surface、grid、areas、points、composite（默认全部）",
+        (_, "formats") => "瓦片输出格式：pmtiles、mbtiles、xyz（默认取 [tiles] formats：两种瓦片包）",
+        (_, "near") => "距 经度,纬度 --radius 米以内的企业",
+        (_, "radius") => "--near 的半径（米）",
+        (_, "bbox") => "西,南,东,北 范围内的企业",
+        (_, "nearest") => "距 --at 最近的 K 家企业",
+        (_, "at") => "经度,纬度 处的情况：所在区县和最近的企业",
+        (_, "json") => "输出 JSON 而不是表格",
+        (_, "count") => "企业数量",
+        (_, "seed") => "随机种子；相同的种子得到相同的字节",
+        (_, "sizes") => "要测量的名录规模：sample（5000 家）和企业数",
+        (_, "work") => "生成的名录和输出所用的工作目录",
+        (_, "peer_dir") => "对照程序（numpy/scipy + GDAL）脚本所在目录",
+        (_, "peer_points") => "对照程序的点数（其聚集生成器）；0 表示不运行对照",
+        ("bench", "tiles") => "同时生成示例的瓦片金字塔（[tiles] 的缩放级别、全部图层），并与仅编码的上限比较",
+        (_, "peer_tiles") => "在这些缩放级别范围内，把 surface 瓦片与对照程序的 gdal2tiles 流程比较（如 8-14,8-16）；默认不比较",
+        ("bench", "serve") => "改为压测 riskmap serve（先运行 riskmap build）：本机回环上的瓦片和 /api/at，每秒请求数和 p50/p99 延迟",
+        (_, "connections") => "与 --serve 一起：并发的长连接数",
+        (_, "child") | (_, "child_peer") => "内部使用",
+        (_, "since") => "与以前的输出目录（其 history/ 或 enterprises.geojson）或某个历史快照文件比较，而不是 output/history/ 中最新的不同快照",
+        (_, "pdf") => "同时用无界面 Chromium 把 report.html 打印为 report.pdf",
+        (_, "addr") => "监听地址（默认 [serve] addr，127.0.0.1:8080）",
+        _ => return None,
+    })
 }
 
 #[derive(Subcommand, Debug)]

@@ -119,8 +119,12 @@ pub fn build(ds: &Dataset, cfg: &Config, opts: &BuildOptions) -> Result<BuildRep
         })?;
     }
     if let Some(s) = &analysis.surface {
-        let tif = export::geotiff::encode(s)
-            .map_err(|e| Error::Input(format!("encoding surface.tif: {e}")))?;
+        let tif = export::geotiff::encode(s).map_err(|e| {
+            Error::Input(riskmap_core::tr!(
+                "写 surface.tif 时出错：{e}",
+                "encoding surface.tif: {e}"
+            ))
+        })?;
         st.file("surface.tif", |w| w.write_all(&tif))?;
         let aux = export::geotiff::aux_xml(&ds.style);
         st.file("surface.tif.aux.xml", |w| w.write_all(aux.as_bytes()))?;
@@ -138,11 +142,14 @@ pub fn build(ds: &Dataset, cfg: &Config, opts: &BuildOptions) -> Result<BuildRep
                 );
             }
         };
-        let overview = crate::render::overview::Overview::new(
+        let overview = crate::render::overview::Overview::with(
             ds,
             &analysis,
             &ds.style,
-            cfg.overview.width,
+            &crate::render::overview::OverviewParams {
+                width: cfg.overview.width,
+                fill_districts: cfg.overview.fill_districts,
+            },
             &family,
         );
         let svg = overview.svg();
@@ -295,26 +302,33 @@ pub fn analysis_summary(ds: &Dataset, cfg: &Config, a: &Analysis) -> Map<String,
 fn analysis_text(ds: &Dataset, cfg: &Config, a: &Analysis) -> String {
     let mut s = String::new();
     let line = |name: &str, c: [usize; 5]| {
-        format!(
-            "  {name:<22} 重大 {:>5}  较大 {:>5}  一般 {:>5}  低 {:>5}\n",
-            c[0], c[1], c[2], c[3]
+        let (r, o, y, b) = (c[0], c[1], c[2], c[3]);
+        riskmap_core::tr!(
+            "  {name:<22} 重大 {r:>5}  较大 {o:>5}  一般 {y:>5}  低 {b:>5}\n",
+            "  {name:<22} red {r:>5}  orange {o:>5}  yellow {y:>5}  blue {b:>5}\n"
         )
     };
     if let Some(areas) = &a.areas {
         s.push_str(&line(
-            &format!("districts by level ({:?})", cfg.areas.level.rule).to_lowercase(),
+            &{
+                let rule = format!("{:?}", cfg.areas.level.rule).to_lowercase();
+                riskmap_core::tr!("各区县等级（{rule}）", "districts by level ({rule})")
+            },
             per_level(areas.iter().map(|x| x.level.level)),
         ));
     }
     if let Some(st) = &a.streets {
         s.push_str(&line(
-            "streets by level",
+            &riskmap_core::tr!("各街道等级", "streets by level"),
             per_level(st.iter().map(|x| x.level.level)),
         ));
     }
     if let Some(g) = &a.grid {
         s.push_str(&line(
-            &format!("{} grid cells", g.len()),
+            &{
+                let n = g.len();
+                riskmap_core::tr!("{n} 个网格", "{n} grid cells")
+            },
             per_level(g.iter().map(|c| c.level.level)),
         ));
     }
@@ -325,25 +339,29 @@ fn analysis_text(ds: &Dataset, cfg: &Config, a: &Analysis) -> String {
                 .map(|x| x.area_km2)
                 .sum::<f64>()
         };
-        s.push_str(&format!(
-            "  zones (km²)            重大 {:>7.1}  较大 {:>7.1}  一般 {:>7.1}  低 {:>7.1}  ({} polygons)\n",
+        let (r, o, y, b, n) = (
             km(crate::model::Level::Red),
             km(crate::model::Level::Orange),
             km(crate::model::Level::Yellow),
             km(crate::model::Level::Blue),
-            z.len()
+            z.len(),
+        );
+        s.push_str(&riskmap_core::tr!(
+            "  风险区（平方千米）     重大 {r:>7.1}  较大 {o:>7.1}  一般 {y:>7.1}  低 {b:>7.1}（{n} 个多边形）\n",
+            "  zones (km²)            red {r:>7.1}  orange {o:>7.1}  yellow {y:>7.1}  blue {b:>7.1}  ({n} polygons)\n"
         ));
     }
     if let Some(x) = &a.exposure {
-        s.push_str(&format!(
-            "exposed sensitive sites: {} of {}\n",
-            x.len(),
-            ds.sites.len()
+        let (n, all) = (x.len(), ds.sites.len());
+        s.push_str(&riskmap_core::tr!(
+            "受影响的敏感目标：{n} / {all}\n",
+            "exposed sensitive sites: {n} of {all}\n"
         ));
         for (k, c) in exposure_by_type(ds, a) {
-            s.push_str(&format!(
-                "  {k:<10} in red {:>4}  in orange {:>4}\n",
-                c[0], c[1]
+            let (r, o) = (c[0], c[1]);
+            s.push_str(&riskmap_core::tr!(
+                "  {k:<10} 位于重大风险区 {r:>4}  位于较大风险区 {o:>4}\n",
+                "  {k:<10} in red {r:>4}  in orange {o:>4}\n"
             ));
         }
     }

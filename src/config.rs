@@ -20,16 +20,16 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config {path}: {source}")]
+    #[error("{}", { let (p, e) = (.path.display(), riskmap_core::i18n::io_error(.source)); riskmap_core::tr!("无法读取配置文件 {p}：{e}", "cannot read config {p}: {e}") })]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("config {path}: {message}")]
+    #[error("{}", { let p = .path.display(); riskmap_core::tr!("配置文件 {p}：{message}", "config {p}: {message}") })]
     Parse { path: PathBuf, message: String },
-    #[error("config {path}: unknown key `{key}` (see the config reference in README.md)")]
+    #[error("{}", { let p = .path.display(); riskmap_core::tr!("配置文件 {p}：未知的键 `{key}`（见 README.md 的配置说明）", "config {p}: unknown key `{key}` (see the config reference in README.md)") })]
     UnknownKey { path: PathBuf, key: String },
-    #[error("config: bad value for `{key}`: {message}")]
+    #[error("{}", riskmap_core::tr!("配置：`{key}` 的取值有误：{message}", "config: bad value for `{key}`: {message}"))]
     BadValue { key: String, message: String },
 }
 
@@ -90,6 +90,9 @@ pub struct OverviewConfig {
     pub width: u32,
     /// A font file for the Chinese text (default: a system CJK font, else the bundled one).
     pub font: Option<PathBuf>,
+    /// Fill the districts by their level instead of drawing the zones (the district
+    /// 四色图). Default false.
+    pub fill_districts: bool,
 }
 
 impl Default for OverviewConfig {
@@ -98,6 +101,7 @@ impl Default for OverviewConfig {
             enabled: true,
             width: 2400,
             font: None,
+            fill_districts: false,
         }
     }
 }
@@ -157,7 +161,10 @@ impl Config {
         if std::fs::metadata(path).is_ok_and(|m| m.len() > 16 << 20) {
             return Err(ConfigError::Read {
                 path: path.to_path_buf(),
-                source: std::io::Error::other("larger than 16 MB: not a riskmap config"),
+                source: std::io::Error::other(riskmap_core::tr!(
+                    "大于 16 MB，不是 riskmap 配置文件",
+                    "larger than 16 MB: not a riskmap config"
+                )),
             });
         }
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -231,11 +238,17 @@ impl Config {
             {
                 return bad(
                     "region.bbox",
-                    format!("[{w}, {s}, {e}, {n}] is not [west, south, east, north]"),
+                    riskmap_core::tr!(
+                        "[{w}, {s}, {e}, {n}] 不是 [西, 南, 东, 北]",
+                        "[{w}, {s}, {e}, {n}] is not [west, south, east, north]"
+                    ),
                 );
             }
             if !(-90.0..=90.0).contains(&s) || !(-90.0..=90.0).contains(&n) {
-                return bad("region.bbox", "latitudes must be within −90..90".into());
+                return bad(
+                    "region.bbox",
+                    riskmap_core::tr!("纬度须在 −90..90 之间", "latitudes must be within −90..90"),
+                );
             }
         }
         if let Some(f) = &self.tiles.formats {
@@ -243,30 +256,30 @@ impl Config {
                 .iter()
                 .find(|x| !TILE_FORMATS.iter().any(|t| t.eq_ignore_ascii_case(x)))
             {
-                return bad(
-                    "tiles.formats",
-                    format!("`{x}` is not one of {}", TILE_FORMATS.join(", ")),
-                );
+                return bad("tiles.formats", {
+                    let all = TILE_FORMATS.join(", ");
+                    riskmap_core::tr!("`{x}` 不是可用格式之一：{all}", "`{x}` is not one of {all}")
+                });
             }
         }
         if self.output.generations == 0 || self.output.generations > 100 {
-            return bad(
-                "output.generations",
-                format!("{} must be within 1..100", self.output.generations),
-            );
+            return bad("output.generations", {
+                let v = self.output.generations;
+                riskmap_core::tr!("{v} 须在 1..100 之间", "{v} must be within 1..100")
+            });
         }
         if !(self.region.tolerance_m >= 0.0 && self.region.tolerance_m.is_finite()) {
-            return bad(
-                "region.tolerance_m",
-                format!("{} must be ≥ 0", self.region.tolerance_m),
-            );
+            return bad("region.tolerance_m", {
+                let v = self.region.tolerance_m;
+                riskmap_core::tr!("{v} 须 ≥ 0", "{v} must be ≥ 0")
+            });
         }
         for l in crate::model::Level::ALL {
             let r = self.influence_radius_m.get(l);
             if !(r > 0.0 && r.is_finite()) {
                 return bad(
                     &format!("influence_radius_m.{}", l.key()),
-                    format!("{r} must be > 0"),
+                    riskmap_core::tr!("{r} 须 > 0", "{r} must be > 0"),
                 );
             }
         }
@@ -276,43 +289,49 @@ impl Config {
                 if !(w >= 0.0 && w.is_finite()) {
                     return bad(
                         &format!("{section}.level.weights.{}", l.key()),
-                        format!("{w} must be ≥ 0"),
+                        riskmap_core::tr!("{w} 须 ≥ 0", "{w} must be ≥ 0"),
                     );
                 }
                 if !(t >= 0.0 && t.is_finite()) {
                     return bad(
                         &format!("{section}.level.thresholds.{}", l.key()),
-                        format!("{t} must be ≥ 0"),
+                        riskmap_core::tr!("{t} 须 ≥ 0", "{t} must be ≥ 0"),
                     );
                 }
             }
         }
         if !(self.grid.cell_m >= 10.0 && self.grid.cell_m <= 100_000.0) {
-            return bad(
-                "grid.cell_m",
-                format!("{} must be within 10..100000 metres", self.grid.cell_m),
-            );
+            return bad("grid.cell_m", {
+                let v = self.grid.cell_m;
+                riskmap_core::tr!(
+                    "{v} 须在 10..100000 米 之间",
+                    "{v} must be within 10..100000 metres"
+                )
+            });
         }
         if self.grid.h3_resolution > 15 {
-            return bad(
-                "grid.h3_resolution",
-                format!("{} must be within 0..15", self.grid.h3_resolution),
-            );
+            return bad("grid.h3_resolution", {
+                let v = self.grid.h3_resolution;
+                riskmap_core::tr!("{v} 须在 0..15 之间", "{v} must be within 0..15")
+            });
         }
         if !(self.surface.resolution_m >= 1.0 && self.surface.resolution_m <= 10_000.0) {
-            return bad(
-                "surface.resolution_m",
-                format!(
-                    "{} must be within 1..10000 metres",
-                    self.surface.resolution_m
-                ),
-            );
+            return bad("surface.resolution_m", {
+                let v = self.surface.resolution_m;
+                riskmap_core::tr!(
+                    "{v} 须在 1..10000 米 之间",
+                    "{v} must be within 1..10000 metres"
+                )
+            });
         }
         let t = &self.surface.thresholds;
         if !(t.blue > 0.0 && t.blue < t.yellow && t.yellow < t.orange && t.orange < t.red) {
             return bad(
                 "surface.thresholds",
-                "must rise: 0 < blue < yellow < orange < red".into(),
+                riskmap_core::tr!(
+                    "须依次增大：0 < blue < yellow < orange < red",
+                    "must rise: 0 < blue < yellow < orange < red"
+                ),
             );
         }
         for l in crate::model::Level::ALL {
@@ -320,21 +339,27 @@ impl Config {
             if !(w > 0.0 && w.is_finite()) {
                 return bad(
                     &format!("surface.weights.{}", l.key()),
-                    format!("{w} must be > 0"),
+                    riskmap_core::tr!("{w} 须 > 0", "{w} must be > 0"),
                 );
             }
         }
         if !(200..=20_000).contains(&self.overview.width) {
-            return bad(
-                "overview.width",
-                format!("{} must be within 200..20000 pixels", self.overview.width),
-            );
+            return bad("overview.width", {
+                let v = self.overview.width;
+                riskmap_core::tr!(
+                    "{v} 须在 200..20000 像素 之间",
+                    "{v} must be within 200..20000 pixels"
+                )
+            });
         }
         let [z0, z1] = self.tiles.zoom;
         if z0 > z1 || z1 > 22 {
             return bad(
                 "tiles.zoom",
-                format!("[{z0}, {z1}] must be [min, max] within 0..22"),
+                riskmap_core::tr!(
+                    "[{z0}, {z1}] 须为 0..22 之内的 [最小, 最大]",
+                    "[{z0}, {z1}] must be [min, max] within 0..22"
+                ),
             );
         }
         for l in &self.tiles.layers {
@@ -343,10 +368,10 @@ impl Config {
             }
         }
         if self.output.decimals < 5 || self.output.decimals > 10 {
-            return bad(
-                "output.decimals",
-                format!("{} must be within 5..10", self.output.decimals),
-            );
+            return bad("output.decimals", {
+                let v = self.output.decimals;
+                riskmap_core::tr!("{v} 须在 5..10 之间", "{v} must be within 5..10")
+            });
         }
         for (section, t) in [
             ("enterprises", &self.enterprises),
@@ -358,10 +383,10 @@ impl Config {
             for k in t.columns.keys() {
                 if !known.iter().any(|f| f.name == k) {
                     let names: Vec<&str> = known.iter().map(|f| f.name).collect();
-                    return bad(
-                        &format!("{section}.columns.{k}"),
-                        format!("no such field; known: {}", names.join(", ")),
-                    );
+                    return bad(&format!("{section}.columns.{k}"), {
+                        let n = names.join(", ");
+                        riskmap_core::tr!("没有这个字段；可用：{n}", "no such field; known: {n}")
+                    });
                 }
             }
         }

@@ -54,7 +54,10 @@ fn columns(t: &Table) -> std::collections::BTreeMap<&'static str, usize> {
 /// Read `register` (the sheet whose headers name the most fields, the header below any
 /// title rows) and look beside it for district boundaries.
 pub fn inspect(register: &Path, boundaries: Option<&Path>) -> Result<Inspection, Error> {
-    let what = "an enterprise register (CSV, XLSX or GeoJSON points)";
+    let what = &riskmap_core::tr!(
+        "企业名录（CSV、XLSX 或 GeoJSON 点）",
+        "an enterprise register (CSV, XLSX or GeoJSON points)"
+    );
     let sheets = sheet_names(register);
     let mut best: Option<(usize, Option<String>, Table)> = None;
     let candidates: Vec<Option<String>> = if sheets.is_empty() {
@@ -77,9 +80,10 @@ pub fn inspect(register: &Path, boundaries: Option<&Path>) -> Result<Inspection,
         // no sheet could be read: the first one's error names the problem
         None => {
             read_table(register, sheets.first().map(String::as_str), what)?;
-            return Err(Error::Input(format!(
-                "{}: nothing readable",
-                register.display()
+            let r = register.display();
+            return Err(Error::Input(riskmap_core::tr!(
+                "{r}：没有可读取的内容",
+                "{r}: nothing readable"
             )));
         }
     };
@@ -104,12 +108,15 @@ pub fn inspect(register: &Path, boundaries: Option<&Path>) -> Result<Inspection,
     let (crs, crs_why) = if has_crs_col {
         (
             None,
-            "每行的“坐标系”列给出，空白的行按 crs（默认 wgs84）(each row's crs column)".to_string(),
+            riskmap_core::tr!(
+                "每行的“坐标系”列给出，空白的行按 crs（默认 wgs84）",
+                "each row's crs column; blank rows as crs (default wgs84)"
+            ),
         )
     } else if let Some(c) = hint {
         (
             Some(c),
-            format!("经度列名注明了 {c} (named in the longitude header)"),
+            riskmap_core::tr!("经度列名注明了 {c}", "{c}, named in the longitude header"),
         )
     } else {
         guess_crs(register, sheet.as_deref(), &t, boundaries.as_ref())
@@ -213,7 +220,7 @@ fn guess_crs(
     t: &Table,
     boundaries: Option<&(PathBuf, Crs, String)>,
 ) -> (Option<Crs>, String) {
-    let unstated = "文件未注明坐标系，暂按 WGS84；从高德、腾讯地图取的坐标是 gcj02，百度是 bd09，请据实修改 (not stated: WGS84 assumed)".to_string();
+    let unstated = riskmap_core::tr!("文件未注明坐标系，暂按 WGS84；从高德、腾讯地图取的坐标是 gcj02，百度是 bd09，请据实修改", "not stated: WGS84 assumed; positions taken from Gaode or Tencent maps are gcj02, from Baidu bd09: set it to what they are");
     let Some((bp, bcrs, _)) = boundaries else {
         return (None, unstated);
     };
@@ -241,7 +248,10 @@ fn guess_crs(
         Some((crs, msg)) => (Some(crs), msg),
         None if named >= 10 => (
             Some(Crs::Wgs84),
-            format!("按 WGS84 读取时所填区县与位置相符（{named} 家企业填了区县）(WGS84 fits the districts the rows name)"),
+            riskmap_core::tr!(
+                "按 WGS84 读取时所填区县与位置相符（{named} 家企业填了区县）",
+                "WGS84 fits the districts the rows name ({named} enterprises name one)"
+            ),
         ),
         None => (None, unstated),
     }

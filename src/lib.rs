@@ -41,14 +41,14 @@ pub enum Error {
     Config(#[from] config::ConfigError),
     #[error(transparent)]
     Ingest(#[from] ingest::IngestError),
-    #[error("{path}: {source}")]
+    #[error("{}: {}", .path.display(), riskmap_core::i18n::io_error(.source))]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error("{0}")]
     Input(String),
-    #[error("--strict: {0} rows rejected, nothing written (see the list above or run `riskmap validate`)")]
+    #[error("{}", { let n = .0; riskmap_core::tr!("--strict：{n} 行被拒绝，未写入任何文件（见上方列表，或运行 riskmap validate）", "--strict: {n} rows rejected, nothing written (see the list above or run `riskmap validate`)") })]
     Strict(usize),
 }
 

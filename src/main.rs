@@ -2,7 +2,6 @@
 //! Exit codes: 0 ok, 1 rows rejected under `--strict` (or found by `validate`), 2 error.
 
 use anyhow::{bail, Context, Result};
-use clap::Parser;
 use riskmap::config::Config;
 use riskmap::crs::{parse_lonlat, Crs};
 use riskmap::pipeline::{self, Overrides};
@@ -52,10 +51,12 @@ fn resolve(a: &InputArgs, crs: Option<Crs>, crs_out: &[Crs]) -> Result<Config> {
 fn reject_line(r: &riskmap::ingest::Reject) -> String {
     let mut who = String::new();
     if !r.enterprise_id.is_empty() {
-        who = format!(" 企业编号={}", r.enterprise_id);
+        let id = &r.enterprise_id;
+        who = riskmap_core::tr!(" 企业编号={id}", " id={id}");
     }
     if !r.row_id.is_empty() {
-        who.push_str(&format!(" 记录编号={}", r.row_id));
+        let id = &r.row_id;
+        who.push_str(&riskmap_core::tr!(" 记录编号={id}", " row_id={id}"));
     }
     format!(
         "{}:{}{who} [{}] {} ({}): {}",
@@ -79,15 +80,22 @@ fn in_generation<T>(
 ) -> Result<(T, PathBuf)> {
     use riskmap::export::generations::Generations;
     let root = &cfg.output.dir;
-    let gens = Generations::open(root, cfg.output.generations)
-        .with_context(|| format!("opening the output folder {}", root.display()))?;
-    let staging = gens
-        .stage(carry)
-        .with_context(|| format!("starting a new output generation in {}", root.display()))?;
+    let gens = Generations::open(root, cfg.output.generations).with_context(|| {
+        let r = root.display();
+        riskmap_core::tr!("打开输出目录 {r}", "opening the output folder {r}")
+    })?;
+    let staging = gens.stage(carry).with_context(|| {
+        let r = root.display();
+        riskmap_core::tr!(
+            "在 {r} 中开始新一代输出",
+            "starting a new output generation in {r}"
+        )
+    })?;
     let t = write(staging.dir())?;
-    let dir = gens
-        .commit(staging)
-        .with_context(|| format!("switching {} to the new outputs", root.display()))?;
+    let dir = gens.commit(staging).with_context(|| {
+        let r = root.display();
+        riskmap_core::tr!("把 {r} 切换到新的输出", "switching {r} to the new outputs")
+    })?;
     Ok((t, dir))
 }
 
@@ -97,11 +105,11 @@ fn same_inputs_as_current(ds: &riskmap::pipeline::Dataset, cfg: &Config) -> Resu
     let root = &cfg.output.dir;
     let cur = riskmap::export::generations::current_dir(root);
     riskmap::export::summary::same_inputs(ds, &cur).map_err(|changed| {
-        anyhow::anyhow!(
-            "the inputs changed since the outputs in {} were built ({}): run `riskmap build` to write a whole new set",
-            root.display(),
-            changed.join(", ")
-        )
+        let (r, c) = (root.display(), changed.join(", "));
+        anyhow::anyhow!(riskmap_core::tr!(
+            "{r} 中的输出生成后，输入已改变（{c}）：请运行 riskmap build 生成一套新的输出",
+            "the inputs changed since the outputs in {r} were built ({c}): run `riskmap build` to write a whole new set"
+        ))
     })
 }
 
@@ -115,15 +123,21 @@ fn load_generation(
 ) -> std::result::Result<riskmap::serve::State, String> {
     let ds = pipeline::load(cfg).map_err(|e| e.to_string())?;
     if let Err(changed) = riskmap::export::summary::same_inputs(&ds, dir) {
-        let why = format!(
-            "{} changed since {} was built: run `riskmap build`",
-            changed.join(", "),
-            dir.display()
+        let (c, d) = (changed.join(", "), dir.display());
+        let why = riskmap_core::tr!(
+            "{d} 生成后 {c} 已改变：请运行 riskmap build",
+            "{c} changed since {d} was built: run `riskmap build`"
         );
         if strict {
             return Err(why);
         }
-        eprintln!("riskmap serve: warning: {why}");
+        eprintln!(
+            "{}",
+            riskmap_core::tr!(
+                "riskmap serve：警告：{why}",
+                "riskmap serve: warning: {why}"
+            )
+        );
     }
     let an = riskmap::analyze::run(&ds, &cfg.analyze_params()).map_err(|e| e.to_string())?;
     riskmap::serve::state(ds, an, dir, &cfg.serve_params()).map_err(|e| e.to_string())
@@ -184,20 +198,28 @@ fn run(cli: Cli) -> Result<u8> {
             if !b.quiet {
                 print!("{}", report.summary_text);
                 if let Some(tr) = &tiles {
+                    let (n, s, p) = (tr.written(), tr.seconds, tr.pyramids.len());
                     println!(
-                        "tiles: {} written in {:.1} s ({} pyramids)",
-                        tr.written(),
-                        tr.seconds,
-                        tr.pyramids.len()
+                        "{}",
+                        riskmap_core::tr!(
+                            "瓦片：{p} 个金字塔共 {n} 张，用时 {s:.1} 秒",
+                            "tiles: {n} written in {s:.1} s ({p} pyramids)"
+                        )
                     );
                 }
-                println!(
-                    "wrote {} files to {} (generation {})",
+                let (n, r, g) = (
                     report.outputs.len(),
                     root.display(),
                     gen.file_name()
                         .map(|n| n.to_string_lossy())
-                        .unwrap_or_default()
+                        .unwrap_or_default(),
+                );
+                println!(
+                    "{}",
+                    riskmap_core::tr!(
+                        "已写入 {n} 个文件到 {r}（第 {g} 代）",
+                        "wrote {n} files to {r} (generation {g})"
+                    )
                 );
                 for p in &report.outputs {
                     println!("  {}", shown(&root, &gen, p).display());
@@ -219,16 +241,21 @@ fn run(cli: Cli) -> Result<u8> {
                 .filter(|e| !e.warnings.is_empty())
                 .collect();
             for e in warned.iter().take(50) {
+                let (f, l, id, w) = (&e.source.file, e.source.line, &e.id, e.warnings.join("; "));
                 println!(
-                    "warning {}:{} {}: {}",
-                    e.source.file,
-                    e.source.line,
-                    e.id,
-                    e.warnings.join("; ")
+                    "{}",
+                    riskmap_core::tr!("警告 {f}:{l} {id}：{w}", "warning {f}:{l} {id}: {w}")
                 );
             }
             if warned.len() > 50 {
-                println!("… {} more rows with warnings (see the `warnings` property in enterprises.geojson)", warned.len() - 50);
+                let n = warned.len() - 50;
+                println!(
+                    "{}",
+                    riskmap_core::tr!(
+                        "……另有 {n} 行带警告（见 enterprises.geojson 的 warnings 属性）",
+                        "… {n} more rows with warnings (see the `warnings` property in enterprises.geojson)"
+                    )
+                );
             }
             Ok(if ds.rejects.is_empty() { 0 } else { 1 })
         }
@@ -241,7 +268,10 @@ fn run(cli: Cli) -> Result<u8> {
             let ds = pipeline::load(&cfg)?;
             let answer = if let (Some(p), Some(r)) = (&q.near, q.radius) {
                 if !(r > 0.0 && r.is_finite()) {
-                    bail!("--radius must be a positive number of metres");
+                    bail!(riskmap_core::tr!(
+                        "--radius 须为正数（米）",
+                        "--radius must be a positive number of metres"
+                    ));
                 }
                 let (x, y) = to_wgs(p).context("--near")?;
                 riskmap::query::near(&ds, x, y, r)
@@ -250,9 +280,17 @@ fn run(cli: Cli) -> Result<u8> {
                     .split(',')
                     .map(|s| s.trim().parse::<f64>())
                     .collect::<Result<_, _>>()
-                    .context("--bbox must be W,S,E,N numbers")?;
+                    .with_context(|| {
+                        riskmap_core::tr!(
+                            "--bbox 须为 西,南,东,北 四个数",
+                            "--bbox must be W,S,E,N numbers"
+                        )
+                    })?;
                 if v.len() != 4 || v[0] >= v[2] || v[1] >= v[3] {
-                    bail!("--bbox must be W,S,E,N with W < E and S < N");
+                    bail!(riskmap_core::tr!(
+                        "--bbox 须为 西,南,东,北，且西 < 东、南 < 北",
+                        "--bbox must be W,S,E,N with W < E and S < N"
+                    ));
                 }
                 let (w, s) = q.crs.to_wgs84(v[0], v[1]);
                 let (e, n) = q.crs.to_wgs84(v[2], v[3]);
@@ -261,7 +299,7 @@ fn run(cli: Cli) -> Result<u8> {
                 let (x, y) = to_wgs(a).context("--at")?;
                 riskmap::query::at(&ds, x, y, q.nearest.unwrap_or(5))
             } else {
-                bail!("say what to ask: --near LON,LAT --radius M, --bbox W,S,E,N, --nearest K --at LON,LAT, or --at LON,LAT");
+                bail!(riskmap_core::tr!("请给出查询：--near 经度,纬度 --radius 米、--bbox 西,南,东,北、--nearest K --at 经度,纬度，或 --at 经度,纬度", "say what to ask: --near LON,LAT --radius M, --bbox W,S,E,N, --nearest K --at LON,LAT, or --at LON,LAT"));
             };
             if q.json {
                 println!("{}", serde_json::to_string_pretty(&answer)?);
@@ -291,13 +329,22 @@ fn run(cli: Cli) -> Result<u8> {
             )?;
             if !t.quiet {
                 for (name, written, considered, secs) in &tr.pyramids {
-                    println!("  {name:<22} {written:>8} tiles written of {considered:>8} considered, {secs:>6.1} s ({:.0} tiles/s)", *considered as f64 / secs.max(1e-9));
+                    let rate = *considered as f64 / secs.max(1e-9);
+                    println!(
+                        "{}",
+                        riskmap_core::tr!(
+                            "  {name:<22} 写入 {written:>8} 张 / 检查 {considered:>8} 张，{secs:>6.1} 秒（每秒 {rate:.0} 张）",
+                            "  {name:<22} {written:>8} tiles written of {considered:>8} considered, {secs:>6.1} s ({rate:.0} tiles/s)"
+                        )
+                    );
                 }
+                let (n, s, d) = (tr.written(), tr.seconds, cfg.output.dir.display());
                 println!(
-                    "tiles: {} written in {:.1} s to {}",
-                    tr.written(),
-                    tr.seconds,
-                    cfg.output.dir.display()
+                    "{}",
+                    riskmap_core::tr!(
+                        "瓦片：{n} 张写入 {d}，用时 {s:.1} 秒",
+                        "tiles: {n} written in {s:.1} s to {d}"
+                    )
                 );
             }
             Ok(0)
@@ -346,15 +393,25 @@ fn run(cli: Cli) -> Result<u8> {
             let root = &cfg.output.dir;
             let gens =
                 riskmap::export::generations::Generations::open(root, cfg.output.generations)
-                    .with_context(|| format!("opening the output folder {}", root.display()))?;
+                    .with_context(|| {
+                        let r = root.display();
+                        riskmap_core::tr!("打开输出目录 {r}", "opening the output folder {r}")
+                    })?;
             let from = gens.current();
-            let to = gens
-                .rollback()
-                .with_context(|| format!("rolling back {}", root.display()))?;
-            println!(
-                "{}: generation {} → {to} (the outputs of the run before)",
+            let to = gens.rollback().with_context(|| {
+                let r = root.display();
+                riskmap_core::tr!("回退 {r}", "rolling back {r}")
+            })?;
+            let (r, f) = (
                 root.display(),
-                from.map_or("-".to_string(), |n| n.to_string())
+                from.map_or("-".to_string(), |n| n.to_string()),
+            );
+            println!(
+                "{}",
+                riskmap_core::tr!(
+                    "{r}：第 {f} 代 → 第 {to} 代（上一次运行的输出）",
+                    "{r}: generation {f} → {to} (the outputs of the run before)"
+                )
             );
             Ok(0)
         }
@@ -363,10 +420,11 @@ fn run(cli: Cli) -> Result<u8> {
             let root = cfg.output.dir.clone();
             let out = riskmap::export::generations::current_dir(&root);
             if !out.join("mbtiles").is_dir() {
-                bail!(
-                    "{}: no tile archives — run `riskmap build` first (the sample's riskmap.toml renders tiles; elsewhere set [tiles] enabled = true or run `riskmap tiles`)",
-                    root.display()
-                );
+                let r = root.display();
+                bail!(riskmap_core::tr!(
+                    "{r}：没有瓦片包，请先运行 riskmap build（示例的 riskmap.toml 会生成瓦片；其他配置请设 [tiles] enabled = true 或运行 riskmap tiles）",
+                    "{r}: no tile archives — run `riskmap build` first (the sample's riskmap.toml renders tiles; elsewhere set [tiles] enabled = true or run `riskmap tiles`)"
+                ));
             }
             let addr = a.addr.clone().unwrap_or_else(|| cfg.serve.addr.clone());
             // a generation is served with the dataset it was built from: loaded from the
@@ -383,39 +441,77 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Cmd::Init(a) => {
             if a.out.exists() && !a.force {
-                bail!(
-                    "{} exists: not replaced (use --force, or --out another.toml)",
-                    a.out.display()
-                );
+                let o = a.out.display();
+                bail!(riskmap_core::tr!(
+                    "{o} 已存在，未覆盖（使用 --force，或 --out 另一个.toml）",
+                    "{o} exists: not replaced (use --force, or --out another.toml)"
+                ));
             }
-            let found = riskmap::init::inspect(&a.file, a.boundaries.as_deref())
-                .with_context(|| format!("reading {}", a.file.display()))?;
+            let found =
+                riskmap::init::inspect(&a.file, a.boundaries.as_deref()).with_context(|| {
+                    let f = a.file.display();
+                    riskmap_core::tr!("读取 {f}", "reading {f}")
+                })?;
             let dir = a
                 .out
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
-            std::fs::write(&a.out, found.toml(dir))
-                .with_context(|| format!("writing {}", a.out.display()))?;
-            println!(
-                "已写入 {}：{}，{} 行，表头在第 {} 行；识别到 {} 列{}。",
+            std::fs::write(&a.out, found.toml(dir)).with_context(|| {
+                let f = a.out.display();
+                riskmap_core::tr!("写入 {f}", "writing {f}")
+            })?;
+            let (o, f, n, h, c) = (
                 a.out.display(),
-                found.format,
+                &found.format,
                 found.rows,
                 found.header_row,
                 found.columns.len(),
-                if found.missing.is_empty() {
-                    String::new()
-                } else {
-                    format!("，缺少必填列 {}", found.missing.join(", "))
-                }
             );
-            println!("坐标系：{}", found.crs_why);
+            let miss = found.missing.join(", ");
+            let miss = if found.missing.is_empty() {
+                String::new()
+            } else {
+                riskmap_core::tr!("，缺少必填列 {miss}", "; required columns missing: {miss}")
+            };
+            println!(
+                "{}",
+                riskmap_core::tr!(
+                    "已写入 {o}：{f}，{n} 行，表头在第 {h} 行；识别到 {c} 列{miss}。",
+                    "wrote {o}: {f}, {n} rows, the header on row {h}; {c} columns recognised{miss}."
+                )
+            );
+            let why = &found.crs_why;
+            println!(
+                "{}",
+                riskmap_core::tr!("坐标系：{why}", "coordinate system: {why}")
+            );
             match &found.boundaries {
-                Some((p, _, why)) => println!("区县边界：{}（{why}）", p.display()),
-                None => println!("区县边界：未找到（可用 --boundaries 指定）"),
+                Some((p, _, why)) => {
+                    let p = p.display();
+                    println!(
+                        "{}",
+                        riskmap_core::tr!(
+                            "区县边界：{p}（{why}）",
+                            "district boundaries: {p} ({why})"
+                        )
+                    )
+                }
+                None => println!(
+                    "{}",
+                    riskmap_core::tr!(
+                        "区县边界：未找到（可用 --boundaries 指定）",
+                        "district boundaries: none found (name them with --boundaries)"
+                    )
+                ),
             }
-            println!("请核对 {} 后运行：riskmap build", a.out.display());
+            println!(
+                "{}",
+                riskmap_core::tr!(
+                    "请核对 {o} 后运行：riskmap build",
+                    "check {o}, then run: riskmap build"
+                )
+            );
             Ok(if found.missing.is_empty() { 0 } else { 1 })
         }
         Cmd::Sample(s) => {
@@ -424,15 +520,24 @@ fn run(cli: Cli) -> Result<u8> {
                 seed: s.seed,
                 out: s.out.clone(),
             })
-            .with_context(|| format!("writing the sample to {}", s.out.display()))?;
-            println!(
-                "wrote {} enterprises ({} deliberately dirty rows), {} risk points, {} hidden dangers, {} sensitive sites to {}",
+            .with_context(|| {
+                let o = s.out.display();
+                riskmap_core::tr!("把示例数据写入 {o}", "writing the sample to {o}")
+            })?;
+            let (e, d, a, h, si, o) = (
                 r.enterprises,
                 r.dirty_rows,
                 r.assessments,
                 r.hidden_dangers,
                 r.sites,
-                s.out.display()
+                s.out.display(),
+            );
+            println!(
+                "{}",
+                riskmap_core::tr!(
+                    "已写入 {o}：{e} 家企业（其中 {d} 行故意写错）、{a} 个风险点、{h} 条隐患、{si} 个敏感目标",
+                    "wrote {e} enterprises ({d} deliberately dirty rows), {a} risk points, {h} hidden dangers, {si} sensitive sites to {o}"
+                )
             );
             Ok(0)
         }
@@ -690,12 +795,30 @@ fn serve_bench(me: &Path, conns: usize) -> Result<u8> {
     result.map(|_| 0)
 }
 
+/// An error and its causes as one line, `：`-joined in Chinese; an I/O cause in the
+/// language in use rather than the system's English.
+fn describe(e: &anyhow::Error) -> String {
+    let sep = riskmap_core::tr!("：", ": ");
+    e.chain()
+        .map(|c| match c.downcast_ref::<std::io::Error>() {
+            Some(io) => riskmap_core::i18n::io_error(io),
+            None => c.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(&sep)
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let lang = riskmap_core::i18n::Lang::detect(std::env::args_os().skip(1));
+    riskmap_core::i18n::set_lang(lang);
+    let cli = match args::parse(lang) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("riskmap: {e:#}");
+            eprintln!("riskmap: {}", describe(&e));
             ExitCode::from(2)
         }
     }

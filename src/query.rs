@@ -12,6 +12,7 @@ pub struct Found {
     pub level: &'static str,
     pub level_zh: &'static str,
     pub reason: String,
+    pub reason_zh: String,
     pub district: Option<String>,
     pub industry: Option<String>,
     pub lon: f64,
@@ -43,6 +44,7 @@ fn found(ds: &Dataset, i: usize, distance_m: Option<f64>) -> Found {
         level: level_key(g.level),
         level_zh: level_zh(g.level),
         reason: g.reason.clone(),
+        reason_zh: g.reason_zh.clone(),
         district: ds.district_of(i).map(|(n, _)| n.to_string()),
         industry: e.industry.clone(),
         lon: crate::export::round(e.lon, 7),
@@ -104,19 +106,27 @@ pub fn at(ds: &Dataset, lon: f64, lat: f64, k: usize) -> Answer {
 pub fn format_table(a: &Answer) -> String {
     let mut s = String::new();
     if let Some([x, y]) = a.at {
-        s.push_str(&format!("at {x:.6}, {y:.6} (WGS84)"));
+        s.push_str(&riskmap_core::tr!(
+            "位置 {x:.6}, {y:.6}（WGS84）",
+            "at {x:.6}, {y:.6} (WGS84)"
+        ));
         if let Some(d) = &a.district {
-            s.push_str(&format!(" — district {d}"));
+            s.push_str(&riskmap_core::tr!(" — 区县 {d}", " — district {d}"));
         }
         s.push('\n');
     }
-    s.push_str(&format!("{} enterprise(s)\n", a.count));
+    let n = a.count;
+    s.push_str(&riskmap_core::tr!("{n} 家企业\n", "{n} enterprise(s)\n"));
     if a.enterprises.is_empty() {
         return s;
     }
+    let h = match riskmap_core::i18n::lang() {
+        riskmap_core::i18n::Lang::Zh => ["距离", "等级", "编号", "名称", "区县", "定级理由"],
+        riskmap_core::i18n::Lang::En => ["distance", "level", "id", "name", "district", "reason"],
+    };
     s.push_str(&format!(
         "{:>10}  {:<8} {:<20} {:<28} {:<8} {}\n",
-        "distance", "level", "id", "name", "district", "reason"
+        h[0], h[1], h[2], h[3], h[4], h[5]
     ));
     for f in &a.enterprises {
         let d = f
@@ -130,7 +140,11 @@ pub fn format_table(a: &Answer) -> String {
             f.id,
             f.name,
             f.district.as_deref().unwrap_or("-"),
-            f.reason
+            if riskmap_core::i18n::lang() == riskmap_core::i18n::Lang::Zh {
+                &f.reason_zh
+            } else {
+                &f.reason
+            }
         ));
     }
     s

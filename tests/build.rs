@@ -49,7 +49,7 @@ fn failed_run_leaves_previous_outputs_intact() {
     assert!(
         ds.warnings
             .iter()
-            .any(|w| w.contains("gone.csv") && w.contains("not found")),
+            .any(|w| w.contains("gone.csv") && w.contains("文件不存在")),
         "{:?}",
         ds.warnings
     );

@@ -17,7 +17,7 @@ fn help_in_plain_words() {
         let o = riskmap().args([sub, "--help"]).output().unwrap();
         assert!(o.status.success());
         let s = String::from_utf8(o.stdout).unwrap();
-        assert!(s.contains("Usage: riskmap"), "{s}");
+        assert!(s.contains("用法：riskmap"), "{s}");
     }
     let o = riskmap().arg("--help").output().unwrap();
     let s = String::from_utf8(o.stdout).unwrap();
@@ -78,12 +78,10 @@ fn query_near_and_at_as_json() {
         .unwrap();
     let s = String::from_utf8(o.stdout).unwrap();
     assert!(
-        s.contains("district 市中区")
-            || s.contains("district 历下区")
-            || s.contains("district 槐荫区"),
+        s.contains("区县 市中区") || s.contains("区县 历下区") || s.contains("区县 槐荫区"),
         "{s}"
     );
-    assert!(s.contains("5 enterprise(s)"), "{s}");
+    assert!(s.contains("5 家企业"), "{s}");
     let o = riskmap()
         .args(["query", "--bbox", "117.5,36.0,117.0,37.0"])
         .output()
@@ -492,4 +490,69 @@ fn init_then_build_an_office_workbook() {
     }
     let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
     assert!(!summary.contains("坐标系未注明"), "the CRS is stated now");
+}
+
+/// `crs = "auto"` (#31 §4): a register of Gaode positions with no CRS stated is read as
+/// GCJ-02 because its rows' districts say so, and the positions written are the true
+/// (WGS84) ones; the note names the system and the numbers.
+#[test]
+fn crs_auto_adopts_the_system_the_districts_point_to() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (moved, kept) = common::border_rows();
+    let rows: Vec<common::BorderRow> = moved.into_iter().chain(kept).collect();
+    let d = tempfile::tempdir().unwrap();
+    let mut csv = String::from("企业编号,企业名称,所属区县,经度,纬度,风险等级\r\n");
+    for r in &rows {
+        csv.push_str(&format!(
+            "{},{},{},{},{},一般\r\n",
+            r.id, r.name, r.district, r.gcj02.0, r.gcj02.1
+        ));
+    }
+    std::fs::write(d.path().join("名录.csv"), csv).unwrap();
+    std::fs::write(
+        d.path().join("riskmap.toml"),
+        format!(
+            "[enterprises]\npath = \"名录.csv\"\ncrs = \"auto\"\n[boundaries]\npath = \"{}\"\n[tiles]\nenabled = false\n",
+            root.join("data/sample/jinan_districts_gcj02.geojson").display()
+        ),
+    )
+    .unwrap();
+    let o = riskmap()
+        .current_dir(d.path())
+        .args(["build", "--config", "riskmap.toml"])
+        .env_remove("LANG")
+        .env_remove("RISKMAP_LANG")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        o.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        said.contains("crs = \"auto\"") && said.contains("GCJ-02"),
+        "{said}"
+    );
+    let g: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(d.path().join("output/enterprises.geojson")).unwrap(),
+    )
+    .unwrap();
+    let feats = g["features"].as_array().unwrap();
+    assert_eq!(feats.len(), rows.len());
+    for f in feats {
+        let id = f["properties"]["id"]
+            .as_str()
+            .or(f["properties"]["企业编号"].as_str())
+            .unwrap_or_else(|| panic!("{f}"));
+        let r = rows.iter().find(|r| r.id == id).unwrap();
+        let c = f["geometry"]["coordinates"].as_array().unwrap();
+        let (x, y) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+        // written to the outputs' decimals; GCJ-02 back to WGS84 is good to centimetres
+        assert!(
+            (x - r.wgs84.0).abs() < 2e-6 && (y - r.wgs84.1).abs() < 2e-6,
+            "{id}: ({x}, {y}) vs true {:?}",
+            r.wgs84
+        );
+    }
 }

@@ -466,7 +466,7 @@ fn tiles_and_report_refuse_to_mix_registers() {
         assert_eq!(o.status.code(), Some(2), "{cmd}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(
-            err.contains("inputs changed") && err.contains("enterprises.csv"),
+            err.contains("输入已改变") && err.contains("enterprises.csv"),
             "{cmd}: {err}"
         );
         assert_eq!(fingerprint(&out), before, "{cmd} left the set as it was");

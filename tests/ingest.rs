@@ -261,7 +261,7 @@ fn datav_boundaries_are_gcj02_unless_told() {
     let ds = load(&c).unwrap();
     check_register(&ds);
     let b = ds.inputs.iter().find(|i| i.role == "boundaries").unwrap();
-    assert_eq!(b.format, "geojson gcj02 (assumed: a DataV file)");
+    assert_eq!(b.format, "geojson gcj02（推定：DataV 文件）");
     assert_eq!(ds.boundaries_crs, Crs::Gcj02);
     // stated, it is not "assumed"
     let ds = load(&cfg(&reg)).unwrap();
@@ -329,7 +329,7 @@ fn gbk_gcj02_townships_land_in_the_right_districts() {
         let warned = ds.enterprises[i]
             .warnings
             .iter()
-            .any(|w| w.contains("stated district"));
+            .any(|w| w.contains("填写的区县为"));
         assert_eq!(
             warned, !label_matches,
             "{} {}: {:?}",
@@ -346,7 +346,7 @@ fn gbk_gcj02_townships_land_in_the_right_districts() {
                 && ds.enterprises[*i]
                     .warnings
                     .iter()
-                    .any(|w| w.contains("stated district"))
+                    .any(|w| w.contains("填写的区县为"))
         })
         .count();
     let labelled = rows
@@ -569,7 +569,7 @@ fn credit_code_checksum_is_a_warning_not_a_reject() {
     assert_eq!(ds.enterprises.len(), 2);
     assert!(ds.enterprises[0].warnings.is_empty());
     assert!(
-        ds.enterprises[1].warnings[0].contains("expected `T`"),
+        ds.enterprises[1].warnings[0].contains("应为 `T`"),
         "{:?}",
         ds.enterprises[1].warnings
     );
@@ -580,10 +580,7 @@ fn bad_files_are_errors_naming_the_file() {
     let d = tempfile::tempdir().unwrap();
     let missing = d.path().join("nope.csv");
     let e = load(&cfg(&missing)).err().unwrap().to_string();
-    assert!(
-        e.contains("nope.csv") && e.contains("enterprise register"),
-        "{e}"
-    );
+    assert!(e.contains("nope.csv") && e.contains("企业名录"), "{e}");
     let empty = write(d.path(), "empty.csv", "");
     let e = load(&cfg(&empty)).err().unwrap().to_string();
     assert!(e.contains("empty.csv") && e.contains("empty"), "{e}");
@@ -608,7 +605,7 @@ fn bad_files_are_errors_naming_the_file() {
     );
     let e = load(&cfg(&bad)).err().unwrap().to_string();
     assert!(
-        e.contains("0 of 1 rows") && e.contains("placeholder"),
+        e.contains("1 行中没有一行可用") && e.contains("占位值"),
         "{e}"
     );
 }
@@ -681,7 +678,7 @@ fn region_bbox_and_open_region() {
         stray
             .warnings
             .iter()
-            .any(|w| w.contains("far from the rest")),
+            .any(|w| w.contains("远离名录中的其他企业")),
         "{:?}",
         stray.warnings
     );

@@ -110,7 +110,7 @@ fn report_numbers_equal_the_geojson_outputs() {
         let name = a["name"].as_str().unwrap();
         let row = rows
             .iter()
-            .find(|r| r[0] == name)
+            .find(|r| r[col(hd, "区县")] == name)
             .unwrap_or_else(|| panic!("{name} missing"));
         let mine: Vec<&&serde_json::Value> =
             feats.iter().filter(|p| p["district"] == name).collect();
@@ -142,11 +142,35 @@ fn report_numbers_equal_the_geojson_outputs() {
             (dens - mine.len() as f64 / km2).abs() < 0.0006,
             "{name} density"
         );
+        // the risk index: enterprises weighted 4/3/2/1 by level, per km²
+        let idx: f64 = row[col(hd, "风险指数")].parse().unwrap();
+        let w: usize = mine
+            .iter()
+            .map(|p| match p["level"].as_str().unwrap() {
+                "red" => 4,
+                "orange" => 3,
+                "yellow" => 2,
+                "blue" => 1,
+                _ => 0,
+            })
+            .sum();
+        assert!((idx - w as f64 / km2).abs() < 0.0006, "{name} risk index");
     }
-    // sorted by risk: area level never rises down the table
+    // ranked: area level never rises down the table, and within a level the risk index
+    // never rises (the sample's districts are all red under 就高: the index ranks them)
     let rank = |zh: &str| LEVEL_ZH.iter().position(|x| *x == zh).unwrap();
     let order: Vec<usize> = rows.iter().map(|r| rank(&r[col(hd, "区域等级")])).collect();
     assert!(order.windows(2).all(|w| w[0] <= w[1]), "{order:?}");
+    let idx: Vec<f64> = rows
+        .iter()
+        .map(|r| r[col(hd, "风险指数")].parse().unwrap())
+        .collect();
+    for k in 1..rows.len() {
+        assert_eq!(rows[k - 1][col(hd, "排名")], k.to_string());
+        if order[k] == order[k - 1] {
+            assert!(idx[k] <= idx[k - 1], "ranked by risk index: {idx:?}");
+        }
+    }
 
     // industries
     let t = read_csv(&out.join("report/industries.csv"));

@@ -327,7 +327,7 @@ fn invalid_boundaries_are_named() {
     let ds = load(&c).unwrap();
     assert_eq!(ds.warnings.len(), 2, "{:?}", ds.warnings);
     assert!(
-        ds.warnings[0].contains("feature 1 (蝴蝶区)"),
+        ds.warnings[0].contains("第 1 个要素（蝴蝶区）"),
         "{}",
         ds.warnings[0]
     );
@@ -337,11 +337,11 @@ fn invalid_boundaries_are_named() {
         ds.warnings[0]
     );
     assert!(
-        ds.warnings[1].contains("feature 2 (开口区)"),
+        ds.warnings[1].contains("第 2 个要素（开口区）"),
         "{}",
         ds.warnings[1]
     );
-    assert!(ds.warnings[1].contains("not closed"), "{}", ds.warnings[1]);
+    assert!(ds.warnings[1].contains("未闭合"), "{}", ds.warnings[1]);
 }
 
 /// A 2 GB input (sparse: no disk used) is refused before it is read, with its size and
@@ -358,11 +358,14 @@ fn huge_inputs_are_refused_before_reading() {
     let mut c = Config::default();
     c.enterprises.path = Some(big);
     let e = load(&c).err().expect("refused").to_string();
-    assert!(e.contains("名录.csv is 2048 MB, over the 1024 MB"), "{e}");
+    assert!(
+        e.contains("名录.csv 有 2048 MB，超过") && e.contains("1024 MB"),
+        "{e}"
+    );
     let wb = sparse("名录.xlsx", 300 << 20);
     c.enterprises.path = Some(wb);
     let e = load(&c).err().expect("refused").to_string();
-    assert!(e.contains("is 300 MB, over the 256 MB"), "{e}");
+    assert!(e.contains("有 300 MB，超过") && e.contains("256 MB"), "{e}");
     let reg = write(
         d.path(),
         "e.csv",
@@ -371,5 +374,5 @@ fn huge_inputs_are_refused_before_reading() {
     c.enterprises.path = Some(reg);
     c.boundaries.path = Some(sparse("区县.geojson", 2 << 30));
     let e = load(&c).err().expect("refused").to_string();
-    assert!(e.contains("区县.geojson is 2048 MB"), "{e}");
+    assert!(e.contains("区县.geojson 有 2048 MB"), "{e}");
 }

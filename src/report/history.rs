@@ -162,9 +162,10 @@ pub fn since(path: &Path, current: &Snapshot) -> Result<(String, Snapshot), Stri
     if g.exists() {
         return Snapshot::from_geojson(&g).map(|s| (g.display().to_string(), s));
     }
-    Err(format!(
-        "{}: neither a history snapshot nor an output folder (no history/ and no enterprises.geojson)",
-        path.display()
+    let p = path.display();
+    Err(riskmap_core::tr!(
+        "{p}：既不是历史快照，也不是输出目录（没有 history/，也没有 enterprises.geojson）",
+        "{p}: neither a history snapshot nor an output folder (no history/ and no enterprises.geojson)"
     ))
 }
 

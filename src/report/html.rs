@@ -43,6 +43,8 @@ th { background: #eef2f7; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .chip { display: inline-block; padding: 0 6px; border-radius: 8px; color: #fff; font-size: 11px; white-space: nowrap; }
 .note { color: var(--muted); font-size: 12px; }
+.facts { display: flex; flex-wrap: wrap; gap: 4px 18px; margin: 6px 0 10px; }
+.facts b { font-variant-numeric: tabular-nums; }
 figure { margin: 8px 0; }
 figure img { width: 100%; border: 1px solid var(--line); }
 svg text { font-family: inherit; }
@@ -52,7 +54,10 @@ svg text { font-family: inherit; }
   section { break-before: page; page-break-before: always; }
   section.first { break-before: auto; page-break-before: auto; }
   thead { display: table-header-group; }
-  tr, figure, svg { break-inside: avoid; page-break-inside: avoid; }
+  tr, figure, svg, .cards, .keep { break-inside: avoid; page-break-inside: avoid; }
+  h2, h3, .cards { break-after: avoid; page-break-after: avoid; }
+  p, li { orphans: 3; widows: 3; }
+  section.district figure svg { max-height: 150mm; }
   table { font-size: 9.5px; }
 }
 "#;
@@ -221,6 +226,60 @@ fn rows_by_level(t: &Table, label_col: usize, first_level_col: usize) -> Vec<(St
 }
 
 /// The whole page.
+/// One district's page: its level and why, its numbers, its map, its red enterprises.
+fn district_page(s: &mut String, r: &Report, p: &super::DistrictPage) {
+    let _ = write!(
+        s,
+        r#"<section class="district" id="district-{}" data-district="{}">{}<h3>（{}）{} {}</h3>"#,
+        p.rank,
+        esc(&p.name),
+        if p.rank == 1 {
+            r#"<h2 id="district-pages">三、各区县风险情况</h2>"#
+        } else {
+            ""
+        },
+        p.rank,
+        esc(&p.name),
+        level_chip(r, level_zh(p.level))
+    );
+    let total: usize = p.counts.iter().sum();
+    let _ = write!(
+        s,
+        r#"<p>区域等级：<b>{}</b>（{}）。共 {} 家企业，其中重大 <b>{}</b>、较大 <b>{}</b>、一般 <b>{}</b>、低 <b>{}</b>、未评估 {}；未整改重大事故隐患 <b>{}</b> 项。面积 {:.1} 平方千米，风险指数 {:.3}，全市排名第 {} 位。</p>"#,
+        level_zh(p.level),
+        esc(&p.reason_zh),
+        total,
+        p.counts[0],
+        p.counts[1],
+        p.counts[2],
+        p.counts[3],
+        p.counts[4],
+        p.open_major,
+        p.area_km2,
+        p.risk_index,
+        p.rank
+    );
+    if let Some(svg) = &p.map_svg {
+        s.push_str(r#"<figure class="keep">"#);
+        s.push_str(svg);
+        if p.left_out > 0 {
+            let _ = write!(
+                s,
+                r#"<figcaption class="note">企业较多，图中只画出重大、较大风险企业及部分其他企业（{} 家未画出）。</figcaption>"#,
+                p.left_out
+            );
+        }
+        s.push_str("</figure>");
+    }
+    if p.red.rows.is_empty() {
+        s.push_str(r#"<p class="note">本区县没有重大风险企业。</p>"#);
+    } else {
+        let _ = write!(s, "<h3>重大风险企业（{} 家）</h3>", p.red.rows.len());
+        s.push_str(&table_html(r, &p.red));
+    }
+    s.push_str("</section>");
+}
+
 pub fn render(r: &Report) -> String {
     let mut s = String::with_capacity(1 << 20);
     let _ = write!(
@@ -271,21 +330,45 @@ pub fn render(r: &Report) -> String {
         }
         s.push_str("</ul></div>");
     }
+    // the city's four-colour map
+    match &r.overview_png {
+        Some(png) => {
+            let _ = write!(
+                s,
+                r#"<figure id="map"><img alt="{}" src="data:image/png;base64,{}"/><figcaption class="note">{}（全市风险空间分布）</figcaption></figure>"#,
+                esc(&r.title),
+                base64::engine::general_purpose::STANDARD.encode(png),
+                esc(&r.title)
+            );
+        }
+        None => s.push_str(r#"<p class="note" id="map">（未生成全市风险分布图：配置中 [overview] enabled = false）</p>"#),
+    }
     s.push_str("</section>");
     // 2. districts
     if let Some(t) = r.table("districts") {
         s.push_str(r#"<section id="districts"><h2>二、分区域风险情况</h2>"#);
+        if let Some(svg) = &r.districts_map {
+            s.push_str(r#"<figure class="keep">"#);
+            s.push_str(svg);
+            s.push_str(r#"<figcaption class="note">各区县按区域风险等级着色（区县四色图）</figcaption></figure>"#);
+        }
         s.push_str(&stacked_bars(
             r,
             &rows_by_level(t, 0, 2),
             "各区县企业风险等级构成",
         ));
         s.push_str(&table_html(r, t));
-        s.push_str(r#"<p class="note">按区域等级、重大、较大、一般风险企业数和未整改重大隐患排序；区域等级按配置的规则（就高或分值）确定。</p></section>"#);
+        s.push_str(r#"<p class="note">排名先按区域等级，同等级再按风险指数：每平方千米的企业按等级加权（重大 4、较大 3、一般 2、低 1）。按“就高”原则，有一家重大风险企业的区县即为重大，各区县常常同为红色，风险指数仍能区分风险集中的程度。</p></section>"#);
+    }
+    // 3. a page per district
+    if !r.district_pages.is_empty() {
+        for p in &r.district_pages {
+            district_page(&mut s, r, p);
+        }
     }
     // 3. industries
     if let Some(t) = r.table("industries") {
-        s.push_str(r#"<section id="industries"><h2>三、分行业风险情况</h2>"#);
+        s.push_str(r#"<section id="industries"><h2>四、分行业风险情况</h2>"#);
         s.push_str(&stacked_bars(
             r,
             &rows_by_level(t, 0, 1),
@@ -298,14 +381,14 @@ pub fn render(r: &Report) -> String {
     if let Some(t) = r.table("red_list") {
         let _ = write!(
             s,
-            r#"<section id="red-list"><h2>四、重大风险清单（{} 家）</h2><p class="note">重大风险由企业主要负责人组织管控（domain §1）。</p>"#,
+            r#"<section id="red-list"><h2>五、重大风险清单（{} 家）</h2><p class="note">重大风险由企业主要负责人组织管控。</p>"#,
             t.rows.len()
         );
         s.push_str(&table_html(r, t));
         s.push_str("</section>");
     }
     // 5. exposure
-    s.push_str(r#"<section id="exposure"><h2>五、敏感目标暴露</h2>"#);
+    s.push_str(r#"<section id="exposure"><h2>六、敏感目标暴露</h2>"#);
     if r.sites == 0 {
         // no sites file: say so, an empty table would read as "nobody exposed"
         s.push_str(r#"<p class="note">未提供敏感目标（学校、医院等）数据，未做暴露分析。</p>"#);
@@ -319,9 +402,9 @@ pub fn render(r: &Report) -> String {
     }
     s.push_str("</section>");
     // 6. changes
-    s.push_str(r#"<section id="changes"><h2>六、变化情况</h2>"#);
+    s.push_str(r#"<section id="changes"><h2>七、变化情况</h2>"#);
     match &r.changes {
-        None => s.push_str(r#"<p class="note">没有可比较的历史评估（首次运行，或与上次完全相同）。下次 build 将与本次比较；也可用 <code>riskmap report --since 上次输出目录</code>。</p>"#),
+        None => s.push_str(r#"<p class="note">没有可比较的历史评估（首次评估，或与上次评估完全相同）。下次评估将与本次比较。</p>"#),
         Some(c) => {
             let _ = write!(
                 s,
@@ -344,22 +427,8 @@ pub fn render(r: &Report) -> String {
         }
     }
     s.push_str("</section>");
-    // 7. map
-    s.push_str(r#"<section id="map"><h2>七、风险空间分布图</h2>"#);
-    match &r.overview_png {
-        Some(png) => {
-            let _ = write!(
-                s,
-                r#"<figure><img alt="{}" src="data:image/png;base64,{}"/></figure>"#,
-                esc(&r.title),
-                base64::engine::general_purpose::STANDARD.encode(png)
-            );
-        }
-        None => s.push_str(r#"<p class="note">（未生成概览图：[overview] enabled = false）</p>"#),
-    }
-    s.push_str("</section>");
     // 8. provenance
-    s.push_str(r#"<section id="provenance"><h2>八、数据来源与拒收行</h2>"#);
+    s.push_str(r#"<section id="provenance"><h2>附录：数据来源与拒收行</h2>"#);
     for name in ["provenance", "rejects"] {
         if let Some(t) = r.table(name) {
             let _ = write!(s, "<h3>{}</h3>", esc(&t.title));
@@ -368,7 +437,7 @@ pub fn render(r: &Report) -> String {
     }
     let _ = write!(
         s,
-        r#"<p class="note">配置 SHA-256：{}；工具：riskmap {}。拒收行的文件、行号、列和原因见 rejects.csv。</p></section>"#,
+        r#"<p class="note">配置文件校验值（SHA-256）：{}；软件版本：riskmap {}。每一条拒收行的文件、行号、列和原因另见 rejects.csv。</p></section>"#,
         esc(&r.config_sha256),
         r.version
     );

@@ -6,6 +6,7 @@
 
 pub mod history;
 pub mod html;
+pub mod maps;
 pub mod xlsx;
 
 use crate::analyze::Analysis;
@@ -122,20 +123,43 @@ pub fn headline(ds: &Dataset) -> Table {
     }
 }
 
+/// A district's risk index: its enterprises weighted by level (重大 4, 较大 3, 一般 2,
+/// 低 1) per km². Under 就高 one red enterprise makes a district red, and a city's
+/// districts are often all red; the index still tells them apart, by how much risk sits
+/// on each km².
+pub fn risk_index(a: &crate::analyze::areas::AreaStats) -> f64 {
+    let w = 4 * a.counts[0] + 3 * a.counts[1] + 2 * a.counts[2] + a.counts[3];
+    w as f64 / a.area_km2.max(1e-9)
+}
+
 /// Per district: enterprises by level, highest level, the area's level and reason,
-/// density, open major hidden dangers — riskiest first.
+/// density, the risk index, open major hidden dangers — ranked: the area level first,
+/// then the risk index (riskiest first).
 pub fn districts(an: &Analysis) -> Table {
     let mut areas: Vec<&crate::analyze::areas::AreaStats> = an.areas.iter().flatten().collect();
-    areas.sort_by_key(|a| {
-        (
-            risk_key(a.level.level, &a.counts, a.open_major_hidden_dangers),
-            a.adcode.clone(),
-        )
+    areas.sort_by(|a, b| {
+        let la = a.level.level.map(|l| 5 - l.rank()).unwrap_or(0);
+        let lb = b.level.level.map(|l| 5 - l.rank()).unwrap_or(0);
+        lb.cmp(&la)
+            .then(risk_index(b).total_cmp(&risk_index(a)))
+            .then(
+                risk_key(a.level.level, &a.counts, a.open_major_hidden_dangers).cmp(&risk_key(
+                    b.level.level,
+                    &b.counts,
+                    b.open_major_hidden_dangers,
+                )),
+            )
+            .then(a.adcode.cmp(&b.adcode))
     });
     let rows = areas
         .iter()
-        .map(|a| {
-            let mut r: Vec<Cell> = vec![a.name.clone().into(), a.adcode.clone().into()];
+        .enumerate()
+        .map(|(k, a)| {
+            let mut r: Vec<Cell> = vec![
+                (k + 1).into(),
+                a.name.clone().into(),
+                a.adcode.clone().into(),
+            ];
             r.extend(a.counts.iter().map(|&n| Cell::from(n)));
             r.extend([
                 a.total().into(),
@@ -144,12 +168,13 @@ pub fn districts(an: &Analysis) -> Table {
                 a.level.reason_zh.clone().into(),
                 Cell::Num(a.area_km2, 1),
                 Cell::Num(a.density(), 3),
+                Cell::Num(risk_index(a), 3),
                 a.open_major_hidden_dangers.into(),
             ]);
             r
         })
         .collect();
-    let mut header = vec!["区县", "行政区划代码"];
+    let mut header = vec!["排名", "区县", "行政区划代码"];
     header.extend(LEVEL_COLS);
     header.extend([
         "合计",
@@ -158,11 +183,12 @@ pub fn districts(an: &Analysis) -> Table {
         "区域定级理由",
         "面积(km²)",
         "密度(家/km²)",
+        "风险指数",
         "未整改重大隐患",
     ]);
     Table {
         name: "districts",
-        title: "分区域风险情况（按风险排序）".into(),
+        title: "分区域风险情况（按区域等级和风险指数排名）".into(),
         header,
         rows,
     }
@@ -571,7 +597,87 @@ pub struct Report {
     pub tables: Vec<Table>,
     /// The overview map (PNG), embedded when present.
     pub overview_png: Option<Vec<u8>>,
+    /// The districts filled by their level (SVG).
+    pub districts_map: Option<String>,
+    /// A page per district, riskiest first.
+    pub district_pages: Vec<DistrictPage>,
     pub changes: Option<history::Changes>,
+}
+
+/// One district's page: its numbers, its map and its red list.
+#[derive(Debug, Clone)]
+pub struct DistrictPage {
+    pub name: String,
+    pub rank: usize,
+    pub level: Option<Level>,
+    pub reason_zh: String,
+    pub counts: [usize; 5],
+    pub area_km2: f64,
+    pub risk_index: f64,
+    pub open_major: usize,
+    pub map_svg: Option<String>,
+    /// Enterprises the map leaves out (more than [`maps::MAX_DOTS`]).
+    pub left_out: usize,
+    /// The red list's rows of this district.
+    pub red: Table,
+}
+
+/// The district pages, in the districts table's order.
+fn district_pages(
+    ds: &Dataset,
+    an: &Analysis,
+    colors: &[String; 5],
+    red: &Table,
+) -> Vec<DistrictPage> {
+    let Some(areas) = &an.areas else {
+        return vec![];
+    };
+    let dt = districts(an);
+    let col = red.header.iter().position(|h| *h == "区县");
+    dt.rows
+        .iter()
+        .enumerate()
+        .filter_map(|(rank, row)| {
+            let name = row[1].text();
+            let adcode = row[2].text();
+            let a = areas
+                .iter()
+                .find(|a| a.name == name && a.adcode == adcode)?;
+            let k = ds
+                .districts
+                .districts
+                .iter()
+                .position(|d| d.name == name && d.adcode == adcode)?;
+            let (map_svg, left_out) = match maps::district_map(ds, k, colors) {
+                Some((s, n)) => (Some(s), n),
+                None => (None, 0),
+            };
+            let rows: Vec<Vec<Cell>> = red
+                .rows
+                .iter()
+                .filter(|r| col.is_some_and(|c| r[c].text() == name))
+                .cloned()
+                .collect();
+            Some(DistrictPage {
+                name,
+                rank: rank + 1,
+                level: a.level.level,
+                reason_zh: a.level.reason_zh.clone(),
+                counts: a.counts,
+                area_km2: a.area_km2,
+                risk_index: risk_index(a),
+                open_major: a.open_major_hidden_dangers,
+                map_svg,
+                left_out,
+                red: Table {
+                    name: "district_red_list",
+                    title: "重大风险企业".into(),
+                    header: red.header.clone(),
+                    rows,
+                },
+            })
+        })
+        .collect()
 }
 
 impl Report {
@@ -624,7 +730,14 @@ pub fn assemble(
             n => format!("{} 等 {n} 个区县", names[..5].join("、")),
         }
     });
+    let colors = LEVELS.map(|l| ds.style.color(l).to_string());
+    let district_pages = match tables.iter().find(|t| t.name == "red_list") {
+        Some(red) => district_pages(ds, an, &colors, red),
+        None => vec![],
+    };
     Report {
+        districts_map: maps::districts_by_level(ds, an, &colors),
+        district_pages,
         title: ds.title.clone(),
         region,
         data_date: ds.data_date.clone().unwrap_or_default(),
@@ -633,7 +746,7 @@ pub fn assemble(
         summary: summary_text(ds, an, changes.as_ref()),
         version: env!("CARGO_PKG_VERSION"),
         counts: level_counts(ds),
-        colors: LEVELS.map(|l| ds.style.color(l).to_string()),
+        colors,
         tables,
         overview_png,
         changes,
@@ -705,9 +818,10 @@ pub fn pdf(html: &std::path::Path, pdf: &std::path::Path) -> Result<(), crate::E
                 .is_ok_and(|o| o.status.success())
         })
         .ok_or_else(|| {
-            crate::Error::Input(
-                "--pdf needs headless Chromium, which is not installed: `apt-get install chromium` (Debian/Ubuntu), then run again; report.html is written and prints to A4 from any browser".into(),
-            )
+            crate::Error::Input(riskmap_core::tr!(
+                "--pdf 需要无界面 Chromium，但本机没有安装：请 apt-get install chromium（Debian/Ubuntu）后重试；report.html 已写好，可在任何浏览器中打印为 A4",
+                "--pdf needs headless Chromium, which is not installed: `apt-get install chromium` (Debian/Ubuntu), then run again; report.html is written and prints to A4 from any browser"
+            ))
         })?;
     let abs = std::fs::canonicalize(html).map_err(|e| crate::Error::Io {
         path: html.to_path_buf(),
@@ -734,12 +848,14 @@ pub fn pdf(html: &std::path::Path, pdf: &std::path::Path) -> Result<(), crate::E
     let _ = std::fs::remove_dir_all(&profile);
     if !o.status.success() || !tmp.exists() {
         let _ = std::fs::remove_file(&tmp);
-        return Err(crate::Error::Input(format!(
-            "{browser} could not print the report: {}",
-            String::from_utf8_lossy(&o.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
+        let why = String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_string();
+        return Err(crate::Error::Input(riskmap_core::tr!(
+            "{browser} 未能打印报告：{why}",
+            "{browser} could not print the report: {why}"
         )));
     }
     std::fs::rename(&tmp, pdf).map_err(|e| crate::Error::Io {

@@ -1,17 +1,25 @@
 // End-to-end test of the riskmap web viewer: starts `riskmap serve`, drives headless
-// Chromium through playwright-core and checks the page against the JSON API.
+// Chromium through playwright-core and checks the page against the JSON API and the
+// files the build wrote.
 //
 //   cargo build --release && cargo run --release -- build
 //   (cd tests/e2e && npm ci)
 //   node --test tests/e2e/
 //
 // Environment: RISKMAP_BIN (default target/release/riskmap, relative to the repo root),
+// RISKMAP_OUT (the built output folder the server serves and the oracles are read from,
+// default output/, relative to the repo root; given to `serve --out` when set),
+// RISKMAP_CONFIG (a config for `serve --config`, default the repo's riskmap.toml),
 // RISKMAP_PORT (default 18080), CHROMIUM (default /usr/bin/chromium).
+// RISKMAP_VIEWER_DIR, when set, reaches the server (it inherits the environment), which
+// then serves the viewer files from that folder instead of the ones compiled in: the
+// test passes either way.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -19,12 +27,13 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const PORT = Number(process.env.RISKMAP_PORT || 18080);
 const BASE = `http://127.0.0.1:${PORT}`;
 const BIN = path.resolve(ROOT, process.env.RISKMAP_BIN || 'target/release/riskmap');
-const OUT = path.join(ROOT, 'output');
+const OUT = path.resolve(ROOT, process.env.RISKMAP_OUT || 'output');
+const CONFIG = process.env.RISKMAP_CONFIG ? path.resolve(ROOT, process.env.RISKMAP_CONFIG) : null;
 const EMPTY_ZH = '此处500米内无风险企业';
+const LEVEL_KEYS = ['red', 'orange', 'yellow', 'blue', 'unassessed'];
+const RANK = { unassessed: 0, blue: 1, yellow: 2, orange: 3, red: 4 };
 
-let server = null;
-let serverExit = null;          // { code, signal } once it has exited
-let serverLog = '';
+let srv = null;                 // the server handle (startServer)
 let browser = null;
 let page = null;
 let meta = null;
@@ -41,9 +50,9 @@ async function getJson(p) {
   return JSON.parse(body);
 }
 
-async function healthy() {
+async function healthy(base = BASE) {
   try {
-    const r = await fetch(BASE + '/healthz', { signal: AbortSignal.timeout(2_000) });
+    const r = await fetch(base + '/healthz', { signal: AbortSignal.timeout(2_000) });
     await r.arrayBuffer();
     return r.status === 200;
   } catch {
@@ -62,18 +71,145 @@ async function waitUntil(cond, ms, what) {
   }
 }
 
-function logTail(n = 4000) {
-  return serverLog.length > n ? '…' + serverLog.slice(-n) : serverLog;
+/** Decode an 8-bit, non-interlaced PNG (grey, RGB, palette, grey+alpha, RGBA) into RGBA. */
+function decodePng(buf) {
+  assert.ok(buf.length > 8 && buf.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10])), 'PNG signature');
+  let i = 8, ihdr = null, plte = null, trns = null;
+  const idat = [];
+  while (i < buf.length) {
+    const len = buf.readUInt32BE(i), type = buf.toString('latin1', i + 4, i + 8), data = buf.subarray(i + 8, i + 8 + len);
+    if (type === 'IHDR') ihdr = { w: data.readUInt32BE(0), h: data.readUInt32BE(4), depth: data[8], ct: data[9], interlace: data[12] };
+    else if (type === 'PLTE') plte = data;
+    else if (type === 'tRNS') trns = data;
+    else if (type === 'IDAT') idat.push(data);
+    else if (type === 'IEND') break;
+    i += 12 + len;
+  }
+  assert.ok(ihdr, 'PNG has an IHDR');
+  assert.equal(ihdr.depth, 8, 'PNG bit depth');
+  assert.equal(ihdr.interlace, 0, 'PNG not interlaced');
+  const bpp = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[ihdr.ct];
+  assert.ok(bpp, `PNG colour type ${ihdr.ct}`);
+  const raw = zlib.inflateSync(Buffer.concat(idat));
+  const stride = ihdr.w * bpp, px = Buffer.alloc(ihdr.w * ihdr.h * 4);
+  let prev = Buffer.alloc(stride);
+  for (let y = 0; y < ihdr.h; y++) {
+    const f = raw[y * (stride + 1)], line = Buffer.from(raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1)));
+    for (let x = 0; x < stride; x++) {
+      const a = x >= bpp ? line[x - bpp] : 0, b = prev[x], c = x >= bpp ? prev[x - bpp] : 0;
+      let p = 0;
+      if (f === 1) p = a; else if (f === 2) p = b; else if (f === 3) p = (a + b) >> 1;
+      else if (f === 4) { const q = a + b - c, pa = Math.abs(q - a), pb = Math.abs(q - b), pc = Math.abs(q - c); p = pa <= pb && pa <= pc ? a : pb <= pc ? b : c; }
+      line[x] = (line[x] + p) & 255;
+    }
+    for (let x = 0; x < ihdr.w; x++) {
+      const o = (y * ihdr.w + x) * 4, s = x * bpp;
+      if (ihdr.ct === 6) { px[o] = line[s]; px[o + 1] = line[s + 1]; px[o + 2] = line[s + 2]; px[o + 3] = line[s + 3]; }
+      else if (ihdr.ct === 2) { px[o] = line[s]; px[o + 1] = line[s + 1]; px[o + 2] = line[s + 2]; px[o + 3] = 255; }
+      else if (ihdr.ct === 0) { px[o] = px[o + 1] = px[o + 2] = line[s]; px[o + 3] = 255; }
+      else if (ihdr.ct === 4) { px[o] = px[o + 1] = px[o + 2] = line[s]; px[o + 3] = line[s + 1]; }
+      else { const k = line[s]; px[o] = plte[k * 3]; px[o + 1] = plte[k * 3 + 1]; px[o + 2] = plte[k * 3 + 2]; px[o + 3] = trns && k < trns.length ? trns[k] : 255; }
+    }
+    prev = line;
+  }
+  return { width: ihdr.w, height: ihdr.h, data: px };
 }
 
-function killServer() {
-  if (server && serverExit === null) {
-    try { server.kill('SIGTERM'); } catch { /* already gone */ }
-  }
+function hexRgb(hex) {
+  const m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(hex);
+  return m ? [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)] : null;
 }
-process.on('exit', () => { if (server && serverExit === null) { try { server.kill('SIGKILL'); } catch { /* gone */ } } });
+
+/** "rgba(255, 0, 0, 0.6)" / "rgb(…)" → [r, g, b, a]. */
+function parseRgba(s) {
+  const m = /rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)\s*(?:,\s*([\d.]+)\s*)?\)/.exec(String(s));
+  assert.ok(m, `not an rgb(a) colour: ${s}`);
+  return [Number(m[1]), Number(m[2]), Number(m[3]), m[4] === undefined ? 1 : Number(m[4])];
+}
+
+/** The level a district gets under [areas.level] rule = "highest": its highest graded level. */
+function highestLevel(levels) {
+  for (const k of ['red', 'orange', 'yellow', 'blue']) if ((levels[k] || 0) > 0) return k;
+  return 'unassessed';
+}
+
+/** Parse the viewer's URL hash (k=v&…) into an object. */
+function parseHash(h) {
+  const o = {};
+  for (const kv of String(h).replace(/^#/, '').split('&')) {
+    if (!kv) continue;
+    const i = kv.indexOf('=');
+    o[decodeURIComponent(i < 0 ? kv : kv.slice(0, i))] = i < 0 ? '' : decodeURIComponent(kv.slice(i + 1));
+  }
+  return o;
+}
+
+/** Wait until the viewer on `pg` says it has loaded; fail with its errors otherwise. */
+async function waitLoaded(pg) {
+  const loaded = await pg.waitForFunction(() => {
+    const v = document.body.getAttribute('data-loaded');
+    return v === 'true' || v === 'error' ? v : null;
+  }, null, { timeout: 45_000 }).then((h) => h.jsonValue());
+  if (loaded !== 'true') {
+    const errs = await pg.evaluate(() => JSON.stringify(window.riskmap.state.errors));
+    assert.fail(`viewer failed to start: ${errs}`);
+  }
+  await pg.evaluate(() => window.riskmap.pointsSettled());
+}
+
+/** Text that must never show on a card or panel: field names and code words of the API. */
+const RAW_FIELD = /\b(reason_zh|reason|rule|src_crs|tier_zh|level_zh|radius_m|warnings|risk_points|hidden_dangers|open_hidden_dangers|open_major_hidden_dangers|credit_code|district_stated|adcode|extra|score_symbol|made_by|distance_m|enterprise_ids|null|undefined|risk_point|major_hazard_floor|open_major_hidden_danger|fatal_accident|direct|none)\b|\[object|\b[a-z]+_[a-z0-9_]+\b/;
+
+function logTail(n = 4000) {
+  const log = srv ? srv.log : '';
+  return log.length > n ? '…' + log.slice(-n) : log;
+}
+
+const servers = new Set();
+process.on('exit', () => { for (const h of servers) if (h.exit === null) { try { h.proc.kill('SIGKILL'); } catch { /* gone */ } } });
 for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => { killServer(); process.exit(130); });
+  process.on(sig, () => { for (const h of servers) if (h.exit === null) { try { h.proc.kill('SIGTERM'); } catch { /* gone */ } } process.exit(130); });
+}
+
+/**
+ * Start `riskmap serve` on 127.0.0.1:`port`, serving the output folder `out` (`--out`,
+ * default: the config's) with `config` (`--config`, default ./riskmap.toml); resolves once
+ * /healthz answers. A second scenario (another output folder) starts its own on another
+ * port and stops it with `await h.stop()`.
+ */
+async function startServer({ port, out = null, config = null }) {
+  const base = `http://127.0.0.1:${port}`;
+  assert.ok(!(await healthy(base)), `something already answers on ${base}/healthz; stop it or set RISKMAP_PORT`);
+  const args = ['serve', '--addr', `127.0.0.1:${port}`];
+  if (config) args.push('--config', config);
+  if (out) args.push('--out', out);
+  const h = { base, port, out, exit: null, log: '', proc: null };
+  h.proc = spawn(BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  servers.add(h);
+  const keep = (b) => { h.log += b.toString(); if (h.log.length > 200_000) h.log = h.log.slice(-100_000); };
+  h.proc.stdout.on('data', keep);
+  h.proc.stderr.on('data', keep);
+  h.proc.on('exit', (code, signal) => { h.exit = { code, signal }; });
+  h.proc.on('error', (e) => { h.exit = { code: null, signal: null, error: e.message }; });
+  h.stop = async () => {
+    if (h.exit === null) {
+      try { h.proc.kill('SIGTERM'); } catch { /* gone */ }
+      const gone = await Promise.race([
+        new Promise((r) => h.proc.once('exit', () => r(true))),
+        sleep(5_000).then(() => false),
+      ]);
+      if (!gone) { try { h.proc.kill('SIGKILL'); } catch { /* gone */ } }
+    }
+    servers.delete(h);
+  };
+  const t0 = Date.now();
+  const tail = () => (h.log.length > 4000 ? '…' + h.log.slice(-4000) : h.log);
+  await waitUntil(async () => {
+    if (h.exit) throw new Error(`riskmap ${args.join(' ')} exited early (${JSON.stringify(h.exit)}):\n${tail()}`);
+    return healthy(base);
+  }, 60_000, `GET ${base}/healthz = 200\n${tail()}`);
+  console.log(`riskmap serve healthy after ${Date.now() - t0} ms on ${base}${out ? ' for ' + out : ''}`);
+  return h;
 }
 
 /** Map-CRS query suffix: with a GCJ-02 basemap the viewer works in GCJ-02. */
@@ -109,25 +245,7 @@ async function panelText() {
 before(async () => {
   fs.mkdirSync(OUT, { recursive: true });
   assert.ok(fs.existsSync(BIN), `riskmap binary not found at ${BIN} (cargo build --release, or set RISKMAP_BIN)`);
-  assert.ok(!(await healthy()), `something already answers on ${BASE}/healthz; stop it or set RISKMAP_PORT`);
-
-  server = spawn(BIN, ['serve', '--addr', `127.0.0.1:${PORT}`], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  const keep = (b) => { serverLog += b.toString(); if (serverLog.length > 200_000) serverLog = serverLog.slice(-100_000); };
-  server.stdout.on('data', keep);
-  server.stderr.on('data', keep);
-  server.on('exit', (code, signal) => { serverExit = { code, signal }; });
-  server.on('error', (e) => { serverExit = { code: null, signal: null, error: e.message }; });
-
-  const t0 = Date.now();
-  await waitUntil(async () => {
-    if (serverExit) throw new Error(`riskmap serve exited early (${JSON.stringify(serverExit)}):\n${logTail()}`);
-    return healthy();
-  }, 60_000, `GET ${BASE}/healthz = 200\n${logTail()}`);
-  console.log(`riskmap serve healthy after ${Date.now() - t0} ms on ${BASE}`);
+  srv = await startServer({ port: PORT, out: process.env.RISKMAP_OUT ? OUT : null, config: CONFIG });
 
   meta = await getJson('/api/meta');
 
@@ -151,20 +269,13 @@ after(async () => {
   try {
     if (browser) await browser.close();
   } finally {
-    killServer();
-    if (server && serverExit === null) {
-      const gone = await Promise.race([
-        new Promise((r) => server.once('exit', () => r(true))),
-        sleep(5_000).then(() => false),
-      ]);
-      if (!gone) { try { server.kill('SIGKILL'); } catch { /* gone */ } }
-    }
-    try { fs.writeFileSync(path.join(OUT, 'e2e-server.log'), serverLog); } catch { /* best effort */ }
+    for (const h of [...servers]) await h.stop();
+    if (srv) { try { fs.writeFileSync(path.join(OUT, 'e2e-server.log'), srv.log); } catch { /* best effort */ } }
   }
 }, { timeout: 30_000 });
 
 // ------------------------------------------------------------------ the test
-test('viewer end to end', { timeout: 150_000 }, async (t) => {
+test('viewer end to end', { timeout: 300_000 }, async (t) => {
   await t.test('page loads: meta, stats, districts, points and tiles', async () => {
     const resp = await page.goto(BASE + '/', { waitUntil: 'domcontentloaded' });
     assert.equal(resp.status(), 200, 'GET /');
@@ -276,9 +387,364 @@ test('viewer end to end', { timeout: 150_000 }, async (t) => {
     await page.screenshot({ path: path.join(OUT, 'e2e-viewer.png') });
   });
 
+  await t.test('legend shows the zone colours with the opacity they are drawn with', async () => {
+    // the oracle: the surface tiles the page loaded, decoded here; a level's colour is
+    // drawn with the tiles' alpha (the highest on more than a few pixels: interior, not
+    // anti-aliased edge) times the tile layer's opacity
+    const levels = Object.fromEntries(meta.levels.map((l) => [l.key, hexRgb(l.color)]));
+    const urls = [...new Set(tileResponses.filter((r) => r.status === 200 && /^\/tiles\/surface(_gcj02)?\/\d+\/\d+\/\d+\.png$/.test(r.url)).map((r) => r.url))];
+    assert.ok(urls.length > 0, 'no surface tile was loaded');
+    const hist = {};
+    for (const u of urls.slice(0, 40)) {
+      const r = await fetch(BASE + u);
+      const img = decodePng(Buffer.from(await r.arrayBuffer()));
+      for (let i = 0; i < img.data.length; i += 4) {
+        const a = img.data[i + 3];
+        if (!a) continue;
+        for (const k of ['red', 'orange', 'yellow', 'blue']) {
+          const c = levels[k];
+          if (img.data[i] === c[0] && img.data[i + 1] === c[1] && img.data[i + 2] === c[2]) {
+            (hist[k] ||= {})[a] = ((hist[k] || {})[a] || 0) + 1;
+          }
+        }
+      }
+    }
+    const opacity = await page.evaluate(() => window.riskmap.tileLayers.surface.options.opacity);
+    const rows = await page.$$eval('#legend-zones li[data-level]', (lis) => lis.map((li) => {
+      const sw = li.querySelector('.swatch');
+      return { level: li.getAttribute('data-level'), rgba: sw.getAttribute('data-rgba'), bg: getComputedStyle(sw).backgroundColor };
+    }));
+    assert.deepEqual(rows.map((r) => r.level), ['red', 'orange', 'yellow', 'blue'], 'one zone legend row per level');
+    let checked = 0;
+    for (const r of rows) {
+      const got = parseRgba(r.bg);
+      assert.deepEqual(got.slice(0, 3), levels[r.level], `zone legend colour for ${r.level}`);
+      assert.deepEqual(parseRgba(r.rgba), got, `data-rgba is the swatch's colour (${r.level})`);
+      const h = hist[r.level];
+      if (!h) continue;
+      const alphas = Object.keys(h).map(Number).filter((a) => h[a] >= 4);
+      if (!alphas.length) continue;
+      const want = (Math.max(...alphas) / 255) * opacity;
+      assert.ok(Math.abs(got[3] - want) < 0.01, `zone legend alpha for ${r.level}: ${got[3]}, drawn with ${want.toFixed(3)}`);
+      assert.ok(got[3] < 1, 'the legend shows the zones translucent, as drawn');
+      checked++;
+    }
+    assert.ok(checked >= 1, `no zone colour found in ${urls.length} surface tiles`);
+    // the opacity slider: the layer and the legend change together
+    await page.$eval('#zone-opacity', (el) => { el.value = '50'; el.dispatchEvent(new Event('input', { bubbles: true })); });
+    const half = await page.evaluate(() => ({
+      layer: window.riskmap.tileLayers.surface.options.opacity,
+      red: getComputedStyle(document.querySelector('#legend-zones li[data-level="red"] .swatch')).backgroundColor,
+    }));
+    assert.equal(half.layer, 0.5, 'zone layer opacity');
+    const redAlphas = Object.keys(hist.red || {}).map(Number).filter((a) => hist.red[a] >= 4);
+    if (redAlphas.length) {
+      const want = (Math.max(...redAlphas) / 255) * 0.5;
+      assert.ok(Math.abs(parseRgba(half.red)[3] - want) < 0.01, `red zone legend at half opacity: ${half.red}, drawn ${want}`);
+    }
+    await page.waitForFunction(() => /(^|[&#])op=50(&|$)/.test(location.hash));
+    await page.$eval('#zone-opacity', (el) => { el.value = '100'; el.dispatchEvent(new Event('input', { bubbles: true })); });
+  });
+
+  await t.test('district-by-level layer fills each district with the level the build gave it', async () => {
+    const stats = await getJson('/api/stats');
+    const summary = JSON.parse(fs.readFileSync(path.join(OUT, 'summary.json'), 'utf8'));
+    const rule = summary.areas && summary.areas.rule;
+    const colors = Object.fromEntries(meta.levels.map((l) => [l.key, l.color.toUpperCase()]));
+    await page.check('#layer-areas');
+    const drawn = await page.waitForFunction(() => {
+      const l = window.riskmap.getAreasLayer();
+      if (!l || !window.riskmap.map.hasLayer(l)) return null;
+      const out = [];
+      l.eachLayer((f) => out.push({ name: f.feature.properties.name, fill: f.options.fillColor, op: f.options.fillOpacity }));
+      return out;
+    }).then((h) => h.jsonValue());
+    assert.equal(drawn.length, stats.districts.length, 'one filled polygon per district of /api/stats');
+    const byName = Object.fromEntries(drawn.map((d) => [d.name, d]));
+    for (const d of stats.districts) {
+      const f = byName[d.name];
+      assert.ok(f, `district ${d.name} is drawn`);
+      // summary.json is the build's own record of the district's level; under the
+      // default rule it is also the highest level among the counts /api/stats reports
+      const want = summary.areas.districts[d.name].level;
+      if (rule === 'highest') assert.equal(want, highestLevel(d.levels), `${d.name}: summary level vs /api/stats counts`);
+      assert.equal(String(f.fill).toUpperCase(), colors[want], `${d.name} filled with the ${want} colour`);
+    }
+    // its legend: the same fill at the same opacity
+    const op = drawn[0].op;
+    const leg = await page.$$eval('#legend-areas li[data-level]', (lis) => lis.map((li) => ({
+      level: li.getAttribute('data-level'), bg: getComputedStyle(li.querySelector('.swatch')).backgroundColor,
+      count: Number(li.querySelector('.count').textContent),
+    })));
+    assert.ok(leg.length > 0, 'district level legend rows');
+    for (const r of leg) {
+      const c = parseRgba(r.bg);
+      assert.deepEqual(c.slice(0, 3), hexRgb(colors[r.level]), `district legend colour ${r.level}`);
+      assert.ok(Math.abs(c[3] - op) < 0.01, `district legend alpha ${c[3]} = fill opacity ${op}`);
+      assert.equal(r.count, stats.districts.filter((d) => summary.areas.districts[d.name].level === r.level).length);
+    }
+    await page.uncheck('#layer-areas');
+  });
+
+  await t.test('a click inside a red zone names the enterprises that make it red', async () => {
+    const fc = await getJson('/api/enterprises?level=red&limit=40' + crsSuffix());
+    let spot = null;
+    for (const f of fc.features) {
+      const [lon0, lat0] = f.geometry.coordinates;
+      for (const [dx, dy] of [[0.003, 0], [0, 0.003], [-0.003, 0], [0, -0.003]]) {
+        const lon = Number((lon0 + dx).toFixed(6)), lat = Number((lat0 + dy).toFixed(6));
+        const at = await getJson(`/api/at?lon=${lon}&lat=${lat}&radius=40${crsSuffix()}`);
+        if (at.zone && at.zone.level === 'red' && (at.zone.made_by || []).length > 0 && (at.enterprises || []).length === 0) {
+          spot = { lon, lat };
+          break;
+        }
+      }
+      if (spot) break;
+    }
+    assert.ok(spot, 'no spot inside a red zone, away from every enterprise, found');
+    const at = await getJson(`/api/at?lon=${spot.lon}&lat=${spot.lat}&radius=500${crsSuffix()}`);
+    await viewAndSettle(spot.lat, spot.lon, 15);
+    const p = await pagePoint(spot.lat, spot.lon);
+    await page.mouse.click(p.x, p.y);
+    await page.waitForSelector('#at-made-by li', { timeout: 15_000 });
+    const names = await page.$$eval('#at-made-by li .nm', (els) => els.map((e) => e.textContent.trim()));
+    assert.deepEqual(names, at.zone.made_by.map((m) => m.name), 'made_by names in the panel');
+    const txt = await panelText();
+    assert.ok(txt.includes('使此处为重大风险的企业'), `made_by heading: ${txt.slice(0, 300)}`);
+    assert.doesNotMatch(txt, RAW_FIELD, 'the location panel shows no raw field names');
+    // one of them opens its card, with a way back
+    await page.click('#at-made-by li');
+    await page.waitForFunction((n) => (document.querySelector('#panel .card-name') || {}).textContent === n, at.zone.made_by[0].name);
+    assert.ok(await page.isVisible('#panel-back'), 'back button on a card opened from the panel');
+  });
+
+  await t.test('the card speaks in words, not field names', async () => {
+    const fc = JSON.parse(fs.readFileSync(path.join(OUT, 'enterprises.geojson'), 'utf8'));
+    const want = new Map();
+    const pickOne = (what, pred) => { const f = fc.features.find((x) => pred(x.properties)); if (f) want.set(f.properties.id, what); };
+    pickOne('warnings', (p) => p.warnings && String(p.warnings).length > 0);
+    pickOne('open major hidden danger', (p) => p.rule === 'open_major_hidden_danger');
+    pickOne('major hazard', (p) => p.rule === 'major_hazard_floor');
+    pickOne('direct', (p) => p.rule === 'direct');
+    pickOne('unassessed', (p) => p.level === 'unassessed');
+    pickOne('risk point', (p) => p.rule === 'risk_point');
+    assert.ok(want.size >= 2, 'enterprises to open');
+    for (const [id, what] of want) {
+      const card = await getJson('/api/enterprises/' + encodeURIComponent(id));
+      await page.evaluate((id) => window.riskmap.openCard(id), id);
+      await page.waitForFunction((n) => (document.querySelector('#panel .card-name') || {}).textContent === n, card.name);
+      const txt = await panelText();
+      assert.doesNotMatch(txt, RAW_FIELD, `card of ${id} (${what}) shows a raw field name:\n${txt}`);
+      const rule = await page.evaluate(() => {
+        const dts = [...document.querySelectorAll('#card-fields dt')];
+        const dt = dts.find((d) => d.textContent === '判定规则');
+        return dt ? dt.nextElementSibling.textContent : null;
+      });
+      assert.ok(rule && /[\u4e00-\u9fff]/.test(rule), `the rule of ${id} (${card.rule}) in words: ${rule}`);
+      if (card.warnings && card.warnings.length) {
+        const w = await page.$$eval('#card-warnings li', (els) => els.map((e) => e.textContent));
+        assert.equal(w.length, card.warnings.length, 'one line per data note');
+        for (const line of w) assert.match(line, /[\u4e00-\u9fff]/, `data note in Chinese: ${line}`);
+      }
+      for (const k of Object.keys(card.extra || {})) assert.ok(txt.includes(k), `extra column ${k} shown under its own header`);
+    }
+  });
+
+  await t.test('the view is kept in the URL hash and restored from it', async () => {
+    const stats = await getJson('/api/stats');
+    const d = stats.districts[1] || stats.districts[0];
+    const lat = 36.68123, lon = 117.04567;
+    const hash = `#z=13&c=${lat},${lon}&l=grid,areas&lv=red&dist=${encodeURIComponent(d.name)}&pts=red,orange`;
+    await page.goto('about:blank');
+    await page.goto(BASE + '/' + hash, { waitUntil: 'domcontentloaded' });
+    await waitLoaded(page);
+    const st = await page.evaluate(() => {
+      const rm = window.riskmap, c = rm.map.getCenter();
+      const w = rm.state.crs === 'gcj02' ? rm.gcj02ToWgs84(c.lng, c.lat) : [c.lng, c.lat];
+      const boxes = {};
+      for (const k of ['surface', 'grid', 'districts', 'areas']) boxes[k] = document.getElementById('layer-' + k).checked;
+      const pts = {};
+      document.querySelectorAll('#point-layer-list input[data-level]').forEach((b) => { pts[b.getAttribute('data-level')] = b.checked; });
+      return {
+        zoom: rm.map.getZoom(), lon: w[0], lat: w[1], boxes, pts,
+        onMap: { surface: rm.map.hasLayer(rm.tileLayers.surface), grid: rm.map.hasLayer(rm.tileLayers.grid), areas: rm.map.hasLayer(rm.getAreasLayer()) },
+        level: document.getElementById('filter-level').value, district: document.getElementById('filter-district').value,
+        legendRed: Number(document.querySelector('#legend li[data-level="red"] .count').textContent),
+      };
+    });
+    assert.equal(st.zoom, 13, 'zoom from the hash');
+    assert.ok(Math.abs(st.lat - lat) < 1e-4 && Math.abs(st.lon - lon) < 1e-4, `centre from the hash: ${st.lat},${st.lon}`);
+    assert.deepEqual(st.boxes, { surface: false, grid: true, districts: false, areas: true }, 'layer boxes from the hash');
+    assert.deepEqual(st.onMap, { surface: false, grid: true, areas: true }, 'layers on the map from the hash');
+    assert.deepEqual(st.pts, { red: true, orange: true, yellow: false, blue: false, unassessed: false }, 'point layers from the hash');
+    assert.equal(st.level, 'red');
+    assert.equal(st.district, d.name);
+    const filtered = await getJson(`/api/stats?level=red&district=${encodeURIComponent(d.name)}`);
+    assert.equal(st.legendRed, filtered.levels.red, 'legend counts follow the filters from the hash');
+
+    // pan → the hash follows
+    await page.evaluate(() => window.riskmap.map.panBy([300, 120], { animate: false }));
+    const moved = await page.waitForFunction((old) => {
+      const h = location.hash;
+      return h.includes('c=') && !h.includes(old) ? h : null;
+    }, `c=${lat.toFixed(5)},${lon.toFixed(5)}`, { timeout: 10_000 }).then((h) => h.jsonValue());
+    const hp = parseHash(moved);
+    const now = await page.evaluate(() => {
+      const rm = window.riskmap, c = rm.map.getCenter();
+      return rm.state.crs === 'gcj02' ? rm.gcj02ToWgs84(c.lng, c.lat) : [c.lng, c.lat];
+    });
+    const [hl, ho] = hp.c.split(',').map(Number);
+    assert.ok(Math.abs(hl - now[1]) < 2e-5 && Math.abs(ho - now[0]) < 2e-5, `hash centre ${hp.c} = map centre ${now}`);
+    assert.equal(hp.z, '13');
+    assert.equal(hp.lv, 'red');
+    // a layer switched → the hash follows; a reload restores the same view
+    await page.check('#layer-surface');
+    await page.waitForFunction(() => /(^|[&#])l=[^&]*surface/.test(location.hash));
+    const before = parseHash(await page.evaluate(() => location.hash));
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await waitLoaded(page);
+    const after = parseHash(await page.evaluate(() => window.riskmap.viewHash()));
+    assert.deepEqual(after, before, 'reloading the shared URL gives the same view');
+  });
+
+  await t.test('PNG export draws the current view', async () => {
+    await page.goto('about:blank');
+    await page.goto(BASE + '/#z=12&c=36.79728,116.96860&l=surface,districts,areas', { waitUntil: 'domcontentloaded' });
+    await waitLoaded(page);
+    await page.waitForLoadState('networkidle', { timeout: 30_000 });
+    const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 20_000 }), page.click('#export-png')]);
+    assert.match(dl.suggestedFilename(), /\.png$/, 'download name');
+    const file = path.join(OUT, 'e2e-export.png');
+    await dl.saveAs(file);
+    const img = decodePng(fs.readFileSync(file));
+    const size = await page.evaluate(() => window.riskmap.map.getSize());
+    assert.ok(img.width >= size.x && img.height > size.y, `image ${img.width}×${img.height} holds the ${size.x}×${size.y} map`);
+    const colours = new Map();
+    for (let i = 0; i < img.data.length; i += 4) {
+      const k = img.data.readUInt32BE(i);
+      colours.set(k, (colours.get(k) || 0) + 1);
+    }
+    assert.ok(colours.size > 20, `the export has ${colours.size} colours`);
+    // the zones are in it: pixels near the red zone colour over the land
+    const [r, g, b] = hexRgb(meta.levels.find((l) => l.key === 'red').color);
+    let reddish = 0;
+    for (let i = 0; i < img.data.length; i += 4) {
+      if (Math.abs(img.data[i] - r) < 40 && img.data[i + 1] < 160 && img.data[i + 2] < 160 && r > 200) reddish++;
+    }
+    assert.ok(reddish > 500, `red zone pixels in the export: ${reddish}`);
+    const info = await page.evaluate(() => window.riskmap.state.lastExport);
+    assert.ok(info.tiles > 0 && info.canvases > 0, `tiles and vector layers drawn: ${JSON.stringify(info)}`);
+  });
+
+  await t.test('print shows the exported view alone', async () => {
+    await page.evaluate(() => { window.print = () => { window.__printed = true; }; });
+    await page.click('#print-view');
+    await page.waitForFunction(() => window.__printed === true);
+    await page.emulateMedia({ media: 'print' });
+    const vis = await page.evaluate(() => ({
+      img: getComputedStyle(document.getElementById('print-image')).display,
+      map: getComputedStyle(document.getElementById('map-wrap')).display,
+      src: document.getElementById('print-image').src.slice(0, 22),
+    }));
+    await page.emulateMedia({ media: 'screen' });
+    assert.deepEqual(vis, { img: 'block', map: 'none', src: 'data:image/png;base64,' });
+  });
+
+  await t.test('basemaps: a choice per entry, overlays on theirs, layers re-aligned on a GCJ-02 one', async () => {
+    // the server's own tile pyramids stand in for 天地图 (WGS84, with a label overlay)
+    // and a Gaode mirror (GCJ-02): /api/meta is answered with them as [[serve.basemaps]]
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+    const pg = await ctx.newPage();
+    const errs = [];
+    pg.on('pageerror', (e) => errs.push(e.message));
+    const basemaps = [
+      { name: '测试矢量', url: '/tiles/areas/{z}/{x}/{y}.png', crs: 'wgs84', attribution: '', subdomains: 'abc', maxzoom: 16, overlay: false },
+      { name: '测试注记', url: '/tiles/points/{z}/{x}/{y}.png', crs: 'wgs84', attribution: '', subdomains: 'abc', maxzoom: 16, overlay: true },
+      { name: '测试高德', url: '/tiles/areas_gcj02/{z}/{x}/{y}.png', crs: 'gcj02', attribution: '', subdomains: 'abc', maxzoom: 16, overlay: false },
+    ];
+    await pg.route('**/api/meta', async (route) => {
+      const r = await route.fetch();
+      const m = await r.json();
+      m.basemaps = basemaps;
+      m.basemap = basemaps[0];
+      await route.fulfill({ response: r, json: m });
+    });
+    const tiles = [];
+    pg.on('response', (r) => { const u = new URL(r.url()); if (u.pathname.startsWith('/tiles/')) tiles.push(u.pathname); });
+    try {
+      const red = (await getJson('/api/enterprises?level=red&limit=1')).features[0];
+      const [lon, lat] = red.geometry.coordinates;
+      const gcj = (await getJson(`/api/enterprises?q=${encodeURIComponent(red.properties.id)}&crs=gcj02&limit=1`)).features[0].geometry.coordinates;
+      await pg.goto(`${BASE}/#z=14&c=${lat},${lon}`, { waitUntil: 'domcontentloaded' });
+      await waitLoaded(pg);
+      const radios = await pg.$$eval('#basemap-list input[type=radio]', (els) => els.map((e) => ({ id: e.id, checked: e.checked, label: e.closest('label').textContent.trim() })));
+      assert.deepEqual(radios.map((r) => r.label.replace(/\s*GCJ-02$/, '')), ['测试矢量', '测试高德', '无底图'], 'one radio per basemap choice and 无底图; the overlay is not a choice');
+      assert.ok(radios[0].checked, 'the first basemap is shown first');
+      await waitUntil(() => tiles.some((u) => u.startsWith('/tiles/areas/')) && tiles.some((u) => u.startsWith('/tiles/points/')), 15_000, 'basemap and its overlay tiles');
+      const where = (id) => pg.evaluate((id) => {
+        const rm = window.riskmap, c = rm.map.getCenter();
+        let m = null;
+        rm.map.eachLayer((l) => { if (l.feature && l.feature.properties && l.feature.properties.id === id && l.getLatLng) m = l.getLatLng(); });
+        return { crs: rm.state.crs, marker: m && [m.lng, m.lat], center: rm.state.crs === 'gcj02' ? rm.gcj02ToWgs84(c.lng, c.lat) : [c.lng, c.lat],
+          surface: rm.tileLayers.surface && rm.tileLayers.surface._url, noBasemap: document.getElementById('map').classList.contains('no-basemap'),
+          district0: (() => { let v = null; rm.map.eachLayer((l) => { if (!v && l.feature && l.feature.properties && l.feature.properties.adcode && l.getLatLngs && l.options.pane === 'districtLine') { let a = l.getLatLngs(); while (Array.isArray(a[0])) a = a[0]; v = [a[0].lng, a[0].lat]; } }); return v; })() };
+      }, id);
+      const w = await where(red.properties.id);
+      assert.equal(w.crs, 'wgs84');
+      assert.ok(w.marker && Math.abs(w.marker[0] - lon) < 1e-6 && Math.abs(w.marker[1] - lat) < 1e-6, `WGS84 marker at its WGS84 place: ${w.marker}`);
+      assert.match(w.surface, /\/tiles\/surface\//);
+
+      await pg.check('#basemap-1');
+      await pg.evaluate(() => window.riskmap.pointsSettled());
+      await pg.waitForFunction((id) => {
+        let ok = false;
+        window.riskmap.map.eachLayer((l) => { if (l.feature && l.feature.properties && l.feature.properties.id === id) ok = true; });
+        return ok && window.riskmap.state.crs === 'gcj02';
+      }, red.properties.id);
+      await pg.waitForFunction(() => !!window.riskmap.state.districts && /gcj02/.test(JSON.stringify(window.riskmap.state.districts.properties || {})) || window.riskmap.state.districtsC2ll);
+      await sleep(300);
+      const g = await where(red.properties.id);
+      assert.equal(g.crs, 'gcj02', 'a GCJ-02 basemap puts the map in GCJ-02');
+      assert.match(g.surface, /\/tiles\/surface_gcj02\//, 'zones from the _gcj02 pyramid');
+      assert.ok(Math.abs(g.marker[0] - gcj[0]) < 1e-6 && Math.abs(g.marker[1] - gcj[1]) < 1e-6, `marker at its GCJ-02 place ${gcj}: ${g.marker}`);
+      assert.ok(Math.abs(g.center[0] - w.center[0]) < 5e-5 && Math.abs(g.center[1] - w.center[1]) < 5e-5, `the same place stays in view: ${w.center} → ${g.center}`);
+      const dg = JSON.parse(fs.readFileSync(path.join(OUT, 'districts.gcj02.geojson'), 'utf8'));
+      const dw = JSON.parse(fs.readFileSync(path.join(OUT, 'districts.geojson'), 'utf8'));
+      const firstVertex = (gj) => new Set(gj.features.map((f) => { let a = f.geometry.coordinates; while (Array.isArray(a[0])) a = a[0]; return a.join(','); }));
+      assert.ok(firstVertex(dw).has(w.district0.join(',')), 'WGS84 district outline from districts.geojson');
+      assert.ok(firstVertex(dg).has(g.district0.join(',')), 'GCJ-02 district outline from districts.gcj02.geojson');
+      await waitUntil(() => tiles.some((u) => u.startsWith('/tiles/areas_gcj02/')), 15_000, 'GCJ-02 basemap tiles');
+      assert.match(await pg.evaluate(() => location.hash), /b=%E6%B5%8B%E8%AF%95%E9%AB%98%E5%BE%B7|b=测试高德/, 'basemap in the hash');
+
+      await pg.check('#basemap-none');
+      const n = await where(red.properties.id);
+      assert.ok(n.noBasemap, '无底图');
+      assert.equal(await pg.evaluate(() => window.riskmap.state.basemap), -1);
+      await pg.waitForFunction(() => /(^|[&#])b=-(&|$)/.test(location.hash));
+      // back to WGS84: everything returns
+      await pg.check('#basemap-0');
+      await pg.evaluate(() => window.riskmap.pointsSettled());
+      await pg.waitForFunction(() => window.riskmap.state.crs === 'wgs84');
+      await sleep(300);
+      const back = await where(red.properties.id);
+      assert.ok(Math.abs(back.marker[0] - lon) < 1e-6 && Math.abs(back.marker[1] - lat) < 1e-6, 'WGS84 marker again');
+      // a link that names the GCJ-02 basemap opens on it
+      await pg.goto('about:blank');
+      await pg.goto(`${BASE}/#z=14&c=${lat},${lon}&b=${encodeURIComponent('测试高德')}`, { waitUntil: 'domcontentloaded' });
+      await waitLoaded(pg);
+      const h = await where(red.properties.id);
+      assert.equal(h.crs, 'gcj02');
+      assert.ok(await pg.isChecked('#basemap-1'));
+      assert.ok(Math.abs(h.center[0] - lon) < 1e-4 && Math.abs(h.center[1] - lat) < 1e-4, 'hash centre is WGS84 whatever the basemap');
+      assert.deepEqual(errs, [], 'page errors');
+    } finally {
+      await ctx.close();
+    }
+  });
+
   await t.test('no uncaught page errors, no tile 5xx', async () => {
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(tileResponses.filter((r) => r.status >= 500), []);
-    assert.equal(serverExit, null, `server exited during the test: ${JSON.stringify(serverExit)}\n${logTail()}`);
+    assert.equal(srv.exit, null, `server exited during the test: ${JSON.stringify(srv.exit)}\n${logTail()}`);
   });
 });

@@ -359,7 +359,8 @@ pub fn build(ds: &Dataset, frame: &Frame, cfg: &SurfaceConfig) -> Result<Surface
     let width = (((maxx + pad) - x0) / res).ceil() as usize;
     let height = (((maxy + pad) - y0) / res).ceil() as usize;
     if (width as u64) * (height as u64) > cfg.max_cells {
-        return Err(Error::Input(format!(
+        return Err(Error::Input(riskmap_core::tr!(
+            "按 {res} 米分辨率，风险面将有 {width} × {height} 个格；请增大 surface.resolution_m 或 surface.max_cells",
             "the surface would be {width} × {height} cells at {res} m; raise surface.resolution_m or surface.max_cells"
         )));
     }

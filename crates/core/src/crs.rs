@@ -96,7 +96,13 @@ impl FromStr for Crs {
             "gcj02" | "gcj" | "amap" | "gaode" | "高德" | "tencent" | "腾讯" | "火星"
             | "火星坐标" => Crs::Gcj02,
             "bd09" | "bd09ll" | "bd" | "baidu" | "百度" => Crs::Bd09,
-            _ => return Err(format!("unknown CRS `{s}`; accepted: {}", Crs::ACCEPTED)),
+            _ => {
+                let a = Crs::ACCEPTED;
+                return Err(crate::tr!(
+                    "无法识别的坐标系 `{s}`；可用：{a}",
+                    "unknown CRS `{s}`; accepted: {a}"
+                ));
+            }
         })
     }
 }
@@ -200,19 +206,30 @@ pub fn parse_lonlat(s: &str) -> Result<(f64, f64), String> {
         .filter(|p| !p.is_empty())
         .collect();
     if parts.len() != 2 {
-        return Err(format!("expected LON,LAT, got `{s}`"));
+        return Err(crate::tr!(
+            "应为 经度,纬度，实际为 `{s}`",
+            "expected LON,LAT, got `{s}`"
+        ));
     }
-    let lon: f64 = parts[0]
-        .parse()
-        .map_err(|_| format!("longitude `{}` is not a number", parts[0]))?;
-    let lat: f64 = parts[1]
-        .parse()
-        .map_err(|_| format!("latitude `{}` is not a number", parts[1]))?;
+    let lon: f64 = parts[0].parse().map_err(|_| {
+        let p = parts[0];
+        crate::tr!("经度 `{p}` 不是数字", "longitude `{p}` is not a number")
+    })?;
+    let lat: f64 = parts[1].parse().map_err(|_| {
+        let p = parts[1];
+        crate::tr!("纬度 `{p}` 不是数字", "latitude `{p}` is not a number")
+    })?;
     if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-        return Err(format!("longitude {lon} out of range −180..180"));
+        return Err(crate::tr!(
+            "经度 {lon} 超出 −180..180",
+            "longitude {lon} out of range −180..180"
+        ));
     }
     if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-        return Err(format!("latitude {lat} out of range −90..90"));
+        return Err(crate::tr!(
+            "纬度 {lat} 超出 −90..90",
+            "latitude {lat} out of range −90..90"
+        ));
     }
     Ok((lon, lat))
 }

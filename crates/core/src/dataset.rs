@@ -182,14 +182,17 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
                 role: "boundaries",
                 file: p.display().to_string(),
                 format: if assumed {
-                    format!(
-                        "geojson {bcrs} (assumed: {})",
-                        if bcrs == Crs::Gcj02 {
-                            "a DataV file"
-                        } else {
-                            "not stated"
-                        }
-                    )
+                    if bcrs == Crs::Gcj02 {
+                        crate::tr!(
+                            "geojson {bcrs}（推定：DataV 文件）",
+                            "geojson {bcrs} (assumed: a DataV file)"
+                        )
+                    } else {
+                        crate::tr!(
+                            "geojson {bcrs}（推定：未注明）",
+                            "geojson {bcrs} (assumed: not stated)"
+                        )
+                    }
                 } else {
                     format!("geojson {bcrs}")
                 },
@@ -220,13 +223,19 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
     };
 
     let epath = cfg.enterprises.path.as_ref().ok_or_else(|| {
-        Error::Input("no enterprise register: pass --enterprises FILE or set [enterprises] path in riskmap.toml".into())
+        Error::Input(crate::tr!(
+            "没有企业名录：请用 --enterprises 文件 指定，或在 riskmap.toml 的 [enterprises] 中设置 path",
+            "no enterprise register: pass --enterprises FILE or set [enterprises] path in riskmap.toml"
+        ))
     })?;
     tick("boundaries");
     let mut et = read_table(
         epath,
         cfg.enterprises.sheet.as_deref(),
-        "an enterprise register (CSV, XLSX or GeoJSON points)",
+        &crate::tr!(
+            "企业名录（CSV、XLSX 或 GeoJSON 点）",
+            "an enterprise register (CSV, XLSX or GeoJSON points)"
+        ),
     )?;
     et.find_header(
         ingest::fields::ENTERPRISE_FIELDS,
@@ -234,7 +243,7 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         cfg.enterprises.header_row,
     )?;
     tick("enterprise table");
-    let read = ingest::read_enterprises(
+    let mut read = ingest::read_enterprises(
         &et,
         &cfg.enterprises,
         cfg.enterprises.crs,
@@ -256,19 +265,51 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
             .rejects
             .first()
             .map(|r| {
-                format!(
-                    " The first problem: line {} column {}: {}",
-                    r.line, r.column, r.message
+                let (l, c, m) = (&r.line, &r.column, &r.message);
+                crate::tr!(
+                    " 第一个问题：第 {l} 行 {c} 列：{m}",
+                    " The first problem: line {l} column {c}: {m}"
                 )
             })
             .unwrap_or_default();
-        return Err(Error::Input(format!(
-            "{}: 0 of {} rows could be used.{hint}",
-            et.file, read.rows_read
+        let (f, n) = (&et.file, read.rows_read);
+        return Err(Error::Input(crate::tr!(
+            "{f}：{n} 行中没有一行可用。{hint}",
+            "{f}: 0 of {n} rows could be used.{hint}"
         )));
     }
     if !read.crs_stated {
-        warnings.extend(crs_doubt(&read.enterprises, &districts).map(|d| d.1));
+        match crs_test(&read.enterprises, &districts) {
+            // `crs = "auto"`: read again as the system the districts point to
+            Some(d) if cfg.enterprises.crs_auto => {
+                let crs = d.crs;
+                read = ingest::read_enterprises(
+                    &et,
+                    &cfg.enterprises,
+                    Some(crs),
+                    &region,
+                    &districts,
+                    cfg.region.tolerance_m,
+                )?;
+                let last = inputs.len() - 1;
+                inputs[last] = table_info(
+                    "enterprises",
+                    epath,
+                    &et,
+                    format!("{}, crs {crs} (auto)", et.format),
+                    read.rows_read,
+                    read.enterprises.len(),
+                    read.rows_rejected,
+                )?;
+                let (name, n, wgs, best) = (&d.name, d.named, d.wgs84_hits, d.hits);
+                warnings.push(crate::tr!(
+                    "坐标系未注明，crs = \"auto\"：按 {name} 读取（{best}/{n} 家企业落在所填区县，按 WGS84 读取只有 {wgs}/{n}）。",
+                    "CRS not stated, crs = \"auto\": read as {name} ({best} of {n} enterprises fall in the district they name; as WGS84, {wgs} of {n})."
+                ));
+            }
+            Some(_) => warnings.extend(crs_doubt(&read.enterprises, &districts).map(|d| d.1)),
+            None => {}
+        }
     }
     let mut rejects = read.rejects;
     let mut enterprises = read.enterprises;
@@ -288,22 +329,28 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         if p.exists() {
             return Some(p.clone());
         }
-        warnings.push(format!(
-            "{}：文件不存在，未读取{what}，地图照常生成。({}: not found, the map is drawn without it)",
-            p.display(),
-            p.display()
+        let p = p.display();
+        warnings.push(crate::tr!(
+            "{p}：文件不存在，未读取{what}，地图照常生成。",
+            "{p}: not found, the map is drawn without the {what}."
         ));
         None
     };
-    let assessments_path = present(&cfg.assessments.path, "风险点评估");
-    let hazards_path = present(&cfg.hazards.path, "隐患");
-    let sites_path = present(&cfg.sites.path, "敏感目标");
+    let assessments_path = present(
+        &cfg.assessments.path,
+        &crate::tr!("风险点评估", "risk-point assessments"),
+    );
+    let hazards_path = present(&cfg.hazards.path, &crate::tr!("隐患", "hidden dangers"));
+    let sites_path = present(&cfg.sites.path, &crate::tr!("敏感目标", "sensitive sites"));
     let mut points = Vec::new();
     if let Some(p) = &assessments_path {
         let mut t = read_table(
             p,
             cfg.assessments.sheet.as_deref(),
-            "risk-point assessments (CSV, XLSX or GeoJSON)",
+            &crate::tr!(
+                "风险点评估（CSV、XLSX 或 GeoJSON）",
+                "risk-point assessments (CSV, XLSX or GeoJSON)"
+            ),
         )?;
         t.find_header(
             ingest::fields::ASSESSMENT_FIELDS,
@@ -330,7 +377,10 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         let mut t = read_table(
             p,
             cfg.hazards.sheet.as_deref(),
-            "hidden dangers (CSV, XLSX or GeoJSON)",
+            &crate::tr!(
+                "隐患（CSV、XLSX 或 GeoJSON）",
+                "hidden dangers (CSV, XLSX or GeoJSON)"
+            ),
         )?;
         t.find_header(
             ingest::fields::HAZARD_FIELDS,
@@ -355,7 +405,10 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         let mut t = read_table(
             p,
             cfg.sites.sheet.as_deref(),
-            "sensitive sites (CSV, XLSX or GeoJSON points)",
+            &crate::tr!(
+                "敏感目标（CSV、XLSX 或 GeoJSON 点）",
+                "sensitive sites (CSV, XLSX or GeoJSON points)"
+            ),
         )?;
         t.find_header(
             ingest::fields::SITE_FIELDS,
@@ -390,15 +443,16 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         // (a map 5000 km wide around one of them helps nobody); they are flagged
         let far = strays(&enterprises);
         for &(i, km) in &far {
-            enterprises[i].warnings.push(format!(
-                "远离名录中的其他企业（距中心 {km:.0} 千米），请核对坐标；地图范围未包含它 (far from the rest of the register, {km:.0} km from its centre: check the coordinates; the maps' extent leaves it out)"
+            enterprises[i].warnings.push(crate::tr!(
+                "远离名录中的其他企业（距中心 {km:.0} 千米），请核对坐标；地图范围未包含它",
+                "far from the rest of the register, {km:.0} km from its centre: check the coordinates; the maps' extent leaves it out"
             ));
         }
         if !far.is_empty() {
-            warnings.push(format!(
-                "{} 家企业远离名录中的其他企业（坐标可疑），地图范围未包含它们，见 enterprises.geojson 的 warnings。({} enterprises far from the rest of the register: check their coordinates.)",
-                far.len(),
-                far.len()
+            let n = far.len();
+            warnings.push(crate::tr!(
+                "{n} 家企业远离名录中的其他企业（坐标可疑），地图范围未包含它们，见 enterprises.geojson 的 warnings。",
+                "{n} enterprises far from the rest of the register: check their coordinates (the `warnings` of enterprises.geojson); the maps' extent leaves them out."
             ));
         }
         let pad = cfg.radii.max();
@@ -450,6 +504,37 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
 /// and the fix. `None` when the register names too few districts to tell, or WGS84
 /// does as well.
 pub fn crs_doubt(enterprises: &[Enterprise], districts: &DistrictIndex) -> Option<(Crs, String)> {
+    let d = crs_test(enterprises, districts)?;
+    let (wgs, n, name, best, key) = (
+        d.wgs84_hits,
+        d.named,
+        d.name.clone(),
+        d.hits,
+        d.crs.as_str(),
+    );
+    Some((d.crs, crate::tr!(
+        "坐标系未注明，已按 WGS84 读取：{wgs}/{n} 家企业落在所填区县；按 {name} 读取则为 {best}/{n}。\
+         坐标很可能是 {key}：请在配置的 [enterprises] 中设置 crs = \"{key}\"（或 --crs {key}，或加“坐标系”列；crs = \"auto\" 则自动采用）。",
+        "CRS not stated, read as WGS84: {wgs} of {n} enterprises fall in the district they name; \
+         read as {name}: {best} of {n}. The coordinates are most likely {key}: set crs = \"{key}\" in [enterprises] \
+         (or --crs {key}, or add a CRS column; crs = \"auto\" adopts it)."
+    )))
+}
+
+/// What [`crs_test`] found: the system the named districts point to, and how many of
+/// the rows that name a district fall in it read as WGS84 and as that system.
+#[derive(Debug, Clone)]
+pub struct CrsTest {
+    pub crs: Crs,
+    pub name: String,
+    pub named: usize,
+    pub wgs84_hits: usize,
+    pub hits: usize,
+}
+
+/// The test behind [`crs_doubt`]: `None` when too few rows name a district or WGS84
+/// does as well as GCJ-02 and BD-09.
+pub fn crs_test(enterprises: &[Enterprise], districts: &DistrictIndex) -> Option<CrsTest> {
     let rows: Vec<&Enterprise> = enterprises
         .iter()
         .filter(|e| {
@@ -475,17 +560,15 @@ pub fn crs_doubt(enterprises: &[Enterprise], districts: &DistrictIndex) -> Optio
     };
     let n = rows.len();
     let wgs = hits(|x, y| (x, y));
-    let (best, name, key, crs) = [
+    let (best, name, crs) = [
         (
             hits(crate::crs::gcj02_to_wgs84),
-            "GCJ-02（高德、腾讯）",
-            "gcj02",
+            crate::tr!("GCJ-02（高德、腾讯）", "GCJ-02 (Gaode, Tencent)"),
             Crs::Gcj02,
         ),
         (
             hits(|x, y| Crs::Bd09.to_wgs84(x, y)),
-            "BD-09（百度）",
-            "bd09",
+            crate::tr!("BD-09（百度）", "BD-09 (Baidu)"),
             Crs::Bd09,
         ),
     ]
@@ -495,12 +578,13 @@ pub fn crs_doubt(enterprises: &[Enterprise], districts: &DistrictIndex) -> Optio
     if best < wgs + 3 || (best - wgs) * 50 < n {
         return None;
     }
-    Some((crs, format!(
-        "坐标系未注明，已按 WGS84 读取：{wgs}/{n} 家企业落在所填区县；按 {name} 读取则为 {best}/{n}。\
-         坐标很可能是 {key}：请在配置的 [enterprises] 中设置 crs = \"{key}\"（或 --crs {key}，或加“坐标系”列）。\
-         (CRS not stated, read as WGS84: {wgs} of {n} enterprises fall in the district they name; \
-         read as {key}: {best} of {n}. Set crs = \"{key}\".)"
-    )))
+    Some(CrsTest {
+        crs,
+        name,
+        named: n,
+        wgs84_hits: wgs,
+        hits: best,
+    })
 }
 
 /// The enterprises far from the rest of a register (index, km from its centre), in

@@ -16,6 +16,7 @@ pub mod assess;
 pub mod crs;
 pub mod dataset;
 pub mod geom;
+pub mod i18n;
 pub mod index;
 pub mod ingest;
 pub mod model;
@@ -29,7 +30,7 @@ use std::path::PathBuf;
 pub enum Error {
     #[error(transparent)]
     Ingest(#[from] ingest::IngestError),
-    #[error("{path}: {source}")]
+    #[error("{}: {}", .path.display(), crate::i18n::io_error(.source))]
     Io {
         path: PathBuf,
         source: std::io::Error,

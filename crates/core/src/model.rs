@@ -22,6 +22,14 @@ impl Level {
         "重大/较大/一般/低 (with or without 风险), red/orange/yellow/blue, \
          红/橙/黄/蓝, 1/2/3/4 (1 = highest), I/II/III/IV";
 
+    /// [`Level::ACCEPTED`] in the language in use.
+    pub fn accepted() -> String {
+        crate::tr!(
+            "重大/较大/一般/低（可带“风险”二字）、红/橙/黄/蓝、Ⅰ/Ⅱ/Ⅲ/Ⅳ级、1/2/3/4（1 最高）、red/orange/yellow/blue",
+            "重大/较大/一般/低 (with or without 风险), red/orange/yellow/blue, 红/橙/黄/蓝, 1/2/3/4 (1 = highest), I/II/III/IV"
+        )
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             Level::Red => "red",
@@ -183,6 +191,14 @@ pub enum HazardGrade {
 impl HazardGrade {
     pub const ACCEPTED: &'static str =
         "一级/二级/三级/四级, 1/2/3/4, I/II/III/IV, or empty / 无 for none";
+
+    /// [`HazardGrade::ACCEPTED`] in the language in use.
+    pub fn accepted() -> String {
+        crate::tr!(
+            "一级/二级/三级/四级、1/2/3/4、I/II/III/IV，不是重大危险源则留空或填“无”",
+            "一级/二级/三级/四级, 1/2/3/4, I/II/III/IV, or empty / 无 for none"
+        )
+    }
 
     /// `Ok(None)` for an explicit "none"; `Err` for an unknown word.
     pub fn parse(s: &str) -> Result<Option<HazardGrade>, ()> {

@@ -137,10 +137,14 @@ pub fn parse_hex(s: &str) -> Option<[u8; 3]> {
 
 impl Style {
     pub fn load(path: &Path) -> Result<Style, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read style {}: {e}", path.display()))?;
-        let s: Style =
-            toml::from_str(&text).map_err(|e| format!("style {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            let (p, e) = (path.display(), crate::i18n::io_error(&e));
+            crate::tr!("无法读取样式文件 {p}：{e}", "cannot read style {p}: {e}")
+        })?;
+        let s: Style = toml::from_str(&text).map_err(|e| {
+            let p = path.display();
+            crate::tr!("样式文件 {p}：{e}", "style {p}: {e}")
+        })?;
         let d = &s.drawing;
         let ink = s.patterns.ink.clone().unwrap_or_else(|| "#000000".into());
         for (k, v) in [
@@ -155,9 +159,10 @@ impl Style {
             ("patterns.ink", &ink),
         ] {
             if parse_hex(v).is_none() {
-                return Err(format!(
-                    "style {}: {k} = `{v}` is not #RRGGBB",
-                    path.display()
+                let p = path.display();
+                return Err(crate::tr!(
+                    "样式文件 {p}：{k} = `{v}` 不是 #RRGGBB 颜色",
+                    "style {p}: {k} = `{v}` is not #RRGGBB"
                 ));
             }
         }
@@ -167,9 +172,10 @@ impl Style {
             ("grid_opacity", d.grid_opacity),
         ] {
             if !(0.0..=1.0).contains(&v) {
-                return Err(format!(
-                    "style {}: drawing.{k} = {v} must be within 0..1",
-                    path.display()
+                let p = path.display();
+                return Err(crate::tr!(
+                    "样式文件 {p}：drawing.{k} = {v} 须在 0..1 之间",
+                    "style {p}: drawing.{k} = {v} must be within 0..1"
                 ));
             }
         }

@@ -215,8 +215,30 @@ impl Overview {
         Ok((self.width, self.height, super::png::demultiply(pm.data())))
     }
 
-    /// Lay the overview out, `width` pixels wide.
+    /// Lay the overview out, `width` pixels wide, with the zones.
     pub fn new(ds: &Dataset, an: &Analysis, style: &Style, width: u32, family: &str) -> Overview {
+        Overview::with(
+            ds,
+            an,
+            style,
+            &OverviewParams {
+                width,
+                fill_districts: false,
+            },
+            family,
+        )
+    }
+
+    /// Lay the overview out as `params` say: the zones over the district outlines, or
+    /// (`fill_districts`) the districts filled by their level, the usual district 四色图.
+    pub fn with(
+        ds: &Dataset,
+        an: &Analysis,
+        style: &Style,
+        params: &OverviewParams,
+        family: &str,
+    ) -> Overview {
+        let width = params.width;
         let b = ds.region_bbox;
         // Web Mercator at a zoom whose pixels we scale to fit
         let z = 12u8;
@@ -249,8 +271,29 @@ impl Overview {
             }
             d
         };
+        // the districts filled by their level (instead of the zones)
+        let fill_districts = params.fill_districts && an.areas.is_some();
+        if fill_districts {
+            let areas = an.areas.as_deref().unwrap_or_default();
+            for d in &ds.districts.districts {
+                let level = areas
+                    .iter()
+                    .find(|a| a.adcode == d.adcode && a.name == d.name)
+                    .and_then(|a| a.level.level);
+                let _ = write!(
+                    s,
+                    r##"<g fill="{}" fill-opacity="{}" fill-rule="evenodd">"##,
+                    style.color(level),
+                    style.drawing.areas_opacity
+                );
+                for poly in &d.shape.0 {
+                    let _ = write!(s, r##"<path d="{}"/>"##, path_of(poly));
+                }
+                s.push_str("</g>");
+            }
+        }
         // zones, low levels first
-        if let Some(zones) = &an.zones {
+        if let (false, Some(zones)) = (fill_districts, &an.zones) {
             for l in [Level::Blue, Level::Yellow, Level::Orange, Level::Red] {
                 let _ = write!(
                     s,
@@ -282,24 +325,33 @@ impl Overview {
         order.sort_by_key(|&i| (std::cmp::Reverse(level_slot(ds.grades[i].level)), i));
         let below = std::mem::take(&mut s);
         let mut fills: Vec<String> = Vec::new();
-        let dots: Vec<Dot> = order
-            .into_iter()
-            .map(|i| {
-                let e = &ds.enterprises[i];
-                let (x, y) = p(e.lon, e.lat);
-                let r = if ds.grades[i].level == Some(Level::Red) {
-                    3.0
-                } else {
-                    2.0
-                } * fs;
-                let c = style.color(ds.grades[i].level);
-                let fill = fills.iter().position(|f| f == c).unwrap_or_else(|| {
-                    fills.push(c.to_string());
-                    fills.len() - 1
-                });
-                Dot { x, y, r, fill }
+        let mut fill_of = |c: &str| {
+            fills.iter().position(|f| f == c).unwrap_or_else(|| {
+                fills.push(c.to_string());
+                fills.len() - 1
             })
-            .collect();
+        };
+        // the edge of light dots on the white page (the tiles' white point outline is
+        // for a dark basemap)
+        let ink = fill_of(DOT_EDGE);
+        let mut dots: Vec<Dot> = Vec::with_capacity(ds.enterprises.len());
+        for i in order {
+            let e = &ds.enterprises[i];
+            let (x, y) = p(e.lon, e.lat);
+            let level = ds.grades[i].level;
+            let r: f64 = if level == Some(Level::Red) { 3.0 } else { 2.0 } * fs;
+            // yellow on white (and on a yellow zone) needs an edge to be seen
+            if level == Some(Level::Yellow) {
+                dots.push(Dot {
+                    x,
+                    y,
+                    r: r + 0.8 * f64::max(fs, 0.5),
+                    fill: ink,
+                });
+            }
+            let fill = fill_of(style.color(level));
+            dots.push(Dot { x, y, r, fill });
+        }
         // district names at an interior point of their largest part
         for d in &ds.districts.districts {
             use geo::{Area, InteriorPoint};
@@ -367,13 +419,24 @@ impl Overview {
         );
         for (k, (l, label)) in rows.iter().enumerate() {
             let x = lx + k as f64 * lw;
+            // the enterprises' dot, as drawn
+            let (r, edge) = if *l == Some(Level::Red) {
+                (3.0, false)
+            } else {
+                (2.0, *l == Some(Level::Yellow))
+            };
+            let r = f64::max(r * 4.0, 6.0) * fs;
             let _ = write!(
                 s,
-                r##"<rect x="{x:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}" stroke="#333"/>"##,
-                ly + 10.0 * fs,
-                50.0 * fs,
-                34.0 * fs,
-                style.color(*l)
+                r##"<circle cx="{:.1}" cy="{:.1}" r="{r:.1}" fill="{}"{}/>"##,
+                x + 25.0 * fs,
+                ly + 27.0 * fs,
+                style.color(*l),
+                if edge || l.is_none() {
+                    format!(r##" stroke="{DOT_EDGE}" stroke-width="{:.1}""##, 2.0 * fs)
+                } else {
+                    String::new()
+                }
             );
             let _ = write!(
                 s,
@@ -383,6 +446,39 @@ impl Overview {
                 30.0 * fs,
                 counts[level_slot(*l)]
             );
+        }
+        // the areas as drawn: the zones (or the districts' fills) at their opacity
+        let (what, opacity, drawn) = if fill_districts {
+            ("区县等级", style.drawing.areas_opacity, true)
+        } else {
+            (
+                "风险区",
+                style.drawing.surface_opacity,
+                an.zones.as_ref().is_some_and(|z| !z.is_empty()),
+            )
+        };
+        if drawn {
+            let zy = ly + 62.0 * fs;
+            let _ = write!(
+                s,
+                r##"<text x="{lx:.1}" y="{:.1}" font-size="{:.0}">{what}</text>"##,
+                zy + 28.0 * fs,
+                28.0 * fs
+            );
+            for (k, (l, label)) in rows.iter().take(4).enumerate() {
+                let x = lx + 150.0 * fs + k as f64 * (lw - 30.0 * fs);
+                let _ = write!(
+                    s,
+                    r##"<rect x="{x:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}" fill-opacity="{opacity}" stroke="#999"/><text x="{:.1}" y="{:.1}" font-size="{:.0}">{label}</text>"##,
+                    zy + 6.0 * fs,
+                    50.0 * fs,
+                    30.0 * fs,
+                    style.color(*l),
+                    x + 64.0 * fs,
+                    zy + 30.0 * fs,
+                    28.0 * fs
+                );
+            }
         }
         // scale bar: a round number of km near a fifth of the map width
         let lat_c = (b[1] + b[3]) / 2.0;
@@ -434,6 +530,18 @@ impl Overview {
             above: s,
         }
     }
+}
+
+/// The edge drawn around yellow dots (and the unassessed legend dot).
+const DOT_EDGE: &str = "#555555";
+
+/// How the overview is drawn (`[overview]`).
+#[derive(Debug, Clone)]
+pub struct OverviewParams {
+    /// PNG width in pixels.
+    pub width: u32,
+    /// Fill the districts by their level instead of drawing the zones.
+    pub fill_districts: bool,
 }
 
 /// resvg's options with the given fonts, `family` the default.

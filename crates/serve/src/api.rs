@@ -272,8 +272,33 @@ pub fn at(st: &State, p: &Params) -> Result<Value, ApiError> {
             .max_by_key(|&k| (zs[k].level, std::cmp::Reverse(k)))
             .map(|k| {
                 let z = &zs[k];
+                // The enterprises that give the zone its colour: those of the zone's own
+                // level whose influence disc covers the point clicked (the highest wins).
+                let mut makers: Vec<(f64, usize)> = z
+                    .enterprises
+                    .iter()
+                    .filter(|&&i| i < ds.enterprises.len() && ds.grades[i].level == Some(z.level))
+                    .map(|&i| {
+                        let e = &ds.enterprises[i];
+                        let d = geo::Distance::distance(&geo::Haversine, geo::Point::new(e.lon, e.lat), pt);
+                        (d, i)
+                    })
+                    .collect();
+                // Those whose disc covers the point; where the colour comes from several
+                // discs summed (none alone reaches), the nearest of the zone's level.
+                makers.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                let covering = makers.iter().filter(|(d, i)| *d <= ds.radius_m(*i)).count();
+                makers.truncate(covering.max(1).min(makers.len()));
+                let mut makers: Vec<Value> = makers
+                    .iter()
+                    .map(|&(d, i)| {
+                        let e = &ds.enterprises[i];
+                        json!({"id": e.id, "name": e.name, "distance_m": round(d, 0)})
+                    })
+                    .collect();
+                makers.truncate(50);
                 json!({"id": riskmap_store::analysis::zone_id(k), "level": z.level.key(), "level_zh": z.level.zh(),
-                       "area_km2": round(z.area_km2, 3), "enterprises": z.enterprises.len()})
+                       "area_km2": round(z.area_km2, 3), "enterprises": z.enterprises.len(), "made_by": makers})
             })
     });
     let grid = an.grid.as_ref().and_then(|cells| {
@@ -387,7 +412,17 @@ pub fn stats(st: &State, p: &Params) -> Result<Value, ApiError> {
         .districts
         .iter()
         .zip(&by_d)
-        .map(|(d, c)| json!({"name": d.name, "adcode": d.adcode, "total": c.iter().sum::<usize>(), "levels": counts_json(c)}))
+        .map(|(d, c)| {
+            // the district's level as built (the whole register, not the filters)
+            let built = st
+                .an
+                .areas
+                .as_ref()
+                .and_then(|a| a.iter().find(|a| a.adcode == d.adcode && a.name == d.name))
+                .map(|a| a.level.level);
+            json!({"name": d.name, "adcode": d.adcode, "total": c.iter().sum::<usize>(), "levels": counts_json(c),
+                   "level": built.map(level_key), "level_zh": built.map(level_zh)})
+        })
         .collect();
     let mut inds: Vec<(&str, [usize; 5])> = by_i.into_iter().collect();
     inds.sort_by(|a, b| {

@@ -277,9 +277,8 @@ fn meta_json(
         .collect();
     industries.sort_unstable();
     industries.dedup();
-    let basemap = cfg.basemap_url.as_ref().map(|u| {
-        serde_json::json!({"url": u, "crs": cfg.basemap_crs.as_str(), "attribution": cfg.basemap_attribution})
-    });
+    let basemaps = cfg.basemap_list();
+    let basemap = basemaps.iter().find(|b| b["overlay"] == false).cloned();
     serde_json::json!({
         "title": ds.title,
         "data_date": ds.data_date,
@@ -292,6 +291,7 @@ fn meta_json(
         "layers_gcj02": layers_gcj,
         "retina": pyramids.keys().any(|k| k.contains("@2x")),
         "basemap": basemap,
+        "basemaps": basemaps,
         "levels": levels,
         "districts": ds.districts.districts.iter().map(|d| d.name.clone()).collect::<Vec<_>>(),
         "industries": industries,
@@ -784,16 +784,23 @@ pub fn run(
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&addr)
             .await
-            .map_err(|e| riskmap_core::Error::Input(format!("cannot listen on {addr}: {e}")))?;
+            .map_err(|e| {
+                let e = riskmap_core::i18n::io_error(&e);
+                riskmap_core::Error::Input(riskmap_core::tr!("无法监听 {addr}：{e}", "cannot listen on {addr}: {e}"))
+            })?;
         eprintln!(
-            "riskmap serve: http://{addr}/  ({layers} tile archives, {tiles_n} tiles in memory index; Ctrl-C stops)"
+            "{}",
+            riskmap_core::tr!(
+                "riskmap serve：http://{addr}/ （{layers} 个瓦片包，内存索引 {tiles_n} 张瓦片；按 Ctrl-C 停止）",
+                "riskmap serve: http://{addr}/  ({layers} tile archives, {tiles_n} tiles in memory index; Ctrl-C stops)"
+            )
         );
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await
-            .map_err(|e| riskmap_core::Error::Input(format!("server: {e}")))
+            .map_err(|e| riskmap_core::Error::Input(riskmap_core::tr!("服务出错：{e}", "server: {e}")))
     })
 }
 
@@ -814,16 +821,25 @@ fn follow_generations(live: &Live, root: &std::path::Path, reload: Reload) {
         match reload(&dir) {
             Ok(st) => {
                 live.set(Arc::new(st));
+                let (g, s) = (now.unwrap_or(0), t.elapsed().as_secs_f64());
                 eprintln!(
-                    "riskmap serve: now serving generation {} ({:.1} s to load)",
-                    now.unwrap_or(0),
-                    t.elapsed().as_secs_f64()
+                    "{}",
+                    riskmap_core::tr!(
+                        "riskmap serve：已切换到第 {g} 代（加载用时 {s:.1} 秒）",
+                        "riskmap serve: now serving generation {g} ({s:.1} s to load)"
+                    )
                 );
             }
-            Err(e) => eprintln!(
-                "riskmap serve: generation {} not loaded, still serving the previous one: {e}",
-                now.unwrap_or(0)
-            ),
+            Err(e) => {
+                let g = now.unwrap_or(0);
+                eprintln!(
+                    "{}",
+                    riskmap_core::tr!(
+                        "riskmap serve：第 {g} 代未能加载，继续发布上一代：{e}",
+                        "riskmap serve: generation {g} not loaded, still serving the previous one: {e}"
+                    )
+                )
+            }
         }
     }
 }

@@ -32,7 +32,19 @@ fn asset(path: &str) -> Option<(&'static [u8], &'static str)> {
     }
 }
 
+/// For whoever works on the viewer: with `RISKMAP_VIEWER_DIR` set, the files are read
+/// from that folder on each request (only names the compiled-in list has), so an edit
+/// shows on reload without rebuilding the binary.
+fn from_dev_dir(path: &str) -> Option<Vec<u8>> {
+    let dir = std::env::var_os("RISKMAP_VIEWER_DIR")?;
+    asset(path)?;
+    std::fs::read(std::path::Path::new(&dir).join(path)).ok()
+}
+
 pub(crate) async fn h_index() -> Response {
+    if let Some(b) = from_dev_dir("index.html") {
+        return ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], b).into_response();
+    }
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -45,6 +57,9 @@ pub(crate) async fn h_index() -> Response {
 
 pub(crate) async fn h_asset(uri: Uri) -> Response {
     let path = uri.path().trim_start_matches("/viewer/");
+    if let (Some(b), Some((_, ct))) = (from_dev_dir(path), asset(path)) {
+        return ([(header::CONTENT_TYPE, ct)], b).into_response();
+    }
     match asset(path) {
         Some((bytes, ct)) => (
             [

@@ -16,7 +16,22 @@
     { key: 'blue', zh: '低风险', en: 'Low', color: '#0070C0' },
     { key: 'unassessed', zh: '未评估', en: 'Unassessed', color: '#9E9E9E' }
   ];
+  // the deciding rule of an enterprise's level (`rule` of /api/enterprises/{id}), in words
+  var RULE_TEXT = {
+    open_major_hidden_danger: ['存在未整改完成的重大事故隐患，直接判定为重大风险', 'Open major hidden danger: major risk'],
+    fatal_accident: ['近12个月发生生产安全死亡事故，直接判定为重大风险', 'Fatal accident in the last 12 months: major risk'],
+    major_hazard_floor: ['按重大危险源等级确定的最低风险等级', 'Floor set by the major hazard source grade'],
+    risk_point: ['按风险点评价结果，取最高等级（就高）', 'Highest level of its risk points'],
+    direct: ['名录中直接填报的风险等级', 'Level stated in the register'],
+    none: ['无风险评估记录，未评估', 'No risk assessment']
+  };
+  var METHOD_TEXT = {
+    LEC: ['LEC 作业条件危险性分析', 'LEC'], LS: ['LS 风险矩阵', 'LS risk matrix'], MES: ['MES 评价法', 'MES'],
+    direct: ['直接判定', 'Direct'], Direct: ['直接判定', 'Direct']
+  };
   var RADIUS_M = 500;
+  var ZONE_OPACITY = 1;           // the surface tiles carry the style's zone alpha themselves
+  var AREAS_OPACITY = 0.35;       // district-by-level fill (styles/default.toml areas_opacity)
   var POINT_LIMIT = 5000;
   var POINT_DEBOUNCE_MS = 200;
 
@@ -24,7 +39,7 @@
     zh: {
       search: '搜索企业', searchPlaceholder: '企业名称或统一社会信用代码', layers: '图层',
       layerSurface: '风险分区', layerGrid: '网格', layerDistricts: '区县', layerPoints: '企业点位',
-      legend: '图例（企业数）', filters: '筛选', filterLevel: '风险等级', filterIndustry: '行业',
+      legend: '图例', filters: '筛选', filterLevel: '风险等级', filterIndustry: '行业',
       filterDistrict: '区县', reset: '重置筛选', back: '← 返回', close: '关闭',
       allLevels: '全部等级', redOrange: '重大 + 较大风险', allIndustries: '全部行业', allDistricts: '全部区县',
       total: '合计', dataDate: '数据日期：', loading: '加载中…', loadingPoints: '正在加载企业点位…',
@@ -39,12 +54,20 @@
       riskPoints: '风险点（{n}）', hiddenDangers: '隐患（{n}）', rpName: '名称', method: '方法', score: '分值',
       level: '等级', hdId: '编号', grade: '等级', status: '状态', desc: '描述', extra: '其他信息', noRows: '无',
       shownFirst: '仅显示前{n}个（共{total}个）', error: '出错：', mouse: '鼠标位置', noPointsLayer: '无此图层',
-      yes: '是', no: '否', radius: '半径'
+      yes: '是', no: '否', radius: '半径',
+      basemap: '底图', noBasemap: '无底图', layerAreas: '区县风险等级', zoneOpacity: '分区不透明度',
+      legendZones: '风险分区（图上颜色）', legendAreas: '区县风险等级（按区县内最高等级）', legendPoints: '企业点位（企业数）',
+      exportPng: '导出图片', print: '打印', copyLink: '复制链接', linkCopied: '已复制当前视图链接',
+      exporting: '正在导出图片…', exported: '已导出图片', exportNoBasemap: '底图服务不允许读取像素，导出的图片不含底图',
+      madeBy: '使此处为{level}的企业（{n}）', madeByNone: '未找到使此处着色的企业',
+      openHazards: '未整改隐患', openMajorHazards: '其中重大事故隐患', influence: '影响半径', warnings: '数据提示',
+      itemsN: '{n}项', metresN: '{n}米', districtLevel: '区县等级', exportedAt: '导出时间', scaleAt: '比例尺',
+      dataSource: '数据来源', levelOf: '{name}：{level}'
     },
     en: {
       search: 'Search enterprise', searchPlaceholder: 'Name or unified social credit code', layers: 'Layers',
       layerSurface: 'Risk zones (surface)', layerGrid: 'Grid', layerDistricts: 'Districts', layerPoints: 'Enterprises',
-      legend: 'Legend (enterprises)', filters: 'Filters', filterLevel: 'Level', filterIndustry: 'Industry',
+      legend: 'Legend', filters: 'Filters', filterLevel: 'Level', filterIndustry: 'Industry',
       filterDistrict: 'District', reset: 'Reset filters', back: '← Back', close: 'Close',
       allLevels: 'All levels', redOrange: 'Major + Considerable', allIndustries: 'All industries', allDistricts: 'All districts',
       total: 'Total', dataDate: 'Data as of ', loading: 'Loading…', loadingPoints: 'Loading enterprises…',
@@ -60,7 +83,15 @@
       riskPoints: 'Risk points ({n})', hiddenDangers: 'Hidden dangers ({n})', rpName: 'Name', method: 'Method',
       score: 'Score', level: 'Level', hdId: 'ID', grade: 'Grade', status: 'Status', desc: 'Description',
       extra: 'Other fields', noRows: 'none', shownFirst: 'Showing first {n} of {total}', error: 'Error: ',
-      mouse: 'Mouse', noPointsLayer: 'layer not available', yes: 'yes', no: 'no', radius: 'radius'
+      mouse: 'Mouse', noPointsLayer: 'layer not available', yes: 'yes', no: 'no', radius: 'radius',
+      basemap: 'Basemap', noBasemap: 'No basemap', layerAreas: 'Districts by level', zoneOpacity: 'Zone opacity',
+      legendZones: 'Risk zones (as drawn)', legendAreas: 'District level (highest inside)', legendPoints: 'Enterprises (count)',
+      exportPng: 'Export image', print: 'Print', copyLink: 'Copy link', linkCopied: 'Link to this view copied',
+      exporting: 'Exporting image…', exported: 'Image exported', exportNoBasemap: 'The basemap service does not allow reading its pixels; the image leaves it out',
+      madeBy: 'Enterprises making this {level} ({n})', madeByNone: 'No enterprise found that colours this zone',
+      openHazards: 'Open hidden dangers', openMajorHazards: 'of which major', influence: 'Influence radius', warnings: 'Data notes',
+      itemsN: '{n}', metresN: '{n} m', districtLevel: 'District level', exportedAt: 'Exported', scaleAt: 'Scale',
+      dataSource: 'Data', levelOf: '{name}: {level}'
     }
   };
 
@@ -76,6 +107,12 @@
     points: { count: 0, total: 0, ids: new Set(), loads: 0, error: null, levels: '' },
     panel: null,               // { kind: 'hint' | 'loading' | 'at' | 'card' | 'error', ... }
     districts: null,           // GeoJSON as loaded
+    areas: null,               // areas GeoJSON (districts with their level) as loaded
+    layers: { surface: true, grid: false, districts: true, areas: false },
+    basemaps: [],              // choices: { name, crs, entries: [basemap, its overlays…] }
+    basemap: -1,               // index into basemaps, -1 = 无底图
+    zoneOpacity: ZONE_OPACITY,
+    zoneColors: {},            // level → [r, g, b, a 0..1] sampled from the surface tiles
     tiles: { ok: 0, errors: 0 },
     errors: []
   };
@@ -234,7 +271,10 @@
     if (noPointer) p.style.pointerEvents = 'none';
     return p;
   }
+  pane('basemap', 100, true);        // the chosen basemap's tiles
   pane('districtFill', 150, true);   // below the tile pane (200): the "land" when there is no basemap
+  pane('areas', 170, true);          // districts filled by level, under the zones
+  pane('basemapOverlay', 360, true); // a basemap's label layer (天地图 cva_w): over the zones
   pane('districtLine', 380, true);   // above tiles, below the points (overlayPane 400)
   pane('labels', 420, true);         // district names
   pane('highlight', 450, true);      // query circle, selected-enterprise ring
@@ -242,11 +282,14 @@
   var pointRenderer = L.canvas({ padding: 0.2, tolerance: 3 });
   var fillRenderer = L.canvas({ pane: 'districtFill', padding: 0.2 });
   var lineRenderer = L.canvas({ pane: 'districtLine', padding: 0.2 });
+  var areasRenderer = L.canvas({ pane: 'areas', padding: 0.2 });
   var hlRenderer = L.canvas({ pane: 'highlight', padding: 0.2 });
 
   var tileLayers = {};              // surface / grid
-  var basemapLayer = null;
+  var basemapLayers = [];           // the chosen basemap and its overlays
   var districtsGroup = L.layerGroup();
+  var landLayer = null;             // light district fill, drawn only without a basemap
+  var areasLayer = null;            // L.geoJSON of areas.geojson, filled by level
   var pointsLayer = L.layerGroup().addTo(map);
   var highlightLayer = L.layerGroup().addTo(map);
   var markersById = new Map();
@@ -324,42 +367,135 @@
     return layer;
   }
 
-  function setupTileLayers() {
-    var defs = [['surface', 'layer-surface', 10, 0.65], ['grid', 'layer-grid', 11, 0.8]];
-    defs.forEach(function (d) {
-      var layer = makeTileLayer(d[0], d[2], d[3]);
-      var box = $(d[1]);
+  // the tile layers follow the map's CRS: rebuilt (plain ↔ _gcj02) when it changes
+  function refreshTileLayers() {
+    [['surface', 10], ['grid', 11]].forEach(function (d) {
+      var old = tileLayers[d[0]];
+      if (old) map.removeLayer(old);
+      var opacity = d[0] === 'surface' ? state.zoneOpacity : 0.8;
+      var layer = makeTileLayer(d[0], d[1], opacity);
       tileLayers[d[0]] = layer;
-      if (!layer) {
-        box.checked = false;
-        box.disabled = true;
-        box.parentNode.title = t('noPointsLayer');
-        return;
-      }
-      if (box.checked) layer.addTo(map);
-      box.addEventListener('change', function () {
-        if (box.checked) layer.addTo(map); else map.removeLayer(layer);
-      });
-    });
-    var dbox = $('layer-districts');
-    dbox.addEventListener('change', function () {
-      if (dbox.checked) districtsGroup.addTo(map); else map.removeLayer(districtsGroup);
+      var box = $('layer-' + d[0]);
+      box.disabled = !layer;
+      box.parentNode.title = layer ? '' : t('noPointsLayer');
+      if (!layer) return;
+      if (d[0] === 'surface') layer.on('tileload', function (e) { sampleZoneColors(e.tile); });
+      if (state.layers[d[0]]) layer.addTo(map);
     });
   }
 
-  function setupBasemap() {
-    var bm = state.meta.basemap;
-    if (!bm || !bm.url) {
-      $('map').classList.add('no-basemap');
-      return;
+  function setLayerVisible(key, on) {
+    state.layers[key] = !!on;
+    var box = $('layer-' + key);
+    if (box) box.checked = !!on;
+    var layer = key === 'districts' ? districtsGroup : key === 'areas' ? areasLayer : tileLayers[key];
+    if (layer) {
+      if (on && !map.hasLayer(layer)) layer.addTo(map);
+      else if (!on && map.hasLayer(layer)) map.removeLayer(layer);
     }
-    basemapLayer = L.tileLayer(bm.url, {
-      attribution: bm.attribution || '',
+    renderLegend();
+    scheduleHash();
+  }
+
+  function setupTileLayers() {
+    refreshTileLayers();
+    ['surface', 'grid', 'districts', 'areas'].forEach(function (key) {
+      var box = $('layer-' + key);
+      box.checked = !!state.layers[key];
+      box.addEventListener('change', function () { setLayerVisible(key, box.checked); });
+    });
+    var op = $('zone-opacity');
+    op.value = String(Math.round(state.zoneOpacity * 100));
+    op.addEventListener('input', function () {
+      state.zoneOpacity = Math.max(0.1, Math.min(1, Number(op.value) / 100));
+      if (tileLayers.surface) tileLayers.surface.setOpacity(state.zoneOpacity);
+      renderLegend();
+      scheduleHash();
+    });
+  }
+
+  // ------------------------------------------------------------------ basemaps
+  // meta.basemaps: non-overlay entries are choices; an overlay entry is drawn over the
+  // choice before it (天地图 vec_w + cva_w). The old single meta.basemap is a fallback.
+  function basemapChoices(meta) {
+    var list = Array.isArray(meta.basemaps) && meta.basemaps.length ? meta.basemaps
+      : (meta.basemap && meta.basemap.url ? [meta.basemap] : []);
+    var out = [];
+    list.forEach(function (b) {
+      if (!b || !b.url) return;
+      if (b.overlay) { if (out.length) out[out.length - 1].entries.push(b); return; }
+      out.push({ name: b.name || t('basemap') + (out.length + 1), crs: b.crs === 'gcj02' ? 'gcj02' : 'wgs84', entries: [b] });
+    });
+    return out;
+  }
+  function buildBasemapList() {
+    var ul = $('basemap-list'), h = [];
+    state.basemaps.forEach(function (c, i) {
+      h.push('<li><label><input type="radio" name="basemap" id="basemap-' + i + '" value="' + i + '"' +
+        (state.basemap === i ? ' checked' : '') + '> <span class="name">' + esc(c.name) + '</span>' +
+        (c.crs === 'gcj02' ? ' <span class="muted crs-tag">GCJ-02</span>' : '') + '</label></li>');
+    });
+    h.push('<li><label><input type="radio" name="basemap" id="basemap-none" value="-1"' +
+      (state.basemap < 0 ? ' checked' : '') + '> <span class="name">' + esc(t('noBasemap')) + '</span></label></li>');
+    ul.innerHTML = h.join('');
+  }
+  function setupBasemapControl() {
+    $('basemap-list').addEventListener('change', function (e) {
+      if (e.target && e.target.name === 'basemap') setBasemap(Number(e.target.value));
+    });
+  }
+  function basemapTileLayer(b, overlay) {
+    return L.tileLayer(b.url, {
+      attribution: b.attribution || '',
       maxZoom: map.getMaxZoom(),
-      maxNativeZoom: bm.maxzoom || 18,
-      subdomains: bm.subdomains || 'abc',
+      maxNativeZoom: b.maxzoom || 18,
+      subdomains: b.subdomains || 'abc',
+      pane: overlay ? 'basemapOverlay' : 'basemap',
       zIndex: 1
-    }).addTo(map);
+    });
+  }
+  /** Show basemap choice i (-1: none); the layers are re-aligned when its CRS differs. */
+  function setBasemap(i, opts) {
+    if (!(i >= 0 && i < state.basemaps.length)) i = -1;
+    basemapLayers.forEach(function (l) { map.removeLayer(l); });
+    basemapLayers = [];
+    state.basemap = i;
+    var choice = i >= 0 ? state.basemaps[i] : null;
+    if (choice) {
+      choice.entries.forEach(function (b, k) { basemapLayers.push(basemapTileLayer(b, k > 0).addTo(map)); });
+    }
+    $('map').classList.toggle('no-basemap', !choice);
+    var radio = $(i >= 0 ? 'basemap-' + i : 'basemap-none');
+    if (radio) radio.checked = true;
+    syncLand();
+    // 无底图 has no CRS of its own: the map stays in the one it is in
+    var crs = choice ? choice.crs : state.crs;
+    if (crs !== state.crs) setCrs(crs, opts);
+    scheduleHash();
+  }
+  // without a basemap the districts' light fill is the land
+  function syncLand() {
+    if (!landLayer) return;
+    var want = state.basemap < 0;
+    if (want && !districtsGroup.hasLayer(landLayer)) districtsGroup.addLayer(landLayer);
+    else if (!want && districtsGroup.hasLayer(landLayer)) districtsGroup.removeLayer(landLayer);
+  }
+  /** Switch the map's coordinates to `crs`, keeping the same place on the ground in view. */
+  function setCrs(crs, opts) {
+    var c = map.getCenter(), z = map.getZoom();
+    var wgs = state.crs === 'gcj02' ? gcj02ToWgs84(c.lng, c.lat) : [c.lng, c.lat];
+    state.crs = crs;
+    var b = mapBoundsFromMeta(state.meta);
+    map.setMaxBounds(null);
+    if (!(opts && opts.keepView)) map.setView(toMapLatLng(wgs[0], wgs[1]), z, { animate: false });
+    if (b) map.setMaxBounds(b.pad(0.6));
+    highlightLayer.clearLayers();
+    refreshTileLayers();
+    if (state.started) {
+      loadDistricts().catch(function (e) { reportError('districts', e); });
+      loadAreas().catch(function (e) { reportError('areas', e); });
+      schedulePoints(0);
+    }
   }
 
   // district outlines (+ a light "land" fill when there is no basemap) and name labels
@@ -389,24 +525,35 @@
     return best ? [best[0], best[1]] : null;
   }
 
-  function loadDistricts() {
-    var meta = state.meta, list = meta.geojson || [];
-    var name = 'districts', convert = false;
+  // a GeoJSON output in the map's CRS: its *.gcj02 copy, else the WGS84 file shifted here
+  function geojsonForMap(base) {
+    var list = state.meta.geojson || [], name = base, convert = false;
     if (state.crs === 'gcj02') {
-      if (list.indexOf('districts.gcj02') >= 0 || list.length === 0) name = 'districts.gcj02';
-      else convert = true;   // only the WGS84 file exists: shift it here
+      if (list.indexOf(base + '.gcj02') >= 0 || list.length === 0) name = base + '.gcj02';
+      else convert = true;
     }
+    var c2ll = convert ? function (c) { var g = wgs84ToGcj02(c[0], c[1]); return L.latLng(g[1], g[0]); }
+                       : function (c) { return L.latLng(c[1], c[0]); };
+    var crs = state.crs;
     return api('/geojson/' + name + '.geojson').then(function (gj) {
+      return { gj: gj, c2ll: c2ll, crs: crs };
+    });
+  }
+
+  var districtSeq = 0;
+  function loadDistricts() {
+    var seq = ++districtSeq;
+    return geojsonForMap('districts').then(function (r) {
+      if (seq !== districtSeq || r.crs !== state.crs) return;
+      var gj = r.gj, c2ll = r.c2ll;
       state.districts = gj;
-      var c2ll = convert ? function (c) { var g = wgs84ToGcj02(c[0], c[1]); return L.latLng(g[1], g[0]); }
-                         : function (c) { return L.latLng(c[1], c[0]); };
+      state.districtsC2ll = c2ll;
       districtsGroup.clearLayers();
-      if (!basemapLayer) {
-        districtsGroup.addLayer(L.geoJSON(gj, {
-          coordsToLatLng: c2ll, interactive: false, renderer: fillRenderer, pane: 'districtFill',
-          style: function () { return { stroke: false, fill: true, fillColor: '#fbfaf4', fillOpacity: 1 }; }
-        }));
-      }
+      landLayer = L.geoJSON(gj, {
+        coordsToLatLng: c2ll, interactive: false, renderer: fillRenderer, pane: 'districtFill',
+        style: function () { return { stroke: false, fill: true, fillColor: '#fbfaf4', fillOpacity: 1 }; }
+      });
+      syncLand();
       districtsGroup.addLayer(L.geoJSON(gj, {
         coordsToLatLng: c2ll, interactive: false, renderer: lineRenderer, pane: 'districtLine',
         style: function () { return { color: '#4a5f74', weight: 1.3, opacity: 0.85, fill: false, dashArray: '5 3' }; }
@@ -420,7 +567,35 @@
           icon: L.divIcon({ className: 'district-label-icon', iconSize: null, html: '<span class="district-label">' + esc(nm) + '</span>' })
         }));
       });
-      if ($('layer-districts').checked) districtsGroup.addTo(map);
+      if (state.layers.districts) districtsGroup.addTo(map);
+    });
+  }
+
+  // districts filled by their level (areas.geojson: level, level_zh, color, reason_zh)
+  var areasSeq = 0;
+  function areaColor(p) { return (p && p.level && levelInfo(p.level).color) || (p && p.color) || '#9E9E9E'; }
+  function loadAreas() {
+    var list = state.meta.geojson || [];
+    if (list.length && list.indexOf('areas') < 0) {
+      var box = $('layer-areas');
+      box.checked = false; box.disabled = true; box.parentNode.title = t('noPointsLayer');
+      return Promise.resolve();
+    }
+    var seq = ++areasSeq;
+    return geojsonForMap('areas').then(function (r) {
+      if (seq !== areasSeq || r.crs !== state.crs) return;
+      state.areas = r.gj;
+      var wasOn = areasLayer && map.hasLayer(areasLayer);
+      if (areasLayer) map.removeLayer(areasLayer);
+      areasLayer = L.geoJSON(r.gj, {
+        coordsToLatLng: r.c2ll, interactive: false, renderer: areasRenderer, pane: 'areas',
+        style: function (f) {
+          var c = areaColor(f.properties);
+          return { color: c, weight: 1, opacity: 0.9, fill: true, fillColor: c, fillOpacity: AREAS_OPACITY };
+        }
+      });
+      if (state.layers.areas || wasOn) areasLayer.addTo(map);
+      renderLegend();
     });
   }
 
@@ -428,21 +603,24 @@
     if (!state.districts) return null;
     var f = (state.districts.features || []).filter(function (x) { return x.properties && x.properties.name === name; })[0];
     if (!f) return null;
-    var fileIsGcj = /gcj02/.test(JSON.stringify((state.districts.properties || {}).crs || '')) || state.crs === 'gcj02';
-    var layer = L.geoJSON(f, {
-      coordsToLatLng: function (c) {
-        if (state.crs === 'gcj02' && !fileIsGcj) { var g = wgs84ToGcj02(c[0], c[1]); return L.latLng(g[1], g[0]); }
-        return L.latLng(c[1], c[0]);
-      }
-    });
-    var b = layer.getBounds();
+    var b = L.geoJSON(f, { coordsToLatLng: state.districtsC2ll }).getBounds();
     return b.isValid() ? b : null;
   }
 
   // ------------------------------------------------------------------ points
+  // small dots at city zoom, so the zones under them stay readable
+  // (at zoom ≤ 10 a 1 km zone is a few pixels across: dots without outline, red and
+  // orange a little larger, the rest barely more than a pixel)
   function pointRadius(z) {
-    return Math.max(2, Math.min(10, 1.5 + (z - 8) * 0.85));
+    return Math.max(1.2, Math.min(9, 1.5 + (z - 10) * 0.9));
   }
+  function markerRadius(level, z) {
+    var r = pointRadius(z);
+    if (z <= 10) return level === 'red' ? 2.2 : level === 'orange' ? 1.8 : r;
+    return level === 'red' ? r + 1 : r;
+  }
+  function markerWeight(z) { return z <= 10 ? 0 : 0.8; }
+  function markerStroke(z) { return { stroke: z > 10, weight: markerWeight(z) || 0.8 }; }
   // levels to fetch = the level filter ∩ the visible point layers; null = all
   function fetchLevels() {
     var f = state.filters.level ? state.filters.level.split(',') : LEVEL_KEYS.slice();
@@ -522,16 +700,17 @@
     });
     pointsLayer.clearLayers();
     markersById.clear();
-    var r = pointRadius(map.getZoom());
+    var z = map.getZoom();
     var ids = new Set();
     feats.forEach(function (f) {
       var p = f.properties || {}, c = f.geometry.coordinates;
       var color = p.color || levelColor(p.level);
       var m = L.circleMarker([c[1], c[0]], {
         renderer: pointRenderer,
-        radius: p.level === 'red' ? r + 1 : r,
+        radius: markerRadius(p.level, z),
         color: 'rgba(20,20,20,0.65)',
-        weight: 0.8,
+        stroke: markerStroke(z).stroke,
+        weight: markerStroke(z).weight,
         fillColor: color,
         fillOpacity: 0.92,
         bubblingMouseEvents: false
@@ -541,8 +720,12 @@
         L.DomEvent.stop(e);
         openCard(p.id, m.getLatLng(), null);
       });
-      m.on('mouseover', function () { m.setStyle({ weight: 2, color: '#111' }); showTip(m, p); });
-      m.on('mouseout', function () { m.setStyle({ weight: 0.8, color: 'rgba(20,20,20,0.65)' }); m.closeTooltip(); });
+      m.on('mouseover', function () { m.setStyle({ stroke: true, weight: 2, color: '#111' }); showTip(m, p); });
+      m.on('mouseout', function () {
+        var st = markerStroke(map.getZoom());
+        m.setStyle({ stroke: st.stroke, weight: st.weight, color: 'rgba(20,20,20,0.65)' });
+        m.closeTooltip();
+      });
       pointsLayer.addLayer(m);
       markersById.set(p.id, m);
       ids.add(p.id);
@@ -572,10 +755,11 @@
     }
   }
   map.on('zoomend', function () {
-    var r = pointRadius(map.getZoom());
+    var z = map.getZoom(), st = markerStroke(z);
     pointsLayer.eachLayer(function (m) {
       var lv = m.feature && m.feature.properties && m.feature.properties.level;
-      m.setRadius(lv === 'red' ? r + 1 : r);
+      m.setRadius(markerRadius(lv, z));
+      m.setStyle(st);
     });
   });
 
@@ -599,6 +783,86 @@
         '<span class="name">' + esc(levelName(l.key, l.zh)) + '</span><span class="count">' + esc(n) + '</span></li>';
     }).join('');
     $('legend-total').textContent = s ? t('total') + ' ' + (s.total != null ? s.total : '') : '';
+    // zones: the colour as drawn, over white (the swatch's own background)
+    var zl = $('legend-zones');
+    zl.classList.toggle('off', !state.layers.surface);
+    zl.innerHTML = state.levels.filter(function (l) { return l.key !== 'unassessed'; }).map(function (l) {
+      var c = zoneRgba(l.key);
+      return '<li data-level="' + esc(l.key) + '"><span class="swatch square zone" data-rgba="' + esc(c) +
+        '" style="background:' + esc(c) + '"></span><span class="name">' + esc(levelName(l.key, l.zh)) + '</span></li>';
+    }).join('');
+    // districts by level: how many districts have each level
+    var al = $('legend-areas'), byLevel = {};
+    ((state.areas && state.areas.features) || []).forEach(function (f) {
+      var k = (f.properties || {}).level;
+      if (k) byLevel[k] = (byLevel[k] || 0) + 1;
+    });
+    $('legend-areas-section').hidden = !state.layers.areas;
+    al.innerHTML = state.levels.filter(function (l) { return byLevel[l.key]; }).map(function (l) {
+      var c = areaRgba(l.key);
+      return '<li data-level="' + esc(l.key) + '"><span class="swatch square" data-rgba="' + esc(c) + '" style="background:' +
+        esc(c) + ';border-color:' + esc(levelColor(l.key)) + '"></span><span class="name">' + esc(levelName(l.key, l.zh)) +
+        '</span><span class="count">' + esc(byLevel[l.key]) + '</span></li>';
+    }).join('');
+  }
+
+  // ------------------------------------------------------------------ zone colours as drawn
+  // The surface tiles carry each level's colour with the style's alpha (e.g. 153 = 0.6);
+  // the legend shows that alpha × the layer's opacity, sampled from the tiles themselves
+  // (until a tile has been seen: the style's default 0.6).
+  var zoneHist = {};          // level → { alpha: pixels }
+  var zoneSampled = 0;
+  function hexRgb(hex) {
+    var m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(hex || '');
+    return m ? [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)] : null;
+  }
+  function sampleZoneColors(img) {
+    if (zoneSampled >= 40 || !img || !img.naturalWidth) return;
+    var cv = document.createElement('canvas');
+    cv.width = img.naturalWidth; cv.height = img.naturalHeight;
+    var ctx = cv.getContext('2d'), data;
+    try { ctx.drawImage(img, 0, 0); data = ctx.getImageData(0, 0, cv.width, cv.height).data; } catch (e) { return; }
+    var keys = ['red', 'orange', 'yellow', 'blue'], rgb = {}, any = false;
+    keys.forEach(function (k) { rgb[k] = hexRgb(levelColor(k)); });
+    for (var i = 0; i < data.length; i += 4) {
+      var a = data[i + 3];
+      if (!a) continue;
+      for (var j = 0; j < keys.length; j++) {
+        var c = rgb[keys[j]];
+        if (c && data[i] === c[0] && data[i + 1] === c[1] && data[i + 2] === c[2]) {
+          var h = zoneHist[keys[j]] || (zoneHist[keys[j]] = {});
+          h[a] = (h[a] || 0) + 1;
+          any = true;
+          break;
+        }
+      }
+    }
+    if (!any) return;
+    zoneSampled++;
+    var changed = false;
+    keys.forEach(function (k) {
+      var h = zoneHist[k];
+      if (!h) return;
+      // interior pixels carry the full alpha, anti-aliased edges less: take the highest
+      // alpha seen on more than a few pixels
+      var best = null;
+      Object.keys(h).forEach(function (a) { if (h[a] >= 4 && (best === null || Number(a) > Number(best))) best = a; });
+      if (best === null) return;
+      var c = rgb[k].concat([Number(best) / 255]);
+      var old = state.zoneColors[k];
+      if (!old || old[3] !== c[3] || old[0] !== c[0]) { state.zoneColors[k] = c; changed = true; }
+    });
+    if (changed) renderLegend();
+  }
+  /** The rgba a level's zone is drawn with: tile alpha × layer opacity. */
+  function zoneRgba(key) {
+    var c = state.zoneColors[key] || (hexRgb(levelColor(key)) || [158, 158, 158]).concat([0.6]);
+    var a = Math.round(c[3] * state.zoneOpacity * 1000) / 1000;
+    return 'rgba(' + c[0] + ',' + c[1] + ',' + c[2] + ',' + a + ')';
+  }
+  function areaRgba(key) {
+    var c = hexRgb(levelColor(key)) || [158, 158, 158];
+    return 'rgba(' + c[0] + ',' + c[1] + ',' + c[2] + ',' + AREAS_OPACITY + ')';
   }
 
   // ------------------------------------------------------------------ sidebar controls
@@ -613,6 +877,7 @@
       box.addEventListener('change', function () {
         state.visible[box.getAttribute('data-level')] = box.checked;
         schedulePoints(0);
+        scheduleHash();
       });
     });
   }
@@ -630,6 +895,7 @@
     fillSelect($('filter-district'), [['', t('allDistricts')]].concat((meta.districts || []).map(function (x) { return [x, x]; })), state.filters.district);
   }
   function onFiltersChanged(zoomToDistrict) {
+    scheduleHash();
     loadStats().catch(function (e) { reportError('stats', e); });
     if (zoomToDistrict && state.filters.district) {
       var b = districtBounds(state.filters.district);
@@ -731,6 +997,7 @@
     state.panel = p;
     renderPanel();
     showPanel();
+    scheduleHash();
   }
   function renderPanel() {
     var p = state.panel || { kind: 'hint' }, body = $('panel-body'), html = '';
@@ -768,11 +1035,11 @@
     h.push('<dt>' + esc(t('surface')) + '</dt><dd>' +
       (d.surface ? badge(d.surface.level, d.surface.level_zh) : esc(t('outsideZone'))) + '</dd>');
     if (d.zone) {
-      h.push('<dt>' + esc(t('zone')) + '</dt><dd>' + badge(d.zone.level, d.zone.level_zh) + ' ' + esc(d.zone.id) +
+      h.push('<dt>' + esc(t('zone')) + '</dt><dd>' + badge(d.zone.level, d.zone.level_zh) +
         (d.zone.area_km2 != null ? ' · ' + esc(t('areaKm2', { a: fmtNum(d.zone.area_km2, 3) })) : '') + '</dd>');
     }
     if (d.grid) {
-      h.push('<dt>' + esc(t('grid')) + '</dt><dd>' + badge(d.grid.level, d.grid.level_zh) + ' ' + esc(d.grid.id) +
+      h.push('<dt>' + esc(t('grid')) + '</dt><dd>' + badge(d.grid.level, d.grid.level_zh) +
         ' · ' + esc(t('enterprisesN', { n: d.grid.total != null ? d.grid.total : 0 })) + miniLevels(d.grid.levels) + '</dd>');
     } else {
       h.push('<dt>' + esc(t('grid')) + '</dt><dd>' + esc(t('none')) + '</dd>');
@@ -785,6 +1052,22 @@
       h.push('<dt>' + esc(t('district')) + '</dt><dd>' + esc(t('none')) + '</dd>');
     }
     h.push('</dl>');
+
+    // the enterprises that give the zone here its colour
+    if (d.zone && Array.isArray(d.zone.made_by)) {
+      var mk = d.zone.made_by;
+      h.push('<h3>' + esc(t('madeBy', { level: levelName(d.zone.level, d.zone.level_zh), n: mk.length })) + '</h3>');
+      if (mk.length) {
+        h.push('<ul class="ent-list" id="at-made-by">');
+        mk.forEach(function (e, i) {
+          h.push('<li tabindex="0" data-mi="' + i + '" data-id="' + esc(e.id) + '">' + swatch(d.zone.level) +
+            '<div class="main"><div class="nm">' + esc(e.name) + '</div></div><span class="dist">' + esc(fmtDist(e.distance_m)) + '</span></li>');
+        });
+        h.push('</ul>');
+      } else {
+        h.push('<p class="muted">' + esc(t('madeByNone')) + '</p>');
+      }
+    }
 
     var ents = d.enterprises || [];
     if (ents.length) {
@@ -814,33 +1097,64 @@
     return h.join('');
   }
 
-  var CARD_KNOWN = ['id', 'name', 'credit_code', 'industry', 'district', 'adcode', 'lon', 'lat', 'level', 'level_zh',
-    'color', 'reason', 'reason_zh', 'rule', 'tier_zh', 'major_hazard', 'employees', 'risk_points', 'hidden_dangers', 'extra'];
   function kvRow(label, value) {
     if (value === undefined || value === null || value === '') return '';
     return '<dt>' + esc(label) + '</dt><dd>' + esc(value) + '</dd>';
   }
+  function pick(pair) { return pair ? pair[state.lang === 'en' ? 1 : 0] : ''; }
+  function ruleText(code) { return RULE_TEXT[code] ? pick(RULE_TEXT[code]) : ''; }
+  function methodText(m) { return METHOD_TEXT[m] ? pick(METHOD_TEXT[m]) : (m || ''); }
+  // data notes (warnings) are written by the grader in English; say them in Chinese
+  function warningText(w) {
+    w = String(w);
+    if (state.lang === 'en') return w;
+    var m;
+    if ((m = /^credit code `([^`]*)` check character is `([^`]*)`, expected `([^`]*)`$/.exec(w))) {
+      return '统一社会信用代码 ' + m[1] + ' 的校验位为 ' + m[2] + '，按国家标准应为 ' + m[3] + '，请核对';
+    }
+    if ((m = /^stated district `([^`]*)` but the location is in (.+)$/.exec(w))) {
+      return '名录填报的区县为' + m[1] + '，但坐标位于' + m[2] + '，请核对';
+    }
+    if ((m = /^([\d.]+) m outside the district boundaries; assigned to the nearest$/.exec(w))) {
+      return '坐标在区县边界外 ' + m[1] + ' 米，已归入最近的区县';
+    }
+    // Chinese first, English in brackets: keep the Chinese
+    if (/[\u4e00-\u9fff]/.test(w)) w = w.replace(/\s*\((?=[^()]*[A-Za-z]{3})[^()]*\)\s*$/, '');
+    return w.replace(/`([^`]*)`/g, '「$1」');
+  }
+  function hasCjk(s) { return /[\u4e00-\u9fff]/.test(String(s)); }
   function renderCard(d) {
-    var h = [];
+    var h = [], en = state.lang === 'en';
     h.push('<h2 class="card-name">' + esc(d.name) + '</h2>');
     h.push('<p>' + badge(d.level, d.level_zh, 'card-level') + '</p>');
-    var reason = state.lang === 'en' ? (d.reason || d.reason_zh) : (d.reason_zh || d.reason);
-    h.push('<dl class="kv">');
+    var reason = en ? (d.reason || d.reason_zh) : (d.reason_zh || d.reason);
+    h.push('<dl class="kv" id="card-fields">');
     h.push(kvRow(t('reason'), reason));
+    h.push(kvRow(t('rule'), ruleText(d.rule)));
+    h.push(kvRow(t('tier'), d.tier_zh));
     h.push(kvRow(t('district'), d.district));
     h.push(kvRow(t('industry'), d.industry));
     h.push(kvRow(t('creditCode'), d.credit_code));
     h.push(kvRow(t('entId'), d.id));
-    h.push(kvRow(t('tier'), d.tier_zh));
-    h.push(kvRow(t('rule'), d.rule));
     h.push(kvRow(t('majorHazard'), d.major_hazard === true ? t('yes') : d.major_hazard === false ? t('no') : d.major_hazard));
     h.push(kvRow(t('employees'), d.employees));
-    h.push(kvRow(t('adcode'), d.adcode));
+    if (typeof d.open_hidden_dangers === 'number') {
+      h.push(kvRow(t('openHazards'), t('itemsN', { n: d.open_hidden_dangers }) +
+        (d.open_major_hidden_dangers ? '（' + t('openMajorHazards') + ' ' + t('itemsN', { n: d.open_major_hidden_dangers }) + '）' : '')));
+    }
+    if (typeof d.radius_m === 'number') h.push(kvRow(t('influence'), t('metresN', { n: fmtNum(d.radius_m, 0) })));
     h.push('</dl>');
     if (typeof d.lon === 'number' && typeof d.lat === 'number') {
       var g = wgs84ToGcj02(d.lon, d.lat);
       h.push('<div class="coord">WGS84 ' + d.lon.toFixed(6) + ', ' + d.lat.toFixed(6) +
         '<br>GCJ-02 ' + g[0].toFixed(6) + ', ' + g[1].toFixed(6) + '</div>');
+    }
+    var warns = Array.isArray(d.warnings) ? d.warnings : (d.warnings ? String(d.warnings).split(/;\s*/) : []);
+    warns = warns.filter(function (w) { return w; });
+    if (warns.length) {
+      h.push('<h3>' + esc(t('warnings')) + '</h3><ul class="plain warn-list" id="card-warnings">');
+      warns.forEach(function (w) { h.push('<li>' + esc(warningText(w)) + '</li>'); });
+      h.push('</ul>');
     }
 
     var rps = d.risk_points || [];
@@ -849,7 +1163,8 @@
       h.push('<table class="tbl" id="card-risk-points"><thead><tr><th>' + esc(t('rpName')) + '</th><th>' + esc(t('method')) +
         '</th><th>' + esc(t('score')) + '</th><th>' + esc(t('level')) + '</th></tr></thead><tbody>');
       rps.forEach(function (r) {
-        h.push('<tr><td>' + esc(r.name) + '</td><td>' + esc(r.method) + '</td><td class="num">' + esc(fmtNum(r.score, 2)) +
+        var score = r.score == null ? '' : (r.score_symbol ? r.score_symbol + '=' : '') + fmtNum(r.score, 2);
+        h.push('<tr><td>' + esc(r.name) + '</td><td>' + esc(methodText(r.method)) + '</td><td class="num">' + esc(score) +
           '</td><td>' + (r.level ? swatch(r.level) + ' ' : '') + esc(r.level ? levelName(r.level, r.level_zh) : (r.level_zh || '')) + '</td></tr>');
       });
       h.push('</tbody></table>');
@@ -871,20 +1186,18 @@
       h.push('<p class="muted">' + esc(t('noRows')) + '</p>');
     }
 
+    // the register's own extra columns, under their own (Chinese) headers; fields the API
+    // adds that the card has no words for are left out rather than shown by code name
     var extra = [];
     if (d.extra && typeof d.extra === 'object') {
       Object.keys(d.extra).forEach(function (k) { extra.push([k, d.extra[k]]); });
     }
-    Object.keys(d).forEach(function (k) {
-      if (CARD_KNOWN.indexOf(k) >= 0) return;
-      var v = d[k];
-      if (v !== null && typeof v === 'object') v = JSON.stringify(v);
-      extra.push([k, v]);
+    extra = extra.filter(function (kv) {
+      return kv[1] !== null && kv[1] !== undefined && kv[1] !== '' && typeof kv[1] !== 'object' && (en || hasCjk(kv[0]) || !/_/.test(kv[0]));
     });
-    extra = extra.filter(function (kv) { return kv[1] !== null && kv[1] !== undefined && kv[1] !== ''; });
     if (extra.length) {
       h.push('<h3>' + esc(t('extra')) + '</h3><dl class="kv" id="card-extra">');
-      extra.forEach(function (kv) { h.push(kvRow(kv[0], typeof kv[1] === 'object' ? JSON.stringify(kv[1]) : kv[1])); });
+      extra.forEach(function (kv) { h.push(kvRow(kv[0], kv[1])); });
       h.push('</dl>');
     }
     return h.join('');
@@ -939,6 +1252,11 @@
 
   function setupPanel() {
     $('panel-body').addEventListener('click', function (e) {
+      var mli = e.target.closest('#at-made-by li[data-mi]');
+      if (mli && state.panel && state.panel.kind === 'at') {
+        openCard(mli.getAttribute('data-id'), null, state.panel);
+        return;
+      }
       var li = e.target.closest('#at-enterprises li[data-i]');
       if (!li || !state.panel || state.panel.kind !== 'at') return;
       var ent = (state.panel.data.enterprises || [])[Number(li.getAttribute('data-i'))];
@@ -947,7 +1265,7 @@
       openCard(ent.id, ll, state.panel);
     });
     $('panel-body').addEventListener('keydown', function (e) {
-      if (e.key === 'Enter' && e.target.matches && e.target.matches('#at-enterprises li[data-i]')) e.target.click();
+      if (e.key === 'Enter' && e.target.matches && e.target.matches('#at-enterprises li[data-i], #at-made-by li[data-mi]')) e.target.click();
     });
     $('panel-back').addEventListener('click', function () {
       if (state.panel && state.panel.back) {
@@ -965,8 +1283,293 @@
       document.body.classList.add('panel-collapsed');
       highlightLayer.clearLayers();
       map.invalidateSize({ pan: false });
+      scheduleHash();
     });
     map.on('click', function (e) { queryAt(e.latlng); });
+  }
+
+  // ------------------------------------------------------------------ the view in the URL hash
+  // #z=12&c=36.65000,117.02000&b=天地图矢量&l=surface,districts&lv=red&ind=…&dist=…&pts=red,orange&op=80&e=ID
+  // The centre is always WGS84 (whatever basemap the map is on), so a link works for anyone.
+  var LAYER_KEYS = ['surface', 'grid', 'districts', 'areas'];
+  var hashTimer = null, lastHash = null;
+  function parseHash(h) {
+    var o = {};
+    String(h || '').replace(/^#/, '').split('&').forEach(function (kv) {
+      if (!kv) return;
+      var i = kv.indexOf('=');
+      var k = i < 0 ? kv : kv.slice(0, i), v = i < 0 ? '' : kv.slice(i + 1);
+      try { o[decodeURIComponent(k)] = decodeURIComponent(v.replace(/\+/g, ' ')); } catch (e) { /* bad escape */ }
+    });
+    var out = {};
+    var z = Number(o.z);
+    if (o.z != null && isFinite(z)) out.zoom = z;
+    var c = String(o.c || '').split(',').map(Number);
+    if (c.length === 2 && isFinite(c[0]) && isFinite(c[1]) && Math.abs(c[0]) <= 90 && Math.abs(c[1]) <= 180) out.center = { lat: c[0], lon: c[1] };
+    if (o.b != null) out.basemap = o.b;
+    if (o.l != null) {
+      out.layers = {};
+      var on = o.l.split(',');
+      LAYER_KEYS.forEach(function (k) { out.layers[k] = on.indexOf(k) >= 0; });
+    }
+    if (o.lv != null || o.ind != null || o.dist != null) {
+      out.filters = { level: o.lv || '', industry: o.ind || '', district: o.dist || '' };
+    }
+    if (o.pts != null) {
+      var vis = o.pts.split(',');
+      out.visible = {};
+      LEVEL_KEYS.forEach(function (k) { out.visible[k] = vis.indexOf(k) >= 0; });
+    }
+    var op = Number(o.op);
+    if (o.op != null && isFinite(op) && op >= 10 && op <= 100) out.zoneOpacity = op / 100;
+    if (o.e) out.enterprise = o.e;
+    return out;
+  }
+  function viewHash() {
+    var c = map.getCenter(), z = map.getZoom();
+    var w = state.crs === 'gcj02' ? gcj02ToWgs84(c.lng, c.lat) : [c.lng, c.lat];
+    var p = ['z=' + z, 'c=' + w[1].toFixed(5) + ',' + w[0].toFixed(5)];
+    if (state.basemaps.length) p.push('b=' + (state.basemap >= 0 ? encodeURIComponent(state.basemaps[state.basemap].name) : '-'));
+    p.push('l=' + LAYER_KEYS.filter(function (k) { return state.layers[k]; }).join(','));
+    if (state.filters.level) p.push('lv=' + encodeURIComponent(state.filters.level));
+    if (state.filters.industry) p.push('ind=' + encodeURIComponent(state.filters.industry));
+    if (state.filters.district) p.push('dist=' + encodeURIComponent(state.filters.district));
+    var vis = LEVEL_KEYS.filter(function (k) { return state.visible[k] !== false; });
+    if (vis.length !== LEVEL_KEYS.length) p.push('pts=' + vis.join(','));
+    if (state.zoneOpacity !== ZONE_OPACITY) p.push('op=' + Math.round(state.zoneOpacity * 100));
+    if (state.panel && state.panel.kind === 'card' && state.panel.data && state.panel.data.id &&
+        !document.body.classList.contains('panel-collapsed')) {
+      p.push('e=' + encodeURIComponent(state.panel.data.id));
+    }
+    return p.join('&');
+  }
+  function writeHash() {
+    hashTimer = null;
+    if (!state.started) return;
+    var h = viewHash();
+    if (h === lastHash && location.hash === '#' + h) return;
+    lastHash = h;
+    try { history.replaceState(history.state, '', '#' + h); } catch (e) { location.hash = h; }
+  }
+  function scheduleHash() {
+    if (!state.started) return;
+    if (hashTimer !== null) clearTimeout(hashTimer);
+    hashTimer = setTimeout(writeHash, 150);
+  }
+  function basemapIndexByName(name) {
+    if (name === '-' || name === '') return -1;
+    for (var i = 0; i < state.basemaps.length; i++) if (state.basemaps[i].name === name) return i;
+    var n = Number(name);
+    return (isFinite(n) && n >= 0 && n < state.basemaps.length) ? n : null;
+  }
+  /** Put a parsed hash into `state` (before start-up, or before applyHashToMap). */
+  function hashToState(hs) {
+    if (hs.layers) LAYER_KEYS.forEach(function (k) { state.layers[k] = hs.layers[k]; });
+    if (hs.filters) state.filters = hs.filters;
+    if (hs.visible) state.visible = hs.visible;
+    if (hs.zoneOpacity != null) state.zoneOpacity = hs.zoneOpacity;
+    if (hs.basemap != null) {
+      var i = basemapIndexByName(hs.basemap);
+      if (i !== null) state.basemap = i;
+    }
+  }
+  // a hash pasted into the address bar of an open viewer
+  function onHashChange() {
+    if (!state.started || location.hash === '#' + lastHash) return;
+    var hs = parseHash(location.hash);
+    var before = { filters: JSON.stringify(state.filters), visible: JSON.stringify(state.visible), basemap: state.basemap };
+    hashToState(hs);
+    if (state.basemap !== before.basemap) { var i = state.basemap; state.basemap = before.basemap; setBasemap(i); }
+    LAYER_KEYS.forEach(function (k) { setLayerVisible(k, state.layers[k]); });
+    $('zone-opacity').value = String(Math.round(state.zoneOpacity * 100));
+    if (tileLayers.surface) tileLayers.surface.setOpacity(state.zoneOpacity);
+    buildFilters();
+    buildPointLayerList();
+    if (before.filters !== JSON.stringify(state.filters) || before.visible !== JSON.stringify(state.visible)) onFiltersChanged(false);
+    if (hs.center) map.setView(toMapLatLng(hs.center.lon, hs.center.lat), hs.zoom != null ? hs.zoom : map.getZoom(), { animate: false });
+    else if (hs.zoom != null) map.setZoom(hs.zoom, { animate: false });
+    if (hs.enterprise) openCard(hs.enterprise, null, null);
+    renderLegend();
+    scheduleHash();
+  }
+  window.addEventListener('hashchange', onHashChange);
+
+  // ------------------------------------------------------------------ export / print
+  // The current view drawn onto one canvas: tiles (same-origin ones; a basemap service
+  // that does not allow reading its pixels is left out and said so), the vector canvases,
+  // district names, then a title band and a legend band.
+  function paneOrder(el) {
+    var z = parseInt(el.style.zIndex || window.getComputedStyle(el).zIndex, 10);
+    return isFinite(z) ? z : 0;
+  }
+  function readable(img) {
+    try {
+      var c = document.createElement('canvas'); c.width = c.height = 1;
+      var x = c.getContext('2d'); x.drawImage(img, 0, 0, 1, 1); x.getImageData(0, 0, 1, 1);
+      return true;
+    } catch (e) { return false; }
+  }
+  function drawMapInto(ctx, ox, oy, info) {
+    var root = map.getContainer(), mr = root.getBoundingClientRect();
+    var panes = Array.prototype.slice.call(map.getPane('mapPane').querySelectorAll('.leaflet-pane'))
+      .filter(function (p) { return !/leaflet-(tooltip|popup|shadow)-pane/.test(p.className); });
+    // nested panes (custom panes live inside mapPane) in stacking order
+    panes.sort(function (a, b) { return paneOrder(a) - paneOrder(b); });
+    panes.forEach(function (pane) {
+      if (window.getComputedStyle(pane).display === 'none') return;
+      var layers = Array.prototype.slice.call(pane.children).filter(function (c) { return /leaflet-layer/.test(c.className); });
+      layers.sort(function (a, b) { return paneOrder(a) - paneOrder(b); });
+      layers.forEach(function (layerEl) {
+        var alpha = Number(window.getComputedStyle(layerEl).opacity);
+        var imgs = Array.prototype.slice.call(layerEl.querySelectorAll('img.leaflet-tile-loaded'));
+        if (!imgs.length) return;
+        if (!readable(imgs[0])) { info.skipped++; return; }
+        var levels = Array.prototype.slice.call(layerEl.querySelectorAll('.leaflet-tile-container'));
+        levels.sort(function (a, b) { return paneOrder(a) - paneOrder(b); });
+        levels.forEach(function (lv) {
+          Array.prototype.forEach.call(lv.querySelectorAll('img.leaflet-tile-loaded'), function (img) {
+            var r = img.getBoundingClientRect();
+            if (r.right < mr.left || r.left > mr.right || r.bottom < mr.top || r.top > mr.bottom) return;
+            ctx.globalAlpha = (isFinite(alpha) ? alpha : 1);
+            try { ctx.drawImage(img, ox + r.left - mr.left, oy + r.top - mr.top, r.width, r.height); info.tiles++; } catch (e) { /* skip */ }
+          });
+        });
+        ctx.globalAlpha = 1;
+      });
+      Array.prototype.forEach.call(pane.querySelectorAll(':scope > canvas'), function (cv) {
+        var r = cv.getBoundingClientRect();
+        if (!r.width || !r.height) return;
+        ctx.drawImage(cv, ox + r.left - mr.left, oy + r.top - mr.top, r.width, r.height);
+        info.canvases++;
+      });
+      var labels = pane.querySelectorAll('.district-label');
+      if (labels.length) {
+        ctx.font = '600 12px ' + window.getComputedStyle(document.body).fontFamily;
+        ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
+        Array.prototype.forEach.call(labels, function (el) {
+          var r = el.getBoundingClientRect(), x = ox + r.left - mr.left + r.width / 2, y = oy + r.top - mr.top + r.height / 2;
+          ctx.lineWidth = 3; ctx.strokeStyle = 'rgba(255,255,255,0.95)'; ctx.strokeText(el.textContent, x, y);
+          ctx.fillStyle = '#2b3947'; ctx.fillText(el.textContent, x, y);
+        });
+      }
+    });
+  }
+  function niceScale(size) {
+    var c = map.getCenter(), p = map.latLngToContainerPoint(c);
+    var mPerPx = map.distance(c, map.containerPointToLatLng([p.x + 100, p.y])) / 100;
+    var target = mPerPx * size.x * 0.18, pow = Math.pow(10, Math.floor(Math.log10(target))), n = pow;
+    [1, 2, 5, 10].forEach(function (k) { if (k * pow <= target) n = k * pow; });
+    return { metres: n, px: n / mPerPx, label: n >= 1000 ? (n / 1000) + ' km' : n + ' m' };
+  }
+  /** Render the current view to a PNG; resolves { dataUrl, width, height, skipped }. */
+  function exportPng() {
+    var size = map.getSize(), dpr = Math.min(2, window.devicePixelRatio || 1);
+    var head = 44, foot = 52, W = size.x, H = size.y + head + foot;
+    var cv = document.createElement('canvas');
+    cv.width = Math.round(W * dpr); cv.height = Math.round(H * dpr);
+    var ctx = cv.getContext('2d');
+    ctx.scale(dpr, dpr);
+    var font = window.getComputedStyle(document.body).fontFamily;
+    ctx.fillStyle = '#ffffff'; ctx.fillRect(0, 0, W, H);
+    ctx.fillStyle = window.getComputedStyle(map.getContainer()).backgroundColor || '#e6ebf0';
+    ctx.fillRect(0, head, W, size.y);
+    ctx.save();
+    ctx.beginPath(); ctx.rect(0, head, W, size.y); ctx.clip();
+    var info = { tiles: 0, canvases: 0, skipped: 0 };
+    drawMapInto(ctx, 0, head, info);
+    ctx.restore();
+    ctx.strokeStyle = '#9aa5b1'; ctx.lineWidth = 1; ctx.strokeRect(0.5, head + 0.5, W - 1, size.y - 1);
+    // title band
+    ctx.fillStyle = '#1b2a3a'; ctx.fillRect(0, 0, W, head);
+    ctx.fillStyle = '#c62828'; ctx.fillRect(0, head - 3, W, 3);
+    ctx.fillStyle = '#fff'; ctx.textAlign = 'left'; ctx.textBaseline = 'middle';
+    ctx.font = '600 18px ' + font;
+    ctx.fillText($('title').textContent, 14, head / 2 - 1);
+    ctx.font = '12px ' + font; ctx.textAlign = 'right'; ctx.fillStyle = '#b7c3cf';
+    var now = new Date(), pad = function (n) { return (n < 10 ? '0' : '') + n; };
+    ctx.fillText((state.meta && state.meta.data_date ? t('dataDate') + state.meta.data_date + '　' : '') + t('exportedAt') + ' ' +
+      now.getFullYear() + '-' + pad(now.getMonth() + 1) + '-' + pad(now.getDate()) + ' ' + pad(now.getHours()) + ':' + pad(now.getMinutes()), W - 14, head / 2 - 1);
+    // legend band: zones as drawn, districts by level, points; scale bar
+    var y0 = head + size.y, x = 14, cy = y0 + 18;
+    ctx.textAlign = 'left'; ctx.textBaseline = 'middle'; ctx.font = '12px ' + font;
+    function text(s, bold) { ctx.font = (bold ? '600 ' : '') + '12px ' + font; ctx.fillStyle = '#1f2933'; ctx.fillText(s, x, cy); x += ctx.measureText(s).width + 8; }
+    function square(fill, stroke) {
+      ctx.fillStyle = '#fff'; ctx.fillRect(x, cy - 6, 18, 12);
+      ctx.fillStyle = fill; ctx.fillRect(x, cy - 6, 18, 12);
+      ctx.strokeStyle = stroke || 'rgba(0,0,0,.35)'; ctx.lineWidth = 1; ctx.strokeRect(x + 0.5, cy - 5.5, 17, 11); x += 24;
+    }
+    var zoneLevels = state.levels.filter(function (l) { return l.key !== 'unassessed'; });
+    if (state.layers.surface && tileLayers.surface) {
+      text(t('layerSurface') + '：', true);
+      zoneLevels.forEach(function (l) { square(zoneRgba(l.key)); text(levelName(l.key, l.zh)); });
+      x += 8;
+    }
+    if (state.layers.areas && state.areas) {
+      text(t('legendAreas').replace(/（.*$/, '') + '：', true);
+      var seen = {};
+      (state.areas.features || []).forEach(function (f) { seen[(f.properties || {}).level] = true; });
+      state.levels.forEach(function (l) { if (seen[l.key]) { square(areaRgba(l.key), levelColor(l.key)); text(levelName(l.key, l.zh)); } });
+      x += 8;
+    }
+    x = 14; cy = y0 + 38;
+    text(t('layerPoints') + '：', true);
+    state.levels.forEach(function (l) {
+      if (state.visible[l.key] === false) return;
+      ctx.beginPath(); ctx.arc(x + 5, cy, 4.5, 0, 2 * Math.PI); ctx.fillStyle = levelColor(l.key); ctx.fill();
+      ctx.strokeStyle = 'rgba(20,20,20,.65)'; ctx.lineWidth = 0.8; ctx.stroke(); x += 14;
+      text(levelName(l.key, l.zh));
+    });
+    var f = [];
+    if (state.filters.district) f.push(state.filters.district);
+    if (state.filters.industry) f.push(state.filters.industry);
+    if (state.filters.level) f.push(state.filters.level.split(',').map(function (k) { return levelName(k); }).join('、'));
+    if (f.length) text('（' + t('filters') + '：' + f.join('，') + '）');
+    var sc = niceScale(size), sx = W - 14 - sc.px;
+    ctx.strokeStyle = '#1f2933'; ctx.lineWidth = 2;
+    ctx.beginPath(); ctx.moveTo(sx, cy - 4); ctx.lineTo(sx, cy + 2); ctx.lineTo(sx + sc.px, cy + 2); ctx.lineTo(sx + sc.px, cy - 4); ctx.stroke();
+    ctx.textAlign = 'center'; ctx.fillStyle = '#1f2933'; ctx.font = '12px ' + font; ctx.fillText(sc.label, sx + sc.px / 2, cy - 10);
+    ctx.textAlign = 'right'; ctx.fillStyle = '#6b7785'; ctx.font = '11px ' + font;
+    var choice = state.basemap >= 0 ? state.basemaps[state.basemap] : null;
+    ctx.fillText((choice ? t('basemap') + '：' + choice.name + (info.skipped ? '（' + t('exportNoBasemap') + '）' : '') + '　' : '') +
+      (state.crs === 'gcj02' ? 'GCJ-02' : 'WGS84'), W - 14, y0 + 18);
+    var dataUrl = cv.toDataURL('image/png');
+    state.lastExport = { width: cv.width, height: cv.height, tiles: info.tiles, canvases: info.canvases, skipped: info.skipped };
+    return Promise.resolve({ dataUrl: dataUrl, width: cv.width, height: cv.height, skipped: info.skipped, tiles: info.tiles });
+  }
+  function exportFileName() {
+    var title = ($('title').textContent || 'riskmap').replace(/[\\/:*?"<>|\s]+/g, '');
+    var d = new Date(), pad = function (n) { return (n < 10 ? '0' : '') + n; };
+    return title + '_' + d.getFullYear() + pad(d.getMonth() + 1) + pad(d.getDate()) + '_' + pad(d.getHours()) + pad(d.getMinutes()) + '.png';
+  }
+  function downloadPng() {
+    setStatus(t('exporting'));
+    return exportPng().then(function (r) {
+      var a = document.createElement('a');
+      a.href = r.dataUrl;
+      a.download = exportFileName();
+      document.body.appendChild(a);
+      a.click();
+      setTimeout(function () { a.remove(); }, 0);
+      setStatus(r.skipped ? t('exportNoBasemap') : t('exported'), !!r.skipped);
+      return r;
+    }).catch(function (e) { reportError('export', e); });
+  }
+  function printView() {
+    return exportPng().then(function (r) {
+      var img = $('print-image');
+      img.onload = function () { img.onload = null; window.print(); };
+      img.src = r.dataUrl;
+    }).catch(function (e) { reportError('print', e); });
+  }
+  function copyLink() {
+    writeHash();
+    var url = location.href;
+    var done = function () { setStatus(t('linkCopied')); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(url).then(done, function () { window.prompt(t('copyLink'), url); });
+    } else {
+      window.prompt(t('copyLink'), url);
+    }
   }
 
   // ------------------------------------------------------------------ language
@@ -985,6 +1588,7 @@
     });
     if (state.meta) {
       $('data-date').textContent = state.meta.data_date ? t('dataDate') + state.meta.data_date : '';
+      buildBasemapList();
       buildFilters();
       buildPointLayerList();
       renderLegend();
@@ -998,6 +1602,21 @@
     applyLang();
   });
 
+  function sanitizeFilters() {
+    var meta = state.meta, f = state.filters;
+    var lv = (f.level || '').split(',').filter(function (k) { return LEVEL_KEYS.indexOf(k) >= 0; }).join(',');
+    state.filters = {
+      level: lv,
+      industry: (meta.industries || []).indexOf(f.industry) >= 0 ? f.industry : '',
+      district: (meta.districts || []).indexOf(f.district) >= 0 ? f.district : ''
+    };
+  }
+  function setupTools() {
+    $('export-png').addEventListener('click', function () { downloadPng(); });
+    $('print-view').addEventListener('click', function () { printView(); });
+    $('copy-link').addEventListener('click', function () { copyLink(); });
+  }
+
   // ------------------------------------------------------------------ start-up
   function init() {
     applyLang();
@@ -1007,8 +1626,15 @@
       if (Array.isArray(meta.levels) && meta.levels.length) {
         state.levels = meta.levels.slice().sort(function (a, b) { return (RANK[b.key] || 0) - (RANK[a.key] || 0); });
       }
-      state.crs = (meta.basemap && meta.basemap.crs === 'gcj02') ? 'gcj02' : 'wgs84';
       if (meta.title) { $('title').textContent = meta.title; document.title = meta.title; }
+
+      // basemap choices, then what the URL hash asks for (view, layers, filters, basemap)
+      state.basemaps = basemapChoices(meta);
+      state.basemap = state.basemaps.length ? 0 : -1;
+      var hs = parseHash(location.hash);
+      hashToState(hs);
+      sanitizeFilters();
+      state.crs = state.basemap >= 0 ? state.basemaps[state.basemap].crs : 'wgs84';
 
       var maxNative = meta.maxzoom != null ? meta.maxzoom : 18;
       map.setMaxZoom(Math.max(maxNative + 2, 18));
@@ -1017,27 +1643,36 @@
       if (b) map.setMaxBounds(b.pad(0.6));
       // start on meta.center, but never closer in than the zoom that shows the whole region
       var fitZoom = b ? map.getBoundsZoom(b) : null;
-      if (Array.isArray(meta.center) && meta.center.length >= 2 &&
+      if (hs.center) {
+        map.setView(toMapLatLng(hs.center.lon, hs.center.lat), hs.zoom != null ? hs.zoom : (fitZoom || 10), { animate: false });
+      } else if (Array.isArray(meta.center) && meta.center.length >= 2 &&
           (fitZoom === null || meta.center[2] == null || meta.center[2] <= fitZoom)) {
         map.setView(toMapLatLng(meta.center[0], meta.center[1]), meta.center[2] != null ? meta.center[2] : (fitZoom || 10), { animate: false });
       } else if (b) {
         map.fitBounds(b, { animate: false });
       }
 
-      setupBasemap();
+      buildBasemapList();
+      setupBasemapControl();
+      setBasemap(state.basemap, { keepView: true });
       setupTileLayers();
       setupFilters();
       setupSearch();
       setupPanel();
+      setupTools();
       applyLang();
 
-      map.on('moveend', function () { schedulePoints(); });
+      map.on('moveend', function () { schedulePoints(); scheduleHash(); });
+      state.started = true;
+      if (hs.enterprise) openCard(hs.enterprise, null, null);
 
       var districts = loadDistricts().catch(function (e) { reportError('districts', e); });
-      return Promise.all([loadStats(), districts, loadPoints()]);
+      var areas = loadAreas().catch(function (e) { reportError('areas', e); });
+      return Promise.all([loadStats(), districts, areas, loadPoints()]);
     }).then(function () {
       return pointsSettled();
     }).then(function () {
+      writeHash();
       setStatus('');
       document.body.setAttribute('data-loaded', 'true');
       readyResolve(true);
@@ -1055,6 +1690,12 @@
     pointsSettled: pointsSettled,
     openCard: openCard,
     queryAt: queryAt,
+    setBasemap: setBasemap,
+    exportPng: exportPng,
+    viewHash: viewHash,
+    tileLayers: tileLayers,
+    getAreasLayer: function () { return areasLayer; },
+    zoneRgba: zoneRgba,
     wgs84ToGcj02: wgs84ToGcj02,
     gcj02ToWgs84: gcj02ToWgs84
   };

@@ -122,10 +122,37 @@ fn region_kind(ds: &Dataset) -> &'static str {
     }
 }
 
+/// An input's role as the console names it.
+fn role_name(role: &str) -> String {
+    match role {
+        "enterprises" => riskmap_core::tr!("企业名录", "enterprises"),
+        "assessments" => riskmap_core::tr!("风险点", "assessments"),
+        "hazards" => riskmap_core::tr!("隐患", "hazards"),
+        "sites" => riskmap_core::tr!("敏感目标", "sites"),
+        "boundaries" => riskmap_core::tr!("区县边界", "boundaries"),
+        other => other.to_string(),
+    }
+}
+
+/// `s` padded with spaces to `width` terminal columns (a CJK character takes two).
+fn pad(s: &str, width: usize) -> String {
+    let w: usize = s
+        .chars()
+        .map(|c| {
+            if c >= '\u{1100}' && (c <= '\u{115f}' || c >= '\u{2e80}') {
+                2
+            } else {
+                1
+            }
+        })
+        .sum();
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
+
 fn row(name: &str, c: &Counts) -> String {
     format!(
-        "  {:<14} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}\n",
-        name,
+        "  {} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}\n",
+        pad(name, 14),
         c[0],
         c[1],
         c[2],
@@ -140,29 +167,38 @@ pub fn summary_text(ds: &Dataset, t: &Tally) -> String {
     let mut s = String::new();
     s.push_str(&format!("{}\n", ds.title));
     for i in &ds.inputs {
-        s.push_str(&format!(
-            "  read {:<11} {} ({}): {} rows, {} accepted, {} rejected\n",
-            i.role, i.file, i.format, i.rows_read, i.rows_accepted, i.rows_rejected
+        let (role, file, format) = (role_name(i.role), &i.file, &i.format);
+        let (n, ok, bad) = (i.rows_read, i.rows_accepted, i.rows_rejected);
+        s.push_str(&riskmap_core::tr!(
+            "  读取{role:<6} {file}（{format}）：{n} 行，接受 {ok}，拒绝 {bad}\n",
+            "  read {role:<11} {file} ({format}): {n} rows, {ok} accepted, {bad} rejected\n"
         ));
     }
     for w in &ds.warnings {
-        s.push_str(&format!("  warning: {w}\n"));
+        s.push_str(&riskmap_core::tr!("  警告：{w}\n", "  warning: {w}\n"));
     }
     if !t.rejects_by_reason.is_empty() {
-        s.push_str("rejected (see rejects.csv):\n");
+        s.push_str(&riskmap_core::tr!(
+            "被拒绝的行（详见 rejects.csv）：\n",
+            "rejected (see rejects.csv):\n"
+        ));
         for (k, v) in &t.rejects_by_reason {
             s.push_str(&format!("  {k:<26} {v}\n"));
         }
     }
-    s.push_str("enterprises per level:  重大red  较大orange 一般yellow 低blue 未评估   合计\n");
-    s.push_str(&row("全部 all", &t.total));
-    s.push_str("per district:\n");
+    s.push_str(&riskmap_core::tr!(
+        "各等级企业数        重大    较大    一般      低  未评估     合计\n",
+        "enterprises per level    red  orange  yellow    blue  unass.    total\n"
+    ));
+    s.push_str(&row(&riskmap_core::tr!("全部", "all"), &t.total));
+    s.push_str(&riskmap_core::tr!("各区县：\n", "per district:\n"));
     for (k, c) in &t.by_district {
         s.push_str(&row(k, c));
     }
     let open_major: usize = ds.grades.iter().map(|g| g.open_major_hidden_dangers).sum();
-    s.push_str(&format!(
-        "open major hidden dangers (重大事故隐患未整改): {open_major}\n"
+    s.push_str(&riskmap_core::tr!(
+        "未整改的重大事故隐患：{open_major}\n",
+        "open major hidden dangers: {open_major}\n"
     ));
     s
 }

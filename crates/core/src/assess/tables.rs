@@ -34,12 +34,15 @@ impl FromStr for Bound {
         } else if let Some(r) = t.strip_prefix('>') {
             (false, r)
         } else {
-            return Err(format!("`{s}`: a band is written \"> N\" or \">= N\""));
+            return Err(crate::tr!(
+                "`{s}`：分级界限应写作 \"> N\" 或 \">= N\"",
+                "`{s}`: a band is written \"> N\" or \">= N\""
+            ));
         };
-        let value: f64 = rest
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{s}`: `{}` is not a number", rest.trim()))?;
+        let value: f64 = rest.trim().parse().map_err(|_| {
+            let r = rest.trim();
+            crate::tr!("`{s}`：`{r}` 不是数字", "`{s}`: `{r}` is not a number")
+        })?;
         Ok(Bound { value, inclusive })
     }
 }
@@ -223,8 +226,10 @@ pub struct GradingTables {
 
 impl GradingTables {
     pub fn load(path: &std::path::Path) -> Result<GradingTables, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            let (p, e) = (path.display(), crate::i18n::io_error(&e));
+            crate::tr!("无法读取 {p}：{e}", "cannot read {p}: {e}")
+        })?;
         let t: GradingTables =
             toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         t.validate()
@@ -235,14 +240,16 @@ impl GradingTables {
     pub fn validate(&self) -> Result<(), String> {
         if self.ls.bands().is_none() {
             let names: Vec<&String> = self.ls.variants.keys().collect();
-            return Err(format!(
-                "ls.variant `{}` is not one of the ls.variants {:?}",
-                self.ls.variant, names
+            let v = &self.ls.variant;
+            return Err(crate::tr!(
+                "ls.variant `{v}` 不在 ls.variants {names:?} 之中",
+                "ls.variant `{v}` is not one of the ls.variants {names:?}"
             ));
         }
         let check = |name: &str, b: &Bands| {
             if b.red.value < b.orange.value || b.orange.value < b.yellow.value {
-                Err(format!(
+                Err(crate::tr!(
+                    "{name}：分级界限须从红到橙到黄依次降低",
                     "{name}: bands must fall from red to orange to yellow"
                 ))
             } else {

@@ -29,21 +29,32 @@ fn orphan(
     is: &mut RowIssues,
 ) {
     if enterprise_id.is_empty() {
-        is.add(K::MissingValue, col, "", "the enterprise id is empty");
+        is.add(
+            K::MissingValue,
+            col,
+            "",
+            crate::tr!("企业编号为空", "the enterprise id is empty"),
+        );
     } else if !known.contains_key(enterprise_id) {
         if rejected.contains(enterprise_id) {
             is.add(
                 K::EnterpriseRejected,
                 col,
                 enterprise_id,
-                format!("enterprise `{enterprise_id}` was rejected in the register (see its row)"),
+                crate::tr!(
+                    "企业 `{enterprise_id}` 在名录中已被拒绝（见其所在行）",
+                    "enterprise `{enterprise_id}` was rejected in the register (see its row)"
+                ),
             );
         } else {
             is.add(
                 K::UnknownEnterprise,
                 col,
                 enterprise_id,
-                format!("no enterprise `{enterprise_id}` in the register"),
+                crate::tr!(
+                    "名录中没有企业 `{enterprise_id}`",
+                    "no enterprise `{enterprise_id}` in the register"
+                ),
             );
         }
     }
@@ -72,11 +83,13 @@ fn table_value(
             K::NotInTable,
             header(t, m, field),
             cell(t, row, m, field),
-            format!(
-                "{method} {} = {v} is not in the table; allowed: {} (or set allow_free_values)",
-                field.to_uppercase(),
-                fmt_list(allowed)
-            ),
+            {
+                let (f, a) = (field.to_uppercase(), fmt_list(allowed));
+                crate::tr!(
+                    "{method} 的 {f} = {v} 不在取值表中；可用：{a}（或设置 allow_free_values）",
+                    "{method} {f} = {v} is not in the table; allowed: {a} (or set allow_free_values)"
+                )
+            },
         );
         return None;
     }
@@ -130,7 +143,10 @@ pub fn read_assessments(
                         K::UnknownMethod,
                         header(t, &m, "method"),
                         mtext,
-                        "unknown method; accepted: LEC, LS, MES, direct (直接判定)",
+                        crate::tr!(
+                            "无法识别的评价方法；可用：LEC、LS、MES、直接判定",
+                            "unknown method; accepted: LEC, LS, MES, direct (直接判定)"
+                        ),
                     );
                     None
                 }
@@ -170,15 +186,13 @@ pub fn read_assessments(
                         } else {
                             K::UnknownLevel
                         };
-                        is.add(
-                            kind,
-                            header(t, &m, "level"),
-                            level_text,
-                            format!(
-                                "a direct assessment needs a level; accepted: {}",
-                                Level::ACCEPTED
-                            ),
-                        );
+                        is.add(kind, header(t, &m, "level"), level_text, {
+                            let a = Level::accepted();
+                            crate::tr!(
+                                "直接判定须填写风险等级；可用：{a}",
+                                "a direct assessment needs a level; accepted: {a}"
+                            )
+                        });
                         None
                     }
                 },
@@ -263,7 +277,10 @@ pub fn read_hidden_dangers(
                 K::UnknownValue,
                 header(t, &m, "grade"),
                 gtext,
-                "unknown hidden-danger grade; accepted: 一般 / 重大 (general / major)",
+                crate::tr!(
+                    "无法识别的隐患级别；可用：一般 / 重大",
+                    "unknown hidden-danger grade; accepted: 一般 / 重大 (general / major)"
+                ),
             );
         }
         let stext = cell(t, row, &m, "status");
@@ -273,7 +290,7 @@ pub fn read_hidden_dangers(
                 K::UnknownValue,
                 header(t, &m, "status"),
                 stext,
-                "unknown status; accepted: 未整改 / 整改中 / 已整改 (open / in progress / closed)",
+                crate::tr!("无法识别的整改状态；可用：未整改 / 整改中 / 已整改", "unknown status; accepted: 未整改 / 整改中 / 已整改 (open / in progress / closed)"),
             );
         }
         let id = cell(t, row, &m, "id");
@@ -287,7 +304,10 @@ pub fn read_hidden_dangers(
                 K::DuplicateId,
                 header(t, &m, "id"),
                 &id,
-                format!("hidden danger `{id}` is already listed at line {first}"),
+                crate::tr!(
+                    "隐患 `{id}` 已在第 {first} 行列出",
+                    "hidden danger `{id}` is already listed at line {first}"
+                ),
             );
         }
         match (grade, status) {

@@ -30,7 +30,12 @@ impl District {
 }
 
 fn ring(v: &serde_json::Value, crs: Crs) -> Result<LineString<f64>, String> {
-    let malformed = || "malformed ring: expected an array of [lon, lat] positions".to_string();
+    let malformed = || {
+        crate::tr!(
+            "环的格式错误：应为 [经度, 纬度] 坐标数组",
+            "malformed ring: expected an array of [lon, lat] positions"
+        )
+    };
     let pts = v.as_array().ok_or_else(malformed)?;
     let mut cs = Vec::with_capacity(pts.len());
     for p in pts {
@@ -51,30 +56,38 @@ fn ring(v: &serde_json::Value, crs: Crs) -> Result<LineString<f64>, String> {
                     format!("{v:e}")
                 }
             };
-            return Err(format!(
-                "position [{}, {}] is not longitude/latitude in degrees; boundaries must be WGS84/CGCS2000, GCJ-02 or BD-09 degrees, not projected metres",
-                show(x),
-                show(y)
+            let (x, y) = (show(x), show(y));
+            return Err(crate::tr!(
+                "坐标 [{x}, {y}] 不是以度为单位的经纬度；边界须为 WGS84/CGCS2000、GCJ-02 或 BD-09 的经纬度，不能是投影坐标（米）",
+                "position [{x}, {y}] is not longitude/latitude in degrees; boundaries must be WGS84/CGCS2000, GCJ-02 or BD-09 degrees, not projected metres"
             ));
         }
         let (x, y) = crs.to_wgs84(x, y);
         cs.push(Coord { x, y });
     }
     if cs.len() < 4 {
-        return Err(format!(
-            "a ring has {} positions; a closed ring needs at least 4",
-            cs.len()
+        let n = cs.len();
+        return Err(crate::tr!(
+            "一个环只有 {n} 个点；闭合的环至少需要 4 个",
+            "a ring has {n} positions; a closed ring needs at least 4"
         ));
     }
     Ok(LineString::new(cs))
 }
 
 fn polygon(v: &serde_json::Value, crs: Crs) -> Result<Polygon<f64>, String> {
-    let rings = v
-        .as_array()
-        .ok_or("malformed polygon: expected an array of rings")?;
+    let rings = v.as_array().ok_or_else(|| {
+        crate::tr!(
+            "多边形格式错误：应为环的数组",
+            "malformed polygon: expected an array of rings"
+        )
+    })?;
     let mut it = rings.iter();
-    let ext = ring(it.next().ok_or("a polygon without rings")?, crs)?;
+    let ext = ring(
+        it.next()
+            .ok_or_else(|| crate::tr!("多边形没有环", "a polygon without rings"))?,
+        crs,
+    )?;
     let holes = it.map(|r| ring(r, crs)).collect::<Result<Vec<_>, _>>()?;
     Ok(Polygon::new(ext, holes))
 }
@@ -86,19 +99,22 @@ pub fn geometry_to_multipolygon(
     crs: Crs,
 ) -> Result<MultiPolygon<f64>, String> {
     let ty = g.get("type").and_then(|t| t.as_str()).unwrap_or("");
-    let coords = g.get("coordinates").ok_or("geometry has no coordinates")?;
+    let coords = g
+        .get("coordinates")
+        .ok_or_else(|| crate::tr!("几何没有坐标", "geometry has no coordinates"))?;
     let mp = match ty {
         "Polygon" => MultiPolygon::new(vec![polygon(coords, crs)?]),
         "MultiPolygon" => MultiPolygon::new(
             coords
                 .as_array()
-                .ok_or("malformed MultiPolygon")?
+                .ok_or_else(|| crate::tr!("MultiPolygon 格式错误", "malformed MultiPolygon"))?
                 .iter()
                 .map(|p| polygon(p, crs))
                 .collect::<Result<Vec<_>, _>>()?,
         ),
         other => {
-            return Err(format!(
+            return Err(crate::tr!(
+                "几何类型 `{other}` 不是 Polygon 或 MultiPolygon",
                 "geometry type `{other}` is not a Polygon or MultiPolygon"
             ))
         }
@@ -145,7 +161,8 @@ fn invalidity(shape: &MultiPolygon<f64>) -> Vec<String> {
                 out.push(format!("{part}{e}"));
             }
         } else {
-            out.push(format!(
+            out.push(crate::tr!(
+                "{part}有环自相交或与其他环相交（{vertices} 个顶点）",
                 "{part}a ring intersects itself or another ring ({vertices} vertices)"
             ));
         }
@@ -166,13 +183,16 @@ pub fn read_boundaries(
     }
     let bytes = std::fs::read(path).map_err(|e| IngestError::Missing {
         file: file.clone(),
-        what: "district boundaries (GeoJSON Polygon/MultiPolygon)".into(),
-        message: e.to_string(),
+        what: crate::tr!(
+            "区县边界（GeoJSON Polygon/MultiPolygon）",
+            "district boundaries (GeoJSON Polygon/MultiPolygon)"
+        ),
+        message: crate::i18n::io_error(&e),
     })?;
     if bytes.is_empty() {
         return Err(IngestError::Empty {
             file,
-            what: "district boundaries".into(),
+            what: crate::tr!("区县边界", "district boundaries"),
         });
     }
     let err = |message: String| IngestError::Parse {
@@ -181,8 +201,8 @@ pub fn read_boundaries(
     };
     let (text, _) = super::table::decode_text(&bytes)
         .ok_or_else(|| IngestError::Encoding { file: file.clone() })?;
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| err(crate::tr!("不是有效的 JSON：{e}", "not JSON: {e}")))?;
     let feats: Vec<serde_json::Value> = match v.get("type").and_then(|t| t.as_str()) {
         Some("FeatureCollection") => v
             .get("features")
@@ -194,23 +214,27 @@ pub fn read_boundaries(
             vec![serde_json::json!({"type": "Feature", "properties": {}, "geometry": v})]
         }
         _ => {
-            return Err(err(
-                "expected a GeoJSON FeatureCollection of Polygon/MultiPolygon features".into(),
-            ))
+            return Err(err(crate::tr!(
+                "应为由 Polygon/MultiPolygon 要素组成的 GeoJSON FeatureCollection",
+                "expected a GeoJSON FeatureCollection of Polygon/MultiPolygon features"
+            )))
         }
     };
     let mut out = Vec::new();
     for (i, f) in feats.iter().enumerate() {
-        let g = f
-            .get("geometry")
-            .filter(|g| !g.is_null())
-            .ok_or_else(|| err(format!("feature {i} has no geometry")))?;
-        let shape =
-            geometry_to_multipolygon(g, crs).map_err(|m| err(format!("feature {i}: {m}")))?;
+        let g = f.get("geometry").filter(|g| !g.is_null()).ok_or_else(|| {
+            err(crate::tr!(
+                "第 {i} 个要素没有几何",
+                "feature {i} has no geometry"
+            ))
+        })?;
+        let shape = geometry_to_multipolygon(g, crs)
+            .map_err(|m| err(crate::tr!("第 {i} 个要素：{m}", "feature {i}: {m}")))?;
         let mut warnings = Vec::new();
         let unclosed = unclosed_rings(g);
         if unclosed > 0 {
-            warnings.push(format!(
+            warnings.push(crate::tr!(
+                "{unclosed} 个环未闭合（末点 ≠ 首点），已由 riskmap 闭合",
                 "{unclosed} ring(s) not closed (last position ≠ first); closed by riskmap"
             ));
         }
@@ -235,7 +259,7 @@ pub fn read_boundaries(
         let warnings = warnings
             .into_iter()
             .map(|w| {
-                format!("{file}: feature {i} ({name}): invalid boundary: {w}; points near it may be assigned to the wrong district")
+                crate::tr!("{file}：第 {i} 个要素（{name}）边界无效：{w}；其附近的点可能被归入错误的区县", "{file}: feature {i} ({name}): invalid boundary: {w}; points near it may be assigned to the wrong district")
             })
             .collect();
         out.push(District {
@@ -249,7 +273,7 @@ pub fn read_boundaries(
     if out.is_empty() {
         return Err(IngestError::Empty {
             file,
-            what: "district boundaries".into(),
+            what: crate::tr!("区县边界", "district boundaries"),
         });
     }
     Ok(out)

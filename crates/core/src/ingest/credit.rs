@@ -9,9 +9,10 @@ const WEIGHTS: [u32; 17] = [
 pub fn check(code: &str) -> Option<String> {
     let chars: Vec<char> = code.trim().chars().collect();
     if chars.len() != 18 {
-        return Some(format!(
-            "credit code `{code}` has {} characters, not 18",
-            chars.len()
+        let n = chars.len();
+        return Some(crate::tr!(
+            "统一社会信用代码 `{code}` 有 {n} 位，不是 18 位",
+            "credit code `{code}` has {n} characters, not 18"
         ));
     }
     let mut sum = 0u32;
@@ -19,17 +20,22 @@ pub fn check(code: &str) -> Option<String> {
         match CHARSET.find(c.to_ascii_uppercase()) {
             Some(v) => sum += v as u32 * WEIGHTS[i],
             None => {
-                return Some(format!(
-                    "credit code `{code}` has `{c}` at position {}, not allowed (no I O S V Z)",
-                    i + 1
-                ))
+                let at = i + 1;
+                return Some(crate::tr!(
+                    "统一社会信用代码 `{code}` 第 {at} 位是 `{c}`，不允许（不含 I O S V Z）",
+                    "credit code `{code}` has `{c}` at position {at}, not allowed (no I O S V Z)"
+                ));
             }
         }
     }
     let want = CHARSET.as_bytes()[((31 - sum % 31) % 31) as usize] as char;
     let got = chars[17].to_ascii_uppercase();
-    (got != want)
-        .then(|| format!("credit code `{code}` check character is `{got}`, expected `{want}`"))
+    (got != want).then(|| {
+        crate::tr!(
+            "统一社会信用代码 `{code}` 校验位是 `{got}`，应为 `{want}`",
+            "credit code `{code}` check character is `{got}`, expected `{want}`"
+        )
+    })
 }
 
 /// The check character that completes 17 characters (used by the sample generator).
@@ -49,7 +55,7 @@ mod tests {
         assert_eq!(super::check("91310115591693856A"), None);
         assert!(super::check("91310115591693856B")
             .unwrap()
-            .contains("expected `A`"));
+            .contains("应为 `A`"));
         assert!(super::check("9131011559169385").is_some());
         assert_eq!(super::check_char("91310110666007217"), Some('T'));
     }

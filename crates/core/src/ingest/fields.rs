@@ -349,12 +349,13 @@ pub fn map_columns(
     {
         return Err(IngestError::Column {
             file: file.to_string(),
-            message: format!(
-                "the config maps `{}` to the header `{}`, which the file does not have; headers are: {}",
-                def.name,
-                overrides[def.name],
-                headers.join(", ")
-            ),
+            message: {
+                let (n, h, all) = (def.name, &overrides[def.name], headers.join(", "));
+                crate::tr!(
+                    "配置把 `{n}` 对应到表头 `{h}`，但文件中没有这一列；现有表头：{all}",
+                    "the config maps `{n}` to the header `{h}`, which the file does not have; headers are: {all}"
+                )
+            },
         });
     }
     // a GeoJSON feature's own id stands in for a missing id column
@@ -386,17 +387,18 @@ pub fn map_columns(
                     .find(|d| d.name == *m)
                     .map(|d| d.aliases.join(" / "))
                     .unwrap_or_default();
-                format!("`{m}` (a header such as {d})")
+                crate::tr!("`{m}`（表头如 {d}）", "`{m}` (a header such as {d})")
             })
             .collect();
         return Err(IngestError::Column {
             file: file.to_string(),
-            message: format!(
-                "no column for {}; headers are: {}. Map one in the config, e.g. [section.columns] {} = \"your header\"",
-                hints.join(", "),
-                headers.join(", "),
-                missing[0]
-            ),
+            message: {
+                let (h, all, m0) = (hints.join(", "), headers.join(", "), missing[0]);
+                crate::tr!(
+                    "找不到 {h} 对应的列；现有表头：{all}。可在配置中指定，例如 [section.columns] {m0} = \"你的表头\"",
+                    "no column for {h}; headers are: {all}. Map one in the config, e.g. [section.columns] {m0} = \"your header\""
+                )
+            },
         });
     }
     let used: Vec<usize> = cols.values().copied().collect();

@@ -20,25 +20,23 @@ pub use rejects::{Reject, RejectKind};
 /// A whole input that cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("cannot open {file} (expected {what}): {message}")]
+    #[error("{}", crate::tr!("无法打开 {file}（应为{what}）：{message}", "cannot open {file} (expected {what}): {message}"))]
     Missing {
         file: String,
         what: String,
         message: String,
     },
-    #[error("{file} is empty (expected {what})")]
+    #[error("{}", crate::tr!("{file} 是空文件（应为{what}）", "{file} is empty (expected {what})"))]
     Empty { file: String, what: String },
-    #[error(
-        "{file}: the text is neither UTF-8 nor GBK/GB18030; save it as CSV UTF-8 or CSV from Excel"
-    )]
+    #[error("{}", crate::tr!("{file}：文本既不是 UTF-8 也不是 GBK/GB18030；请在 Excel 中另存为“CSV UTF-8”或“CSV”", "{file}: the text is neither UTF-8 nor GBK/GB18030; save it as CSV UTF-8 or CSV from Excel"))]
     Encoding { file: String },
-    #[error("cannot read {file}: {message}")]
+    #[error("{}", crate::tr!("无法读取 {file}：{message}", "cannot read {file}: {message}"))]
     Io { file: String, message: String },
     #[error("{file}: {message}")]
     Parse { file: String, message: String },
     #[error("{file}: {message}")]
     Column { file: String, message: String },
-    #[error("{file} is {size_mb} MB, over the {limit_mb} MB riskmap reads from one {what} file (about 5 million register rows); split it or read it from PostgreSQL")]
+    #[error("{}", crate::tr!("{file} 有 {size_mb} MB，超过 riskmap 单个{what}文件的上限 {limit_mb} MB（约 500 万行名录）；请拆分文件或从 PostgreSQL 读取", "{file} is {size_mb} MB, over the {limit_mb} MB riskmap reads from one {what} file (about 5 million register rows); split it or read it from PostgreSQL"))]
     TooLarge {
         file: String,
         what: String,

@@ -9,12 +9,17 @@ use std::path::PathBuf;
 
 /// A tabular input: CSV, XLSX or GeoJSON points.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, try_from = "TableInputToml")]
 pub struct TableInput {
     /// Path of the file (relative to the config file). Empty = not used.
     pub path: Option<PathBuf>,
     /// CRS of rows that have no `crs` column value. Default wgs84.
     pub crs: Option<Crs>,
+    /// `crs = "auto"`: with no CRS stated, the register is read as the system under
+    /// which its points fall best into the districts its rows name (WGS84, GCJ-02 or
+    /// BD-09; see `dataset::crs_doubt`), and the choice is said in the notes.
+    #[serde(skip_serializing)]
+    pub crs_auto: bool,
     /// XLSX sheet name. Default: the first sheet.
     pub sheet: Option<String>,
     /// The line (CSV) or sheet row (XLSX) holding the headers. Default: found — the
@@ -23,6 +28,39 @@ pub struct TableInput {
     /// Map a field to a header of the file, e.g. `lon = "X坐标"`. Keys are the field
     /// names of README.md's input tables.
     pub columns: BTreeMap<String, String>,
+}
+
+/// `TableInput` as written in the config: `crs` may be "auto".
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TableInputToml {
+    path: Option<PathBuf>,
+    crs: Option<String>,
+    sheet: Option<String>,
+    header_row: Option<usize>,
+    columns: BTreeMap<String, String>,
+}
+
+impl TryFrom<TableInputToml> for TableInput {
+    type Error = String;
+    fn try_from(t: TableInputToml) -> Result<TableInput, String> {
+        let auto = t
+            .crs
+            .as_deref()
+            .is_some_and(|c| c.trim().eq_ignore_ascii_case("auto") || c.trim() == "自动");
+        let crs = match t.crs {
+            Some(c) if !auto => Some(c.parse::<Crs>()?),
+            _ => None,
+        };
+        Ok(TableInput {
+            path: t.path,
+            crs,
+            crs_auto: auto,
+            sheet: t.sheet,
+            header_row: t.header_row,
+            columns: t.columns,
+        })
+    }
 }
 
 /// The district boundary file.

@@ -168,7 +168,7 @@ pub(super) fn number(
                 K::MissingValue,
                 header(t, m, field),
                 v,
-                format!("`{field}` is empty"),
+                crate::tr!("`{field}` 为空", "`{field}` is empty"),
             );
         }
         return None;
@@ -183,7 +183,7 @@ pub(super) fn number(
             K::UnparseableNumber,
             header(t, m, field),
             v,
-            format!("`{v}` is not a number"),
+            crate::tr!("`{v}` 不是数字", "`{v}` is not a number"),
         );
     }
     n
@@ -269,14 +269,17 @@ pub fn read_enterprises(
                     let first = line_label(t, &t.rows[k]);
                     out.rejects
                         .push(row_ref(t, row, &m, Some("id"), None).reject(
-                            K::DuplicateId,
-                            header(t, &m, "id").to_string(),
-                            e.id.clone(),
-                            format!(
-                                "id `{}` is already used at line {first}; the first row is kept",
-                                e.id
-                            ),
-                        ));
+                        K::DuplicateId,
+                        header(t, &m, "id").to_string(),
+                        e.id.clone(),
+                        {
+                            let id = &e.id;
+                            crate::tr!(
+                                "编号 `{id}` 已在第 {first} 行使用，保留第一行",
+                                "id `{id}` is already used at line {first}; the first row is kept"
+                            )
+                        },
+                    ));
                     out.rows_rejected += 1;
                     // not kept (below)
                     *r = Err(Vec::new());
@@ -302,12 +305,12 @@ pub fn read_enterprises(
 /// wins, then a CRS named in the longitude header, then WGS84.
 pub(super) fn file_crs(t: &Table, m: &ColumnMap, configured: Option<Crs>) -> (Crs, String) {
     match (configured, m.crs_hint) {
-        (Some(c), _) => (c, format!("{c} (configured)")),
-        (None, Some(c)) => (
-            c,
-            format!("{c} (from the header `{}`)", header(t, m, "lon")),
-        ),
-        (None, None) => (Crs::Wgs84, "wgs84 (default)".to_string()),
+        (Some(c), _) => (c, crate::tr!("{c}（配置指定）", "{c} (configured)")),
+        (None, Some(c)) => (c, {
+            let h = header(t, m, "lon");
+            crate::tr!("{c}（来自表头 `{h}`）", "{c} (from the header `{h}`)")
+        }),
+        (None, None) => (Crs::Wgs84, crate::tr!("wgs84（默认）", "wgs84 (default)")),
     }
 }
 
@@ -350,17 +353,23 @@ pub(super) fn check_location(
             K::ZeroCoordinate,
             both,
             &raw(),
-            "(0, 0) is a placeholder, not a location",
+            crate::tr!(
+                "(0, 0) 是占位值，不是位置",
+                "(0, 0) is a placeholder, not a location"
+            ),
         );
     } else if !(-180.0..=180.0).contains(&x) || !(-90.0..=90.0).contains(&y) {
         if looks_swapped(x, y) {
-            is.add(K::SwappedLatLon, both, &raw(), format!("latitude and longitude look swapped ({y}, {x} would be valid); fix the row, riskmap does not guess"));
+            is.add(K::SwappedLatLon, both, &raw(), crate::tr!("经纬度疑似颠倒（{y}, {x} 才是有效坐标）；请修改此行，riskmap 不做猜测", "latitude and longitude look swapped ({y}, {x} would be valid); fix the row, riskmap does not guess"));
         } else {
             is.add(
                 K::CoordinateOutOfRange,
                 both,
                 &raw(),
-                "longitude must be within −180..180 and latitude within −90..90",
+                crate::tr!(
+                    "经度须在 −180..180、纬度须在 −90..90 之间",
+                    "longitude must be within −180..180 and latitude within −90..90"
+                ),
             );
         }
     } else {
@@ -375,17 +384,15 @@ pub(super) fn check_location(
                     && !matches!(region, Region::Open)
                     && region.contains(slon, slat, districts))
             {
-                is.add(K::SwappedLatLon, both, &raw(), format!("latitude and longitude look swapped ({y}, {x} lies in the region); fix the row, riskmap does not guess"));
+                is.add(K::SwappedLatLon, both, &raw(), crate::tr!("经纬度疑似颠倒（{y}, {x} 位于区域内）；请修改此行，riskmap 不做猜测", "latitude and longitude look swapped ({y}, {x} lies in the region); fix the row, riskmap does not guess"));
             } else {
-                is.add(
-                    K::OutsideRegion,
-                    both,
-                    &raw(),
-                    format!(
-                        "({lon:.6}, {lat:.6}) in WGS84 is outside {}",
-                        region.describe()
-                    ),
-                );
+                is.add(K::OutsideRegion, both, &raw(), {
+                    let r = region.describe();
+                    crate::tr!(
+                        "WGS84 坐标 ({lon:.6}, {lat:.6}) 不在{r}内",
+                        "({lon:.6}, {lat:.6}) in WGS84 is outside {r}"
+                    )
+                });
             }
         }
     }
@@ -408,7 +415,7 @@ fn parse_enterprise(
             K::MissingValue,
             header(t, m, "id"),
             "",
-            "the enterprise id is empty",
+            crate::tr!("企业编号为空", "the enterprise id is empty"),
         );
     }
     let name = cell(t, row, m, "name").to_string();
@@ -417,7 +424,7 @@ fn parse_enterprise(
             K::MissingValue,
             header(t, m, "name"),
             "",
-            "the enterprise name is empty",
+            crate::tr!("企业名称为空", "the enterprise name is empty"),
         );
     }
     let crs = crs_of_row(t, row, m, default_crs, &mut is);
@@ -439,7 +446,8 @@ fn parse_enterprise(
                     K::NoGeometry,
                     "geometry",
                     "",
-                    p.clone().unwrap_or_else(|| "no point geometry".into()),
+                    p.clone()
+                        .unwrap_or_else(|| crate::tr!("没有点几何", "no point geometry")),
                 );
                 (None, None, "geometry".into(), "geometry".into())
             }
@@ -458,15 +466,13 @@ fn parse_enterprise(
     } else {
         let l = Level::parse(level_text);
         if l.is_none() {
-            is.add(
-                K::UnknownLevel,
-                header(t, m, "level"),
-                level_text,
-                format!(
-                    "unknown level `{level_text}`; accepted: {}",
-                    Level::ACCEPTED
-                ),
-            );
+            is.add(K::UnknownLevel, header(t, m, "level"), level_text, {
+                let a = Level::accepted();
+                crate::tr!(
+                    "无法识别的风险等级 `{level_text}`；可用：{a}",
+                    "unknown level `{level_text}`; accepted: {a}"
+                )
+            });
         }
         l
     };
@@ -474,15 +480,13 @@ fn parse_enterprise(
     let major_hazard = match HazardGrade::parse(mh_text) {
         Ok(g) => g,
         Err(()) => {
-            is.add(
-                K::UnknownValue,
-                header(t, m, "major_hazard"),
-                mh_text,
-                format!(
-                    "unknown major hazard grade `{mh_text}`; accepted: {}",
-                    HazardGrade::ACCEPTED
-                ),
-            );
+            is.add(K::UnknownValue, header(t, m, "major_hazard"), mh_text, {
+                let a = HazardGrade::accepted();
+                crate::tr!(
+                    "无法识别的重大危险源级别 `{mh_text}`；可用：{a}",
+                    "unknown major hazard grade `{mh_text}`; accepted: {a}"
+                )
+            });
             None
         }
     };
@@ -492,7 +496,10 @@ fn parse_enterprise(
                 K::UnparseableNumber,
                 header(t, m, "employees"),
                 cell(t, row, m, "employees"),
-                "the number of employees must be a whole number ≥ 0",
+                crate::tr!(
+                    "从业人数须为 ≥ 0 的整数",
+                    "the number of employees must be a whole number ≥ 0"
+                ),
             );
             None
         } else {
@@ -505,7 +512,10 @@ fn parse_enterprise(
                 K::UnparseableNumber,
                 header(t, m, "radius"),
                 cell(t, row, m, "radius"),
-                "the influence radius must be > 0 metres",
+                crate::tr!(
+                    "影响半径须大于 0 米",
+                    "the influence radius must be > 0 metres"
+                ),
             );
             None
         } else {
@@ -518,7 +528,7 @@ fn parse_enterprise(
             K::UnknownValue,
             header(t, m, "fatal_accident"),
             fatal_text,
-            "expected 是/否 (yes/no, 1/0)",
+            crate::tr!("应为 是/否（或 1/0）", "expected 是/否 (yes/no, 1/0)"),
         );
         false
     });
@@ -545,7 +555,8 @@ fn parse_enterprise(
         districts
             .nearest_within(lon, lat, tolerance_m)
             .map(|(i, d)| {
-                warnings.push(format!(
+                warnings.push(crate::tr!(
+                    "位于区县边界外 {d:.0} 米，归入最近的区县",
                     "{d:.0} m outside the district boundaries; assigned to the nearest"
                 ));
                 i
@@ -555,9 +566,10 @@ fn parse_enterprise(
     if let (Some(s), Some(d)) = (&district_stated, district) {
         let dd = &districts.districts[d];
         if !district_matches(s, &dd.name, &dd.adcode) {
-            warnings.push(format!(
-                "stated district `{s}` but the location is in {}",
-                dd.name
+            let n = &dd.name;
+            warnings.push(crate::tr!(
+                "填写的区县为 `{s}`，但坐标位于{n}",
+                "stated district `{s}` but the location is in {n}"
             ));
         }
     }

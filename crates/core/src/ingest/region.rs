@@ -34,12 +34,15 @@ impl Region {
     /// Plain words for messages.
     pub fn describe(&self) -> String {
         match self {
-            Region::Bbox(b) => format!("the configured bbox {b:?}"),
-            Region::Polygon(_) => "the configured region polygon".into(),
+            Region::Bbox(b) => crate::tr!("配置的范围 {b:?}", "the configured bbox {b:?}"),
+            Region::Polygon(_) => crate::tr!("配置的区域多边形", "the configured region polygon"),
             Region::Districts { tolerance_m } => {
-                format!("the district boundaries (± {tolerance_m} m)")
+                crate::tr!(
+                    "区县边界（± {tolerance_m} 米）",
+                    "the district boundaries (± {tolerance_m} m)"
+                )
             }
-            Region::Open => "valid coordinates".into(),
+            Region::Open => crate::tr!("有效坐标范围", "valid coordinates"),
         }
     }
 

@@ -50,7 +50,7 @@ pub fn read_sites(
                 K::MissingValue,
                 header(t, &m, "name"),
                 "",
-                "the site name is empty",
+                crate::tr!("场所名称为空", "the site name is empty"),
             );
         }
         let kind = cell(t, row, &m, "type").to_string();
@@ -59,7 +59,10 @@ pub fn read_sites(
                 K::MissingValue,
                 header(t, &m, "type"),
                 "",
-                "the site type (学校, 医院 …) is empty",
+                crate::tr!(
+                    "场所类型（学校、医院……）为空",
+                    "the site type (学校, 医院 …) is empty"
+                ),
             );
         }
         let crs = crs_of_row(t, row, &m, default_crs, &mut is);

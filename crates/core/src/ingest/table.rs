@@ -73,10 +73,13 @@ impl Table {
                 Some(n) => self.rows.iter().position(|r| r.line == n).ok_or_else(|| {
                     IngestError::Column {
                         file: self.file.clone(),
-                        message: format!(
-                            "header_row = {n}: no such non-blank row (the first is row {})",
-                            self.header_line
-                        ),
+                        message: {
+                            let first = self.header_line;
+                            crate::tr!(
+                                "header_row = {n}：没有这一非空行（第一个非空行是第 {first} 行）",
+                                "header_row = {n}: no such non-blank row (the first is row {first})"
+                            )
+                        },
                     }
                 })?,
                 None => {
@@ -144,7 +147,10 @@ impl Cells {
         if self.text.len() > u32::MAX as usize || self.spans.len() > u32::MAX as usize {
             return Err(IngestError::Parse {
                 file: file.to_string(),
-                message: "more than 4 GB of cell text; split the file".into(),
+                message: crate::tr!(
+                    "单元格文本超过 4 GB；请拆分文件",
+                    "more than 4 GB of cell text; split the file"
+                ),
             });
         }
         if self.text.len() == text0 {
@@ -252,7 +258,7 @@ pub fn read_table(path: &Path, sheet: Option<&str>, what: &str) -> Result<Table,
     let meta = std::fs::metadata(path).map_err(|e| IngestError::Missing {
         file: file.clone(),
         what: what.to_string(),
-        message: e.to_string(),
+        message: crate::i18n::io_error(&e),
     })?;
     if meta.len() == 0 {
         return Err(IngestError::Empty {
@@ -401,7 +407,7 @@ impl<'t> LineCounter<'t> {
 fn read_csv(path: &Path, file: &str) -> Result<Table, IngestError> {
     let bytes = std::fs::read(path).map_err(|e| IngestError::Io {
         file: file.to_string(),
-        message: e.to_string(),
+        message: crate::i18n::io_error(&e),
     })?;
     let (text, enc) = decode_text(&bytes).ok_or_else(|| IngestError::Encoding {
         file: file.to_string(),
@@ -418,10 +424,10 @@ fn read_csv(path: &Path, file: &str) -> Result<Table, IngestError> {
     loop {
         let more = rdr.read_record(&mut rec).map_err(|e| IngestError::Parse {
             file: file.to_string(),
-            message: format!(
-                "{e} (near line {})",
-                lines.line_at(e.position().map_or(0, |p| p.byte() as usize))
-            ),
+            message: {
+                let at = lines.line_at(e.position().map_or(0, |p| p.byte() as usize));
+                crate::tr!("第 {at} 行附近无法解析：{e}", "{e} (near line {at})")
+            },
         })?;
         if !more {
             break;
@@ -479,7 +485,8 @@ fn read_xlsx(path: &Path, file: &str, sheet: Option<&str>) -> Result<Table, Inge
             .cloned()
             .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_default();
-        Err(err(format!(
+        Err(err(crate::tr!(
+            "工作簿已损坏（{why}）；请用 Excel 或 WPS 打开后重新保存",
             "the workbook is corrupt ({why}); open it in Excel or WPS and save it again"
         )))
     })
@@ -489,11 +496,14 @@ fn read_xlsx(path: &Path, file: &str, sheet: Option<&str>) -> Result<Table, Inge
 fn pick_sheet(names: &[String], sheet: Option<&str>) -> Result<String, String> {
     match sheet {
         Some(s) if names.iter().any(|n| n == s) => Ok(s.to_string()),
-        Some(s) => Err(format!("no sheet named `{s}`; the workbook has {names:?}")),
+        Some(s) => Err(crate::tr!(
+            "没有名为 `{s}` 的工作表；工作簿中有 {names:?}",
+            "no sheet named `{s}`; the workbook has {names:?}"
+        )),
         None => names
             .first()
             .cloned()
-            .ok_or_else(|| "the workbook has no sheet".into()),
+            .ok_or_else(|| crate::tr!("工作簿中没有工作表", "the workbook has no sheet")),
     }
 }
 
@@ -526,7 +536,8 @@ fn check_shared_strings(path: &Path) -> Result<(), String> {
     let count: u64 = digits.parse().unwrap_or(u64::MAX);
     let most = (size / 5).min(50_000_000);
     if count > most {
-        return Err(format!(
+        return Err(crate::tr!(
+            "工作簿的字符串表声明了 {digits} 个字符串，而文件只有 {size} 字节（最多容纳 {most} 个）；文件已损坏：请用 Excel 或 WPS 打开后重新保存",
             "the workbook's string table declares {digits} strings in {size} bytes (at most {most} fit); the file is corrupt: open it in Excel or WPS and save it again"
         ));
     }
@@ -561,19 +572,19 @@ fn read_xlsx_cells(path: &Path, file: &str, sheet: Option<&str>) -> Result<Table
         }
         let (r, col) = c.get_position();
         if col >= MAX_XLSX_COLUMNS {
-            return Err(err(format!(
-                "sheet {name}: a value in column {} of row {} — riskmap reads the first {MAX_XLSX_COLUMNS} columns; delete what lies beyond them",
-                col + 1,
-                r + 1
+            let (c1, r1) = (col + 1, r + 1);
+            return Err(err(crate::tr!(
+                "工作表 {name}：第 {r1} 行第 {c1} 列有值，riskmap 只读取前 {MAX_XLSX_COLUMNS} 列；请删除其后的内容",
+                "sheet {name}: a value in column {c1} of row {r1} — riskmap reads the first {MAX_XLSX_COLUMNS} columns; delete what lies beyond them"
             )));
         }
         match row {
             Some(cur) if r < cur => {
-                return Err(err(format!(
-                    "sheet {name}: the cells are not stored row by row (row {} after row {}); save the workbook again from Excel or WPS",
-                    r + 1,
-                    cur + 1
-                )))
+                let (r1, c1) = (r + 1, cur + 1);
+                return Err(err(crate::tr!(
+                    "工作表 {name}：单元格未按行顺序存储（第 {r1} 行在第 {c1} 行之后）；请用 Excel 或 WPS 重新保存",
+                    "sheet {name}: the cells are not stored row by row (row {r1} after row {c1}); save the workbook again from Excel or WPS"
+                )));
             }
             Some(cur) if r > cur => flush(&mut b, cur, &mut texts)?,
             _ => {}
@@ -630,17 +641,22 @@ fn read_geojson_points(path: &Path, file: &str) -> Result<Table, IngestError> {
     };
     let bytes = std::fs::read(path).map_err(|e| IngestError::Io {
         file: file.to_string(),
-        message: e.to_string(),
+        message: crate::i18n::io_error(&e),
     })?;
     let (text, _) = decode_text(&bytes).ok_or_else(|| IngestError::Encoding {
         file: file.to_string(),
     })?;
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| err(crate::tr!("不是有效的 JSON：{e}", "not JSON: {e}")))?;
     let feats = v
         .get("features")
         .and_then(|f| f.as_array())
-        .ok_or_else(|| err("expected a GeoJSON FeatureCollection with `features`".into()))?;
+        .ok_or_else(|| {
+            err(crate::tr!(
+                "应为带 `features` 的 GeoJSON FeatureCollection",
+                "expected a GeoJSON FeatureCollection with `features`"
+            ))
+        })?;
     let mut headers: Vec<String> = Vec::new();
     for f in feats {
         if let Some(p) = f.get("properties").and_then(|p| p.as_object()) {
@@ -671,9 +687,10 @@ fn read_geojson_points(path: &Path, file: &str) -> Result<Table, IngestError> {
         let fid = f.get("id").map(json_cell).filter(|s| !s.is_empty());
         cells.push(fid.unwrap_or_else(|| format!("F{}", i + 1)));
         let (point, geometry_problem) = match f.get("geometry") {
-            None | Some(serde_json::Value::Null) => {
-                (None, Some("feature has no geometry".to_string()))
-            }
+            None | Some(serde_json::Value::Null) => (
+                None,
+                Some(crate::tr!("要素没有几何", "feature has no geometry")),
+            ),
             Some(g) => match (g.get("type").and_then(|t| t.as_str()), g.get("coordinates")) {
                 (Some("Point"), Some(c)) => match (
                     c.get(0).and_then(|x| x.as_f64()),
@@ -682,13 +699,19 @@ fn read_geojson_points(path: &Path, file: &str) -> Result<Table, IngestError> {
                     (Some(x), Some(y)) => (Some((x, y)), None),
                     _ => (
                         None,
-                        Some(format!("point coordinates {c} are not two numbers")),
+                        Some(crate::tr!(
+                            "点坐标 {c} 不是两个数字",
+                            "point coordinates {c} are not two numbers"
+                        )),
                     ),
                 },
-                (t, _) => (
-                    None,
-                    Some(format!("geometry type {} is not a Point", t.unwrap_or("?"))),
-                ),
+                (t, _) => (None, {
+                    let t = t.unwrap_or("?");
+                    Some(crate::tr!(
+                        "几何类型 {t} 不是 Point",
+                        "geometry type {t} is not a Point"
+                    ))
+                }),
             },
         };
         b.row(i, cells.iter().map(String::as_str), point, geometry_problem)?;

@@ -746,13 +746,14 @@ mod tests {
         // (layer, zoom, tiles done, zoom's tiles, seconds into the zoom, line)
         #[rustfmt::skip]
         let cases = [
-            ("surface", 14, 500, 2000, 2.0, "500/2000 tiles, 250 tiles/s, eta 6.0 s"),
-            ("areas_gcj02", 16, 0, 59963, 0.0, "0/59963 tiles, 0 tiles/s, eta ?"),
-            ("grid", 12, 300, 300, 0.5, "300/300 tiles, 600 tiles/s, eta 0.0 s"),
-            ("points", 16, 1000, 61000, 2.0, "1000/61000 tiles, 500 tiles/s, eta 120 s"),
+            ("surface", 14, 500, 2000, 2.0, "500/2000，每秒 250 张，预计还需 6.0 s"),
+            ("areas_gcj02", 16, 0, 59963, 0.0, "0/59963，每秒 0 张，预计还需 ?"),
+            ("grid", 12, 300, 300, 0.5, "300/300，每秒 600 张，预计还需 0.0 s"),
+            ("points", 16, 1000, 61000, 2.0, "1000/61000，每秒 500 张，预计还需 120 s"),
         ];
+        // (Chinese, the default language of a process that has not set one)
         for (layer, z, done, n, secs, line) in cases {
-            let want = format!("tiles: {layer} z{z}: {line}");
+            let want = format!("瓦片：{layer} z{z}：{line}");
             assert_eq!(plain_line(layer, z, done, n, secs), want);
         }
     }

@@ -19,9 +19,10 @@ impl Progress {
         let bar = (!quiet && tty).then(|| {
             let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             b.set_style(
-                ProgressStyle::with_template(
-                    "{msg:>22} [{bar:30}] {pos}/{len} tiles {per_sec} eta {eta}",
-                )
+                ProgressStyle::with_template(&riskmap_core::tr!(
+                    "{{msg:>22}} [{{bar:30}}] {{pos}}/{{len}} 瓦片 {{per_sec}} 剩余 {{eta}}",
+                    "{{msg:>22}} [{{bar:30}}] {{pos}}/{{len}} tiles {{per_sec}} eta {{eta}}"
+                ))
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             b
@@ -72,5 +73,8 @@ pub(super) fn plain_line(name: &str, z: u8, done: u64, n: u64, secs: f64) -> Str
             format!("{left:.0} s")
         }
     };
-    format!("tiles: {name} z{z}: {done}/{n} tiles, {rate:.0} tiles/s, eta {eta}")
+    riskmap_core::tr!(
+        "瓦片：{name} z{z}：{done}/{n}，每秒 {rate:.0} 张，预计还需 {eta}",
+        "tiles: {name} z{z}: {done}/{n} tiles, {rate:.0} tiles/s, eta {eta}"
+    )
 }
