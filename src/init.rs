@@ -177,13 +177,13 @@ fn boundary_crs(p: &Path) -> Result<(PathBuf, Crs, String), Error> {
         (
             p.to_path_buf(),
             Crs::Gcj02,
-            "阿里云 DataV 的行政区划文件，GCJ-02 (a DataV file)".into(),
+            riskmap_core::tr!("阿里云 DataV 的行政区划文件，GCJ-02", "a DataV file: GCJ-02"),
         )
     } else {
         (
             p.to_path_buf(),
             Crs::Wgs84,
-            "未注明，按 WGS84；天地图、自然资源部的数据为 CGCS2000≈WGS84 (not stated)".into(),
+            riskmap_core::tr!("未注明，按 WGS84；天地图、自然资源部的数据为 CGCS2000≈WGS84", "not stated: WGS84 (Tianditu's and the Ministry's CGCS2000 is WGS84 within centimetres)"),
         )
     })
 }
@@ -244,8 +244,17 @@ fn guess_crs(
                 .is_some_and(|s| !s.trim().is_empty())
         })
         .count();
-    match crate::dataset::crs_doubt(&ds.enterprises, &ds.districts) {
-        Some((crs, msg)) => (Some(crs), msg),
+    match crate::dataset::crs_test(&ds.enterprises, &ds.districts) {
+        Some(d) => {
+            let (name, key, n, wgs, best) = (&d.name, d.crs.as_str(), d.named, d.wgs84_hits, d.hits);
+            (
+                Some(d.crs),
+                riskmap_core::tr!(
+                    "文件未注明坐标系；按所填区县检验，坐标是 {name}：按它读取 {best}/{n} 家企业落在所填区县，按 WGS84 只有 {wgs}/{n}。已写入 crs = \"{key}\"",
+                    "not stated; tested against the districts the rows name, the positions are {name}: read so, {best} of {n} enterprises fall in their district, as WGS84 {wgs} of {n}. Written: crs = \"{key}\""
+                ),
+            )
+        }
         None if named >= 10 => (
             Some(Crs::Wgs84),
             riskmap_core::tr!(
@@ -364,6 +373,10 @@ impl Inspection {
             None => s.push_str("# 区县边界 GeoJSON（建议提供：区县统计与越界检查）:\n# [boundaries]\n# path = \"区县.geojson\"\n# crs = \"gcj02\"\n\n"),
         }
         s.push_str("[tiles]\nenabled = true   # 瓦片金字塔 (PMTiles, MBTiles)\nzoom = [8, 16]\n\n[report]\nenabled = true   # 分析报告 report.html / report.xlsx\n");
+        // positions from Gaode: the user's basemap is most likely Gaode too
+        if self.crs == Some(Crs::Gcj02) {
+            s.push_str("\n[output]\ncrs_out = [\"gcj02\"]   # 名录是高德坐标：另出一套 GCJ-02 的 GeoJSON 和瓦片（_gcj02），叠加高德底图时位置对得上\n");
+        }
         s
     }
 }

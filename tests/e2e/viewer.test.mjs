@@ -419,7 +419,10 @@ test('viewer end to end', { timeout: 300_000 }, async (t) => {
     for (const r of rows) {
       const got = parseRgba(r.bg);
       assert.deepEqual(got.slice(0, 3), levels[r.level], `zone legend colour for ${r.level}`);
-      assert.deepEqual(parseRgba(r.rgba), got, `data-rgba is the swatch's colour (${r.level})`);
+      // the computed style keeps alpha in 8 bits (0.15 → 0.149)
+      const declared = parseRgba(r.rgba);
+      assert.deepEqual(declared.slice(0, 3), got.slice(0, 3), `data-rgba is the swatch's colour (${r.level})`);
+      assert.ok(Math.abs(declared[3] - got[3]) < 0.005, `data-rgba alpha ${declared[3]} vs drawn ${got[3]} (${r.level})`);
       const h = hist[r.level];
       if (!h) continue;
       const alphas = Object.keys(h).map(Number).filter((a) => h[a] >= 4);
@@ -528,7 +531,8 @@ test('viewer end to end', { timeout: 300_000 }, async (t) => {
     pickOne('direct', (p) => p.rule === 'direct');
     pickOne('unassessed', (p) => p.level === 'unassessed');
     pickOne('risk point', (p) => p.rule === 'risk_point');
-    assert.ok(want.size >= 2, 'enterprises to open');
+    // the sample has every kind; an office register with direct levels only has one
+    assert.ok(want.size >= 1, 'enterprises to open');
     for (const [id, what] of want) {
       const card = await getJson('/api/enterprises/' + encodeURIComponent(id));
       await page.evaluate((id) => window.riskmap.openCard(id), id);
@@ -650,7 +654,11 @@ test('viewer end to end', { timeout: 300_000 }, async (t) => {
     assert.deepEqual(vis, { img: 'block', map: 'none', src: 'data:image/png;base64,' });
   });
 
-  await t.test('basemaps: a choice per entry, overlays on theirs, layers re-aligned on a GCJ-02 one', async () => {
+  await t.test('basemaps: a choice per entry, overlays on theirs, layers re-aligned on a GCJ-02 one', async (st) => {
+    if (!meta.layers_gcj02 || !meta.layers_gcj02.length) {
+      st.skip('this output has no GCJ-02 pyramids ([output] crs_out)');
+      return;
+    }
     // the server's own tile pyramids stand in for 天地图 (WGS84, with a label overlay)
     // and a Gaode mirror (GCJ-02): /api/meta is answered with them as [[serve.basemaps]]
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
