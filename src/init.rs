@@ -177,7 +177,10 @@ fn boundary_crs(p: &Path) -> Result<(PathBuf, Crs, String), Error> {
         (
             p.to_path_buf(),
             Crs::Gcj02,
-            riskmap_core::tr!("阿里云 DataV 的行政区划文件，GCJ-02", "a DataV file: GCJ-02"),
+            riskmap_core::tr!(
+                "阿里云 DataV 的行政区划文件，GCJ-02",
+                "a DataV file: GCJ-02"
+            ),
         )
     } else {
         (
@@ -246,7 +249,8 @@ fn guess_crs(
         .count();
     match crate::dataset::crs_test(&ds.enterprises, &ds.districts) {
         Some(d) => {
-            let (name, key, n, wgs, best) = (&d.name, d.crs.as_str(), d.named, d.wgs84_hits, d.hits);
+            let (name, key, n, wgs, best) =
+                (&d.name, d.crs.as_str(), d.named, d.wgs84_hits, d.hits);
             (
                 Some(d.crs),
                 riskmap_core::tr!(

@@ -556,3 +556,47 @@ fn crs_auto_adopts_the_system_the_districts_point_to() {
         );
     }
 }
+
+/// A boundary file read in the wrong system (#31 §4): a WGS84 register (stated) over
+/// DataV's GCJ-02 districts read as WGS84 is flagged with the numbers; read right, it is
+/// not.
+#[test]
+fn a_boundary_crs_mismatch_is_flagged() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (moved, kept) = common::border_rows();
+    let d = tempfile::tempdir().unwrap();
+    let mut csv = String::from("企业编号,企业名称,所属区县,经度,纬度,坐标系,风险等级\r\n");
+    for r in moved.iter().chain(kept.iter()) {
+        csv.push_str(&format!(
+            "{},{},{},{},{},WGS84,一般\r\n",
+            r.id, r.name, r.district, r.wgs84.0, r.wgs84.1
+        ));
+    }
+    std::fs::write(d.path().join("r.csv"), csv).unwrap();
+    let b = root.join("data/sample/jinan_districts_gcj02.geojson");
+    let run = |bcrs: &str| {
+        let o = riskmap()
+            .current_dir(d.path())
+            .args([
+                "validate",
+                "--enterprises",
+                "r.csv",
+                "--boundaries-crs",
+                bcrs,
+            ])
+            .arg("--boundaries")
+            .arg(&b)
+            .env_remove("LANG")
+            .env_remove("RISKMAP_LANG")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let wrong = run("wgs84");
+    assert!(
+        wrong.contains("边界文件的坐标系可能不对") && wrong.contains("gcj02"),
+        "{wrong}"
+    );
+    let right = run("gcj02");
+    assert!(!right.contains("边界文件的坐标系可能不对"), "{right}");
+}

@@ -278,6 +278,13 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
             "{f}: 0 of {n} rows could be used.{hint}"
         )));
     }
+    if read.crs_stated && cfg.boundaries.path.is_some() {
+        warnings.extend(boundary_doubt(
+            &read.enterprises,
+            &districts,
+            boundaries_crs,
+        ));
+    }
     if !read.crs_stated {
         match crs_test(&read.enterprises, &districts) {
             // `crs = "auto"`: read again as the system the districts point to
@@ -519,6 +526,59 @@ pub fn crs_doubt(enterprises: &[Enterprise], districts: &DistrictIndex) -> Optio
          read as {name}: {best} of {n}. The coordinates are most likely {key}: set crs = \"{key}\" in [enterprises] \
          (or --crs {key}, or add a CRS column; crs = \"auto\" adopts it)."
     )))
+}
+
+/// With the register's coordinate system stated, a boundary file read in the wrong one
+/// shows the same way: the rows fall into the districts they name clearly better when the
+/// boundaries are taken as the other system (WGS84 ↔ GCJ-02, about 500 m apart). The
+/// points are moved instead of the boundaries (the inverse shift, equal to well under a
+/// metre at a city's scale). `None` when too few rows name a district or the file's
+/// system does as well.
+pub fn boundary_doubt(
+    enterprises: &[Enterprise],
+    districts: &DistrictIndex,
+    bcrs: Crs,
+) -> Option<String> {
+    let rows: Vec<&Enterprise> = enterprises
+        .iter()
+        .filter(|e| {
+            e.district_stated
+                .as_deref()
+                .is_some_and(|s| !s.trim().is_empty())
+        })
+        .collect();
+    if rows.len() < 10 || districts.is_empty() {
+        return None;
+    }
+    let hits = |f: &dyn Fn(f64, f64) -> (f64, f64)| {
+        rows.iter()
+            .filter(|e| {
+                let (x, y) = f(e.lon, e.lat);
+                let stated = e.district_stated.as_deref().unwrap_or("");
+                districts.locate(x, y).is_some_and(|d| {
+                    let d = &districts.districts[d];
+                    ingest::records::district_matches(stated, &d.name, &d.adcode)
+                })
+            })
+            .count()
+    };
+    let n = rows.len();
+    let now = hits(&|x, y| (x, y));
+    let (alt, best) = match bcrs {
+        // read as WGS84, truly GCJ-02: a true district holds p when the read one holds
+        // p shifted to GCJ-02
+        Crs::Wgs84 | Crs::Cgcs2000 => (Crs::Gcj02, hits(&crate::crs::wgs84_to_gcj02)),
+        Crs::Gcj02 => (Crs::Wgs84, hits(&crate::crs::gcj02_to_wgs84)),
+        Crs::Bd09 => return None,
+    };
+    if best < now + 3 || (best - now) * 50 < n {
+        return None;
+    }
+    let (b, a) = (bcrs.as_str(), alt.as_str());
+    Some(crate::tr!(
+        "区县边界按 {b} 读取时，{now}/{n} 家企业落在所填区县；若边界实为 {a}，则为 {best}/{n}。边界文件的坐标系可能不对：请核对 [boundaries] crs（当前 {b}）。",
+        "With the boundaries read as {b}, {now} of {n} enterprises fall in the district they name; were they {a}, {best} of {n}. The boundary file's CRS may be wrong: check [boundaries] crs (now {b})."
+    ))
 }
 
 /// What [`crs_test`] found: the system the named districts point to, and how many of

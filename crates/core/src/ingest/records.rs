@@ -269,17 +269,17 @@ pub fn read_enterprises(
                     let first = line_label(t, &t.rows[k]);
                     out.rejects
                         .push(row_ref(t, row, &m, Some("id"), None).reject(
-                        K::DuplicateId,
-                        header(t, &m, "id").to_string(),
-                        e.id.clone(),
-                        {
-                            let id = &e.id;
-                            crate::tr!(
+                            K::DuplicateId,
+                            header(t, &m, "id").to_string(),
+                            e.id.clone(),
+                            {
+                                let id = &e.id;
+                                crate::tr!(
                                 "编号 `{id}` 已在第 {first} 行使用，保留第一行",
                                 "id `{id}` is already used at line {first}; the first row is kept"
                             )
-                        },
-                    ));
+                            },
+                        ));
                     out.rows_rejected += 1;
                     // not kept (below)
                     *r = Err(Vec::new());
