@@ -211,6 +211,7 @@ pub(crate) fn zh_about(name: &str) -> Option<(&'static str, Option<&'static str>
         "serve" => ("发布已生成的地图：瓦片、查询接口和离线网页地图（一图展示、一点即现）", None),
         "report" => ("只生成分析报告（report.html、report/*.csv、report.xlsx）", None),
         "rollback" => ("把输出目录切回上一代（上一次运行的输出）", None),
+        "publish" => ("把评定后的图层写入 PostGIS 表（enterprises、districts、grid、zones、exposure、rejects、runs），一个事务完成", None),
         _ => return None,
     })
 }
@@ -234,6 +235,7 @@ pub(crate) fn zh_help(cmd: &str, id: &str) -> Option<&'static str> {
         (_, "out") if cmd == "sample" => "输出目录",
         (_, "out") => "输出目录（默认：配置文件旁的 output/）",
         (_, "style") => "样式文件（各等级颜色；默认 styles/default.toml 的取值）",
+        (_, "db") => "从 PostgreSQL/PostGIS 读取输入：postgresql://用户@主机:端口/数据库（密码取自 PGPASSWORD 或 ~/.pgpass）；默认读表 enterprises、assessments、hidden_dangers、sites、boundaries，配置可另指定",
         (_, "font") => "总览图中文字体文件（默认：系统中文字体，否则用自带字体）",
         ("query", "crs") => "查询点或范围的坐标系：wgs84（默认）；从高德取的点用 gcj02，百度用 bd09",
         (_, "crs") => "点文件坐标的坐标系：wgs84、cgcs2000、gcj02 或 bd09（每行的“坐标系”列优先）",
@@ -265,6 +267,8 @@ pub(crate) fn zh_help(cmd: &str, id: &str) -> Option<&'static str> {
         (_, "child") | (_, "child_peer") => "内部使用",
         (_, "since") => "与以前的输出目录（其 history/ 或 enterprises.geojson）或某个历史快照文件比较，而不是 output/history/ 中最新的不同快照",
         (_, "pdf") => "同时用无界面 Chromium 把 report.html 打印为 report.pdf",
+        (_, "to") => "发布到哪个 PostGIS 数据库（默认 [publish] db，否则为读取输入的 --db）",
+        (_, "schema") => "图层表所在的 schema（默认 [publish] schema，即 riskmap）",
         (_, "addr") => "监听地址（默认 [serve] addr，127.0.0.1:8080）",
         _ => return None,
     })
@@ -293,6 +297,24 @@ pub(crate) enum Cmd {
     Report(ReportArgs),
     /// Switch the output folder back to the previous generation (the run before).
     Rollback(RollbackArgs),
+    /// Write the graded layers to PostGIS tables (enterprises, districts, grid, zones,
+    /// exposure, rejects, runs) in one transaction.
+    Publish(PublishArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct PublishArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    #[command(flatten)]
+    pub(crate) crs: PointCrs,
+    /// The PostGIS database to publish to (default [publish] db, else the --db the
+    /// inputs come from).
+    #[arg(long = "to", value_name = "URL")]
+    pub(crate) to: Option<String>,
+    /// Schema of the layer tables (default [publish] schema, "riskmap").
+    #[arg(long, value_name = "NAME")]
+    pub(crate) schema: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -490,6 +512,11 @@ pub(crate) struct InputArgs {
     /// Font file for the overview map's Chinese text (default: a system CJK font, else the bundled one).
     #[arg(long, value_name = "FILE")]
     pub(crate) font: Option<PathBuf>,
+    /// Read the inputs from PostgreSQL/PostGIS: postgresql://user@host:port/db (the
+    /// password from PGPASSWORD or ~/.pgpass); tables enterprises, assessments,
+    /// hidden_dangers, sites, boundaries unless the config names others.
+    #[arg(long, value_name = "URL")]
+    pub(crate) db: Option<String>,
 }
 
 /// CRS of the point files, for `build` and `validate`.

@@ -78,6 +78,40 @@ pub struct Config {
     pub serve: ServeConfig,
     /// The analyst's report (report.html, report/*.csv, report.xlsx, history).
     pub report: ReportConfig,
+    /// A PostgreSQL / PostGIS database to read the inputs from (`--db`).
+    pub database: DatabaseConfig,
+    /// Publishing the layers to PostGIS at the end of every `build` (`riskmap publish`).
+    pub publish: PublishConfig,
+}
+
+/// `[database]`: where the inputs are read from when not from files.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseConfig {
+    /// `postgresql://user@host:port/dbname?sslmode=…`; the password from the URL,
+    /// `PGPASSWORD` or `~/.pgpass`, never printed. The tables `enterprises`,
+    /// `assessments`, `hidden_dangers`, `sites` and `boundaries` of the `search_path` are
+    /// read unless a section names a `path`, `table` or `sql`.
+    pub url: Option<String>,
+}
+
+/// `[publish]`: the PostGIS database and schema the layers are written to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PublishConfig {
+    /// Publish at the end of every `build` to this database. Default none.
+    pub db: Option<String>,
+    /// The schema the layer tables go to. Default "riskmap".
+    pub schema: String,
+}
+
+impl Default for PublishConfig {
+    fn default() -> Self {
+        PublishConfig {
+            db: None,
+            schema: "riskmap".into(),
+        }
+    }
 }
 
 /// The overview map for documents.

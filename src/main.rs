@@ -23,6 +23,7 @@ fn overrides(a: &InputArgs, crs: Option<Crs>) -> Overrides {
         out: a.out.clone(),
         crs_out: vec![],
         style: a.style.clone(),
+        database: a.db.clone(),
     }
 }
 
@@ -195,6 +196,13 @@ fn run(cli: Cli) -> Result<u8> {
                 },
             );
             let ((report, tiles), gen) = result?;
+            // [publish] db: the layers of the run just switched in go to PostGIS too
+            if let Some(url) = cfg.publish.db.clone() {
+                let p = publish(&ds, &report.analysis, &url, &cfg.publish.schema)?;
+                if !b.quiet {
+                    print_published(&p, &cfg.publish.schema);
+                }
+            }
             if !b.quiet {
                 print!("{}", report.summary_text);
                 if let Some(tr) = &tiles {
@@ -437,6 +445,28 @@ fn run(cli: Cli) -> Result<u8> {
                 &riskmap::serve::ServeOptions { out: root, addr },
                 Some(Box::new(load)),
             )?;
+            Ok(0)
+        }
+        Cmd::Publish(a) => {
+            let cfg = resolve(&a.input, a.crs.crs, &[])?;
+            let url =
+                a.to.clone()
+                    .or_else(|| cfg.publish.db.clone())
+                    .or_else(|| cfg.database.url.clone())
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(riskmap_core::tr!(
+                            "发布到哪里？请用 --to postgresql://… 或 [publish] db 指定",
+                            "publish where? pass --to postgresql://… or set [publish] db"
+                        ))
+                    })?;
+            let ds = pipeline::load(&cfg)?;
+            let an = riskmap::analyze::run(&ds, &cfg.analyze_params())?;
+            let schema = a
+                .schema
+                .clone()
+                .unwrap_or_else(|| cfg.publish.schema.clone());
+            let p = publish(&ds, &an, &url, &schema)?;
+            print_published(&p, &schema);
             Ok(0)
         }
         Cmd::Init(a) => {
@@ -793,6 +823,52 @@ fn serve_bench(me: &Path, conns: usize) -> Result<u8> {
     let _ = child.kill();
     let _ = child.wait();
     result.map(|_| 0)
+}
+
+/// Publish the layers of `ds` / `an` to the PostGIS database at `url`, schema `schema`.
+fn publish(
+    ds: &riskmap::pipeline::Dataset,
+    an: &riskmap::analyze::Analysis,
+    url: &str,
+    schema: &str,
+) -> Result<riskmap::export::postgis::Published> {
+    let mut db = riskmap_core::ingest::db::connect(url).map_err(riskmap::Error::from)?;
+    let run = serde_json::json!({
+        "tool": "riskmap",
+        "version": env!("CARGO_PKG_VERSION"),
+        "title": ds.title,
+        "data_date": ds.data_date,
+        "config_sha256": ds.config_sha256,
+        "inputs": ds.inputs,
+        "enterprises": ds.enterprises.len(),
+        "rejects": ds.rejects.len(),
+    });
+    Ok(riskmap::export::postgis::publish(
+        &mut db,
+        ds,
+        an,
+        &riskmap::export::postgis::PublishParams {
+            schema: schema.to_string(),
+            run,
+        },
+    )?)
+}
+
+fn print_published(p: &riskmap::export::postgis::Published, schema: &str) {
+    let list = p
+        .tables
+        .iter()
+        .map(|(t, n)| format!("{schema}.{t} ({n})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let s = p.seconds;
+    println!(
+        "{}",
+        riskmap_core::tr!(
+            "已发布到 PostGIS（{s:.1} 秒）：{list}",
+            "published to PostGIS ({s:.1} s): {list}"
+        )
+    );
 }
 
 /// An error and its causes as one line, `：`-joined in Chinese; an I/O cause in the

@@ -23,6 +23,7 @@ pub struct Overrides {
     pub out: Option<PathBuf>,
     pub crs_out: Vec<Crs>,
     pub style: Option<PathBuf>,
+    pub database: Option<String>,
 }
 
 impl Overrides {
@@ -59,6 +60,9 @@ impl Overrides {
         if let Some(s) = &self.style {
             cfg.output.style = Some(s.clone());
         }
+        if let Some(d) = &self.database {
+            cfg.database.url = Some(d.clone());
+        }
     }
 }
 
@@ -67,6 +71,23 @@ pub fn config_hash(cfg: &Config) -> String {
     // where the outputs go does not change what they say
     let mut c = cfg.clone();
     c.output.dir = Default::default();
+    // nor where the inputs were read from (their hashes say what they were), nor where
+    // the layers are published; a URL may hold a password
+    c.database = Default::default();
+    c.publish = Default::default();
+    for t in [
+        &mut c.enterprises,
+        &mut c.assessments,
+        &mut c.hazards,
+        &mut c.sites,
+    ] {
+        t.path = None;
+        t.table = None;
+        t.sql = None;
+    }
+    c.boundaries.path = None;
+    c.boundaries.table = None;
+    c.boundaries.sql = None;
     let text = toml::to_string(&c).unwrap_or_default();
     format!("{:x}", Sha256::digest(text.as_bytes()))
 }
@@ -125,5 +146,6 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         region_name: cfg.region_name.clone(),
         data_date: cfg.data_date.clone(),
         config_sha256: config_hash(cfg),
+        database: cfg.database.url.clone(),
     })?)
 }

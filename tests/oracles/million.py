@@ -45,7 +45,7 @@ def main(exe: str) -> int:
         out, err = Path(d) / "stdout", Path(d) / "stderr"
         t = time.monotonic()
         with open(out, "wb") as o, open(err, "wb") as e:
-            child = subprocess.Popen([exe, "validate", "--config", str(cfg)], stdout=o, stderr=e)
+            child = subprocess.Popen([exe, "validate", "--lang", "en", "--config", str(cfg)], stdout=o, stderr=e)
             # this child's own peak (wait4), not the sample step's
             _, status, usage = os.wait4(child.pid, 0)
             child.returncode = os.waitstatus_to_exitcode(status)

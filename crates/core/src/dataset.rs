@@ -36,6 +36,8 @@ pub struct LoadParams {
     pub region_name: Option<String>,
     pub data_date: Option<String>,
     pub config_sha256: String,
+    /// A PostgreSQL / PostGIS database to read the tables from (`--db`, `[database] url`).
+    pub database: Option<String>,
 }
 
 /// An input file as read.
@@ -132,7 +134,7 @@ fn sha256_file(path: &Path) -> Result<String, Error> {
 /// The record of one table input: its file, what was read, and the counts.
 fn table_info(
     role: &'static str,
-    path: &Path,
+    sha256: &str,
     t: &crate::ingest::table::Table,
     format: String,
     read: usize,
@@ -143,11 +145,63 @@ fn table_info(
         role,
         file: t.file.clone(),
         format,
-        sha256: sha256_file(path)?,
+        sha256: sha256.to_string(),
         rows_read: read,
         rows_accepted: accepted,
         rows_rejected: rejected,
     })
+}
+
+/// A table input read from its file (`path`, when present: `file`) or the database
+/// (`table`, `sql`, or with neither and no file the default table when the database has
+/// it), with the SHA-256 of what was read. `None`: nothing to read.
+fn open_input(
+    db: &mut Option<ingest::db::Db>,
+    input: &ingest::params::TableInput,
+    file: Option<&Path>,
+    default_table: &str,
+    what: &str,
+) -> Result<Option<(crate::ingest::table::Table, String)>, Error> {
+    use ingest::db::Source;
+    if input.sql.is_some() || input.table.is_some() {
+        let Some(db) = db.as_mut() else {
+            return Err(Error::Input(crate::tr!(
+                "读取{what}的 table / sql 需要数据库：请用 --db postgresql://… 或 [database] url 指定",
+                "reading {what} by table / sql needs a database: pass --db postgresql://… or set [database] url"
+            )));
+        };
+        let src = match (&input.sql, &input.table) {
+            (Some(q), _) => Source::Sql(q),
+            (None, Some(t)) => {
+                if !ingest::db::table_exists(db, t)? {
+                    let n = &db.name;
+                    return Err(Error::Input(crate::tr!(
+                        "数据库 {n} 中没有表 {t}（{what}）",
+                        "the database {n} has no table {t} ({what})"
+                    )));
+                }
+                Source::Table(t)
+            }
+            (None, None) => unreachable!("checked above"),
+        };
+        return Ok(Some(ingest::db::read(db, src, what)?));
+    }
+    if let Some(p) = file {
+        let t = read_table(p, input.sheet.as_deref(), what)?;
+        return Ok(Some((t, sha256_file(p)?)));
+    }
+    if input.path.is_none() {
+        if let Some(db) = db.as_mut() {
+            if ingest::db::table_exists(db, default_table)? {
+                return Ok(Some(ingest::db::read(
+                    db,
+                    Source::Table(default_table),
+                    what,
+                )?));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Ingest, grade and index everything `cfg` names.
@@ -164,14 +218,62 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
     let mut inputs = Vec::new();
     let mut warnings = Vec::new();
 
+    let mut db = match &cfg.database {
+        Some(url) => Some(ingest::db::connect(url)?),
+        None => None,
+    };
     // boundaries first: they decide the region and the districts
     let (bcrs, assumed) = match &cfg.boundaries.path {
         Some(p) => cfg.boundaries.crs_of(p),
         None => (cfg.boundaries.crs.unwrap_or(Crs::Wgs84), false),
     };
     let boundaries_crs = bcrs;
-    let districts = match &cfg.boundaries.path {
-        Some(p) => {
+    let db_boundaries = match db.as_mut() {
+        Some(db) if cfg.boundaries.path.is_none() => {
+            let src = match (&cfg.boundaries.sql, &cfg.boundaries.table) {
+                (Some(q), _) => Some(ingest::db::Source::Sql(q)),
+                (None, Some(t)) => Some(ingest::db::Source::Table(t)),
+                (None, None) if ingest::db::table_exists(db, "boundaries")? => {
+                    Some(ingest::db::Source::Table("boundaries"))
+                }
+                _ => None,
+            };
+            match src {
+                Some(src) => {
+                    let label = match &src {
+                        ingest::db::Source::Table(t) => format!("{}:{t}", db.name),
+                        ingest::db::Source::Sql(_) => format!("{}:sql", db.name),
+                    };
+                    let (bytes, sha) = ingest::db::boundaries_geojson(db, src)?;
+                    Some((label, bytes, sha))
+                }
+                None => None,
+            }
+        }
+        _ => None,
+    };
+    let districts = match (&cfg.boundaries.path, db_boundaries) {
+        (None, Some((label, bytes, sha))) => {
+            let d = ingest::boundaries::boundaries_from_bytes(
+                &label,
+                &bytes,
+                bcrs,
+                &cfg.boundaries.name_field,
+                &cfg.boundaries.adcode_field,
+            )?;
+            inputs.push(InputInfo {
+                role: "boundaries",
+                file: label,
+                format: format!("postgis {bcrs}"),
+                sha256: sha,
+                rows_read: d.len(),
+                rows_accepted: d.len(),
+                rows_rejected: 0,
+            });
+            warnings.extend(d.iter().flat_map(|d| d.warnings.iter().cloned()));
+            DistrictIndex::new(d)
+        }
+        (Some(p), _) => {
             let d = read_boundaries(
                 p,
                 bcrs,
@@ -204,7 +306,7 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
             warnings.extend(d.iter().flat_map(|d| d.warnings.iter().cloned()));
             DistrictIndex::new(d)
         }
-        None => DistrictIndex::new(vec![]),
+        (None, None) => DistrictIndex::new(vec![]),
     };
     let region = if let Some(b) = cfg.region.bbox {
         Region::Bbox(b)
@@ -222,21 +324,23 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         Region::Open
     };
 
-    let epath = cfg.enterprises.path.as_ref().ok_or_else(|| {
-        Error::Input(crate::tr!(
-            "没有企业名录：请用 --enterprises 文件 指定，或在 riskmap.toml 的 [enterprises] 中设置 path",
-            "no enterprise register: pass --enterprises FILE or set [enterprises] path in riskmap.toml"
-        ))
-    })?;
     tick("boundaries");
-    let mut et = read_table(
-        epath,
-        cfg.enterprises.sheet.as_deref(),
+    let (mut et, esha) = open_input(
+        &mut db,
+        &cfg.enterprises,
+        cfg.enterprises.path.as_deref(),
+        "enterprises",
         &crate::tr!(
             "企业名录（CSV、XLSX 或 GeoJSON 点）",
             "an enterprise register (CSV, XLSX or GeoJSON points)"
         ),
-    )?;
+    )?
+    .ok_or_else(|| {
+        Error::Input(crate::tr!(
+            "没有企业名录：请用 --enterprises 文件 指定，或在 riskmap.toml 的 [enterprises] 中设置 path（数据库：--db，表 enterprises）",
+            "no enterprise register: pass --enterprises FILE or set [enterprises] path in riskmap.toml (a database: --db, table enterprises)"
+        ))
+    })?;
     et.find_header(
         ingest::fields::ENTERPRISE_FIELDS,
         &cfg.enterprises.columns,
@@ -253,7 +357,7 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
     )?;
     inputs.push(table_info(
         "enterprises",
-        epath,
+        &esha,
         &et,
         format!("{}, crs {}", et.format, read.crs_used),
         read.rows_read,
@@ -301,7 +405,7 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
                 let last = inputs.len() - 1;
                 inputs[last] = table_info(
                     "enterprises",
-                    epath,
+                    &esha,
                     &et,
                     format!("{}, crs {crs} (auto)", et.format),
                     read.rows_read,
@@ -322,7 +426,10 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
     let mut enterprises = read.enterprises;
     // where each id is, for the rows of the other tables (only when there are such
     // tables): reading checks their ids against it and grading groups them by it
-    let known = if cfg.assessments.path.is_some() || cfg.hazards.path.is_some() {
+    let others = |t: &ingest::params::TableInput| {
+        t.path.is_some() || t.table.is_some() || t.sql.is_some() || db.is_some()
+    };
+    let known = if others(&cfg.assessments) || others(&cfg.hazards) {
         id_positions(&enterprises)
     } else {
         Default::default()
@@ -350,15 +457,16 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
     let hazards_path = present(&cfg.hazards.path, &crate::tr!("隐患", "hidden dangers"));
     let sites_path = present(&cfg.sites.path, &crate::tr!("敏感目标", "sensitive sites"));
     let mut points = Vec::new();
-    if let Some(p) = &assessments_path {
-        let mut t = read_table(
-            p,
-            cfg.assessments.sheet.as_deref(),
-            &crate::tr!(
-                "风险点评估（CSV、XLSX 或 GeoJSON）",
-                "risk-point assessments (CSV, XLSX or GeoJSON)"
-            ),
-        )?;
+    if let Some((mut t, sha)) = open_input(
+        &mut db,
+        &cfg.assessments,
+        assessments_path.as_deref(),
+        "assessments",
+        &crate::tr!(
+            "风险点评估（CSV、XLSX 或 GeoJSON）",
+            "risk-point assessments (CSV, XLSX or GeoJSON)"
+        ),
+    )? {
         t.find_header(
             ingest::fields::ASSESSMENT_FIELDS,
             &cfg.assessments.columns,
@@ -368,7 +476,7 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
             ingest::read_assessments(&t, &cfg.assessments, &tables, &known, &read.rejected_ids)?;
         inputs.push(table_info(
             "assessments",
-            p,
+            &sha,
             &t,
             t.format.clone(),
             r.rows_read,
@@ -380,15 +488,16 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
     }
     tick("assessments");
     let mut dangers = Vec::new();
-    if let Some(p) = &hazards_path {
-        let mut t = read_table(
-            p,
-            cfg.hazards.sheet.as_deref(),
-            &crate::tr!(
-                "隐患（CSV、XLSX 或 GeoJSON）",
-                "hidden dangers (CSV, XLSX or GeoJSON)"
-            ),
-        )?;
+    if let Some((mut t, sha)) = open_input(
+        &mut db,
+        &cfg.hazards,
+        hazards_path.as_deref(),
+        "hidden_dangers",
+        &crate::tr!(
+            "隐患（CSV、XLSX 或 GeoJSON）",
+            "hidden dangers (CSV, XLSX or GeoJSON)"
+        ),
+    )? {
         t.find_header(
             ingest::fields::HAZARD_FIELDS,
             &cfg.hazards.columns,
@@ -397,7 +506,7 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         let r = ingest::read_hidden_dangers(&t, &cfg.hazards, &known, &read.rejected_ids)?;
         inputs.push(table_info(
             "hazards",
-            p,
+            &sha,
             &t,
             t.format.clone(),
             r.rows_read,
@@ -408,15 +517,16 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         dangers = r.dangers;
     }
     let mut sites = Vec::new();
-    if let Some(p) = &sites_path {
-        let mut t = read_table(
-            p,
-            cfg.sites.sheet.as_deref(),
-            &crate::tr!(
-                "敏感目标（CSV、XLSX 或 GeoJSON 点）",
-                "sensitive sites (CSV, XLSX or GeoJSON points)"
-            ),
-        )?;
+    if let Some((mut t, sha)) = open_input(
+        &mut db,
+        &cfg.sites,
+        sites_path.as_deref(),
+        "sites",
+        &crate::tr!(
+            "敏感目标（CSV、XLSX 或 GeoJSON 点）",
+            "sensitive sites (CSV, XLSX or GeoJSON points)"
+        ),
+    )? {
         t.find_header(
             ingest::fields::SITE_FIELDS,
             &cfg.sites.columns,
@@ -425,7 +535,7 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         let r = ingest::records::read_sites(&t, &cfg.sites, cfg.sites.crs, &region, &districts)?;
         inputs.push(table_info(
             "sites",
-            p,
+            &sha,
             &t,
             format!("{}, crs {}", t.format, r.crs_used),
             r.rows_read,

@@ -11,6 +11,7 @@ pub mod atomic;
 pub mod generations;
 pub mod geojson;
 pub mod geotiff;
+pub mod postgis;
 pub mod pyramid;
 pub mod summary;
 pub mod tables;

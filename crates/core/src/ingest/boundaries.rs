@@ -189,6 +189,19 @@ pub fn read_boundaries(
         ),
         message: crate::i18n::io_error(&e),
     })?;
+    boundaries_from_bytes(&file, &bytes, crs, name_field, adcode_field)
+}
+
+/// Read the Polygon / MultiPolygon features of GeoJSON text (a file's bytes, or a
+/// database table's rows as PostGIS wrote them); `file` names it in messages.
+pub fn boundaries_from_bytes(
+    file: &str,
+    bytes: &[u8],
+    crs: Crs,
+    name_field: &str,
+    adcode_field: &str,
+) -> Result<Vec<District>, IngestError> {
+    let file = file.to_string();
     if bytes.is_empty() {
         return Err(IngestError::Empty {
             file,
@@ -199,7 +212,7 @@ pub fn read_boundaries(
         file: file.clone(),
         message,
     };
-    let (text, _) = super::table::decode_text(&bytes)
+    let (text, _) = super::table::decode_text(bytes)
         .ok_or_else(|| IngestError::Encoding { file: file.clone() })?;
     let v: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| err(crate::tr!("不是有效的 JSON：{e}", "not JSON: {e}")))?;

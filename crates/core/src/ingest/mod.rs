@@ -5,6 +5,7 @@
 pub mod assessments;
 pub mod boundaries;
 pub mod credit;
+pub mod db;
 pub mod fields;
 pub mod params;
 pub mod records;

@@ -20,6 +20,13 @@ pub struct TableInput {
     /// BD-09; see `dataset::crs_doubt`), and the choice is said in the notes.
     #[serde(skip_serializing)]
     pub crs_auto: bool,
+    /// With a database (`--db`, `[database] url`): the table to read (`schema.table` or a
+    /// table of the `search_path`). Default: enterprises / assessments / hidden_dangers /
+    /// sites, when the database has it and no `path` is set.
+    pub table: Option<String>,
+    /// With a database: a query to read instead of a table, e.g.
+    /// `"SELECT * FROM 监管对象 WHERE 在册"`.
+    pub sql: Option<String>,
     /// XLSX sheet name. Default: the first sheet.
     pub sheet: Option<String>,
     /// The line (CSV) or sheet row (XLSX) holding the headers. Default: found — the
@@ -35,6 +42,8 @@ pub struct TableInput {
 #[serde(default)]
 struct TableInputToml {
     path: Option<PathBuf>,
+    table: Option<String>,
+    sql: Option<String>,
     crs: Option<String>,
     sheet: Option<String>,
     header_row: Option<usize>,
@@ -54,6 +63,8 @@ impl TryFrom<TableInputToml> for TableInput {
         };
         Ok(TableInput {
             path: t.path,
+            table: t.table,
+            sql: t.sql,
             crs,
             crs_auto: auto,
             sheet: t.sheet,
@@ -69,6 +80,11 @@ impl TryFrom<TableInputToml> for TableInput {
 pub struct BoundaryInput {
     /// GeoJSON file path. Empty = no boundaries.
     pub path: Option<PathBuf>,
+    /// With a database: a table with a (Multi)Polygon geometry column (default
+    /// `boundaries`, when the database has it and no `path` is set).
+    pub table: Option<String>,
+    /// With a database: a query instead of a table.
+    pub sql: Option<String>,
     /// CRS of the file's coordinates. Default: gcj02 for a DataV file (its features carry
     /// `acroutes` or `parent`), else wgs84.
     pub crs: Option<Crs>,
@@ -113,6 +129,8 @@ impl Default for BoundaryInput {
     fn default() -> Self {
         BoundaryInput {
             path: None,
+            table: None,
+            sql: None,
             crs: None,
             name_field: "name".into(),
             adcode_field: "adcode".into(),

@@ -13,7 +13,10 @@ use foldhash::{HashMap, HashSet};
 use rayon::prelude::*;
 
 pub(super) fn line_label(t: &Table, row: &Row) -> String {
-    if t.is_features {
+    if let Some(k) = t.key_col {
+        // a database row: its primary key
+        format!("{}={}", t.headers[k], t.cell(row, k))
+    } else if t.is_features {
         format!("feature {}", row.line)
     } else {
         row.line.to_string()

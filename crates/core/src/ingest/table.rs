@@ -33,6 +33,8 @@ pub struct Table {
     pub format: String,
     /// Whether `line` means a feature index (GeoJSON) rather than a line.
     pub is_features: bool,
+    /// A database table's primary key column: rows are named by it, not by a line.
+    pub key_col: Option<usize>,
     /// Every data cell's text.
     cells: Cells,
 }
@@ -163,7 +165,7 @@ impl Cells {
 
 /// Rows as the readers find them: the first non-blank one is the header; blank rows
 /// are skipped.
-struct Builder {
+pub(super) struct Builder {
     file: String,
     headers: Option<Vec<String>>,
     header_line: usize,
@@ -172,7 +174,7 @@ struct Builder {
 }
 
 impl Builder {
-    fn new(file: &str) -> Builder {
+    pub(super) fn new(file: &str) -> Builder {
         Builder {
             file: file.to_string(),
             headers: None,
@@ -182,7 +184,7 @@ impl Builder {
         }
     }
 
-    fn row<'s>(
+    pub(super) fn row<'s>(
         &mut self,
         line: usize,
         cells: impl IntoIterator<Item = &'s str>,
@@ -217,7 +219,7 @@ impl Builder {
         Ok(())
     }
 
-    fn table(self, format: String, is_features: bool) -> Table {
+    pub(super) fn table(self, format: String, is_features: bool) -> Table {
         Table {
             file: self.file,
             headers: self.headers.unwrap_or_default(),
@@ -226,6 +228,7 @@ impl Builder {
             rows: self.rows,
             format,
             is_features,
+            key_col: None,
             cells: self.cells,
         }
     }

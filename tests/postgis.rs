@@ -1,0 +1,503 @@
+//! PostgreSQL / PostGIS (#21) against a real server: `RISKMAP_TEST_DB` names a database
+//! where the test user may create schemas and PostGIS is installed (`.ci/run` starts a
+//! throw-away cluster and sets it). Without it these tests say so in one line and pass.
+//!
+//! - the sample loaded into PostgreSQL with COPY and built from there gives the same
+//!   layers, byte for byte, as the build from the files;
+//! - after `publish`, PostGIS's own ST_Contains agrees with riskmap's district for every
+//!   enterprise, and ST_DWithin with `riskmap query --near`;
+//! - a wrong password, a missing table or column, a table name with SQL in it are one
+//!   clear line; a publish that fails half-way leaves the previous tables whole.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn test_db() -> Option<String> {
+    match std::env::var("RISKMAP_TEST_DB") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            eprintln!("skipped: RISKMAP_TEST_DB is not set (no PostgreSQL/PostGIS server; .ci/run starts one)");
+            None
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn riskmap(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_riskmap"));
+    c.current_dir(dir);
+    c.env("RISKMAP_LANG", "zh");
+    c
+}
+
+/// The URL with `search_path` set to `schema` (then public, where PostGIS lives).
+fn with_schema(url: &str, schema: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-c%20search_path%3D{schema}%2Cpublic")
+}
+
+fn client(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).expect("connect to RISKMAP_TEST_DB")
+}
+
+/// A fresh schema for one test (dropped first if a previous run left it).
+fn fresh_schema(c: &mut postgres::Client, name: &str) {
+    c.batch_execute(&format!(
+        "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name};"
+    ))
+    .unwrap();
+}
+
+/// A CSV file of the sample as a table of text columns named by its headers, loaded
+/// with COPY, as a supervision platform's export would be, with a serial key `gid` in
+/// file order (a heap keeps no order: PostgreSQL puts a row wherever it fits). Returns
+/// the query that reads it back in that order without the key.
+fn load_csv(c: &mut postgres::Client, schema: &str, table: &str, file: &Path) -> String {
+    use std::io::Write;
+    let bytes = std::fs::read(file).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let text = text.trim_start_matches('\u{feff}');
+    let header = text.lines().next().unwrap();
+    let cols: Vec<String> = header
+        .split(',')
+        .map(|h| format!("\"{}\" text", h.replace('"', "\"\"")))
+        .collect();
+    let names: Vec<String> = header
+        .split(',')
+        .map(|h| format!("\"{}\"", h.replace('"', "\"\"")))
+        .collect();
+    c.batch_execute(&format!(
+        "CREATE TABLE {schema}.{table} ({}, gid bigserial PRIMARY KEY)",
+        cols.join(", ")
+    ))
+    .unwrap();
+    let mut w = c
+        .copy_in(&format!(
+            "COPY {schema}.{table} ({}) FROM STDIN (FORMAT csv, HEADER true)",
+            names.join(", ")
+        ))
+        .unwrap();
+    w.write_all(text.as_bytes()).unwrap();
+    w.finish().unwrap();
+    format!("SELECT {} FROM {table} ORDER BY gid", names.join(", "))
+}
+
+/// The sample's district boundaries (DataV, GCJ-02 coordinates) as a PostGIS table.
+fn load_boundaries(c: &mut postgres::Client, schema: &str) {
+    let g: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root().join("data/sample/jinan_districts_gcj02.geojson")).unwrap(),
+    )
+    .unwrap();
+    c.batch_execute(&format!(
+        "CREATE TABLE {schema}.boundaries (gid serial PRIMARY KEY, name text, adcode text, geom geometry(MultiPolygon, 4326))"
+    ))
+    .unwrap();
+    for f in g["features"].as_array().unwrap() {
+        let name = f["properties"]["name"].as_str().unwrap().to_string();
+        let adcode = f["properties"]["adcode"]
+            .to_string()
+            .trim_matches('"')
+            .to_string();
+        let geom = f["geometry"].to_string();
+        c.execute(
+            &format!("INSERT INTO {schema}.boundaries (name, adcode, geom) VALUES ($1, $2, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($3), 4326)))"),
+            &[&name, &adcode, &geom],
+        )
+        .unwrap();
+    }
+}
+
+/// The repo's sample config with the inputs taken out (they come from `inputs`), tiles
+/// and report off, output to `out`.
+fn config(dir: &Path, name: &str, inputs: &str, out: &Path) -> PathBuf {
+    let mut t = String::new();
+    t.push_str(inputs);
+    t.push_str(&format!(
+        "\n[tiles]\nenabled = false\n[report]\nenabled = false\n[overview]\nenabled = false\n[output]\ndir = \"{}\"\n",
+        out.display()
+    ));
+    let p = dir.join(name);
+    std::fs::write(&p, t).unwrap();
+    p
+}
+
+fn run_ok(c: &mut Command) -> String {
+    let o = c.output().unwrap();
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "{c:?}\n{out}");
+    out
+}
+
+#[test]
+fn the_sample_from_postgis_equals_the_sample_from_files_and_publishes() {
+    let Some(url) = test_db() else { return };
+    let schema = format!("rt_{}", std::process::id());
+    let mut c = client(&url);
+    fresh_schema(&mut c, &schema);
+    let sample = root().join("data/sample");
+    let mut sql = String::new();
+    for (section, table, file) in [
+        ("enterprises", "enterprises", "enterprises.csv"),
+        ("assessments", "assessments", "assessments.csv"),
+        ("hazards", "hidden_dangers", "hidden_dangers.csv"),
+        ("sites", "sites", "sites.csv"),
+    ] {
+        let q = load_csv(&mut c, &schema, table, &sample.join(file));
+        sql.push_str(&format!("[{section}]\nsql = '''{q}'''\n"));
+    }
+    load_boundaries(&mut c, &schema);
+
+    let d = tempfile::tempdir().unwrap();
+    let files = config(
+        d.path(),
+        "files.toml",
+        &format!(
+            "[enterprises]\npath = \"{s}/enterprises.csv\"\n[assessments]\npath = \"{s}/assessments.csv\"\n[hazards]\npath = \"{s}/hidden_dangers.csv\"\n[sites]\npath = \"{s}/sites.csv\"\n[boundaries]\npath = \"{s}/jinan_districts_gcj02.geojson\"\n",
+            s = sample.display()
+        ),
+        &d.path().join("out_files"),
+    );
+    let db_url = with_schema(&url, &schema);
+    let from_db = config(
+        d.path(),
+        "db.toml",
+        // every table read back in file order; the boundaries from the database's default
+        // table, which holds DataV's GCJ-02 coordinates, declared as for a file
+        &format!("{sql}[boundaries]\ncrs = \"gcj02\"\n"),
+        &d.path().join("out_db"),
+    );
+    run_ok(
+        riskmap(d.path())
+            .args(["build", "-q", "--config"])
+            .arg(&files),
+    );
+    let said = run_ok(
+        riskmap(d.path())
+            .args(["build", "--config"])
+            .arg(&from_db)
+            .args(["--db", &db_url]),
+    );
+    // the password is never printed (the URL has none here, but the user is named)
+    assert!(said.contains("postgis"), "{said}");
+    // the districts: the same shapes, names and codes (the file's other DataV properties
+    // are not in the table)
+    let feats = |p: &str| -> Vec<serde_json::Value> {
+        let v: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(d.path().join(p).join("districts.geojson")).unwrap(),
+        )
+        .unwrap();
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                serde_json::json!([
+                    f["properties"]["name"],
+                    f["properties"]["adcode"],
+                    f["geometry"]
+                ])
+            })
+            .collect()
+    };
+    assert_eq!(feats("out_files"), feats("out_db"), "districts.geojson");
+    for f in [
+        "enterprises.geojson",
+        "areas.geojson",
+        "grid.geojson",
+        "zones.geojson",
+        "exposure.geojson",
+    ] {
+        let a = std::fs::read(d.path().join("out_files").join(f)).unwrap();
+        let b = std::fs::read(d.path().join("out_db").join(f)).unwrap();
+        if a != b {
+            let (a, b) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+            let k = a
+                .bytes()
+                .zip(b.bytes())
+                .position(|(x, y)| x != y)
+                .unwrap_or(0);
+            let at = |s: &str| {
+                s[s.floor_char_boundary(k.saturating_sub(300))
+                    ..s.floor_char_boundary((k + 300).min(s.len()))]
+                    .to_string()
+            };
+            panic!("{f}: the build from PostgreSQL differs from the build from files at byte {k}:\nfiles: {}\ndb:    {}", at(&a), at(&b));
+        }
+    }
+    // the same rows rejected, named by table instead of file
+    let rj = |p: &str| -> usize {
+        std::fs::read_to_string(d.path().join(p).join("rejects.csv"))
+            .unwrap()
+            .lines()
+            .count()
+    };
+    assert_eq!(rj("out_files"), rj("out_db"));
+
+    // publish, then ask PostGIS
+    let pubs = format!("pub_{}", std::process::id());
+    c.batch_execute(&format!("DROP SCHEMA IF EXISTS {pubs} CASCADE"))
+        .unwrap();
+    let said = run_ok(
+        riskmap(d.path())
+            .args(["publish", "--config"])
+            .arg(&from_db)
+            .args(["--db", &db_url, "--to", &url, "--schema", &pubs]),
+    );
+    assert!(said.contains(&format!("{pubs}.enterprises")), "{said}");
+    let g: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(d.path().join("out_db/enterprises.geojson")).unwrap(),
+    )
+    .unwrap();
+    let n_geojson = g["features"].as_array().unwrap().len() as i64;
+    let n: i64 = c
+        .query_one(&format!("SELECT count(*) FROM {pubs}.enterprises"), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, n_geojson);
+    // every enterprise inside exactly one published district is in that district
+    let rows = c
+        .query(
+            &format!(
+                "SELECT e.id, e.district, array_agg(d.name) FROM {pubs}.enterprises e
+                 JOIN {pubs}.districts d ON ST_Contains(d.geom, e.geom)
+                 GROUP BY e.id, e.district"
+            ),
+            &[],
+        )
+        .unwrap();
+    assert!(
+        rows.len() as i64 > n_geojson * 9 / 10,
+        "{} of {n_geojson} inside",
+        rows.len()
+    );
+    for r in &rows {
+        let id: String = r.get(0);
+        let mine: Option<String> = r.get(1);
+        let theirs: Vec<String> = r.get(2);
+        if theirs.len() == 1 {
+            assert_eq!(mine.as_deref(), Some(theirs[0].as_str()), "{id}");
+        }
+    }
+    // ST_DWithin (on the sphere) answers as `riskmap query --near`
+    let (lon, lat, radius) = (117.02, 36.66, 3000.0);
+    let q = run_ok(
+        riskmap(d.path())
+            .args(["query", "--config"])
+            .arg(&files)
+            .args([
+                "--near",
+                &format!("{lon},{lat}"),
+                "--radius",
+                "3000",
+                "--json",
+            ]),
+    );
+    let q: serde_json::Value = serde_json::from_str(&q).unwrap();
+    let mut ours: Vec<String> = q["enterprises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| (e["distance_m"].as_f64().unwrap() - radius).abs() > 5.0)
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut theirs: Vec<String> = c
+        .query(
+            &format!(
+                "SELECT id FROM {pubs}.enterprises WHERE ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography, $3, false)
+                   AND abs(ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography, false) - $3) > 5"
+            ),
+            &[&lon, &lat, &radius],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    ours.sort();
+    theirs.sort();
+    assert!(ours.len() > 20, "{} enterprises near", ours.len());
+    assert_eq!(ours, theirs);
+    // indexes, keys, comments, the run
+    let idx: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND indexdef LIKE '%USING gist%'",
+            &[&pubs],
+        )
+        .unwrap()
+        .get(0);
+    assert!(idx >= 5, "{idx} GIST indexes");
+    let comment: Option<String> = c
+        .query_one(
+            &format!("SELECT col_description('{pubs}.enterprises'::regclass, 8)"),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(comment.as_deref(), Some("风险等级"));
+    let runs: i64 = c
+        .query_one(&format!("SELECT count(*) FROM {pubs}.runs"), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(runs, 1);
+
+    // a publish that fails half-way (an object in the way of `zones`) leaves the
+    // previous tables whole
+    c.batch_execute(&format!(
+        "CREATE VIEW {pubs}.zones__riskmap_new AS SELECT 1 AS x"
+    ))
+    .unwrap();
+    let o = riskmap(d.path())
+        .args(["publish", "--config"])
+        .arg(&from_db)
+        .args(["--db", &db_url, "--to", &url, "--schema", &pubs])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("zones") && err.contains("之前的图层保持不变"),
+        "{err}"
+    );
+    let n2: i64 = c
+        .query_one(&format!("SELECT count(*) FROM {pubs}.enterprises"), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n2, n_geojson);
+    let runs: i64 = c
+        .query_one(&format!("SELECT count(*) FROM {pubs}.runs"), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(runs, 1, "the failed publish left no run behind");
+    c.batch_execute(&format!(
+        "DROP SCHEMA {pubs} CASCADE; DROP SCHEMA {schema} CASCADE"
+    ))
+    .unwrap();
+}
+
+#[test]
+fn bad_rows_and_bad_setups_are_named() {
+    let Some(url) = test_db() else { return };
+    let schema = format!("bad_{}", std::process::id());
+    let mut c = client(&url);
+    fresh_schema(&mut c, &schema);
+    // a register with a primary key, a PostGIS point column and bad rows
+    c.batch_execute(&format!(
+        "CREATE TABLE {schema}.监管对象 (企业编号 text PRIMARY KEY, 企业名称 text, 风险等级 text, 在册 boolean, geom geometry(Point));
+         INSERT INTO {schema}.监管对象 VALUES
+           ('A1', '甲', '重大', true, ST_SetSRID(ST_MakePoint(117.05, 36.66), 4326)),
+           ('A2', '乙', '特大', true, ST_SetSRID(ST_MakePoint(117.06, 36.66), 4326)),
+           ('A3', '丙', '一般', true, NULL),
+           ('A4', '丁', '一般', true, 'SRID=4326;POINT EMPTY'),
+           ('A5', '戊', '低', false, ST_SetSRID(ST_MakePoint(117.07, 36.67), 4326)),
+           ('A6', '己', '较大', true, ST_Transform(ST_SetSRID(ST_MakePoint(117.08, 36.68), 4326), 3857));
+         CREATE TABLE {schema}.keep_me (x int);"
+    ))
+    .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let db_url = with_schema(&url, &schema);
+    let cfg = |name: &str, body: &str| {
+        let p = d.path().join(name);
+        std::fs::write(&p, format!("{body}\n[tiles]\nenabled = false\n[report]\nenabled = false\n[overview]\nenabled = false\n")).unwrap();
+        p
+    };
+    let table = cfg("t.toml", "[enterprises]\ntable = \"监管对象\"\n");
+    let o = riskmap(d.path())
+        .args(["validate", "--config"])
+        .arg(&table)
+        .args(["--db", &db_url])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    // rejects name the table and the row's primary key
+    assert!(
+        out.contains("表 监管对象") && out.contains("企业编号=A2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("企业编号=A3") && out.contains("企业编号=A4"),
+        "{out}"
+    );
+    // 6 rows: A2 (level), A3 (NULL), A4 (empty) rejected; A6 (3857) transformed
+    assert!(out.contains("6 行，接受 3，拒绝 3"), "{out}");
+    // a query instead of the table
+    let sql = cfg(
+        "q.toml",
+        "[enterprises]\nsql = \"SELECT * FROM 监管对象 WHERE 在册 AND geom IS NOT NULL AND NOT ST_IsEmpty(geom)\"\n",
+    );
+    let o = riskmap(d.path())
+        .args(["validate", "--config"])
+        .arg(&sql)
+        .args(["--db", &db_url])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(out.contains("3 行，接受 2，拒绝 1"), "{out}");
+    // a missing table, SQL in a table name: one line naming it, nothing executed
+    for (name, want) in [
+        ("nope", "没有表 nope"),
+        ("keep_me\\\"; DROP TABLE keep_me; --", "没有表"),
+    ] {
+        let p = cfg("m.toml", &format!("[enterprises]\ntable = \"{name}\"\n"));
+        let o = riskmap(d.path())
+            .args(["validate", "--config"])
+            .arg(&p)
+            .args(["--db", &db_url])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(want) && err.lines().count() == 1, "{err}");
+    }
+    let still: bool = c
+        .query_one(
+            &format!("SELECT to_regclass('{schema}.keep_me') IS NOT NULL"),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(still, "a table name is never SQL");
+    // a table without the required columns
+    c.batch_execute(&format!(
+        "CREATE TABLE {schema}.enterprises (foo text, bar text)"
+    ))
+    .unwrap();
+    let o = riskmap(d.path())
+        .args(["validate", "--db", &db_url])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("找不到") && err.contains("foo"), "{err}");
+    // a wrong password: one line, the password not in it
+    let bad = {
+        let rest = url.trim_start_matches("postgresql://");
+        let (user_host, db) = rest.split_once('/').unwrap();
+        let host = user_host.rsplit('@').next().unwrap();
+        let user = user_host
+            .split('@')
+            .next()
+            .unwrap()
+            .split(':')
+            .next()
+            .unwrap();
+        format!("postgresql://{user}:wrong-secret-pw@{host}/{db}")
+    };
+    let o = riskmap(d.path())
+        .args(["validate", "--db", &bad])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("wrong-secret-pw"), "{err}");
+    assert!(
+        err.contains("无法连接数据库") || err.contains("password"),
+        "{err}"
+    );
+    c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
+}
