@@ -235,6 +235,7 @@ pub(crate) fn zh_help(cmd: &str, id: &str) -> Option<&'static str> {
         (_, "out") if cmd == "sample" => "输出目录",
         (_, "out") => "输出目录（默认：配置文件旁的 output/）",
         (_, "style") => "样式文件（各等级颜色；默认 styles/default.toml 的取值）",
+        ("bench", "db") => "改为测量数据库路径：把生成的名录（--sizes 中最大的）载入该 PostgreSQL/PostGIS 数据库（schema riskmap_bench），比较从数据库与从 CSV 文件 validate 的耗时（各为新进程），并测量 publish 全部图层",
         (_, "db") => "从 PostgreSQL/PostGIS 读取输入：postgresql://用户@主机:端口/数据库（密码取自 PGPASSWORD 或 ~/.pgpass）；默认读表 enterprises、assessments、hidden_dangers、sites、boundaries，配置可另指定",
         (_, "font") => "总览图中文字体文件（默认：系统中文字体，否则用自带字体）",
         ("query", "crs") => "查询点或范围的坐标系：wgs84（默认）；从高德取的点用 gcj02，百度用 bd09",
@@ -468,6 +469,12 @@ pub(crate) struct BenchArgs {
     /// tiles and /api/at over loopback, requests/s and p50/p99 latency.
     #[arg(long)]
     pub(crate) serve: bool,
+    /// Measure the database path instead: load the generated register (largest of
+    /// --sizes) into this PostgreSQL/PostGIS database (schema riskmap_bench), time
+    /// `validate` from it beside `validate` from the CSV files (fresh processes), and
+    /// `publish` of every layer.
+    #[arg(long, value_name = "URL")]
+    pub(crate) db: Option<String>,
     /// With --serve: concurrent keep-alive connections.
     #[arg(long, default_value_t = 4)]
     pub(crate) connections: usize,

@@ -7,7 +7,8 @@ use crate::build::{build, BuildOptions};
 use crate::config::Config;
 use crate::crs::Crs;
 use crate::pipeline::load;
-use crate::sample::{generate, SampleOptions, DISTRICTS_FILE};
+pub use crate::sample::DISTRICTS_FILE;
+use crate::sample::{generate, SampleOptions};
 use crate::Error;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -599,4 +600,55 @@ pub fn at_paths(bbox: [f64; 4], n: usize) -> Vec<String> {
         }
     }
     v
+}
+
+/// Load a generated register's CSV files into `schema` of the database at `url` (text
+/// columns named by the headers, a serial key in file order), as a platform's export
+/// would be; returns the seconds it took.
+pub fn load_into_db(url: &str, schema: &str, dir: &Path) -> Result<f64, Error> {
+    use std::io::Write;
+    let t = Instant::now();
+    let mut db = riskmap_core::ingest::db::connect(url)?;
+    let q = riskmap_core::ingest::db::quote_ident;
+    let fail = |e: postgres::Error| Error::Input(format!("bench --db: {e}"));
+    db.client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {s} CASCADE; CREATE SCHEMA {s}",
+            s = q(schema)
+        ))
+        .map_err(fail)?;
+    for table in ["enterprises", "assessments", "hidden_dangers", "sites"] {
+        let path = dir.join(format!("{table}.csv"));
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let text = text.trim_start_matches('\u{feff}');
+        let header = text.lines().next().unwrap_or("").trim_end_matches('\r');
+        let names: Vec<String> = header.split(',').map(q).collect();
+        let cols: Vec<String> = names.iter().map(|n| format!("{n} text")).collect();
+        db.client
+            .batch_execute(&format!(
+                "CREATE TABLE {}.{} ({}, gid bigserial PRIMARY KEY)",
+                q(schema),
+                q(table),
+                cols.join(", ")
+            ))
+            .map_err(fail)?;
+        let mut w = db
+            .client
+            .copy_in(&format!(
+                "COPY {}.{} ({}) FROM STDIN (FORMAT csv, HEADER true)",
+                q(schema),
+                q(table),
+                names.join(", ")
+            ))
+            .map_err(fail)?;
+        w.write_all(text.as_bytes()).map_err(|e| Error::Io {
+            path: path.clone(),
+            source: e,
+        })?;
+        w.finish().map_err(fail)?;
+    }
+    Ok(t.elapsed().as_secs_f64())
 }

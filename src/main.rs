@@ -574,6 +574,88 @@ fn run(cli: Cli) -> Result<u8> {
     }
 }
 
+/// `bench --db URL`: the register from PostgreSQL beside the same from CSV, and publish.
+fn db_bench(me: &Path, b: &BenchArgs, url: &str) -> Result<u8> {
+    use riskmap::bench;
+    let n = b
+        .sizes
+        .iter()
+        .filter_map(|s| s.replace('_', "").parse::<usize>().ok())
+        .max()
+        .unwrap_or(1_000_000);
+    eprintln!("bench --db: preparing {n} enterprises …");
+    let dir = bench::prepare(&b.work, n)?;
+    let dir = std::fs::canonicalize(&dir)?;
+    eprintln!("bench --db: loading them into PostgreSQL (schema riskmap_bench) …");
+    let load_s = bench::load_into_db(url, "riskmap_bench", &dir)?;
+    let cfg_csv = dir.join("bench-csv.toml");
+    let cfg_db = dir.join("bench-db.toml");
+    let tail = format!(
+        "[boundaries]\npath = \"{}\"\ncrs = \"gcj02\"\n[tiles]\nenabled = false\n[report]\nenabled = false\n[output]\ndir = \"{}\"\n",
+        dir.join(bench::DISTRICTS_FILE).display(),
+        dir.join("out-db-bench").display()
+    );
+    std::fs::write(
+        &cfg_csv,
+        format!(
+            "[enterprises]\npath = \"{d}/enterprises.csv\"\n[assessments]\npath = \"{d}/assessments.csv\"\n[hazards]\npath = \"{d}/hidden_dangers.csv\"\n[sites]\npath = \"{d}/sites.csv\"\n{tail}",
+            d = dir.display()
+        ),
+    )?;
+    std::fs::write(&cfg_db, &tail)?;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let db_url = format!("{url}{sep}options=-c%20search_path%3Driskmap_bench%2Cpublic");
+    let time = |args: &[&str]| -> Result<(f64, String)> {
+        let t = std::time::Instant::now();
+        let o = std::process::Command::new(me).args(args).output()?;
+        if !o.status.success() && o.status.code() != Some(1) {
+            bail!("{}", String::from_utf8_lossy(&o.stderr));
+        }
+        Ok((
+            t.elapsed().as_secs_f64(),
+            String::from_utf8_lossy(&o.stdout).to_string(),
+        ))
+    };
+    let (csv_s, db_s) = {
+        let c = cfg_csv.to_string_lossy().to_string();
+        let d = cfg_db.to_string_lossy().to_string();
+        let mut csv = vec![];
+        let mut db = vec![];
+        for _ in 0..2 {
+            csv.push(time(&["validate", "--lang", "en", "--config", &c])?.0);
+            db.push(time(&["validate", "--lang", "en", "--config", &d, "--db", &db_url])?.0);
+        }
+        let min = |v: &[f64]| v.iter().copied().fold(f64::MAX, f64::min);
+        (min(&csv), min(&db))
+    };
+    let (pub_s, said) = time(&[
+        "publish",
+        "--lang",
+        "en",
+        "--config",
+        &cfg_csv.to_string_lossy(),
+        "--to",
+        url,
+        "--schema",
+        "riskmap_bench_pub",
+    ])?;
+    let step: f64 = said
+        .split("PostGIS (")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(f64::NAN);
+    println!("| database path, {n} enterprises (2 cores, server on the same machine) | s |");
+    println!("|---|---:|");
+    println!("| load the register into PostgreSQL (COPY, not timed by users) | {load_s:.1} |");
+    println!("| `validate` from the CSV files (best of 2, fresh process) | {csv_s:.2} |");
+    println!("| `validate --db` from PostgreSQL (best of 2, fresh process) | {db_s:.2} |");
+    println!("| ratio database / CSV (aim ≤ 1.5) | {:.2} |", db_s / csv_s);
+    println!("| `publish`: writing every layer to PostGIS (the transaction) | {step:.1} |");
+    println!("| `publish` command end to end (read CSV, grade, analyse, publish) | {pub_s:.1} |");
+    Ok(0)
+}
+
 fn bench(b: BenchArgs) -> Result<u8> {
     use riskmap::bench;
     if let Some(dir) = &b.child {
@@ -596,6 +678,9 @@ fn bench(b: BenchArgs) -> Result<u8> {
         return Ok(0);
     }
     let me = std::env::current_exe()?;
+    if let Some(url) = &b.db {
+        return db_bench(&me, &b, url);
+    }
     if b.serve {
         return serve_bench(&me, b.connections);
     }

@@ -501,3 +501,48 @@ fn bad_rows_and_bad_setups_are_named() {
     c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
         .unwrap();
 }
+
+/// TLS as libpq's `sslmode` has it, against a server whose `tlsonly` role is refused
+/// without TLS (`.ci/run`: a self-signed certificate for 127.0.0.1; `RISKMAP_TEST_DB_TLS`
+/// names the role, `RISKMAP_TEST_DB_CA` the certificate).
+#[test]
+fn sslmode_is_honoured() {
+    let (Ok(url), Ok(ca)) = (
+        std::env::var("RISKMAP_TEST_DB_TLS"),
+        std::env::var("RISKMAP_TEST_DB_CA"),
+    ) else {
+        eprintln!(
+            "skipped: RISKMAP_TEST_DB_TLS / RISKMAP_TEST_DB_CA are not set (.ci/run sets them)"
+        );
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let connects = |query: &str| -> (bool, String) {
+        let o = riskmap(d.path())
+            .args(["validate", "--db", &format!("{url}?{query}")])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        // connected: the database was reached (it has no register for this role)
+        (!err.contains("无法连接数据库"), err)
+    };
+    for (query, want) in [
+        ("sslmode=disable", false),
+        ("sslmode=prefer", true),
+        ("sslmode=require", true),
+        // a self-signed certificate is no CA of the system's
+        ("sslmode=verify-full", false),
+        (&format!("sslmode=verify-ca&sslrootcert={ca}") as &str, true),
+        (
+            &format!("sslmode=verify-full&sslrootcert={ca}") as &str,
+            true,
+        ),
+    ] {
+        let (ok, err) = connects(query);
+        assert_eq!(ok, want, "{query}: {err}");
+        assert!(
+            !err.contains("riskmap-tls"),
+            "the password is never printed: {err}"
+        );
+    }
+}
