@@ -546,3 +546,104 @@ fn sslmode_is_honoured() {
         );
     }
 }
+
+/// The server cutting a publish off half-way (the connection terminated while the
+/// publish waits to swap `zones` in) leaves the previous tables and runs as they were,
+/// and the error names the table it was writing.
+#[test]
+fn a_publish_cut_off_by_the_server_leaves_the_previous_tables() {
+    let Some(url) = test_db() else { return };
+    let schema = format!("cut_{}", std::process::id());
+    let mut c = client(&url);
+    c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let sample = root().join("data/sample");
+    let files = config(
+        d.path(),
+        "files.toml",
+        &format!(
+            "[enterprises]\npath = \"{s}/enterprises.csv\"\n[assessments]\npath = \"{s}/assessments.csv\"\n[hazards]\npath = \"{s}/hidden_dangers.csv\"\n[sites]\npath = \"{s}/sites.csv\"\n[boundaries]\npath = \"{s}/jinan_districts_gcj02.geojson\"\n",
+            s = sample.display()
+        ),
+        &d.path().join("out"),
+    );
+    run_ok(
+        riskmap(d.path())
+            .args(["publish", "--config"])
+            .arg(&files)
+            .args(["--to", &url, "--schema", &schema]),
+    );
+    let count = |c: &mut postgres::Client, t: &str| -> i64 {
+        c.query_one(&format!("SELECT count(*) FROM {schema}.{t}"), &[])
+            .unwrap()
+            .get(0)
+    };
+    let before = (count(&mut c, "enterprises"), count(&mut c, "zones"));
+    // hold `zones` so the second publish waits at its swap, then cut it off
+    let mut locker = client(&url);
+    let mut tx = locker.transaction().unwrap();
+    tx.batch_execute(&format!(
+        "LOCK TABLE {schema}.zones IN ACCESS EXCLUSIVE MODE"
+    ))
+    .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let app = format!("riskmap_cut_{}", std::process::id());
+    let child = riskmap(d.path())
+        .args(["publish", "--config"])
+        .arg(&files)
+        .args([
+            "--to",
+            &format!("{url}{sep}application_name={app}"),
+            "--schema",
+            &schema,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    let pid: i32 = loop {
+        let r = c
+            .query(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+                &[&app],
+            )
+            .unwrap();
+        if let Some(r) = r.first() {
+            break r.get(0);
+        }
+        assert!(
+            t0.elapsed().as_secs() < 120,
+            "the publish never reached the swap of zones"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let _: bool = c
+        .query_one("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap()
+        .get(0);
+    let o = child.wait_with_output().unwrap();
+    tx.rollback().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("（zones）") && err.contains("之前的图层保持不变"),
+        "{err}"
+    );
+    assert_eq!(
+        (count(&mut c, "enterprises"), count(&mut c, "zones")),
+        before
+    );
+    assert_eq!(count(&mut c, "runs"), 1, "the cut-off publish left no run");
+    let leftovers: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename LIKE '%riskmap_new'",
+            &[&schema],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(leftovers, 0);
+    c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
+}
