@@ -602,10 +602,16 @@ pub fn at_paths(bbox: [f64; 4], n: usize) -> Vec<String> {
     v
 }
 
-/// Load a generated register's CSV files into `schema` of the database at `url` (text
-/// columns named by the headers, a serial key in file order), as a platform's export
-/// would be; returns the seconds it took.
-pub fn load_into_db(url: &str, schema: &str, dir: &Path) -> Result<f64, Error> {
+/// Load a register's CSV files (`enterprises`, `assessments`, `hidden_dangers`, `sites`
+/// `.csv` in `dir`) into `schema` of the database at `url` (text columns named by the
+/// headers, a serial key `gid` in file order: a heap keeps no order, PostgreSQL puts a
+/// row wherever it fits), as a platform's export would be. Returns the seconds it took
+/// and, per table, the query that reads it back in file order without the key.
+pub fn load_into_db(
+    url: &str,
+    schema: &str,
+    dir: &Path,
+) -> Result<(f64, Vec<(&'static str, String)>), Error> {
     use std::io::Write;
     let t = Instant::now();
     let mut db = riskmap_core::ingest::db::connect(url)?;
@@ -617,6 +623,7 @@ pub fn load_into_db(url: &str, schema: &str, dir: &Path) -> Result<f64, Error> {
             s = q(schema)
         ))
         .map_err(fail)?;
+    let mut queries = Vec::new();
     for table in ["enterprises", "assessments", "hidden_dangers", "sites"] {
         let path = dir.join(format!("{table}.csv"));
         let Ok(bytes) = std::fs::read(&path) else {
@@ -649,6 +656,10 @@ pub fn load_into_db(url: &str, schema: &str, dir: &Path) -> Result<f64, Error> {
             source: e,
         })?;
         w.finish().map_err(fail)?;
+        queries.push((
+            table,
+            format!("SELECT {} FROM {} ORDER BY gid", names.join(", "), q(table)),
+        ));
     }
-    Ok(t.elapsed().as_secs_f64())
+    Ok((t.elapsed().as_secs_f64(), queries))
 }

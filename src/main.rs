@@ -587,7 +587,7 @@ fn db_bench(me: &Path, b: &BenchArgs, url: &str) -> Result<u8> {
     let dir = bench::prepare(&b.work, n)?;
     let dir = std::fs::canonicalize(&dir)?;
     eprintln!("bench --db: loading them into PostgreSQL (schema riskmap_bench) …");
-    let load_s = bench::load_into_db(url, "riskmap_bench", &dir)?;
+    let (load_s, _) = bench::load_into_db(url, "riskmap_bench", &dir)?;
     let cfg_csv = dir.join("bench-csv.toml");
     let cfg_db = dir.join("bench-db.toml");
     let tail = format!(

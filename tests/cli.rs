@@ -501,14 +501,12 @@ fn crs_auto_adopts_the_system_the_districts_point_to() {
     let (moved, kept) = common::border_rows();
     let rows: Vec<common::BorderRow> = moved.into_iter().chain(kept).collect();
     let d = tempfile::tempdir().unwrap();
-    let mut csv = String::from("企业编号,企业名称,所属区县,经度,纬度,风险等级\r\n");
-    for r in &rows {
-        csv.push_str(&format!(
-            "{},{},{},{},{},一般\r\n",
-            r.id, r.name, r.district, r.gcj02.0, r.gcj02.1
-        ));
-    }
-    std::fs::write(d.path().join("名录.csv"), csv).unwrap();
+    let refs: Vec<&common::BorderRow> = rows.iter().collect();
+    std::fs::write(
+        d.path().join("名录.csv"),
+        common::border_register(&refs, false),
+    )
+    .unwrap();
     std::fs::write(
         d.path().join("riskmap.toml"),
         format!(
@@ -565,14 +563,8 @@ fn a_boundary_crs_mismatch_is_flagged() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (moved, kept) = common::border_rows();
     let d = tempfile::tempdir().unwrap();
-    let mut csv = String::from("企业编号,企业名称,所属区县,经度,纬度,坐标系,风险等级\r\n");
-    for r in moved.iter().chain(kept.iter()) {
-        csv.push_str(&format!(
-            "{},{},{},{},{},WGS84,一般\r\n",
-            r.id, r.name, r.district, r.wgs84.0, r.wgs84.1
-        ));
-    }
-    std::fs::write(d.path().join("r.csv"), csv).unwrap();
+    let rows: Vec<&common::BorderRow> = moved.iter().chain(kept.iter()).collect();
+    std::fs::write(d.path().join("r.csv"), common::border_register(&rows, true)).unwrap();
     let b = root.join("data/sample/jinan_districts_gcj02.geojson");
     let run = |bcrs: &str| {
         let o = riskmap()

@@ -253,14 +253,8 @@ fn failing_cases_speak_chinese_unless_asked_for_english() {
     std::fs::write(dir.join("exists.toml"), "").unwrap();
     // an unstated CRS: the sample's GCJ-02 positions with no CRS column (the doubt warning)
     let (moved, kept) = common::border_rows();
-    let mut gcj = String::from("企业编号,企业名称,所属区县,经度,纬度,风险等级\r\n");
-    for r in moved.iter().chain(kept.iter()) {
-        gcj.push_str(&format!(
-            "{},{},{},{},{},一般\r\n",
-            r.id, r.name, r.district, r.gcj02.0, r.gcj02.1
-        ));
-    }
-    std::fs::write(dir.join("gcj.csv"), gcj).unwrap();
+    let rows: Vec<&common::BorderRow> = moved.iter().chain(kept.iter()).collect();
+    std::fs::write(dir.join("gcj.csv"), common::border_register(&rows, false)).unwrap();
 
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     let b = districts.display().to_string();

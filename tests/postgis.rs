@@ -51,40 +51,6 @@ fn fresh_schema(c: &mut postgres::Client, name: &str) {
     .unwrap();
 }
 
-/// A CSV file of the sample as a table of text columns named by its headers, loaded
-/// with COPY, as a supervision platform's export would be, with a serial key `gid` in
-/// file order (a heap keeps no order: PostgreSQL puts a row wherever it fits). Returns
-/// the query that reads it back in that order without the key.
-fn load_csv(c: &mut postgres::Client, schema: &str, table: &str, file: &Path) -> String {
-    use std::io::Write;
-    let bytes = std::fs::read(file).unwrap();
-    let text = String::from_utf8(bytes).unwrap();
-    let text = text.trim_start_matches('\u{feff}');
-    let header = text.lines().next().unwrap();
-    let cols: Vec<String> = header
-        .split(',')
-        .map(|h| format!("\"{}\" text", h.replace('"', "\"\"")))
-        .collect();
-    let names: Vec<String> = header
-        .split(',')
-        .map(|h| format!("\"{}\"", h.replace('"', "\"\"")))
-        .collect();
-    c.batch_execute(&format!(
-        "CREATE TABLE {schema}.{table} ({}, gid bigserial PRIMARY KEY)",
-        cols.join(", ")
-    ))
-    .unwrap();
-    let mut w = c
-        .copy_in(&format!(
-            "COPY {schema}.{table} ({}) FROM STDIN (FORMAT csv, HEADER true)",
-            names.join(", ")
-        ))
-        .unwrap();
-    w.write_all(text.as_bytes()).unwrap();
-    w.finish().unwrap();
-    format!("SELECT {} FROM {table} ORDER BY gid", names.join(", "))
-}
-
 /// The sample's district boundaries (DataV, GCJ-02 coordinates) as a PostGIS table.
 fn load_boundaries(c: &mut postgres::Client, schema: &str) {
     let g: serde_json::Value = serde_json::from_slice(
@@ -108,6 +74,20 @@ fn load_boundaries(c: &mut postgres::Client, schema: &str) {
         )
         .unwrap();
     }
+}
+
+/// The sample read from its files, output to `out`.
+fn files_config(dir: &Path, out: &Path) -> PathBuf {
+    let s = root().join("data/sample");
+    config(
+        dir,
+        "files.toml",
+        &format!(
+            "[enterprises]\npath = \"{s}/enterprises.csv\"\n[assessments]\npath = \"{s}/assessments.csv\"\n[hazards]\npath = \"{s}/hidden_dangers.csv\"\n[sites]\npath = \"{s}/sites.csv\"\n[boundaries]\npath = \"{s}/jinan_districts_gcj02.geojson\"\n",
+            s = s.display()
+        ),
+        out,
+    )
 }
 
 /// The repo's sample config with the inputs taken out (they come from `inputs`), tiles
@@ -142,28 +122,22 @@ fn the_sample_from_postgis_equals_the_sample_from_files_and_publishes() {
     let mut c = client(&url);
     fresh_schema(&mut c, &schema);
     let sample = root().join("data/sample");
+    // the tables as a platform's export would be (the loader `bench --db` uses), each
+    // read back in file order
+    let (_, queries) = riskmap::bench::load_into_db(&url, &schema, &sample).unwrap();
     let mut sql = String::new();
-    for (section, table, file) in [
-        ("enterprises", "enterprises", "enterprises.csv"),
-        ("assessments", "assessments", "assessments.csv"),
-        ("hazards", "hidden_dangers", "hidden_dangers.csv"),
-        ("sites", "sites", "sites.csv"),
-    ] {
-        let q = load_csv(&mut c, &schema, table, &sample.join(file));
+    for (table, q) in queries {
+        let section = if table == "hidden_dangers" {
+            "hazards"
+        } else {
+            table
+        };
         sql.push_str(&format!("[{section}]\nsql = '''{q}'''\n"));
     }
     load_boundaries(&mut c, &schema);
 
     let d = tempfile::tempdir().unwrap();
-    let files = config(
-        d.path(),
-        "files.toml",
-        &format!(
-            "[enterprises]\npath = \"{s}/enterprises.csv\"\n[assessments]\npath = \"{s}/assessments.csv\"\n[hazards]\npath = \"{s}/hidden_dangers.csv\"\n[sites]\npath = \"{s}/sites.csv\"\n[boundaries]\npath = \"{s}/jinan_districts_gcj02.geojson\"\n",
-            s = sample.display()
-        ),
-        &d.path().join("out_files"),
-    );
+    let files = files_config(d.path(), &d.path().join("out_files"));
     let db_url = with_schema(&url, &schema);
     let from_db = config(
         d.path(),
@@ -558,16 +532,7 @@ fn a_publish_cut_off_by_the_server_leaves_the_previous_tables() {
     c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
         .unwrap();
     let d = tempfile::tempdir().unwrap();
-    let sample = root().join("data/sample");
-    let files = config(
-        d.path(),
-        "files.toml",
-        &format!(
-            "[enterprises]\npath = \"{s}/enterprises.csv\"\n[assessments]\npath = \"{s}/assessments.csv\"\n[hazards]\npath = \"{s}/hidden_dangers.csv\"\n[sites]\npath = \"{s}/sites.csv\"\n[boundaries]\npath = \"{s}/jinan_districts_gcj02.geojson\"\n",
-            s = sample.display()
-        ),
-        &d.path().join("out"),
-    );
+    let files = files_config(d.path(), &d.path().join("out"));
     run_ok(
         riskmap(d.path())
             .args(["publish", "--config"])

@@ -3,6 +3,7 @@
 //! enterprises. Drawn here rather than by the raster renderer because a page of a report
 //! wants a few hundred shapes in a fixed frame, with text that stays text.
 
+use super::html::esc;
 use crate::analyze::Analysis;
 use crate::model::level_slot;
 use crate::pipeline::Dataset;
@@ -57,10 +58,6 @@ impl Frame {
 fn padded(b: [f64; 4], f: f64) -> [f64; 4] {
     let (dx, dy) = ((b[2] - b[0]) * f, (b[3] - b[1]) * f);
     [b[0] - dx, b[1] - dy, b[2] + dx, b[3] + dy]
-}
-
-fn esc(s: &str) -> String {
-    super::html::esc(s)
 }
 
 /// Districts simplified to the map's scale (a DataV boundary has thousands of vertices a

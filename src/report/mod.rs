@@ -627,12 +627,12 @@ fn district_pages(
     ds: &Dataset,
     an: &Analysis,
     colors: &[String; 5],
+    dt: &Table,
     red: &Table,
 ) -> Vec<DistrictPage> {
     let Some(areas) = &an.areas else {
         return vec![];
     };
-    let dt = districts(an);
     let col = red.header.iter().position(|h| *h == "区县");
     dt.rows
         .iter()
@@ -731,9 +731,11 @@ pub fn assemble(
         }
     });
     let colors = LEVELS.map(|l| ds.style.color(l).to_string());
-    let district_pages = match tables.iter().find(|t| t.name == "red_list") {
-        Some(red) => district_pages(ds, an, &colors, red),
-        None => vec![],
+    // the pages follow the districts table (its ranking), read from it, not recomputed
+    let table = |name: &str| tables.iter().find(|t| t.name == name);
+    let district_pages = match (table("districts"), table("red_list")) {
+        (Some(dt), Some(red)) => district_pages(ds, an, &colors, dt, red),
+        _ => vec![],
     };
     Report {
         districts_map: maps::districts_by_level(ds, an, &colors),

@@ -80,3 +80,26 @@ pub fn border_rows() -> (Vec<BorderRow>, Vec<BorderRow>) {
     );
     (moved, kept)
 }
+
+/// A register of `rows` as an office writes it (CRLF, level 一般): at their GCJ-02
+/// positions with no CRS column, or (`wgs84`) at their true positions with a 坐标系
+/// column saying WGS84.
+pub fn border_register(rows: &[&BorderRow], wgs84: bool) -> String {
+    let mut csv = String::from(if wgs84 {
+        "企业编号,企业名称,所属区县,经度,纬度,坐标系,风险等级\r\n"
+    } else {
+        "企业编号,企业名称,所属区县,经度,纬度,风险等级\r\n"
+    });
+    for r in rows {
+        let (x, y, crs) = if wgs84 {
+            (r.wgs84.0, r.wgs84.1, "WGS84,")
+        } else {
+            (r.gcj02.0, r.gcj02.1, "")
+        };
+        csv.push_str(&format!(
+            "{},{},{},{x},{y},{crs}一般\r\n",
+            r.id, r.name, r.district
+        ));
+    }
+    csv
+}

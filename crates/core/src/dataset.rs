@@ -162,46 +162,44 @@ fn open_input(
     default_table: &str,
     what: &str,
 ) -> Result<Option<(crate::ingest::table::Table, String)>, Error> {
-    use ingest::db::Source;
-    if input.sql.is_some() || input.table.is_some() {
-        let Some(db) = db.as_mut() else {
+    let named = input.sql.is_some() || input.table.is_some();
+    if !named {
+        if let Some(p) = file {
+            let t = read_table(p, input.sheet.as_deref(), what)?;
+            return Ok(Some((t, sha256_file(p)?)));
+        }
+        if input.path.is_some() {
+            // a file that is not there (said by the caller)
+            return Ok(None);
+        }
+    }
+    let Some(db) = db.as_mut() else {
+        if named {
             return Err(Error::Input(crate::tr!(
                 "读取{what}的 table / sql 需要数据库：请用 --db postgresql://… 或 [database] url 指定",
                 "reading {what} by table / sql needs a database: pass --db postgresql://… or set [database] url"
             )));
-        };
-        let src = match (&input.sql, &input.table) {
-            (Some(q), _) => Source::Sql(q),
-            (None, Some(t)) => {
-                if !ingest::db::table_exists(db, t)? {
-                    let n = &db.name;
-                    return Err(Error::Input(crate::tr!(
-                        "数据库 {n} 中没有表 {t}（{what}）",
-                        "the database {n} has no table {t} ({what})"
-                    )));
-                }
-                Source::Table(t)
-            }
-            (None, None) => unreachable!("checked above"),
-        };
-        return Ok(Some(ingest::db::read(db, src, what)?));
-    }
-    if let Some(p) = file {
-        let t = read_table(p, input.sheet.as_deref(), what)?;
-        return Ok(Some((t, sha256_file(p)?)));
-    }
-    if input.path.is_none() {
-        if let Some(db) = db.as_mut() {
-            if ingest::db::table_exists(db, default_table)? {
-                return Ok(Some(ingest::db::read(
-                    db,
-                    Source::Table(default_table),
-                    what,
-                )?));
-            }
+        }
+        return Ok(None);
+    };
+    if let (None, Some(t)) = (&input.sql, &input.table) {
+        if !ingest::db::table_exists(db, t)? {
+            let n = &db.name;
+            return Err(Error::Input(crate::tr!(
+                "数据库 {n} 中没有表 {t}（{what}）",
+                "the database {n} has no table {t} ({what})"
+            )));
         }
     }
-    Ok(None)
+    match ingest::db::source(
+        db,
+        input.sql.as_deref(),
+        input.table.as_deref(),
+        default_table,
+    )? {
+        Some(src) => Ok(Some(ingest::db::read(db, src, what)?)),
+        None => Ok(None),
+    }
 }
 
 /// Ingest, grade and index everything `cfg` names.
@@ -230,30 +228,20 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
     let boundaries_crs = bcrs;
     let db_boundaries = match db.as_mut() {
         Some(db) if cfg.boundaries.path.is_none() => {
-            let src = match (&cfg.boundaries.sql, &cfg.boundaries.table) {
-                (Some(q), _) => Some(ingest::db::Source::Sql(q)),
-                (None, Some(t)) => Some(ingest::db::Source::Table(t)),
-                (None, None) if ingest::db::table_exists(db, "boundaries")? => {
-                    Some(ingest::db::Source::Table("boundaries"))
-                }
-                _ => None,
-            };
-            match src {
-                Some(src) => {
-                    let label = match &src {
-                        ingest::db::Source::Table(t) => format!("{}:{t}", db.name),
-                        ingest::db::Source::Sql(_) => format!("{}:sql", db.name),
-                    };
-                    let (bytes, sha) = ingest::db::boundaries_geojson(db, src)?;
-                    Some((label, bytes, sha))
-                }
+            match ingest::db::source(
+                db,
+                cfg.boundaries.sql.as_deref(),
+                cfg.boundaries.table.as_deref(),
+                "boundaries",
+            )? {
+                Some(src) => Some(ingest::db::boundaries_geojson(db, src)?),
                 None => None,
             }
         }
         _ => None,
     };
     let districts = match (&cfg.boundaries.path, db_boundaries) {
-        (None, Some((label, bytes, sha))) => {
+        (None, Some((bytes, sha, label))) => {
             let d = ingest::boundaries::boundaries_from_bytes(
                 &label,
                 &bytes,
@@ -638,6 +626,52 @@ pub fn crs_doubt(enterprises: &[Enterprise], districts: &DistrictIndex) -> Optio
     )))
 }
 
+/// The rows that name a district (at least 10, with boundaries to test them against):
+/// the evidence of [`crs_test`] and [`boundary_doubt`].
+struct NamedRows<'a> {
+    rows: Vec<&'a Enterprise>,
+    districts: &'a DistrictIndex,
+}
+
+impl<'a> NamedRows<'a> {
+    fn new(enterprises: &'a [Enterprise], districts: &'a DistrictIndex) -> Option<Self> {
+        let rows: Vec<&Enterprise> = enterprises
+            .iter()
+            .filter(|e| {
+                e.district_stated
+                    .as_deref()
+                    .is_some_and(|s| !s.trim().is_empty())
+            })
+            .collect();
+        (rows.len() >= 10 && !districts.is_empty()).then_some(NamedRows { rows, districts })
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// How many fall in the district they name with their positions moved by `shift`.
+    fn hits(&self, shift: fn(f64, f64) -> (f64, f64)) -> usize {
+        let ds = self.districts;
+        self.rows
+            .iter()
+            .filter(|e| {
+                let (x, y) = shift(e.lon, e.lat);
+                let stated = e.district_stated.as_deref().unwrap_or("");
+                ds.locate(x, y).is_some_and(|d| {
+                    let d = &ds.districts[d];
+                    ingest::records::district_matches(stated, &d.name, &d.adcode)
+                })
+            })
+            .count()
+    }
+}
+
+/// Clearly better than `base` of `n`: by at least 3 rows and 2 % of them.
+fn clearly_better(best: usize, base: usize, n: usize) -> bool {
+    best >= base + 3 && (best - base) * 50 >= n
+}
+
 /// With the register's coordinate system stated, a boundary file read in the wrong one
 /// shows the same way: the rows fall into the districts they name clearly better when the
 /// boundaries are taken as the other system (WGS84 ↔ GCJ-02, about 500 m apart). The
@@ -649,39 +683,17 @@ pub fn boundary_doubt(
     districts: &DistrictIndex,
     bcrs: Crs,
 ) -> Option<String> {
-    let rows: Vec<&Enterprise> = enterprises
-        .iter()
-        .filter(|e| {
-            e.district_stated
-                .as_deref()
-                .is_some_and(|s| !s.trim().is_empty())
-        })
-        .collect();
-    if rows.len() < 10 || districts.is_empty() {
-        return None;
-    }
-    let hits = |f: &dyn Fn(f64, f64) -> (f64, f64)| {
-        rows.iter()
-            .filter(|e| {
-                let (x, y) = f(e.lon, e.lat);
-                let stated = e.district_stated.as_deref().unwrap_or("");
-                districts.locate(x, y).is_some_and(|d| {
-                    let d = &districts.districts[d];
-                    ingest::records::district_matches(stated, &d.name, &d.adcode)
-                })
-            })
-            .count()
-    };
+    let rows = NamedRows::new(enterprises, districts)?;
     let n = rows.len();
-    let now = hits(&|x, y| (x, y));
+    let now = rows.hits(|x, y| (x, y));
     let (alt, best) = match bcrs {
         // read as WGS84, truly GCJ-02: a true district holds p when the read one holds
         // p shifted to GCJ-02
-        Crs::Wgs84 | Crs::Cgcs2000 => (Crs::Gcj02, hits(&crate::crs::wgs84_to_gcj02)),
-        Crs::Gcj02 => (Crs::Wgs84, hits(&crate::crs::gcj02_to_wgs84)),
+        Crs::Wgs84 | Crs::Cgcs2000 => (Crs::Gcj02, rows.hits(crate::crs::wgs84_to_gcj02)),
+        Crs::Gcj02 => (Crs::Wgs84, rows.hits(crate::crs::gcj02_to_wgs84)),
         Crs::Bd09 => return None,
     };
-    if best < now + 3 || (best - now) * 50 < n {
+    if !clearly_better(best, now, n) {
         return None;
     }
     let (b, a) = (bcrs.as_str(), alt.as_str());
@@ -705,29 +717,8 @@ pub struct CrsTest {
 /// The test behind [`crs_doubt`]: `None` when too few rows name a district or WGS84
 /// does as well as GCJ-02 and BD-09.
 pub fn crs_test(enterprises: &[Enterprise], districts: &DistrictIndex) -> Option<CrsTest> {
-    let rows: Vec<&Enterprise> = enterprises
-        .iter()
-        .filter(|e| {
-            e.district_stated
-                .as_deref()
-                .is_some_and(|s| !s.trim().is_empty())
-        })
-        .collect();
-    if rows.len() < 10 || districts.is_empty() {
-        return None;
-    }
-    let hits = |to_wgs84: fn(f64, f64) -> (f64, f64)| {
-        rows.iter()
-            .filter(|e| {
-                let (x, y) = to_wgs84(e.lon, e.lat);
-                let stated = e.district_stated.as_deref().unwrap_or("");
-                districts.locate(x, y).is_some_and(|d| {
-                    let d = &districts.districts[d];
-                    ingest::records::district_matches(stated, &d.name, &d.adcode)
-                })
-            })
-            .count()
-    };
+    let rows = NamedRows::new(enterprises, districts)?;
+    let hits = |to_wgs84: fn(f64, f64) -> (f64, f64)| rows.hits(to_wgs84);
     let n = rows.len();
     let wgs = hits(|x, y| (x, y));
     let (best, name, crs) = [
@@ -744,8 +735,7 @@ pub fn crs_test(enterprises: &[Enterprise], districts: &DistrictIndex) -> Option
     ]
     .into_iter()
     .max_by_key(|c| c.0)?;
-    // clearly better: at least 3 rows and 2 % of those that name a district
-    if best < wgs + 3 || (best - wgs) * 50 < n {
+    if !clearly_better(best, wgs, n) {
         return None;
     }
     Some(CrsTest {

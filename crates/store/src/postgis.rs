@@ -13,7 +13,6 @@ use riskmap_core::dataset::Dataset;
 use riskmap_core::ingest::db::{quote_ident, Db};
 use riskmap_core::model::{level_key, level_zh};
 use riskmap_core::Error;
-use std::io::Write;
 use wkt::ToWkt;
 
 /// Where to publish.
@@ -40,11 +39,7 @@ fn err(db: &str, what: &str, e: impl std::fmt::Display) -> Error {
 }
 
 fn pg_err(db: &str, what: &str, e: postgres::Error) -> Error {
-    let m = e
-        .as_db_error()
-        .map(|d| d.message().to_string())
-        .unwrap_or_else(|| e.to_string());
-    err(db, what, m)
+    err(db, what, riskmap_core::ingest::db::pg_message(&e))
 }
 
 /// A layer: its columns (name, SQL type, Chinese comment), the primary key, and rows as
@@ -301,18 +296,9 @@ fn layers(ds: &Dataset, an: &Analysis) -> Vec<Layer> {
         .iter()
         .enumerate()
         .map(|(k, r)| {
-            vec![
-                (k + 1).to_string(),
-                r.file.clone(),
-                r.line.clone(),
-                r.enterprise_id.clone(),
-                r.row_id.clone(),
-                r.column.clone(),
-                r.value.clone(),
-                r.kind.code().to_string(),
-                r.kind.zh().to_string(),
-                r.message.clone(),
-            ]
+            let mut row = vec![(k + 1).to_string()];
+            row.extend(crate::tables::reject_record(r));
+            row
         })
         .collect();
     out.push(Layer {
@@ -478,6 +464,5 @@ pub fn publish(
     .map_err(|e| pg_err(&name, "runs", e))?;
     tx.commit().map_err(|e| pg_err(&name, "COMMIT", e))?;
     report.seconds = clock.elapsed().as_secs_f64();
-    let _ = std::io::stdout().flush();
     Ok(report)
 }

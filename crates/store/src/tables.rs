@@ -20,21 +20,20 @@ pub const REJECT_HEADERS: [&str; 9] = [
 
 /// Write every reject, in input order.
 pub fn write_rejects(w: &mut dyn Write, rejects: &[Reject]) -> std::io::Result<()> {
-    write_csv_bom(
-        w,
-        &REJECT_HEADERS,
-        rejects.iter().map(|r| {
-            vec![
-                r.file.clone(),
-                r.line.clone(),
-                r.enterprise_id.clone(),
-                r.row_id.clone(),
-                r.column.clone(),
-                r.value.clone(),
-                r.kind.code().to_string(),
-                r.kind.zh().to_string(),
-                r.message.clone(),
-            ]
-        }),
-    )
+    write_csv_bom(w, &REJECT_HEADERS, rejects.iter().map(reject_record))
+}
+
+/// A reject's fields in the order of [`REJECT_HEADERS`] (rejects.csv, the PostGIS table).
+pub fn reject_record(r: &Reject) -> Vec<String> {
+    vec![
+        r.file.clone(),
+        r.line.clone(),
+        r.enterprise_id.clone(),
+        r.row_id.clone(),
+        r.column.clone(),
+        r.value.clone(),
+        r.kind.code().to_string(),
+        r.kind.zh().to_string(),
+        r.message.clone(),
+    ]
 }

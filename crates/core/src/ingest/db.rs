@@ -382,6 +382,48 @@ pub enum Source<'a> {
     Sql(&'a str),
 }
 
+impl Source<'_> {
+    /// The FROM clause: the quoted table, or the query as a subselect.
+    fn from_clause(&self) -> String {
+        match self {
+            Source::Table(t) => quote_table(t),
+            Source::Sql(q) => format!("({}) AS riskmap_q", q.trim().trim_end_matches(';')),
+        }
+    }
+
+    /// How messages and rejects name it: `user@host:port/db:表 name` or `…:查询`.
+    pub fn label(&self, db: &Db) -> String {
+        let what = match self {
+            Source::Table(t) => crate::tr!("表 {t}", "table {t}"),
+            Source::Sql(_) => crate::tr!("查询", "query"),
+        };
+        format!("{}:{what}", db.name)
+    }
+}
+
+/// What the server said (its own message when it sent one), for messages.
+pub fn pg_message(e: &postgres::Error) -> String {
+    e.as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_else(|| e.to_string())
+}
+
+/// Which source a section reads: its `sql`, else its `table`, else `default` when the
+/// database has such a table. `None`: nothing to read from the database.
+pub fn source<'a>(
+    db: &mut Db,
+    sql: Option<&'a str>,
+    table: Option<&'a str>,
+    default: &'a str,
+) -> Result<Option<Source<'a>>, IngestError> {
+    Ok(match (sql, table) {
+        (Some(q), _) => Some(Source::Sql(q)),
+        (None, Some(t)) => Some(Source::Table(t)),
+        (None, None) if table_exists(db, default)? => Some(Source::Table(default)),
+        (None, None) => None,
+    })
+}
+
 /// Whether `table` exists (a relation the `search_path` or its schema names).
 pub fn table_exists(db: &mut Db, table: &str) -> Result<bool, IngestError> {
     let row = db
@@ -394,19 +436,9 @@ pub fn table_exists(db: &mut Db, table: &str) -> Result<bool, IngestError> {
 /// Read `src` as a [`Table`] named for messages `表 name` / `查询`; returns the table and
 /// the SHA-256 of its CSV stream.
 pub fn read(db: &mut Db, src: Source, what: &str) -> Result<(Table, String), IngestError> {
-    let (from, label) = match src {
-        Source::Table(t) => (quote_table(t), crate::tr!("表 {t}", "table {t}")),
-        Source::Sql(q) => (
-            format!("({}) AS riskmap_q", q.trim().trim_end_matches(';')),
-            crate::tr!("查询", "query"),
-        ),
-    };
-    let file = format!("{}:{label}", db.name);
+    let (from, file) = (src.from_clause(), src.label(db));
     let err = |e: postgres::Error| {
-        let e = e
-            .as_db_error()
-            .map(|d| d.message().to_string())
-            .unwrap_or_else(|| e.to_string());
+        let e = pg_message(&e);
         db_err(
             &file,
             crate::tr!("读取{what}时出错：{e}", "reading {what}: {e}"),
@@ -518,21 +550,15 @@ pub fn read(db: &mut Db, src: Source, what: &str) -> Result<(Table, String), Ing
 
 /// The district boundaries of a table or query with a (Multi)Polygon column: the rows as
 /// GeoJSON features (PostGIS's `ST_AsGeoJSON` of the geometry in 4326, the other columns
-/// as properties), read by the same reader as a boundary file.
-pub fn boundaries_geojson(db: &mut Db, src: Source) -> Result<(Vec<u8>, String), IngestError> {
-    let (from, label) = match src {
-        Source::Table(t) => (quote_table(t), crate::tr!("表 {t}", "table {t}")),
-        Source::Sql(q) => (
-            format!("({}) AS riskmap_q", q.trim().trim_end_matches(';')),
-            crate::tr!("查询", "query"),
-        ),
-    };
-    let file = format!("{}:{label}", db.name);
+/// as properties), read by the same reader as a boundary file. Returns the text, its
+/// SHA-256 and the source's label.
+pub fn boundaries_geojson(
+    db: &mut Db,
+    src: Source,
+) -> Result<(Vec<u8>, String, String), IngestError> {
+    let (from, file) = (src.from_clause(), src.label(db));
     let err = |e: postgres::Error| {
-        let e = e
-            .as_db_error()
-            .map(|d| d.message().to_string())
-            .unwrap_or_else(|| e.to_string());
+        let e = pg_message(&e);
         db_err(
             &file,
             crate::tr!("读取区县边界时出错：{e}", "reading the boundaries: {e}"),
@@ -568,5 +594,5 @@ pub fn boundaries_geojson(db: &mut Db, src: Source) -> Result<(Vec<u8>, String),
     let row = db.client.query_one(sql.as_str(), &[]).map_err(err)?;
     let text: String = row.get(0);
     let sha = format!("{:x}", Sha256::digest(text.as_bytes()));
-    Ok((text.into_bytes(), sha))
+    Ok((text.into_bytes(), sha, file))
 }
