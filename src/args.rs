@@ -211,6 +211,7 @@ pub(crate) fn zh_about(name: &str) -> Option<(&'static str, Option<&'static str>
         "serve" => ("发布已生成的地图：瓦片、查询接口和离线网页地图（一图展示、一点即现）", None),
         "report" => ("只生成分析报告（report.html、report/*.csv、report.xlsx）", None),
         "rollback" => ("把输出目录切回上一代（上一次运行的输出）", None),
+        "update" => ("增量更新：重新读取输入，与当前输出比较，只重绘变化所及的瓦片，写成新的一代并记录变化和预警", None),
         "publish" => ("把评定后的图层写入 PostGIS 表（enterprises、districts、grid、zones、exposure、rejects、runs），一个事务完成", None),
         _ => return None,
     })
@@ -271,6 +272,7 @@ pub(crate) fn zh_help(cmd: &str, id: &str) -> Option<&'static str> {
         (_, "to") => "发布到哪个 PostGIS 数据库（默认 [publish] db，否则为读取输入的 --db）",
         (_, "schema") => "图层表所在的 schema（默认 [publish] schema，即 riskmap）",
         (_, "addr") => "监听地址（默认 [serve] addr，127.0.0.1:8080）",
+        (_, "watch") => "监视输入文件：保存后自动增量更新（同 riskmap update），地图、变化列表和 /api/events 随之更新",
         _ => return None,
     })
 }
@@ -298,6 +300,9 @@ pub(crate) enum Cmd {
     Report(ReportArgs),
     /// Switch the output folder back to the previous generation (the run before).
     Rollback(RollbackArgs),
+    /// Re-read the inputs and, when they changed, write a new generation drawing only the
+    /// tiles the changes touch; record what changed and raise the alerts.
+    Update(UpdateArgs),
     /// Write the graded layers to PostGIS tables (enterprises, districts, grid, zones,
     /// exposure, rejects, runs) in one transaction.
     Publish(PublishArgs),
@@ -364,6 +369,21 @@ pub(crate) struct ServeArgs {
     /// Address to listen on (default [serve] addr, 127.0.0.1:8080).
     #[arg(long, value_name = "HOST:PORT")]
     pub(crate) addr: Option<String>,
+    /// Watch the input files: update incrementally after every save (as `riskmap
+    /// update`); the map, the change list and /api/events follow.
+    #[arg(long)]
+    pub(crate) watch: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct UpdateArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    #[command(flatten)]
+    pub(crate) crs: PointCrs,
+    /// Print nothing but errors (and no progress bar).
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
 }
 
 /// Tile options shared by `build` and `tiles`.

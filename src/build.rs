@@ -79,6 +79,20 @@ pub fn build(ds: &Dataset, cfg: &Config, opts: &BuildOptions) -> Result<BuildRep
         return Err(Error::Strict(rows_rejected));
     }
     let analysis = analyze::run(ds, &cfg.analyze_params())?;
+    build_analysed(ds, analysis, cfg, opts)
+}
+
+/// [`build`] with the dataset's analysis already run (`riskmap update` has it).
+pub fn build_analysed(
+    ds: &Dataset,
+    analysis: Analysis,
+    cfg: &Config,
+    opts: &BuildOptions,
+) -> Result<BuildReport, Error> {
+    let rows_rejected: usize = ds.inputs.iter().map(|i| i.rows_rejected).sum();
+    if opts.strict && rows_rejected > 0 {
+        return Err(Error::Strict(rows_rejected));
+    }
     let dec = cfg.output.decimals;
     let write_clock = std::time::Instant::now();
     let mut st = Stager {
@@ -187,6 +201,17 @@ pub fn build(ds: &Dataset, cfg: &Config, opts: &BuildOptions) -> Result<BuildRep
         for (name, bytes) in crate::report::files(&r)? {
             st.file(&name, |w| w.write_all(&bytes))?;
         }
+    }
+    // what the live map compares the next run with: the graded register, and the input
+    // files as read (an edited file cannot tell what it was)
+    let live = crate::report::history::Snapshot::of(ds).to_bytes();
+    st.file("snapshot.json", |w| w.write_all(&live))?;
+    for (role, path) in crate::live::input_files(cfg) {
+        let name = crate::live::saved_input_name(role, &path);
+        st.file(&name, |w| {
+            let mut f = std::fs::File::open(&path)?;
+            std::io::copy(&mut f, w).map(|_| ())
+        })?;
     }
     let t = summary::tally(ds);
     st.names.push("summary.json".into());
@@ -371,4 +396,45 @@ fn analysis_text(ds: &Dataset, cfg: &Config, a: &Analysis) -> String {
 /// Where the outputs of a config go.
 pub fn output_dir(cfg: &Config) -> &Path {
     &cfg.output.dir
+}
+
+/// Run `write` into a new generation of the output folder (starting from the current
+/// generation's entries that `carry` picks; `write` is given the folder and the
+/// generation's number) and switch to it when `write` succeeds; a failed or killed run
+/// leaves the current generation as it was. Returns what `write` returned and the new
+/// generation's folder.
+pub fn in_generation<T>(
+    cfg: &Config,
+    carry: impl Fn(&str) -> bool,
+    write: impl FnOnce(&Path, u64) -> Result<T, Error>,
+) -> anyhow::Result<(T, PathBuf)> {
+    in_generation_any(cfg, carry, |d, n| write(d, n).map_err(anyhow::Error::from))
+}
+
+/// [`in_generation`] for a writer with any error.
+pub fn in_generation_any<T>(
+    cfg: &Config,
+    carry: impl Fn(&str) -> bool,
+    write: impl FnOnce(&Path, u64) -> anyhow::Result<T>,
+) -> anyhow::Result<(T, PathBuf)> {
+    use crate::export::generations::Generations;
+    use anyhow::Context;
+    let root = &cfg.output.dir;
+    let gens = Generations::open(root, cfg.output.generations).with_context(|| {
+        let r = root.display();
+        riskmap_core::tr!("打开输出目录 {r}", "opening the output folder {r}")
+    })?;
+    let staging = gens.stage(carry).with_context(|| {
+        let r = root.display();
+        riskmap_core::tr!(
+            "在 {r} 中开始新一代输出",
+            "starting a new output generation in {r}"
+        )
+    })?;
+    let t = write(staging.dir(), staging.number())?;
+    let dir = gens.commit(staging).with_context(|| {
+        let r = root.display();
+        riskmap_core::tr!("把 {r} 切换到新的输出", "switching {r} to the new outputs")
+    })?;
+    Ok((t, dir))
 }

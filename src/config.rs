@@ -82,6 +82,66 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// Publishing the layers to PostGIS at the end of every `build` (`riskmap publish`).
     pub publish: PublishConfig,
+    /// `[[alerts]]`: rules that raise alerts on what a new generation changed (the change
+    /// feed, `/api/events`, and optionally a webhook).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<AlertRule>,
+}
+
+/// What an alert rule watches for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// An enterprise becomes red (重大): upgraded, or added red.
+    EnterpriseRed,
+    /// A new open 重大事故隐患.
+    MajorDangerOpened,
+    /// A district's level rises.
+    DistrictUp,
+    /// `count` enterprises of a district become red within `within_hours`.
+    RedsInDistrict,
+}
+
+impl AlertKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            AlertKind::EnterpriseRed => "enterprise_red",
+            AlertKind::MajorDangerOpened => "major_danger_opened",
+            AlertKind::DistrictUp => "district_up",
+            AlertKind::RedsInDistrict => "reds_in_district",
+        }
+    }
+}
+
+/// `[[alerts]]`: one rule.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRule {
+    /// The rule's name in alerts and webhooks. Default: its kind.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// enterprise_red, major_danger_opened, district_up or reds_in_district.
+    pub kind: AlertKind,
+    /// Only this district (its name as in the boundaries). Default: every district.
+    #[serde(default)]
+    pub district: Option<String>,
+    /// reds_in_district: how many new reds. Default 3.
+    #[serde(default = "default_alert_count")]
+    pub count: usize,
+    /// reds_in_district: within how many hours. Default 24.
+    #[serde(default = "default_alert_hours")]
+    pub within_hours: f64,
+    /// POST each alert as JSON to this http:// URL (retried with back-off). Default none.
+    #[serde(default)]
+    pub webhook: Option<String>,
+}
+
+fn default_alert_count() -> usize {
+    3
+}
+
+fn default_alert_hours() -> f64 {
+    24.0
 }
 
 /// `[database]`: where the inputs are read from when not from files.

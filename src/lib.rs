@@ -25,6 +25,7 @@ pub mod bench;
 pub mod build;
 pub mod config;
 pub mod init;
+pub mod live;
 pub mod pipeline;
 pub mod query;
 pub mod report;

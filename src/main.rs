@@ -70,34 +70,13 @@ fn reject_line(r: &riskmap::ingest::Reject) -> String {
     )
 }
 
-/// Run `write` into a new generation of the output folder (starting from the current
-/// generation's entries that `carry` picks) and switch to it when `write` succeeds; a
-/// failed or killed run leaves the current generation as it was. Returns what `write`
-/// returned and the new generation's folder.
+/// [`riskmap::build::in_generation`] for a writer that needs no generation number.
 fn in_generation<T>(
     cfg: &Config,
     carry: impl Fn(&str) -> bool,
     write: impl FnOnce(&Path) -> Result<T>,
 ) -> Result<(T, PathBuf)> {
-    use riskmap::export::generations::Generations;
-    let root = &cfg.output.dir;
-    let gens = Generations::open(root, cfg.output.generations).with_context(|| {
-        let r = root.display();
-        riskmap_core::tr!("打开输出目录 {r}", "opening the output folder {r}")
-    })?;
-    let staging = gens.stage(carry).with_context(|| {
-        let r = root.display();
-        riskmap_core::tr!(
-            "在 {r} 中开始新一代输出",
-            "starting a new output generation in {r}"
-        )
-    })?;
-    let t = write(staging.dir())?;
-    let dir = gens.commit(staging).with_context(|| {
-        let r = root.display();
-        riskmap_core::tr!("把 {r} 切换到新的输出", "switching {r} to the new outputs")
-    })?;
-    Ok((t, dir))
+    riskmap::build::in_generation_any(cfg, carry, |dir, _| write(dir))
 }
 
 /// `tiles` and `report` add to the current generation: refuse when its outputs were
@@ -153,6 +132,156 @@ fn shown(root: &Path, gen: &Path, p: &Path) -> PathBuf {
         .map_or_else(|_| p.to_path_buf(), |r| root.join(r))
 }
 
+/// Print an entry's alerts and send their webhooks (waiting for the deliveries: the
+/// generation is switched in already).
+fn alert(cfg: &Config, entry: &riskmap::export::changes::Entry, title: &str, quiet: bool) {
+    if !quiet {
+        for l in riskmap::live::alert_lines(entry) {
+            println!("{l}");
+        }
+    }
+    if entry.alerts.is_empty() || cfg.alerts.iter().all(|r| r.webhook.is_none()) {
+        return;
+    }
+    let hooks = riskmap::export::webhook::Webhooks::start(webhook_log);
+    riskmap::live::send_webhooks(cfg, entry, title, &hooks);
+    hooks.finish();
+}
+
+fn webhook_log(url: &str, r: riskmap::export::webhook::Outcome) {
+    if let Err(e) = r {
+        eprintln!(
+            "{}",
+            riskmap_core::tr!(
+                "riskmap：预警未能送达 {url}：{e}",
+                "riskmap: alert not delivered to {url}: {e}"
+            )
+        );
+    }
+}
+
+/// What an update did, as printed.
+fn print_update(cfg: &Config, u: &riskmap::live::Updated, quiet: bool) {
+    if quiet {
+        return;
+    }
+    let total = u.timings.last().map(|t| t.1).unwrap_or(0.0);
+    let Some(g) = u.generation else {
+        println!(
+            "{}",
+            riskmap_core::tr!(
+                "输入未变，不写新的输出（比较用时 {total:.2} 秒）",
+                "the inputs are unchanged: nothing written ({total:.2} s to compare)"
+            )
+        );
+        return;
+    };
+    let n = u.entry.as_ref().map_or(0, |e| e.items.len());
+    let how = if u.incremental {
+        riskmap_core::tr!("增量", "incremental")
+    } else {
+        riskmap_core::tr!("全部重绘", "full")
+    };
+    let drawn = u.tiles.as_ref().map_or(0, |t| t.written());
+    let r = cfg.output.dir.display();
+    println!(
+        "{}",
+        riskmap_core::tr!(
+            "已更新 {r}：第 {g} 代（{how}），{n} 项变化，写入瓦片 {drawn} 张，用时 {total:.2} 秒",
+            "updated {r}: generation {g} ({how}), {n} changes, {drawn} tiles written, {total:.2} s"
+        )
+    );
+    for i in u.entry.iter().flat_map(|e| e.items.iter()) {
+        let who = i.name.clone().or_else(|| i.id.clone()).unwrap_or_default();
+        let d = i.district.clone().unwrap_or_default();
+        let ft = match (&i.from, &i.to) {
+            (Some(f), Some(t)) => format!("{f} → {t}"),
+            (None, Some(t)) => t.clone(),
+            (Some(f), None) => f.clone(),
+            _ => String::new(),
+        };
+        println!("  {} {who} {d} {ft}", i.kind_zh);
+    }
+    if std::env::var_os("RISKMAP_DEBUG").is_some() {
+        eprintln!("update: {:?}", u.timings);
+    }
+}
+
+/// `serve --watch`: a thread that follows the input files, updates incrementally and
+/// hands each new generation to the server with its dataset (no reload from the inputs).
+fn watcher(cfg: &Config, config_file: Option<&Path>) -> Result<riskmap::serve::Watch> {
+    let files = riskmap::live::watched(cfg, config_file);
+    if files.is_empty() {
+        bail!(riskmap_core::tr!(
+            "--watch 需要文件输入（数据库输入请定时运行 riskmap update）",
+            "--watch needs file inputs (for database inputs run `riskmap update` on a schedule)"
+        ));
+    }
+    let cfg = cfg.clone();
+    let config_file = config_file.map(Path::to_path_buf);
+    Ok(Box::new(move |live: riskmap::serve::WatchHandle| {
+        let hooks = riskmap::export::webhook::Webhooks::start(webhook_log);
+        let mut prev: Option<riskmap::live::Prev> = None;
+        let mut cfg = cfg;
+        let step = |prev: &mut Option<riskmap::live::Prev>, cfg: &mut Config| {
+            // an edited config is read again (a bad one is reported, the old one kept)
+            if let Some(p) = &config_file {
+                match Config::load(p) {
+                    Ok(c) => *cfg = c,
+                    Err(e) => eprintln!("riskmap serve --watch: {e}"),
+                }
+            }
+            match riskmap::live::update(cfg, prev.take(), "watch", true) {
+                Ok(u) => {
+                    print_update(cfg, &u, false);
+                    if let (Some(e), Some(p)) = (&u.entry, &u.prev) {
+                        for l in riskmap::live::alert_lines(e) {
+                            println!("{l}");
+                        }
+                        riskmap::live::send_webhooks(cfg, e, &p.ds.title, &hooks);
+                    }
+                    if let (Some(dir), Some(p)) = (&u.dir, &u.prev) {
+                        match riskmap::serve::state_shared(
+                            p.ds.clone(),
+                            p.an.clone(),
+                            dir,
+                            &cfg.serve_params(),
+                        ) {
+                            Ok(st) => live.publish(st),
+                            Err(e) => eprintln!("riskmap serve --watch: {e}"),
+                        }
+                    }
+                    *prev = match u.prev {
+                        Some(p) => Some(p),
+                        // unchanged since the generation served: the server's own state
+                        // was read from these very files
+                        None if u.generation.is_none() => {
+                            let (ds, an) = live.current();
+                            Some(riskmap::live::Prev { ds, an })
+                        }
+                        None => None,
+                    };
+                }
+                Err(e) => eprintln!(
+                    "{}",
+                    riskmap_core::tr!(
+                        "riskmap serve --watch：更新失败，继续发布当前一代：{e:#}",
+                        "riskmap serve --watch: update failed, still serving the current generation: {e:#}"
+                    )
+                ),
+            }
+        };
+        // (the first call catches up with edits made while the server was down)
+        let r = riskmap::live::watch(files, std::time::Duration::from_millis(150), || {
+            step(&mut prev, &mut cfg);
+            true
+        });
+        if let Err(e) = r {
+            eprintln!("riskmap serve --watch: {e:#}");
+        }
+    }))
+}
+
 fn run(cli: Cli) -> Result<u8> {
     match cli.cmd {
         Cmd::Build(b) => {
@@ -170,11 +299,15 @@ fn run(cli: Cli) -> Result<u8> {
                 eprintln!("riskmap: {}", riskmap::Error::Strict(rejected));
                 return Ok(1);
             }
-            // a build writes a whole set; only the report's history carries over
-            let result = in_generation(
+            // a build writes a whole set; only the report's history and the change
+            // records carry over
+            let prev_dir = riskmap::export::generations::current_number(&root)
+                .map(|_| riskmap::export::generations::current_dir(&root));
+            let result = riskmap::build::in_generation_any(
                 &cfg,
-                |name| name == "history",
-                |dir| {
+                |name| name == "history" || name == "changes",
+                |dir, number| {
+                    let base = cfg.clone();
                     let mut cfg = cfg.clone();
                     cfg.output.dir = dir.to_path_buf();
                     let report = riskmap::build::build(
@@ -192,10 +325,22 @@ fn run(cli: Cli) -> Result<u8> {
                     } else {
                         None
                     };
-                    Ok((report, tiles))
+                    let entry = riskmap::live::record(
+                        &base,
+                        prev_dir.as_deref(),
+                        dir,
+                        number,
+                        &ds,
+                        "build",
+                        false,
+                    );
+                    riskmap::export::changes::write(dir, &entry)
+                        .with_context(|| dir.join("changes").display().to_string())?;
+                    Ok((report, tiles, entry))
                 },
             );
-            let ((report, tiles), gen) = result?;
+            let ((report, tiles, entry), gen) = result?;
+            alert(&cfg, &entry, &ds.title, b.quiet);
             // [publish] db: the layers of the run just switched in go to PostGIS too
             if let Some(url) = cfg.publish.db.clone() {
                 let p = publish(&ds, &report.analysis, &url, &cfg.publish.schema)?;
@@ -396,6 +541,15 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Cmd::Update(a) => {
+            let cfg = resolve(&a.input, a.crs.crs, &[])?;
+            let u = riskmap::live::update(&cfg, None, "update", a.quiet)?;
+            print_update(&cfg, &u, a.quiet);
+            if let (Some(e), Some(p)) = (&u.entry, &u.prev) {
+                alert(&cfg, e, &p.ds.title, a.quiet);
+            }
+            Ok(0)
+        }
         Cmd::Rollback(a) => {
             let cfg = resolve(&a.input, None, &[])?;
             let root = &cfg.output.dir;
@@ -438,12 +592,18 @@ fn run(cli: Cli) -> Result<u8> {
             // a generation is served with the dataset it was built from: loaded from the
             // inputs and checked against the generation's summary.json (at start-up a
             // mismatch — inputs edited after the build — is a warning, as before)
+            let watch = if a.watch {
+                Some(watcher(&cfg, a.input.config.as_deref())?)
+            } else {
+                None
+            };
             let st = load_generation(&cfg, &out, false).map_err(anyhow::Error::msg)?;
             let load = move |dir: &Path| load_generation(&cfg, dir, true);
-            riskmap::serve::run(
+            riskmap::serve::run_watching(
                 st,
                 &riskmap::serve::ServeOptions { out: root, addr },
                 Some(Box::new(load)),
+                watch,
             )?;
             Ok(0)
         }

@@ -94,6 +94,8 @@ fn fingerprint(dir: &Path) -> BTreeMap<String, u64> {
             if rel.starts_with('.')
                 || rel == "current"
                 || rel.starts_with("history")
+                // (the change records say when and against which run: the lineage's)
+                || rel.starts_with("changes")
                 || rel.starts_with("report")
                 || rel == "summary.json"
             {

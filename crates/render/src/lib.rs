@@ -8,6 +8,7 @@
 
 pub mod classify;
 pub mod draw;
+pub mod footprint;
 pub mod lattice;
 pub mod overview;
 pub mod png;

@@ -13,11 +13,13 @@
 
 pub mod api;
 mod config;
+mod live;
 pub mod params;
 pub mod tiles;
 mod viewer;
 
 pub use config::{ServeConfig, ServeParams};
+pub use live::{Watch, WatchHandle};
 
 use axum::body::Body;
 use axum::extract::{Extension, Path as AxPath, RawQuery, Request};
@@ -44,8 +46,8 @@ pub const MAX_BODY: u64 = 16 * 1024;
 
 /// Everything the handlers read; built once, shared read-only.
 pub struct State {
-    pub ds: Dataset,
-    pub an: Analysis,
+    pub ds: Arc<Dataset>,
+    pub an: Arc<Analysis>,
     pub cfg: ServeConfig,
     /// Decimals of coordinates in answers (`output.decimals`, as the files have).
     pub decimals: u32,
@@ -63,6 +65,8 @@ pub struct State {
     /// without generations): part of every ETag, so a cached answer of one generation is
     /// never taken for another's.
     pub generation: String,
+    /// The change records the generation carries (`changes/`), oldest first.
+    pub changes: Vec<riskmap_store::changes::Entry>,
 }
 
 impl State {
@@ -80,12 +84,15 @@ impl State {
 /// finishes on the generation it started on and no answer mixes two.
 pub struct Live {
     current: std::sync::RwLock<Shared>,
+    /// The change record of each generation switched in, to `/api/events`.
+    pub(crate) events: tokio::sync::broadcast::Sender<Arc<str>>,
 }
 
 impl Live {
     pub fn new(st: Shared) -> Arc<Live> {
         Arc::new(Live {
             current: std::sync::RwLock::new(st),
+            events: tokio::sync::broadcast::channel(64).0,
         })
     }
     /// The generation to answer the next request from.
@@ -95,12 +102,19 @@ impl Live {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
-    /// Switch to a newly loaded generation.
+    /// Switch to a newly loaded generation, and send its change record to the
+    /// `/api/events` listeners.
     pub fn set(&self, st: Shared) {
+        let event = live::own_entry(&st)
+            .and_then(|e| serde_json::to_string(e).ok())
+            .map(Arc::<str>::from);
         *self
             .current
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = st;
+        if let Some(e) = event {
+            let _ = self.events.send(e);
+        }
     }
 }
 
@@ -133,6 +147,17 @@ pub struct ServeOptions {
 pub fn state(
     ds: Dataset,
     an: Analysis,
+    out: &std::path::Path,
+    params: &ServeParams,
+) -> Result<State, riskmap_core::Error> {
+    state_shared(Arc::new(ds), Arc::new(an), out, params)
+}
+
+/// [`state`] from a dataset and analysis already shared (`serve --watch` keeps them to
+/// compare the next update with).
+pub fn state_shared(
+    ds: Arc<Dataset>,
+    an: Arc<Analysis>,
     out: &std::path::Path,
     params: &ServeParams,
 ) -> Result<State, riskmap_core::Error> {
@@ -210,7 +235,14 @@ pub fn state(
         (bytes::Bytes::from(t512.clone()), etag(&t512)),
     ];
     let cfg = params.serve.clone();
-    let meta = meta_json(&ds, &pyramids, &geojson, &cfg);
+    let generation = out
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+        .filter(|n| n.parse::<u64>().is_ok())
+        .unwrap_or_default();
+    let mut meta = meta_json(&ds, &pyramids, &geojson, &cfg);
+    meta["generation"] = serde_json::json!(generation);
     Ok(State {
         ds,
         an,
@@ -226,12 +258,8 @@ pub fn state(
         geojson,
         transparent,
         meta: bytes::Bytes::from(meta.to_string()),
-        generation: out
-            .canonicalize()
-            .ok()
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
-            .filter(|n| n.parse::<u64>().is_ok())
-            .unwrap_or_default(),
+        generation,
+        changes: riskmap_store::changes::read_since(out, None),
     })
 }
 
@@ -674,6 +702,8 @@ pub fn router_live(live: Arc<Live>, cors: &[String]) -> Router {
         .route("/viewer/{*path}", get(viewer::h_asset))
         .route("/healthz", get(h_health))
         .route("/api/meta", get(h_meta))
+        .route("/api/changes", get(live::h_changes))
+        .route("/api/events", get(live::h_events))
         .route("/api/stats", get(h_stats))
         .route("/api/at", get(h_at))
         .route("/api/enterprises", get(h_enterprises))
@@ -681,7 +711,8 @@ pub fn router_live(live: Arc<Live>, cors: &[String]) -> Router {
         .route("/geojson/{file}", get(h_geojson))
         .route("/tiles/{file}", get(h_tilejson))
         .route("/tiles/{layer}/{z}/{x}/{file}", get(h_tile))
-        .fallback(h_fallback);
+        .fallback(h_fallback)
+        .layer(Extension(live.clone()));
     with_layers(app, live, cors)
 }
 
@@ -761,6 +792,17 @@ pub fn run(
     opts: &ServeOptions,
     reload: Option<Reload>,
 ) -> Result<(), riskmap_core::Error> {
+    run_watching(st, opts, reload, None)
+}
+
+/// [`run`], with a watcher (`serve --watch`) running beside the server that publishes
+/// the generations it writes through its [`WatchHandle`].
+pub fn run_watching(
+    st: State,
+    opts: &ServeOptions,
+    reload: Option<Reload>,
+    watch: Option<Watch>,
+) -> Result<(), riskmap_core::Error> {
     let _ = tracing_subscriber::fmt()
         .with_target(false)
         .with_writer(std::io::stderr)
@@ -769,6 +811,10 @@ pub fn run(
     if let Some(reload) = reload {
         let (live, root) = (live.clone(), opts.out.clone());
         std::thread::spawn(move || follow_generations(&live, &root, reload));
+    }
+    if let Some(watch) = watch {
+        let h = WatchHandle { live: live.clone() };
+        std::thread::spawn(move || watch(h));
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -816,6 +862,10 @@ fn follow_generations(live: &Live, root: &std::path::Path, reload: Reload) {
             continue;
         }
         seen = now;
+        // a generation the watcher already switched in (with its dataset)
+        if now.map(|n| format!("{n:06}")) == Some(live.get().generation.clone()) {
+            continue;
+        }
         let dir = current_dir(root);
         let t = Instant::now();
         match reload(&dir) {

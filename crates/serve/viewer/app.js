@@ -1,7 +1,8 @@
 /* riskmap viewer: four-colour work-safety risk map on Leaflet.
  * Plain ES2017, no build step, no network access beyond the riskmap server itself.
  * API: /api/meta, /api/stats, /api/enterprises, /api/enterprises/{id}, /api/at,
- *      /geojson/{name}.geojson, /tiles/{layer}/{z}/{x}/{y}.png
+ *      /geojson/{name}.geojson, /tiles/{layer}/{z}/{x}/{y}.png,
+ *      /api/changes?since=N, /api/events (Server-Sent Events: the live map)
  */
 (function () {
   'use strict';
@@ -25,6 +26,22 @@
     direct: ['名录中直接填报的风险等级', 'Level stated in the register'],
     none: ['无风险评估记录，未评估', 'No risk assessment']
   };
+  // the change feed's kinds (/api/changes, /api/events), when the item carries no kind_zh
+  // or the viewer speaks English
+  var KIND_TEXT = {
+    level_up: ['升级', 'Level up'], level_down: ['降级', 'Level down'], added: ['新增', 'Added'],
+    removed: ['移除', 'Removed'], danger_opened: ['隐患新增', 'Hidden danger opened'],
+    danger_closed: ['隐患销号', 'Hidden danger closed'], district_level: ['区县等级变化', 'District level'],
+    zones: ['风险区变化', 'Risk zones']
+  };
+  // short level names for "from → to" in the change list
+  var SHORT_LEVEL = {
+    red: ['重大', 'Major'], orange: ['较大', 'Considerable'], yellow: ['一般', 'General'], blue: ['低', 'Low'],
+    unassessed: ['未评估', 'Unassessed'], none: ['无', 'none']
+  };
+  var CHANGE_ROWS = 50;           // rows kept in 最近变化
+  var CHANGE_ALERTS = 10;         // alerts kept above them
+  var CHANGE_ENTRIES = 20;        // generations read from /api/changes on load
   var METHOD_TEXT = {
     LEC: ['LEC 作业条件危险性分析', 'LEC'], LS: ['LS 风险矩阵', 'LS risk matrix'], MES: ['MES 评价法', 'MES'],
     direct: ['直接判定', 'Direct'], Direct: ['直接判定', 'Direct']
@@ -62,7 +79,9 @@
       madeBy: '使此处为{level}的企业（{n}）', madeByNone: '未找到使此处着色的企业',
       openHazards: '未整改隐患', openMajorHazards: '其中重大事故隐患', influence: '影响半径', warnings: '数据提示',
       itemsN: '{n}项', metresN: '{n}米', districtLevel: '区县等级', exportedAt: '导出时间', scaleAt: '比例尺',
-      dataSource: '数据来源', levelOf: '{name}：{level}'
+      dataSource: '数据来源', levelOf: '{name}：{level}',
+      changes: '最近变化', noChanges: '暂无变化', live: '实时', liveOff: '离线', liveUpdated: '更新于 {t}',
+      liveTitle: '数据版本 {g}；点击查看最近变化', liveTitleOff: '与服务器的实时连接中断，正在重连；点击查看最近变化'
     },
     en: {
       search: 'Search enterprise', searchPlaceholder: 'Name or unified social credit code', layers: 'Layers',
@@ -91,7 +110,9 @@
       madeBy: 'Enterprises making this {level} ({n})', madeByNone: 'No enterprise found that colours this zone',
       openHazards: 'Open hidden dangers', openMajorHazards: 'of which major', influence: 'Influence radius', warnings: 'Data notes',
       itemsN: '{n}', metresN: '{n} m', districtLevel: 'District level', exportedAt: 'Exported', scaleAt: 'Scale',
-      dataSource: 'Data', levelOf: '{name}: {level}'
+      dataSource: 'Data', levelOf: '{name}: {level}',
+      changes: 'Recent changes', noChanges: 'No changes yet', live: 'Live', liveOff: 'Offline', liveUpdated: 'updated {t}',
+      liveTitle: 'Data version {g}; click for the recent changes', liveTitleOff: 'Live connection lost, reconnecting; click for the recent changes'
     }
   };
 
@@ -114,8 +135,23 @@
     zoneOpacity: ZONE_OPACITY,
     zoneColors: {},            // level → [r, g, b, a 0..1] sampled from the surface tiles
     tiles: { ok: 0, errors: 0 },
-    errors: []
+    errors: [],
+    // the live map: the output generation shown (tile URLs carry it as ?g=) and the change
+    // feed (/api/changes, /api/events)
+    live: {
+      number: null,            // the generation as a number (null: a folder without generations)
+      header: '',              // the last x-riskmap-generation header seen
+      seen: {},                // generation → true: change records already listed
+      maxSeen: null,
+      rows: [],                // { gen, time, item }, newest first
+      alerts: [],              // { gen, time, alert }, newest first
+      connected: false,
+      lost: false,             // the connection failed (till the next one opens)
+      updatedAt: null          // when the last new generation was switched in here
+    }
   };
+  // for integrators and tests: the generation shown and the number of events received
+  var live = window.riskmapLive = { generation: '', events: 0, connected: false };
 
   var readyResolve, readyReject;
   var ready = new Promise(function (res, rej) { readyResolve = res; readyReject = rej; });
@@ -193,6 +229,8 @@
     }
     var url = path + (qs.length ? (path.indexOf('?') >= 0 ? '&' : '?') + qs.join('&') : '');
     return fetch(url, { signal: signal, headers: { Accept: 'application/json' } }).then(function (r) {
+      var g = r.headers && r.headers.get('x-riskmap-generation');
+      if (g) state.live.header = g;
       return r.text().then(function (body) {
         var data = null;
         try { data = body ? JSON.parse(body) : null; } catch (e) { /* not JSON */ }
@@ -350,6 +388,7 @@
     // http://127.0.0.1:8080/...) cannot be what this page's server meant: keep its path
     var m = /^https?:\/\/(127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1\])(:\d+)?(\/.*)$/.exec(url);
     if (m && url.indexOf(location.origin + '/') !== 0) url = m[3];
+    url = withGeneration(url);
     var opts = {
       minZoom: meta.minzoom != null ? meta.minzoom : 0,
       maxNativeZoom: meta.maxzoom != null ? meta.maxzoom : 18,
@@ -367,20 +406,73 @@
     return layer;
   }
 
+  /** A tile URL template of this server with the generation shown (`?g=000012`), so a new
+   *  generation's tiles are fetched afresh instead of taken from the browser's cache. */
+  function withGeneration(url) {
+    var g = live.generation;
+    if (!g) return url;
+    return url + (url.indexOf('?') >= 0 ? '&' : '?') + 'g=' + encodeURIComponent(g);
+  }
+
+  var TILE_LAYERS = [['surface', 10], ['grid', 11]];
+  function tileOpacity(key) { return key === 'surface' ? state.zoneOpacity : 0.8; }
+  function newTileLayer(key, zIndex) {
+    var layer = makeTileLayer(key, zIndex, tileOpacity(key));
+    if (layer && key === 'surface') layer.on('tileload', function (e) { sampleZoneColors(e.tile); });
+    return layer;
+  }
+
   // the tile layers follow the map's CRS: rebuilt (plain ↔ _gcj02) when it changes
   function refreshTileLayers() {
-    [['surface', 10], ['grid', 11]].forEach(function (d) {
+    dropRetiring(null);
+    TILE_LAYERS.forEach(function (d) {
       var old = tileLayers[d[0]];
       if (old) map.removeLayer(old);
-      var opacity = d[0] === 'surface' ? state.zoneOpacity : 0.8;
-      var layer = makeTileLayer(d[0], d[1], opacity);
+      var layer = newTileLayer(d[0], d[1]);
       tileLayers[d[0]] = layer;
       var box = $('layer-' + d[0]);
       box.disabled = !layer;
       box.parentNode.title = layer ? '' : t('noPointsLayer');
       if (!layer) return;
-      if (d[0] === 'surface') layer.on('tileload', function (e) { sampleZoneColors(e.tile); });
       if (state.layers[d[0]]) layer.addTo(map);
+    });
+  }
+
+  // A new generation: every tile layer is built again with the new ?g= and swapped in
+  // once its tiles have loaded (added invisible over the old one, which stays until then):
+  // no blank flash, no zone drawn twice, no page reload.
+  var retiring = [];              // { key, layer, timer }: old layers shown until the new are in
+  function dropRetiring(key) {
+    retiring = retiring.filter(function (r) {
+      if (key && r.key !== key) return true;
+      clearTimeout(r.timer);
+      if (map.hasLayer(r.layer)) map.removeLayer(r.layer);
+      return false;
+    });
+  }
+  function renewTileLayers() {
+    TILE_LAYERS.forEach(function (d) {
+      var key = d[0], old = tileLayers[key];
+      if (!old) return;
+      var layer = newTileLayer(key, d[1]);
+      if (!layer) return;
+      dropRetiring(key);
+      tileLayers[key] = layer;
+      if (!map.hasLayer(old)) return;      // hidden: the new one is added when switched on
+      var r = { key: key, layer: old, timer: null };
+      var done = function () {
+        layer.off('load', done);
+        clearTimeout(r.timer);
+        retiring = retiring.filter(function (x) { return x !== r; });
+        if (tileLayers[key] === layer) layer.setOpacity(tileOpacity(key));
+        if (map.hasLayer(old)) map.removeLayer(old);
+      };
+      layer.setOpacity(0);
+      layer.addTo(map);
+      retiring.push(r);
+      r.timer = setTimeout(done, 8000);    // a tile that never answers: swap anyway
+      if (layer.isLoading && layer.isLoading()) layer.on('load', done);
+      else done();                         // nothing to load in this view
     });
   }
 
@@ -389,6 +481,7 @@
     var box = $('layer-' + key);
     if (box) box.checked = !!on;
     var layer = key === 'districts' ? districtsGroup : key === 'areas' ? areasLayer : tileLayers[key];
+    if (!on) dropRetiring(key);
     if (layer) {
       if (on && !map.hasLayer(layer)) layer.addTo(map);
       else if (!on && map.hasLayer(layer)) map.removeLayer(layer);
@@ -535,7 +628,8 @@
     var c2ll = convert ? function (c) { var g = wgs84ToGcj02(c[0], c[1]); return L.latLng(g[1], g[0]); }
                        : function (c) { return L.latLng(c[1], c[0]); };
     var crs = state.crs;
-    return api('/geojson/' + name + '.geojson').then(function (gj) {
+    // ?g=: the server ignores it; a new generation's file is not taken from the cache
+    return api('/geojson/' + name + '.geojson', { g: live.generation }).then(function (gj) {
       return { gj: gj, c2ll: c2ll, crs: crs };
     });
   }
@@ -1572,6 +1666,304 @@
     }
   }
 
+  // ------------------------------------------------------------------ live map (#22)
+  // The server follows its output folder and switches each new generation in whole; it
+  // says so on /api/events (Server-Sent Events, `event: generation`, data = the change
+  // record). Here: the tile layers are fetched again with the new ?g=, the counts, the
+  // district levels, the points and the open card are read again, and the record's items
+  // go on top of 最近变化. On every (re)connect /api/changes?since=<last seen> fills in what
+  // was missed while the connection was down.
+  function generationNumber(g) {
+    return /^\d+$/.test(String(g)) ? parseInt(g, 10) : null;
+  }
+  /** The generation folder name of number n, as wide as the one shown (000013). */
+  function generationName(n) {
+    var w = Math.max(6, String(live.generation || '').length), s = String(n);
+    while (s.length < w) s = '0' + s;
+    return s;
+  }
+  function pad2(n) { return (n < 10 ? '0' : '') + n; }
+  function clockTime(iso) {
+    var d = new Date(iso);
+    if (!iso || isNaN(d.getTime())) return '';
+    return pad2(d.getHours()) + ':' + pad2(d.getMinutes()) + ':' + pad2(d.getSeconds());
+  }
+  function fullTime(iso) {
+    var d = new Date(iso);
+    if (!iso || isNaN(d.getTime())) return '';
+    return d.getFullYear() + '-' + pad2(d.getMonth() + 1) + '-' + pad2(d.getDate()) + ' ' + clockTime(iso);
+  }
+
+  /** Take a change record into the list (once per generation); false if already there. */
+  function addChangeEntry(e) {
+    var g = Number(e && e.generation);
+    if (!e || !isFinite(g) || state.live.seen[g]) return false;
+    state.live.seen[g] = true;
+    if (state.live.maxSeen === null || g > state.live.maxSeen) state.live.maxSeen = g;
+    // the first generation is compared with nothing: its items (if any) are the whole
+    // register, not changes
+    var items = e.previous == null ? [] : (Array.isArray(e.items) ? e.items : []);
+    // the zones of each level whose area changed: one row
+    var zones = items.filter(function (it) { return it && it.kind === 'zones'; });
+    items = items.filter(function (it) { return it && it.kind && it.kind !== 'zones'; });
+    if (zones.length) items.push({ kind: 'zones', kind_zh: zones[0].kind_zh, parts: zones });
+    var rows = items.map(function (it) { return { gen: g, time: e.time, item: it }; });
+    var alerts = (Array.isArray(e.alerts) ? e.alerts : []).filter(function (a) { return a; })
+      .map(function (a) { return { gen: g, time: e.time, alert: a }; });
+    var newestFirst = function (a, b) { return b.gen - a.gen; };   // stable: items keep their order
+    state.live.rows = rows.concat(state.live.rows).sort(newestFirst).slice(0, CHANGE_ROWS);
+    state.live.alerts = alerts.concat(state.live.alerts).sort(newestFirst).slice(0, CHANGE_ALERTS);
+    return true;
+  }
+
+  function levelChip(key) {
+    if (!key) return '';
+    var known = SHORT_LEVEL[key];
+    if (!known) return '<span class="ch-grade">' + esc(key) + '</span>';
+    var c = key === 'none' ? '#e4e7eb' : levelColor(key);
+    return '<span class="lv-chip" data-level="' + esc(key) + '" style="background:' + esc(c) + ';color:' +
+      (key === 'none' ? '#52606d' : textOn(c)) + '">' + esc(pick(known)) + '</span>';
+  }
+  function kindText(it) {
+    var k = KIND_TEXT[it.kind];
+    if (state.lang === 'en') return k ? k[1] : (it.kind_zh || it.kind);
+    return it.kind_zh || (k ? k[0] : it.kind);
+  }
+  // the enterprise a row is about (its card opens on a click); none for a removed one
+  function changeEnterprise(it) {
+    if (it.kind === 'level_up' || it.kind === 'level_down' || it.kind === 'added') return it.id || '';
+    if (it.kind === 'danger_opened' || it.kind === 'danger_closed') return it.enterprise_id || '';
+    return '';
+  }
+  function renderChangeRow(r) {
+    var it = r.item, ent = changeEnterprise(it);
+    var name = it.name || it.id || it.district || '';
+    var district = it.kind === 'district_level' ? (it.name || it.district || it.id || '') : '';
+    var h = '<li class="change' + (ent || district ? ' clickable' : '') + '" data-kind="' + esc(it.kind) + '" data-id="' +
+      esc(it.id != null ? it.id : '') + '" data-generation="' + esc(r.gen) + '"' +
+      (ent ? ' data-enterprise="' + esc(ent) + '" tabindex="0"' : '') +
+      (district ? ' data-district="' + esc(district) + '" tabindex="0"' : '') + '>';
+    h += '<div class="ch-line"><span class="ch-time" title="' + esc(fullTime(r.time)) + '">' + esc(clockTime(r.time)) + '</span>' +
+      '<span class="ch-kind">' + esc(kindText(it)) + '</span>' +
+      '<span class="ch-name">' + esc(name) + '</span></div>';
+    var sub = [];
+    if (it.district && it.kind !== 'district_level') sub.push('<span class="ch-district">' + esc(it.district) + '</span>');
+    // added / removed: the one level there is (not "无 → 较大")
+    var from = it.from === 'none' ? '' : it.from, to = it.to === 'none' ? '' : it.to;
+    if (from || to) {
+      sub.push('<span class="ch-levels">' + (from ? levelChip(from) : '') + (from && to ? ' → ' : '') +
+        (to ? levelChip(to) : '') + '</span>');
+    }
+    if (it.grade && !(from || to)) sub.push('<span class="ch-grade">' + esc(it.grade) + '</span>');
+    if ((it.kind === 'danger_opened' || it.kind === 'danger_closed') && it.id) sub.push('<span class="ch-id">' + esc(it.id) + '</span>');
+    // zones: each level's area before → after
+    (it.parts || []).forEach(function (z) {
+      if (!Array.isArray(z.km2) || z.km2.length !== 2) return;
+      sub.push('<span class="ch-km2">' + levelChip(z.to || z.id) + ' ' + esc(fmtNum(z.km2[0], 2)) + ' → ' +
+        esc(t('areaKm2', { a: fmtNum(z.km2[1], 2) })) + '</span>');
+    });
+    if (sub.length) h += '<div class="ch-sub">' + sub.join('') + '</div>';
+    if (it.reason_zh && state.lang !== 'en') h += '<div class="ch-reason">' + esc(it.reason_zh) + '</div>';
+    return h + '</li>';
+  }
+  function renderChangeAlert(r) {
+    var a = r.alert, msg = state.lang === 'en' ? (a.message || a.message_zh) : (a.message_zh || a.message);
+    var about = Array.isArray(a.about) ? a.about : [];
+    // what a click shows: the enterprise (enterprise_red: [id]; major_danger_opened:
+    // [danger, enterprise]; reds_in_district: the ids, newest last) or the district
+    var ent = a.kind === 'enterprise_red' ? about[0] : a.kind === 'major_danger_opened' ? about[1] :
+      a.kind === 'reds_in_district' ? about[about.length - 1] : '';
+    var district = a.kind === 'district_up' ? about[0] : '';
+    return '<li class="change-alert' + (ent || district ? ' clickable' : '') + '" data-kind="' + esc(a.kind || '') + '" data-rule="' +
+      esc(a.rule || '') + '" data-generation="' + esc(r.gen) + '"' + (ent ? ' data-enterprise="' + esc(ent) + '" tabindex="0"' : '') +
+      (district ? ' data-district="' + esc(district) + '" tabindex="0"' : '') +
+      '><span class="ch-time" title="' + esc(fullTime(r.time)) + '">' + esc(clockTime(r.time)) + '</span>' +
+      '<span class="ch-msg">' + esc(msg || a.rule || '') + '</span></li>';
+  }
+  function renderChanges() {
+    var el = $('changes');
+    if (!el) return;
+    var rows = state.live.rows, alerts = state.live.alerts, h = [];
+    if (!rows.length && !alerts.length) {
+      el.innerHTML = '<p class="change-empty muted">' + esc(t('noChanges')) + '</p>';
+      return;
+    }
+    if (alerts.length) h.push('<ul class="change-alerts">' + alerts.map(renderChangeAlert).join('') + '</ul>');
+    if (rows.length) h.push('<ul class="change-list">' + rows.map(renderChangeRow).join('') + '</ul>');
+    el.innerHTML = h.join('');
+  }
+  function renderLiveStatus() {
+    var el = $('live-status');
+    if (!el) return;
+    el.hidden = typeof EventSource === 'undefined';
+    var lost = !state.live.connected && state.live.lost;
+    el.setAttribute('data-state', state.live.connected ? 'on' : lost ? 'off' : 'connecting');
+    var txt = lost ? t('liveOff') : t('live');
+    if (!lost && state.live.updatedAt) txt += ' · ' + t('liveUpdated', { t: clockTime(state.live.updatedAt) });
+    el.textContent = txt;
+    el.title = lost ? t('liveTitleOff') : t('liveTitle', { g: live.generation || '—' });
+  }
+  function flashChanges() {
+    var sec = $('changes-section');
+    if (!sec) return;
+    sec.classList.remove('flash');
+    void sec.offsetWidth;                  // restart the animation
+    sec.classList.add('flash');
+  }
+
+  /** Fly to an enterprise of the change list and open its card. */
+  function flyToEnterprise(id) {
+    return openCard(id, null, null).then(function () {
+      var p = state.panel;
+      if (!p || p.kind !== 'card' || !p.data || p.data.id !== id || typeof p.data.lon !== 'number') return;
+      map.flyTo(toMapLatLng(p.data.lon, p.data.lat), Math.max(map.getZoom(), 15), { duration: 0.8 });
+    });
+  }
+  function setupChanges() {
+    var el = $('changes'), status = $('live-status');
+    if (!el) return;
+    el.addEventListener('click', function (e) {
+      var li = e.target.closest && e.target.closest('li.clickable');
+      if (!li) return;
+      var ent = li.getAttribute('data-enterprise'), district = li.getAttribute('data-district');
+      if (ent) { flyToEnterprise(ent); return; }
+      if (district) {
+        var b = districtBounds(district);
+        if (b) map.flyToBounds(b, { padding: [20, 20], duration: 0.8 });
+      }
+    });
+    el.addEventListener('keydown', function (e) {
+      if (e.key === 'Enter' && e.target.matches && e.target.matches('li.clickable')) e.target.click();
+    });
+    if (status) status.addEventListener('click', function () {
+      var sec = $('changes-section');
+      if (sec && sec.scrollIntoView) sec.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    });
+  }
+
+  /** Show generation `g` (folder name): tiles with the new ?g=, and every count read again. */
+  function applyGeneration(g) {
+    g = String(g || '');
+    if (!g || g === live.generation) return false;
+    live.generation = g;
+    state.live.number = generationNumber(g);
+    state.live.updatedAt = new Date().toISOString();
+    renderLiveStatus();
+    if (!state.started) return true;
+    renewTileLayers();
+    loadStats().catch(function (e) { reportError('stats', e); });
+    loadAreas().catch(function (e) { reportError('areas', e); });
+    schedulePoints(0);
+    refreshMeta();
+    refreshPanel();
+    return true;
+  }
+  // what a new generation may change in /api/meta: the data date and the filter lists
+  function refreshMeta() {
+    api('/api/meta').then(function (m) {
+      var meta = state.meta;
+      ['data_date', 'industries', 'districts'].forEach(function (k) { if (m[k] !== undefined) meta[k] = m[k]; });
+      if (m.generation !== undefined) meta.generation = m.generation;
+      $('data-date').textContent = meta.data_date ? t('dataDate') + meta.data_date : '';
+      var before = JSON.stringify(state.filters);
+      sanitizeFilters();
+      buildFilters();
+      if (JSON.stringify(state.filters) !== before) onFiltersChanged(false);
+      if (m.generation) applyGeneration(m.generation);
+    }).catch(function (e) { console.warn('[riskmap] meta after a new generation:', e.message); });
+  }
+  // the card or the location panel open: read again, in place (scroll kept)
+  function refreshPanel() {
+    var p = state.panel, seq = panelSeq, req = null;
+    if (!p || document.body.classList.contains('panel-collapsed')) return;
+    if (p.kind === 'card' && p.data && p.data.id != null) req = api('/api/enterprises/' + encodeURIComponent(p.data.id));
+    else if (p.kind === 'at' && p.latlng) {
+      req = api('/api/at', { lon: p.latlng.lng.toFixed(7), lat: p.latlng.lat.toFixed(7), radius: p.radius || RADIUS_M, crs: crsParam() });
+    }
+    if (!req) return;
+    req.then(function (d) {
+      if (seq !== panelSeq || state.panel !== p) return;
+      var body = $('panel-body'), top = body.scrollTop;
+      p.data = d;
+      if (p.kind === 'card' && typeof d.lon === 'number') highlightPoint(toMapLatLng(d.lon, d.lat), d.level);
+      renderPanel();
+      body.scrollTop = top;
+    }).catch(function (e) { console.warn('[riskmap] panel after a new generation:', e.message); });
+  }
+
+  /** A change record from /api/events. */
+  function onGenerationEvent(entry) {
+    if (!entry || entry.generation == null) return;
+    var n = Number(entry.generation);
+    if (addChangeEntry(entry)) {
+      renderChanges();
+      if ((entry.items && entry.items.length) || (entry.alerts && entry.alerts.length)) flashChanges();
+    }
+    // the server has switched this generation in: show it (also an older number: the
+    // output folder was built again from scratch)
+    if (isFinite(n) && n !== state.live.number) applyGeneration(generationName(n));
+  }
+  /** Records after the last generation seen; `all`: the last CHANGE_ENTRIES (page load). */
+  function loadChanges(all) {
+    var last = state.live.maxSeen !== null && !all ? Math.max(state.live.maxSeen, state.live.number || 0) : state.live.number;
+    var params = null;
+    if (all && last !== null) params = { since: Math.max(0, last - CHANGE_ENTRIES) };
+    else if (!all && last !== null) params = { since: last };
+    return api('/api/changes', params).then(function (r) {
+      var list = (r && Array.isArray(r.changes)) ? r.changes : [];
+      var added = 0;
+      list.slice(-CHANGE_ENTRIES).forEach(function (e) { if (addChangeEntry(e)) added++; });
+      renderChanges();
+      if (added && !all) flashChanges();
+      if (r && r.generation && r.generation !== live.generation) applyGeneration(r.generation);
+    }).catch(function (e) {
+      // an older server without the change feed: the list stays empty
+      console.warn('[riskmap] changes:', e.message);
+      renderChanges();
+    });
+  }
+  var liveSource = null, liveRetry = 0, liveTimer = null;
+  function setLiveConnected(on) {
+    state.live.connected = !!on;
+    state.live.lost = !on;
+    live.connected = !!on;
+    renderLiveStatus();
+  }
+  function connectLive() {
+    if (typeof EventSource === 'undefined') return;
+    clearTimeout(liveTimer);
+    if (liveSource) { try { liveSource.close(); } catch (e) { /* closed */ } }
+    var es;
+    try { es = liveSource = new EventSource('/api/events'); } catch (e) { console.warn('[riskmap] events:', e); return; }
+    es.addEventListener('open', function () {
+      if (es !== liveSource) return;
+      liveRetry = 0;
+      setLiveConnected(true);
+      loadChanges(false);                  // what was missed while the connection was down
+    });
+    es.addEventListener('generation', function (ev) {
+      if (es !== liveSource) return;
+      live.events++;
+      var entry = null;
+      try { entry = JSON.parse(ev.data); } catch (e) { console.warn('[riskmap] events: not JSON:', String(ev.data).slice(0, 200)); }
+      onGenerationEvent(entry);
+    });
+    es.addEventListener('error', function () {
+      if (es !== liveSource) return;
+      setLiveConnected(false);
+      // CONNECTING: the browser retries by itself; CLOSED (an answer that is not an event
+      // stream, e.g. a server without /api/events): try again later, less and less often
+      if (es.readyState === 2) {
+        es.close();
+        liveTimer = setTimeout(connectLive, Math.min(300000, 5000 * Math.pow(2, liveRetry++)));
+      }
+    });
+  }
+  function startLive() {
+    renderLiveStatus();
+    return loadChanges(true).then(connectLive);
+  }
+
   // ------------------------------------------------------------------ language
   function applyLang() {
     var lang = state.lang;
@@ -1595,6 +1987,8 @@
       renderPointsNote();
     }
     renderPanel();
+    renderChanges();
+    renderLiveStatus();
   }
   $('lang-toggle').addEventListener('click', function () {
     state.lang = state.lang === 'en' ? 'zh' : 'en';
@@ -1623,6 +2017,9 @@
     setStatus(t('loading'));
     return api('/api/meta').then(function (meta) {
       state.meta = meta;
+      // the generation shown: tile URLs carry it (?g=) from the first request on
+      live.generation = String(meta.generation || state.live.header || '');
+      state.live.number = generationNumber(live.generation);
       if (Array.isArray(meta.levels) && meta.levels.length) {
         state.levels = meta.levels.slice().sort(function (a, b) { return (RANK[b.key] || 0) - (RANK[a.key] || 0); });
       }
@@ -1660,6 +2057,7 @@
       setupSearch();
       setupPanel();
       setupTools();
+      setupChanges();
       applyLang();
 
       map.on('moveend', function () { schedulePoints(); scheduleHash(); });
@@ -1676,6 +2074,8 @@
       setStatus('');
       document.body.setAttribute('data-loaded', 'true');
       readyResolve(true);
+      // the live map: 最近变化 from /api/changes, then new generations from /api/events
+      try { startLive().catch(function (e) { console.warn('[riskmap] live:', e); }); } catch (e) { console.warn('[riskmap] live:', e); }
     }).catch(function (e) {
       reportError('start-up', e);
       document.body.setAttribute('data-loaded', 'error');
@@ -1695,6 +2095,8 @@
     viewHash: viewHash,
     tileLayers: tileLayers,
     getAreasLayer: function () { return areasLayer; },
+    applyGeneration: applyGeneration,
+    flyToEnterprise: flyToEnterprise,
     zoneRgba: zoneRgba,
     wgs84ToGcj02: wgs84ToGcj02,
     gcj02ToWgs84: gcj02ToWgs84

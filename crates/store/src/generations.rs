@@ -57,6 +57,10 @@ impl Staging {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+    /// The generation's number.
+    pub fn number(&self) -> u64 {
+        self.number
+    }
 }
 
 impl Drop for Staging {

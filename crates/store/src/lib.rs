@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod atomic;
+pub mod changes;
 pub mod generations;
 pub mod geojson;
 pub mod geotiff;
@@ -16,6 +17,7 @@ pub mod pyramid;
 pub mod summary;
 pub mod tables;
 pub mod tiles;
+pub mod webhook;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

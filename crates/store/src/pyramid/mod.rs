@@ -8,9 +8,12 @@
 
 mod config;
 mod progress;
+mod reuse;
 
 pub use config::{TilesConfig, TilesParams, TILE_FORMATS};
 use progress::Progress;
+use reuse::PrevTiles;
+pub use reuse::Reuse;
 
 use crate::tiles::{tilejson, Sinks, TileMeta};
 use rayon::prelude::*;
@@ -124,8 +127,9 @@ struct DeriveUp<'l> {
     cursor: Vec<usize>,
     /// Per zoom: the samples of done tiles whose parent is not done yet, in order.
     pending: Vec<std::collections::VecDeque<(Tile, ParentSamples)>>,
-    /// Per zoom: done tiles' outputs, in order.
-    held: Vec<Vec<(Tile, Outputs)>>,
+    /// Per zoom: done tiles' outputs and the layers to take from the previous
+    /// generation, in order.
+    held: Vec<Vec<(Tile, u8, Outputs)>>,
 }
 
 impl<'l> DeriveUp<'l> {
@@ -139,10 +143,10 @@ impl<'l> DeriveUp<'l> {
     }
 
     /// Tile t of zoom index li (the next candidate there) is done.
-    fn done(&mut self, li: usize, t: Tile, out: Outputs, ps: ParentSamples) {
+    fn done(&mut self, li: usize, t: Tile, kept: u8, out: Outputs, ps: ParentSamples) {
         debug_assert_eq!(self.levels[li][self.cursor[li]].0, t);
         self.cursor[li] += 1;
-        self.held[li].push((t, out));
+        self.held[li].push((t, kept, out));
         if li > 0 {
             self.pending[li].push_back((t, ps));
         }
@@ -150,7 +154,14 @@ impl<'l> DeriveUp<'l> {
 
     /// Derive every tile whose children are all done, zoom by zoom upwards, in parallel
     /// within a zoom; the seconds spent deriving the surface.
-    fn derive_ready(&mut self, renderer: &Renderer, layers: &[Layer], size: u32, crs: Crs) -> f64 {
+    fn derive_ready(
+        &mut self,
+        renderer: &Renderer,
+        layers: &[Layer],
+        size: u32,
+        crs: Crs,
+        draw: &(dyn Fn(Tile, u8) -> u8 + Sync),
+    ) -> f64 {
         let mut busy = 0.0;
         for li in (1..self.levels.len()).rev() {
             let kids = &self.levels[li];
@@ -183,13 +194,14 @@ impl<'l> DeriveUp<'l> {
                     let t0 = Instant::now();
                     let (st, ps) = renderer.surface_derived(*p, size, [&k[0], &k[1], &k[2], &k[3]]);
                     let drew = t0.elapsed().as_secs_f64();
-                    let out = renderer.render_pass(layers, *mask, *p, size, crs, Some(st));
-                    (out, ps, drew)
+                    let d = draw(*p, *mask);
+                    let out = renderer.render_pass(layers, d, *p, size, crs, Some(st));
+                    (out, ps, drew, *mask & !d)
                 })
                 .collect();
-            for ((p, _, _), (o, ps, drew)) in jobs.iter().zip(out) {
+            for ((p, _, _), (o, ps, drew, kept)) in jobs.iter().zip(out) {
                 busy += drew;
-                self.done(li - 1, *p, o, ps);
+                self.done(li - 1, *p, kept, o, ps);
             }
         }
         busy
@@ -231,6 +243,19 @@ pub fn run(
     an: &Analysis,
     params: &TilesParams,
     opts: &TilesOptions,
+) -> Result<TilesReport, Error> {
+    run_reusing(ds, an, params, opts, None)
+}
+
+/// Render every configured pyramid; with `reuse`, only the tiles its footprint touches
+/// (the rest are the previous generation's), and a pyramid it does not touch at all is
+/// not written: the caller carries the previous generation's files.
+pub fn run_reusing(
+    ds: &Dataset,
+    an: &Analysis,
+    params: &TilesParams,
+    opts: &TilesOptions,
+    reuse: Option<&Reuse>,
 ) -> Result<TilesReport, Error> {
     let cfg = &params.tiles;
     let [z0, z1] = opts.zoom.unwrap_or(cfg.zoom);
@@ -282,6 +307,7 @@ pub fn run(
                     &mut progress,
                     &mut report,
                     &cleaner_tx,
+                    reuse,
                 )?;
             }
         }
@@ -368,6 +394,7 @@ fn pyramid_pass(
     progress: &mut Progress,
     report: &mut TilesReport,
     cleaner: &std::sync::mpsc::Sender<PathBuf>,
+    reuse: Option<&Reuse>,
 ) -> Result<(), Error> {
     let cfg = &params.tiles;
     let (xyz, mbtiles, pmtiles_on) = cfg.outputs();
@@ -376,6 +403,8 @@ fn pyramid_pass(
     let suffix = if size == 512 { "@2x" } else { "" };
     let mut slots = Vec::new();
     let mut sinks = Vec::new();
+    // per slot: the previous generation's tiles, when this run reuses them
+    let mut prevs: Vec<Option<PrevTiles>> = Vec::new();
     // the first zoom's candidates by tile id, with a bit per layer that may draw there
     let mut first: std::collections::BTreeMap<u64, (Tile, u8)> = Default::default();
     for &layer in pass {
@@ -388,6 +417,16 @@ fn pyramid_pass(
         } else {
             format!("{}_{crs}", layer.name())
         };
+        let prev = reuse.and_then(|r| PrevTiles::open(r.prev, &format!("{path_name}{suffix}")));
+        if let (Some(r), Some(_)) = (reuse, &prev) {
+            if r.footprint.is_clean(layer) {
+                // untouched: the previous generation's archives are carried as they are
+                if debug {
+                    eprintln!("tiles: {path_name}{suffix}: unchanged, kept");
+                }
+                continue;
+            }
+        }
         let meta = TileMeta {
             name: format!("{} {}", ds.title, layer.title_zh()),
             description: format!(
@@ -422,6 +461,7 @@ fn pyramid_pass(
         for t in mine {
             first.entry(tile_id(&t)).or_insert((t, 0)).1 |= bit;
         }
+        prevs.push(prev);
         slots.push(Slot {
             layer,
             path_name,
@@ -440,6 +480,19 @@ fn pyramid_pass(
         .join("+");
     let layers: Vec<Layer> = slots.iter().map(|s| s.layer).collect();
     let layers = &layers[..];
+    // the layers of a candidate tile to draw: all of them, or with `reuse` those the
+    // change touches (and those without a previous archive to take from)
+    let fresh: Vec<bool> = prevs.iter().map(|p| p.is_none()).collect();
+    let draw = |t: Tile, mask: u8| -> u8 {
+        let Some(r) = reuse else { return mask };
+        (0..layers.len())
+            .filter(|&k| {
+                mask & (1 << k) != 0
+                    && (fresh[k] || renderer.touched(r.footprint, layers[k], t, crs, size))
+            })
+            .fold(0u8, |m, k| m | (1 << k))
+    };
+    let draw = &draw;
     let mut cands: Vec<(Tile, u8)> = first.into_values().collect();
     // the main thread renders batches in parallel while a writer thread stores the batch
     // before (file, SQLite and PMTiles writes are mostly waiting)
@@ -496,10 +549,25 @@ fn pyramid_pass(
         .unwrap_or(0);
     let mut render_err = None;
     // the layers' outputs of tiles, in order, into a batch for the writer
-    let mut batch_of = |slots: &mut [Slot], rendered: Vec<(Tile, Outputs)>| -> Option<Batch> {
+    let mut batch_of = |slots: &mut [Slot], rendered: Vec<(Tile, u8, Outputs)>| -> Option<Batch> {
         let mut batch = Vec::with_capacity(rendered.len());
-        for (t, r) in rendered {
+        for (t, kept, r) in rendered {
             for (k, r) in r.into_iter().enumerate() {
+                if kept & (1 << k) != 0 {
+                    // untouched by the change: the previous generation's bytes
+                    match prevs[k].as_ref().map(|p| p.get(t)) {
+                        Some(Ok(Some(bytes))) => batch.push((k, t, bytes)),
+                        Some(Ok(None)) | None => {}
+                        Some(Err(e)) => {
+                            render_err = Some(Error::Input(format!(
+                                "reading the previous {} tile {}/{}/{}: {e}",
+                                slots[k].path_name, t.z, t.x, t.y
+                            )));
+                            return None;
+                        }
+                    }
+                    continue;
+                }
                 let Some((r, took)) = r else { continue };
                 slots[k].busy += took.as_secs_f64();
                 match r {
@@ -543,20 +611,21 @@ fn pyramid_pass(
                     let t0 = Instant::now();
                     let (st, ps) = renderer.surface_shared(t, size, crs);
                     let drew = t0.elapsed().as_secs_f64();
-                    let out = renderer.render_pass(layers, mask, t, size, crs, Some(st));
-                    (out, ps, drew)
+                    let d = draw(t, mask);
+                    let out = renderer.render_pass(layers, d, t, size, crs, Some(st));
+                    (out, ps, drew, mask & !d)
                 })
                 .collect();
-            for (&(t, _), (out, ps, drew)) in chunk.iter().zip(rendered) {
+            for (&(t, _), (out, ps, drew, kept)) in chunk.iter().zip(rendered) {
                 slots[surface_slot].busy += drew;
-                up.done(levels.len() - 1, t, out, ps);
+                up.done(levels.len() - 1, t, kept, out, ps);
             }
-            slots[surface_slot].busy += up.derive_ready(renderer, layers, size, crs);
+            slots[surface_slot].busy += up.derive_ready(renderer, layers, size, crs, draw);
             done += chunk.len() as u64;
             progress.inc(&name, zr, done, last.len() as u64, chunk.len() as u64);
         }
         // the zooms above an empty zr still need their tiles (their vectors)
-        slots[surface_slot].busy += up.derive_ready(renderer, layers, size, crs);
+        slots[surface_slot].busy += up.derive_ready(renderer, layers, size, crs, draw);
         debug_assert!(
             up.pending.iter().all(|p| p.is_empty())
                 && up.cursor.iter().zip(&levels).all(|(&c, l)| c == l.len()),
@@ -597,7 +666,14 @@ fn pyramid_pass(
         for chunk in cands.chunks(BATCH) {
             let rendered: Vec<_> = chunk
                 .par_iter()
-                .map(|&(t, mask)| (t, renderer.render_pass(layers, mask, t, size, crs, None)))
+                .map(|&(t, mask)| {
+                    let d = draw(t, mask);
+                    (
+                        t,
+                        mask & !d,
+                        renderer.render_pass(layers, d, t, size, crs, None),
+                    )
+                })
                 .collect();
             let Some(batch) = batch_of(&mut slots, rendered) else {
                 stopped = true;

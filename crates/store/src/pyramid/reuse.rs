@@ -1,0 +1,66 @@
+//! Incremental pyramids: tiles a change does not touch are the previous generation's
+//! bytes, read back from its MBTiles archive (or XYZ folder); only touched tiles are
+//! drawn. The candidate tiles are found exactly as a full run finds them, so the new
+//! archive holds the same tiles as a full run's would (tests/live.rs compares them).
+
+use riskmap_render::footprint::Footprint;
+use riskmap_render::tile::Tile;
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::path::{Path, PathBuf};
+
+/// An incremental run: the previous generation's folder and what changed since.
+pub struct Reuse<'a> {
+    pub prev: &'a Path,
+    pub footprint: &'a Footprint,
+}
+
+/// The previous generation's tiles of one pyramid.
+pub(crate) enum PrevTiles {
+    MbTiles(Connection),
+    Xyz(PathBuf),
+}
+
+impl PrevTiles {
+    /// The previous archive of `name` (`surface`, `points_gcj02@2x`…), if it has one
+    /// riskmap can read tile by tile.
+    pub(crate) fn open(prev: &Path, name: &str) -> Option<PrevTiles> {
+        let mb = prev.join("mbtiles").join(format!("{name}.mbtiles"));
+        if mb.is_file() {
+            let c = Connection::open_with_flags(
+                &mb,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .ok()?;
+            return Some(PrevTiles::MbTiles(c));
+        }
+        let xyz = prev.join("tiles").join(name);
+        xyz.is_dir().then_some(PrevTiles::Xyz(xyz))
+    }
+
+    /// The previous bytes of tile `t` (None: it was empty, so not stored).
+    pub(crate) fn get(&self, t: Tile) -> std::io::Result<Option<Vec<u8>>> {
+        match self {
+            PrevTiles::MbTiles(c) => {
+                let mut q = c
+                    .prepare_cached(
+                        "SELECT tile_data FROM tiles WHERE zoom_level = ?1 AND tile_column = ?2 AND tile_row = ?3",
+                    )
+                    .map_err(std::io::Error::other)?;
+                q.query_row(rusqlite::params![t.z, t.x, t.tms_y()], |r| r.get(0))
+                    .optional()
+                    .map_err(std::io::Error::other)
+            }
+            PrevTiles::Xyz(dir) => {
+                let p = dir
+                    .join(t.z.to_string())
+                    .join(t.x.to_string())
+                    .join(format!("{}.png", t.y));
+                match std::fs::read(p) {
+                    Ok(b) => Ok(Some(b)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+}
