@@ -211,6 +211,8 @@ pub(crate) fn zh_about(name: &str) -> Option<(&'static str, Option<&'static str>
         "serve" => ("发布已生成的地图：瓦片、查询接口和离线网页地图（一图展示、一点即现）", None),
         "report" => ("只生成分析报告（report.html、report/*.csv、report.xlsx）", None),
         "rollback" => ("把输出目录切回上一代（上一次运行的输出）", None),
+        "db" => ("数据库输入的辅助命令", None),
+        "install-triggers" => ("在输入表上创建触发器：表一有改动就通知 riskmap serve --watch（LISTEN/NOTIFY），一个事务完成", None),
         "update" => ("增量更新：重新读取输入，与当前输出比较，只重绘变化所及的瓦片，写成新的一代并记录变化和预警", None),
         "publish" => ("把评定后的图层写入 PostGIS 表（enterprises、districts、grid、zones、exposure、rejects、runs），一个事务完成", None),
         _ => return None,
@@ -264,6 +266,7 @@ pub(crate) fn zh_help(cmd: &str, id: &str) -> Option<&'static str> {
         (_, "peer_points") => "对照程序的点数（其聚集生成器）；0 表示不运行对照",
         ("bench", "tiles") => "同时生成示例的瓦片金字塔（[tiles] 的缩放级别、全部图层），并与仅编码的上限比较",
         (_, "peer_tiles") => "在这些缩放级别范围内，把 surface 瓦片与对照程序的 gdal2tiles 流程比较（如 8-14,8-16）；默认不比较",
+        ("bench", "update") => "改为测量实时地图：生成的名录（--sizes 中第一个数字规模）完整构建后，运行 serve --watch，测量从保存文件到新瓦片发布的时间（改 1 家、1000 家企业，以及内容未变的保存），并测量 riskmap update 命令",
         ("bench", "serve") => "改为压测 riskmap serve（先运行 riskmap build）：本机回环上的瓦片和 /api/at，每秒请求数和 p50/p99 延迟",
         (_, "connections") => "与 --serve 一起：并发的长连接数",
         (_, "child") | (_, "child_peer") => "内部使用",
@@ -300,6 +303,8 @@ pub(crate) enum Cmd {
     Report(ReportArgs),
     /// Switch the output folder back to the previous generation (the run before).
     Rollback(RollbackArgs),
+    /// Helpers for database inputs.
+    Db(DbArgs),
     /// Re-read the inputs and, when they changed, write a new generation drawing only the
     /// tiles the changes touch; record what changed and raise the alerts.
     Update(UpdateArgs),
@@ -373,6 +378,25 @@ pub(crate) struct ServeArgs {
     /// update`); the map, the change list and /api/events follow.
     #[arg(long)]
     pub(crate) watch: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct DbArgs {
+    #[command(subcommand)]
+    pub(crate) action: DbAction,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum DbAction {
+    /// Create triggers on the input tables that notify `riskmap serve --watch` of every
+    /// change (LISTEN/NOTIFY), in one transaction.
+    InstallTriggers(InstallTriggersArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct InstallTriggersArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -495,6 +519,12 @@ pub(crate) struct BenchArgs {
     /// `publish` of every layer.
     #[arg(long, value_name = "URL")]
     pub(crate) db: Option<String>,
+    /// Measure the live map instead: a full build of the generated register (first size
+    /// of --sizes that is a count), then `serve --watch` on it and the time from a save
+    /// to the new tiles served (1 and 1,000 regraded enterprises, a save that changes
+    /// nothing), and `riskmap update` as a command.
+    #[arg(long)]
+    pub(crate) update: bool,
     /// With --serve: concurrent keep-alive connections.
     #[arg(long, default_value_t = 4)]
     pub(crate) connections: usize,

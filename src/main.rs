@@ -209,27 +209,23 @@ fn print_update(cfg: &Config, u: &riskmap::live::Updated, quiet: bool) {
 
 /// `serve --watch`: a thread that follows the input files, updates incrementally and
 /// hands each new generation to the server with its dataset (no reload from the inputs).
-fn watcher(cfg: &Config, config_file: Option<&Path>) -> Result<riskmap::serve::Watch> {
-    let files = riskmap::live::watched(cfg, config_file);
-    if files.is_empty() {
-        bail!(riskmap_core::tr!(
-            "--watch 需要文件输入（数据库输入请定时运行 riskmap update）",
-            "--watch needs file inputs (for database inputs run `riskmap update` on a schedule)"
-        ));
-    }
+fn watcher(cfg: &Config, input: InputArgs, crs: Option<Crs>) -> Result<riskmap::serve::Watch> {
+    let config_file = input.config.clone().or_else(|| {
+        Some(PathBuf::from("riskmap.toml")).filter(|p| p.exists() && input.enterprises.is_none())
+    });
+    let files = riskmap::live::watched(cfg, config_file.as_deref());
+    let tables = riskmap::live::db_tables(cfg);
+    let db_url = cfg.database.url.clone().filter(|_| !tables.is_empty());
     let cfg = cfg.clone();
-    let config_file = config_file.map(Path::to_path_buf);
     Ok(Box::new(move |live: riskmap::serve::WatchHandle| {
         let hooks = riskmap::export::webhook::Webhooks::start(webhook_log);
-        let mut prev: Option<riskmap::live::Prev> = None;
-        let mut cfg = cfg;
+        let prev: Option<riskmap::live::Prev> = None;
         let step = |prev: &mut Option<riskmap::live::Prev>, cfg: &mut Config| {
-            // an edited config is read again (a bad one is reported, the old one kept)
-            if let Some(p) = &config_file {
-                match Config::load(p) {
-                    Ok(c) => *cfg = c,
-                    Err(e) => eprintln!("riskmap serve --watch: {e}"),
-                }
+            // an edited config is read again, with the command's flags (a bad one is
+            // reported, the old one kept)
+            match resolve(&input, crs, &[]) {
+                Ok(c) => *cfg = c,
+                Err(e) => eprintln!("riskmap serve --watch: {e:#}"),
             }
             match riskmap::live::update(cfg, prev.take(), "watch", true) {
                 Ok(u) => {
@@ -271,14 +267,43 @@ fn watcher(cfg: &Config, config_file: Option<&Path>) -> Result<riskmap::serve::W
                 ),
             }
         };
-        // (the first call catches up with edits made while the server was down)
-        let r = riskmap::live::watch(files, std::time::Duration::from_millis(150), || {
-            step(&mut prev, &mut cfg);
-            true
+        // one update at a time, whichever source saw the change
+        let state = std::sync::Mutex::new((prev, cfg));
+        let run = || {
+            let mut g = state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (p, c) = &mut *g;
+            step(p, c);
+        };
+        let quiet = std::time::Duration::from_millis(150);
+        std::thread::scope(|s| {
+            if let Some(url) = &db_url {
+                // the tables' triggers (`riskmap db install-triggers`) notify; a lost
+                // connection is retried every 5 s
+                s.spawn(|| loop {
+                    let r = riskmap::ingest::db::connect(url).and_then(|db| {
+                        riskmap::ingest::db::listen(db, quiet, || {
+                            run();
+                            true
+                        })
+                    });
+                    if let Err(e) = r {
+                        eprintln!("riskmap serve --watch: {e}");
+                    }
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                });
+            }
+            // (the first call catches up with edits made while the server was down)
+            if !files.is_empty() {
+                if let Err(e) = riskmap::live::watch(files, quiet, || {
+                    run();
+                    true
+                }) {
+                    eprintln!("riskmap serve --watch: {e:#}");
+                }
+            }
         });
-        if let Err(e) = r {
-            eprintln!("riskmap serve --watch: {e:#}");
-        }
     }))
 }
 
@@ -541,6 +566,35 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Cmd::Db(d) => match d.action {
+            DbAction::InstallTriggers(a) => {
+                let cfg = resolve(&a.input, None, &[])?;
+                let url = cfg.database.url.clone().ok_or_else(|| {
+                    anyhow::anyhow!(riskmap_core::tr!(
+                        "哪个数据库？请用 --db postgresql://… 或 [database] url 指定",
+                        "which database? pass --db postgresql://… or set [database] url"
+                    ))
+                })?;
+                let tables = riskmap::live::db_tables(&cfg);
+                let mut db = riskmap::ingest::db::connect(&url)?;
+                let done = riskmap::ingest::db::install_triggers(&mut db, &tables)?;
+                if done.is_empty() {
+                    bail!(riskmap_core::tr!(
+                        "没有可加触发器的输入表（以 sql 读取的部分请改用 table）",
+                        "no input table to put triggers on (sections read by `sql` need a `table`)"
+                    ));
+                }
+                let (n, t, c) = (done.len(), done.join("、"), riskmap::ingest::db::CHANNEL);
+                println!(
+                    "{}",
+                    riskmap_core::tr!(
+                        "已在 {n} 张表上创建触发器（{t}）：改动通知频道 {c}，riskmap serve --watch 随之更新",
+                        "triggers on {n} tables ({t}): changes notify channel {c}; riskmap serve --watch follows them"
+                    )
+                );
+                Ok(0)
+            }
+        },
         Cmd::Update(a) => {
             let cfg = resolve(&a.input, a.crs.crs, &[])?;
             let u = riskmap::live::update(&cfg, None, "update", a.quiet)?;
@@ -593,7 +647,7 @@ fn run(cli: Cli) -> Result<u8> {
             // inputs and checked against the generation's summary.json (at start-up a
             // mismatch — inputs edited after the build — is a warning, as before)
             let watch = if a.watch {
-                Some(watcher(&cfg, a.input.config.as_deref())?)
+                Some(watcher(&cfg, a.input.clone(), a.crs.crs)?)
             } else {
                 None
             };
@@ -843,6 +897,17 @@ fn bench(b: BenchArgs) -> Result<u8> {
     }
     if b.serve {
         return serve_bench(&me, b.connections);
+    }
+    if b.update {
+        let n = b
+            .sizes
+            .iter()
+            .find_map(|s| s.parse::<usize>().ok())
+            .unwrap_or(100_000);
+        let dir = bench::prepare(&b.work, n)?;
+        let figs = riskmap::live::bench::measure(&me, &dir, 18123).map_err(anyhow::Error::msg)?;
+        print!("{}", riskmap::live::bench::table(n, &figs));
+        return Ok(0);
     }
     let child = |dir: &Path, peer: bool| -> Result<bench::Measure> {
         let mut c = std::process::Command::new(&me);

@@ -612,3 +612,150 @@ fn a_publish_cut_off_by_the_server_leaves_the_previous_tables() {
     c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
         .unwrap();
 }
+
+/// A tiny HTTP GET over loopback: (status line, body).
+fn http_get(addr: &str, path: &str) -> Option<(String, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .ok();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut t = String::new();
+    s.read_to_string(&mut t).ok()?;
+    let (head, body) = t.split_once("\r\n\r\n")?;
+    Some((head.lines().next()?.to_string(), body.to_string()))
+}
+
+/// The live map from the database (#22): `riskmap db install-triggers` puts a trigger on
+/// every input table, and `serve --watch` hears an INSERT into hidden_dangers through
+/// LISTEN/NOTIFY, updates, and serves the enterprise red with the change recorded.
+#[test]
+fn serve_watch_follows_the_tables_through_listen_notify() {
+    use std::io::BufRead;
+    let Some(url) = test_db() else { return };
+    let schema = format!("live_{}", std::process::id());
+    let mut c = client(&url);
+    let sample = root().join("data/sample");
+    riskmap::bench::load_into_db(&url, &schema, &sample).unwrap();
+    load_boundaries(&mut c, &schema);
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    let cfg = d.path().join("live.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[boundaries]\ncrs = \"gcj02\"\n[tiles]\nenabled = true\nzoom = [8, 10]\n[report]\nenabled = false\n[overview]\nenabled = false\n[output]\ndir = \"{}\"\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    let db_url = with_schema(&url, &schema);
+    run_ok(
+        riskmap(d.path())
+            .args(["build", "-q", "--config"])
+            .arg(&cfg)
+            .args(["--db", &db_url]),
+    );
+    let said = run_ok(
+        riskmap(d.path())
+            .args(["db", "install-triggers", "--config"])
+            .arg(&cfg)
+            .args(["--db", &db_url]),
+    );
+    assert!(said.contains("已在 5 张表上创建触发器"), "{said}");
+    let n: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid JOIN pg_namespace n ON n.oid = r.relnamespace WHERE t.tgname = 'riskmap_changed' AND n.nspname = $1",
+            &[&schema],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 5, "a trigger on each input table");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = riskmap(d.path())
+        .args(["serve", "--watch", "--addr", &addr, "--config"])
+        .arg(&cfg)
+        .args(["--db", &db_url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let so = server.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(so).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // the watcher's first look: nothing changed since the build
+        let first = rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("the watcher's first look");
+        assert!(first.contains("输入未变"), "{first}");
+        let snap: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("snapshot.json")).unwrap()).unwrap();
+        let id = snap["enterprises"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["level"] == "blue")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        c.execute(
+            &format!("INSERT INTO {schema}.hidden_dangers (\"隐患编号\", \"企业编号\", \"隐患等级\", \"整改状态\", \"隐患描述\") VALUES ('HW-1', $1, '重大', '未整改', '监控报警')"),
+            &[&id],
+        )
+        .unwrap();
+        let t = std::time::Instant::now();
+        let line = loop {
+            let l = rx
+                .recv_timeout(std::time::Duration::from_secs(120))
+                .expect("an update after the INSERT");
+            if l.contains("已更新") {
+                break l;
+            }
+        };
+        assert!(line.contains("增量"), "{line}");
+        // the server answers with the new generation: the enterprise is red
+        let card = loop {
+            let (_, body) = http_get(&addr, &format!("/api/enterprises/{id}")).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            if v["level"] == "red" || t.elapsed().as_secs() > 60 {
+                break v;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        assert_eq!(card["level"], "red", "{card}");
+        let (status, body) = http_get(&addr, "/api/changes?since=1").unwrap();
+        assert!(status.contains("200"), "{status}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let e = &v["changes"][0];
+        assert_eq!(e["by"], "watch");
+        assert!(
+            e["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["kind"] == "level_up" && i["id"] == id.as_str() && i["to"] == "red"),
+            "{e}"
+        );
+    }));
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
+}

@@ -9,6 +9,8 @@
 //! current generation saved in `inputs/`. Each generation records what changed against
 //! the one before (`changes/`), the alerts its rules raised, and sends the webhooks.
 
+pub mod bench;
+
 use crate::analyze::Analysis;
 use crate::config::{AlertKind, AlertRule, Config};
 use crate::export::changes::{Alert, Entry, Item};
@@ -638,6 +640,30 @@ pub fn alert_lines(entry: &Entry) -> Vec<String> {
             tr!("预警［{r}］：{m}", "alert [{r}]: {m}")
         })
         .collect()
+}
+
+/// The database tables a config reads (sections without a file or a query): what
+/// `riskmap db install-triggers` puts triggers on and `serve --watch` hears of.
+pub fn db_tables(cfg: &Config) -> Vec<String> {
+    if cfg.database.url.is_none() {
+        return vec![];
+    }
+    let mut v = Vec::new();
+    for (t, default) in [
+        (&cfg.enterprises, "enterprises"),
+        (&cfg.assessments, "assessments"),
+        (&cfg.hazards, "hidden_dangers"),
+        (&cfg.sites, "sites"),
+    ] {
+        if t.path.is_none() && t.sql.is_none() {
+            v.push(t.table.clone().unwrap_or_else(|| default.to_string()));
+        }
+    }
+    let b = &cfg.boundaries;
+    if b.path.is_none() && b.sql.is_none() {
+        v.push(b.table.clone().unwrap_or_else(|| "boundaries".to_string()));
+    }
+    v
 }
 
 /// The files to watch for a config: its input files (and the config itself).

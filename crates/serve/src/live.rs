@@ -52,18 +52,18 @@ pub(crate) async fn h_changes(Extension(st): Extension<Shared>, RawQuery(q): Raw
         .unwrap_or_default()
     {
         match k.as_str() {
-            "since" => {
-                match v.trim().parse::<u64>() {
-                    Ok(n) => since = Some(n),
-                    Err(_) => return ApiError::bad(
+            "since" => match v.trim().parse::<u64>() {
+                Ok(n) => since = Some(n),
+                Err(_) => {
+                    return ApiError::bad(
                         "since",
                         format!(
                             "`{v}`: since is a generation number (x-riskmap-generation, /api/meta)"
                         ),
                     )
-                    .into_response(),
+                    .into_response()
                 }
-            }
+            },
             _ => {
                 return ApiError::bad(&k, format!("unknown parameter `{k}` (since)"))
                     .into_response()

@@ -596,3 +596,84 @@ pub fn boundaries_geojson(
     let sha = format!("{:x}", Sha256::digest(text.as_bytes()));
     Ok((text.into_bytes(), sha, file))
 }
+
+/// The channel riskmap's triggers notify (`riskmap db install-triggers`) and
+/// `serve --watch` listens on.
+pub const CHANNEL: &str = "riskmap_changed";
+
+/// Create (or replace) the function `riskmap_notify()` and on each of `tables` a
+/// statement-level trigger `riskmap_changed` (after INSERT, UPDATE, DELETE, TRUNCATE)
+/// that notifies [`CHANNEL`] with the table's name; in one transaction. Returns the
+/// tables given triggers (those that exist).
+pub fn install_triggers(db: &mut Db, tables: &[String]) -> Result<Vec<String>, IngestError> {
+    let name = db.name.clone();
+    let mut done = Vec::new();
+    let mut tx = db
+        .client
+        .transaction()
+        .map_err(|e| db_err(&name, pg_message(&e)))?;
+    tx.batch_execute(&format!(
+        "CREATE OR REPLACE FUNCTION riskmap_notify() RETURNS trigger LANGUAGE plpgsql AS $f$
+         BEGIN PERFORM pg_notify('{CHANNEL}', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME); RETURN NULL; END $f$;"
+    ))
+    .map_err(|e| db_err(&name, pg_message(&e)))?;
+    for t in tables {
+        let exists: bool = tx
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&quote_table(t)])
+            .map_err(|e| db_err(&name, pg_message(&e)))?
+            .get(0);
+        if !exists {
+            continue;
+        }
+        let q = quote_table(t);
+        tx.batch_execute(&format!(
+            "DROP TRIGGER IF EXISTS riskmap_changed ON {q};
+             CREATE TRIGGER riskmap_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {q}
+             FOR EACH STATEMENT EXECUTE FUNCTION riskmap_notify();"
+        ))
+        .map_err(|e| db_err(&format!("{name}:{t}"), pg_message(&e)))?;
+        done.push(t.clone());
+    }
+    tx.commit().map_err(|e| db_err(&name, pg_message(&e)))?;
+    Ok(done)
+}
+
+/// LISTEN on [`CHANNEL`]; after each burst of notifications has settled (`quiet` with
+/// none), call `changed` (false stops). Calls it once first, when listening has begun
+/// (changes made before). Returns when the connection fails.
+pub fn listen(
+    mut db: Db,
+    quiet: std::time::Duration,
+    mut changed: impl FnMut() -> bool,
+) -> Result<(), IngestError> {
+    let name = db.name.clone();
+    db.client
+        .batch_execute(&format!("LISTEN {CHANNEL}"))
+        .map_err(|e| db_err(&name, pg_message(&e)))?;
+    if !changed() {
+        return Ok(());
+    }
+    loop {
+        {
+            use postgres::fallible_iterator::FallibleIterator;
+            let mut n = db.client.notifications();
+            let first = n.blocking_iter().next();
+            match first {
+                Ok(Some(_)) => {}
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(db_err(&name, pg_message(&e))),
+            }
+            // the rest of the burst
+            loop {
+                match n.timeout_iter(quiet).next() {
+                    Ok(Some(_)) => continue,
+                    Ok(None) => break,
+                    Err(e) => return Err(db_err(&name, pg_message(&e))),
+                }
+            }
+        }
+        if !changed() {
+            return Ok(());
+        }
+    }
+}

@@ -417,7 +417,8 @@ fn pyramid_pass(
         } else {
             format!("{}_{crs}", layer.name())
         };
-        let prev = reuse.and_then(|r| PrevTiles::open(r.prev, &format!("{path_name}{suffix}")));
+        let prev =
+            reuse.and_then(|r| PrevTiles::open(r.prev, &format!("{path_name}{suffix}"), [z0, z1]));
         if let (Some(r), Some(_)) = (reuse, &prev) {
             if r.footprint.is_clean(layer) {
                 // untouched: the previous generation's archives are carried as they are

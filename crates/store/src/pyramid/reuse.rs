@@ -22,8 +22,11 @@ pub(crate) enum PrevTiles {
 
 impl PrevTiles {
     /// The previous archive of `name` (`surface`, `points_gcj02@2x`…), if it has one
-    /// riskmap can read tile by tile.
-    pub(crate) fn open(prev: &Path, name: &str) -> Option<PrevTiles> {
+    /// riskmap can read tile by tile and it holds the same zooms (`riskmap tiles --zoom`
+    /// may have written others than the config's).
+    pub(crate) fn open(prev: &Path, name: &str, zooms: [u8; 2]) -> Option<PrevTiles> {
+        let same =
+            |min: Option<u8>, max: Option<u8>| (min, max) == (Some(zooms[0]), Some(zooms[1]));
         let mb = prev.join("mbtiles").join(format!("{name}.mbtiles"));
         if mb.is_file() {
             let c = Connection::open_with_flags(
@@ -31,10 +34,23 @@ impl PrevTiles {
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )
             .ok()?;
-            return Some(PrevTiles::MbTiles(c));
+            let meta = |k: &str| -> Option<u8> {
+                c.query_row("SELECT value FROM metadata WHERE name = ?1", [k], |r| {
+                    r.get::<_, String>(0)
+                })
+                .ok()?
+                .parse()
+                .ok()
+            };
+            return same(meta("minzoom"), meta("maxzoom")).then_some(PrevTiles::MbTiles(c));
         }
         let xyz = prev.join("tiles").join(name);
-        xyz.is_dir().then_some(PrevTiles::Xyz(xyz))
+        let tj: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(prev.join("tilejson").join(format!("{name}.json"))).ok()?,
+        )
+        .ok()?;
+        let z = |k: &str| tj[k].as_u64().and_then(|v| u8::try_from(v).ok());
+        (xyz.is_dir() && same(z("minzoom"), z("maxzoom"))).then_some(PrevTiles::Xyz(xyz))
     }
 
     /// The previous bytes of tile `t` (None: it was empty, so not stored).
