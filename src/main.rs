@@ -227,6 +227,8 @@ fn watcher(cfg: &Config, input: InputArgs, crs: Option<Crs>) -> Result<riskmap::
                 Ok(c) => *cfg = c,
                 Err(e) => eprintln!("riskmap serve --watch: {e:#}"),
             }
+            // the server does not load the generation this writes: it is handed over
+            let _pending = live.pending();
             match riskmap::live::update(cfg, prev.take(), "watch", true) {
                 Ok(u) => {
                     print_update(cfg, &u, false);
@@ -252,8 +254,8 @@ fn watcher(cfg: &Config, input: InputArgs, crs: Option<Crs>) -> Result<riskmap::
                         // unchanged since the generation served: the server's own state
                         // was read from these very files
                         None if u.generation.is_none() => {
-                            let (ds, an) = live.current();
-                            Some(riskmap::live::Prev { ds, an })
+                            let (ds, an, generation) = live.current();
+                            Some(riskmap::live::Prev { ds, an, generation })
                         }
                         None => None,
                     };

@@ -30,6 +30,9 @@ use std::time::Instant;
 pub struct Prev {
     pub ds: Arc<Dataset>,
     pub an: Arc<Analysis>,
+    /// The generation they are the state of: a state of another generation than the
+    /// current one (a `build` or `update` run beside the watcher) is not compared with.
+    pub generation: Option<u64>,
 }
 
 /// What an update did.
@@ -114,6 +117,7 @@ fn prev_of(cfg: &Config, gen: &Path) -> Option<Prev> {
     Some(Prev {
         ds: Arc::new(ds),
         an: Arc::new(an),
+        generation: gen.file_name().and_then(|n| n.to_str()?.parse().ok()),
     })
 }
 
@@ -189,7 +193,9 @@ pub fn update(cfg: &Config, prev: Option<Prev>, by: &str, quiet: bool) -> Result
     let an = crate::analyze::run(&ds, &cfg.analyze_params())?;
     let analyse_s = t1.elapsed().as_secs_f64();
     let old = match (&cur, tiles_on) {
-        (Some(cur), true) => prev.or_else(|| prev_of(cfg, cur)),
+        (Some(cur), true) => prev
+            .filter(|p| p.generation.is_some() && p.generation == current_number(root))
+            .or_else(|| prev_of(cfg, cur)),
         _ => None,
     };
     let fp = match &old {
@@ -253,6 +259,7 @@ pub fn update(cfg: &Config, prev: Option<Prev>, by: &str, quiet: bool) -> Result
         prev: Some(Prev {
             ds: Arc::new(ds),
             an: Arc::new(report.analysis),
+            generation,
         }),
         incremental,
         tiles,

@@ -19,7 +19,7 @@ pub mod tiles;
 mod viewer;
 
 pub use config::{ServeConfig, ServeParams};
-pub use live::{Watch, WatchHandle};
+pub use live::{PendingGuard, Watch, WatchHandle};
 
 use axum::body::Body;
 use axum::extract::{Extension, Path as AxPath, RawQuery, Request};
@@ -86,6 +86,9 @@ pub struct Live {
     current: std::sync::RwLock<Shared>,
     /// The change record of each generation switched in, to `/api/events`.
     pub(crate) events: tokio::sync::broadcast::Sender<Arc<str>>,
+    /// Updates of the watcher under way (`serve --watch`): their generations are handed
+    /// over, not loaded by [`follow_generations`].
+    pub(crate) pending: std::sync::atomic::AtomicUsize,
 }
 
 impl Live {
@@ -93,6 +96,7 @@ impl Live {
         Arc::new(Live {
             current: std::sync::RwLock::new(st),
             events: tokio::sync::broadcast::channel(64).0,
+            pending: Default::default(),
         })
     }
     /// The generation to answer the next request from.
@@ -859,6 +863,10 @@ fn follow_generations(live: &Live, root: &std::path::Path, reload: Reload) {
         std::thread::sleep(std::time::Duration::from_millis(500));
         let now = current_number(root);
         if now == seen || now.is_none() {
+            continue;
+        }
+        // the watcher is writing: it hands its generation over (looked at again after)
+        if live.pending.load(std::sync::atomic::Ordering::SeqCst) > 0 {
             continue;
         }
         seen = now;

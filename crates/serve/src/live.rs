@@ -27,15 +27,40 @@ impl WatchHandle {
         self.live.set(Arc::new(st));
     }
 
-    /// The dataset and analysis being served.
+    /// The dataset and analysis being served, and their generation.
     pub fn current(
         &self,
     ) -> (
         Arc<riskmap_core::dataset::Dataset>,
         Arc<riskmap_analyze::Analysis>,
+        Option<u64>,
     ) {
         let st = self.live.get();
-        (st.ds.clone(), st.an.clone())
+        (st.ds.clone(), st.an.clone(), st.generation.parse().ok())
+    }
+
+    /// While the guard lives, the server leaves new generations to the watcher (which
+    /// hands them over with their dataset) instead of loading them itself.
+    pub fn pending(&self) -> PendingGuard {
+        self.live
+            .pending
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        PendingGuard {
+            live: self.live.clone(),
+        }
+    }
+}
+
+/// See [`WatchHandle::pending`].
+pub struct PendingGuard {
+    live: Arc<Live>,
+}
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        self.live
+            .pending
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
