@@ -108,10 +108,8 @@ fn read_json(p: &Path) -> Option<Value> {
 fn prev_of(cfg: &Config, gen: &Path) -> Option<Prev> {
     let c = saved_config(cfg, gen)?;
     let mut ds = crate::pipeline::load(&c).ok()?;
-    if let Some(h) = read_json(&gen.join("summary.json"))
-        .and_then(|v| v["config_sha256"].as_str().map(str::to_string))
-    {
-        ds.config_sha256 = h;
+    if let Some(b) = crate::export::summary::built_from(gen) {
+        ds.config_sha256 = b.config_sha256;
     }
     let an = crate::analyze::run(&ds, &cfg.analyze_params()).ok()?;
     Some(Prev {
@@ -123,10 +121,7 @@ fn prev_of(cfg: &Config, gen: &Path) -> Option<Prev> {
 
 /// Whether `ds` (and the config) are what the generation in `gen` was built from.
 fn unchanged(ds: &Dataset, gen: &Path) -> bool {
-    let Some(v) = read_json(&gen.join("summary.json")) else {
-        return false;
-    };
-    v["config_sha256"].as_str() == Some(ds.config_sha256.as_str())
+    crate::export::summary::built_from(gen).is_some_and(|b| b.config_sha256 == ds.config_sha256)
         && crate::export::summary::same_inputs(ds, gen).is_ok()
 }
 
@@ -134,29 +129,16 @@ fn unchanged(ds: &Dataset, gen: &Path) -> bool {
 /// `gen` was built from (file inputs only: a database source is read to be compared).
 fn files_unchanged(cfg: &Config, gen: &Path) -> bool {
     use sha2::Digest;
-    let Some(v) = read_json(&gen.join("summary.json")) else {
+    let Some(b) = crate::export::summary::built_from(gen) else {
         return false;
     };
-    if v["config_sha256"].as_str() != Some(crate::pipeline::config_hash(cfg).as_str()) {
-        return false;
-    }
-    let built: Vec<(&str, &str)> = v["inputs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|i| {
-            (
-                i["role"].as_str().unwrap_or(""),
-                i["sha256"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
     let files = input_files(cfg);
-    built.len() == files.len()
+    b.config_sha256 == crate::pipeline::config_hash(cfg)
+        && b.inputs.len() == files.len()
         && files.iter().all(|(role, p)| {
-            std::fs::read(p).is_ok_and(|b| {
-                let h = format!("{:x}", sha2::Sha256::digest(&b));
-                built.contains(&(*role, h.as_str()))
+            std::fs::read(p).is_ok_and(|bytes| {
+                let h = format!("{:x}", sha2::Sha256::digest(&bytes));
+                b.inputs.iter().any(|(r, x)| r == role && *x == h)
             })
         })
 }
@@ -452,7 +434,13 @@ pub fn record(
 ) -> Entry {
     let items = changes(prev_dir, dir, ds);
     let time = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    // the earlier records only for a rule over a period (up to 500 files to read)
+    let over_time = cfg
+        .alerts
+        .iter()
+        .any(|r| r.kind == AlertKind::RedsInDistrict);
     let log = prev_dir
+        .filter(|_| over_time)
         .map(|p| crate::export::changes::read_since(p, None))
         .unwrap_or_default();
     let alerts = alerts(&cfg.alerts, &items, &log, &time);

@@ -203,24 +203,39 @@ pub fn summary_text(ds: &Dataset, t: &Tally) -> String {
     s
 }
 
+/// What a generation was built from, as its summary.json says.
+pub struct Built {
+    pub config_sha256: String,
+    /// Each input's role and SHA-256, in the order read.
+    pub inputs: Vec<(String, String)>,
+}
+
+/// The summary.json of the generation in `dir` (None: it has none).
+pub fn built_from(dir: &std::path::Path) -> Option<Built> {
+    let v: Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).ok()?).ok()?;
+    let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+    Some(Built {
+        config_sha256: s(&v["config_sha256"]),
+        inputs: v["inputs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|i| (s(&i["role"]), s(&i["sha256"])))
+            .collect(),
+    })
+}
+
 /// Whether the outputs in `dir` (a generation folder) were built from the inputs `ds`
 /// read: the `inputs` of its summary.json against `ds.inputs`, role and SHA-256. `Ok`
 /// when they match or `dir` has no summary yet; else the files that differ.
 pub fn same_inputs(ds: &Dataset, dir: &std::path::Path) -> Result<(), Vec<String>> {
-    let Ok(bytes) = std::fs::read(dir.join("summary.json")) else {
+    let Some(b) = built_from(dir) else {
         return Ok(());
     };
-    let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    let built: Vec<(&str, &str)> = v["inputs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|i| {
-            (
-                i["role"].as_str().unwrap_or(""),
-                i["sha256"].as_str().unwrap_or(""),
-            )
-        })
+    let built: Vec<(&str, &str)> = b
+        .inputs
+        .iter()
+        .map(|(r, h)| (r.as_str(), h.as_str()))
         .collect();
     let now: Vec<(&str, &str)> = ds
         .inputs

@@ -1,0 +1,195 @@
+//! `riskmap update`'s and `serve --watch`'s console side: what an update did, the
+//! alerts printed and sent, and the watcher handed to the server.
+
+use crate::args::InputArgs;
+use crate::resolve;
+use anyhow::Result;
+use riskmap::config::Config;
+use riskmap::crs::Crs;
+use std::path::PathBuf;
+
+/// Print an entry's alerts and send their webhooks (waiting for the deliveries: the
+/// generation is switched in already).
+pub(crate) fn alert(
+    cfg: &Config,
+    entry: &riskmap::export::changes::Entry,
+    title: &str,
+    quiet: bool,
+) {
+    if !quiet {
+        for l in riskmap::live::alert_lines(entry) {
+            println!("{l}");
+        }
+    }
+    if entry.alerts.is_empty() || cfg.alerts.iter().all(|r| r.webhook.is_none()) {
+        return;
+    }
+    let hooks = riskmap::export::webhook::Webhooks::start(webhook_log);
+    riskmap::live::send_webhooks(cfg, entry, title, &hooks);
+    hooks.finish();
+}
+
+fn webhook_log(url: &str, r: riskmap::export::webhook::Outcome) {
+    if let Err(e) = r {
+        eprintln!(
+            "{}",
+            riskmap_core::tr!(
+                "riskmap：预警未能送达 {url}：{e}",
+                "riskmap: alert not delivered to {url}: {e}"
+            )
+        );
+    }
+}
+
+/// What an update did, as printed.
+pub(crate) fn print_update(cfg: &Config, u: &riskmap::live::Updated, quiet: bool) {
+    if quiet {
+        return;
+    }
+    let total = u.timings.last().map(|t| t.1).unwrap_or(0.0);
+    let Some(g) = u.generation else {
+        println!(
+            "{}",
+            riskmap_core::tr!(
+                "输入未变，不写新的输出（比较用时 {total:.2} 秒）",
+                "the inputs are unchanged: nothing written ({total:.2} s to compare)"
+            )
+        );
+        return;
+    };
+    let n = u.entry.as_ref().map_or(0, |e| e.items.len());
+    let how = if u.incremental {
+        riskmap_core::tr!("增量", "incremental")
+    } else {
+        riskmap_core::tr!("全部重绘", "full")
+    };
+    let drawn = u.tiles.as_ref().map_or(0, |t| t.written());
+    let r = cfg.output.dir.display();
+    println!(
+        "{}",
+        riskmap_core::tr!(
+            "已更新 {r}：第 {g} 代（{how}），{n} 项变化，写入瓦片 {drawn} 张，用时 {total:.2} 秒",
+            "updated {r}: generation {g} ({how}), {n} changes, {drawn} tiles written, {total:.2} s"
+        )
+    );
+    for i in u.entry.iter().flat_map(|e| e.items.iter()) {
+        let who = i.name.clone().or_else(|| i.id.clone()).unwrap_or_default();
+        let d = i.district.clone().unwrap_or_default();
+        let ft = match (&i.from, &i.to) {
+            (Some(f), Some(t)) => format!("{f} → {t}"),
+            (None, Some(t)) => t.clone(),
+            (Some(f), None) => f.clone(),
+            _ => String::new(),
+        };
+        println!("  {} {who} {d} {ft}", i.kind_zh);
+    }
+    if std::env::var_os("RISKMAP_DEBUG").is_some() {
+        eprintln!("update: {:?}", u.timings);
+    }
+}
+
+/// `serve --watch`: a thread that follows the input files, updates incrementally and
+/// hands each new generation to the server with its dataset (no reload from the inputs).
+pub(crate) fn watcher(
+    cfg: &Config,
+    input: InputArgs,
+    crs: Option<Crs>,
+) -> Result<riskmap::serve::Watch> {
+    let config_file = input.config.clone().or_else(|| {
+        Some(PathBuf::from("riskmap.toml")).filter(|p| p.exists() && input.enterprises.is_none())
+    });
+    let files = riskmap::live::watched(cfg, config_file.as_deref());
+    let tables = riskmap::live::db_tables(cfg);
+    let db_url = cfg.database.url.clone().filter(|_| !tables.is_empty());
+    let cfg = cfg.clone();
+    Ok(Box::new(move |live: riskmap::serve::WatchHandle| {
+        let hooks = riskmap::export::webhook::Webhooks::start(webhook_log);
+        let prev: Option<riskmap::live::Prev> = None;
+        let step = |prev: &mut Option<riskmap::live::Prev>, cfg: &mut Config| {
+            // an edited config is read again, with the command's flags (a bad one is
+            // reported, the old one kept)
+            match resolve(&input, crs, &[]) {
+                Ok(c) => *cfg = c,
+                Err(e) => eprintln!("riskmap serve --watch: {e:#}"),
+            }
+            // the server does not load the generation this writes: it is handed over
+            let _pending = live.pending();
+            match riskmap::live::update(cfg, prev.take(), "watch", true) {
+                Ok(u) => {
+                    print_update(cfg, &u, false);
+                    if let (Some(e), Some(p)) = (&u.entry, &u.prev) {
+                        for l in riskmap::live::alert_lines(e) {
+                            println!("{l}");
+                        }
+                        riskmap::live::send_webhooks(cfg, e, &p.ds.title, &hooks);
+                    }
+                    if let (Some(dir), Some(p)) = (&u.dir, &u.prev) {
+                        match riskmap::serve::state_shared(
+                            p.ds.clone(),
+                            p.an.clone(),
+                            dir,
+                            &cfg.serve_params(),
+                        ) {
+                            Ok(st) => live.publish(st),
+                            Err(e) => eprintln!("riskmap serve --watch: {e}"),
+                        }
+                    }
+                    *prev = match u.prev {
+                        Some(p) => Some(p),
+                        // unchanged since the generation served: the server's own state
+                        // was read from these very files
+                        None if u.generation.is_none() => {
+                            let (ds, an, generation) = live.current();
+                            Some(riskmap::live::Prev { ds, an, generation })
+                        }
+                        None => None,
+                    };
+                }
+                Err(e) => eprintln!(
+                    "{}",
+                    riskmap_core::tr!(
+                        "riskmap serve --watch：更新失败，继续发布当前一代：{e:#}",
+                        "riskmap serve --watch: update failed, still serving the current generation: {e:#}"
+                    )
+                ),
+            }
+        };
+        // one update at a time, whichever source saw the change
+        let state = std::sync::Mutex::new((prev, cfg));
+        let run = || {
+            let mut g = state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (p, c) = &mut *g;
+            step(p, c);
+        };
+        let quiet = std::time::Duration::from_millis(150);
+        std::thread::scope(|s| {
+            if let Some(url) = &db_url {
+                // the tables' triggers (`riskmap db install-triggers`) notify; a lost
+                // connection is retried every 5 s
+                s.spawn(|| loop {
+                    let r = riskmap::ingest::db::connect(url).and_then(|db| {
+                        riskmap::ingest::db::listen(db, quiet, || {
+                            run();
+                            true
+                        })
+                    });
+                    if let Err(e) = r {
+                        eprintln!("riskmap serve --watch: {e}");
+                    }
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                });
+            }
+            // (the first call catches up with edits made while the server was down)
+            if !files.is_empty() {
+                if let Err(e) = riskmap::live::watch(files, quiet, || {
+                    run();
+                    true
+                }) {
+                    eprintln!("riskmap serve --watch: {e:#}");
+                }
+            }
+        });
+    }))
+}
