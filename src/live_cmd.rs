@@ -124,12 +124,30 @@ pub(crate) fn watcher(
                         riskmap::live::send_webhooks(cfg, e, &p.ds.title, &hooks);
                     }
                     if let (Some(dir), Some(p)) = (&u.dir, &u.prev) {
-                        match riskmap::serve::state_shared(
-                            p.ds.clone(),
-                            p.an.clone(),
-                            dir,
-                            &cfg.serve_params(),
-                        ) {
+                        // patched archives: the served pyramids patched alike, when the
+                        // server serves the generation the update started from
+                        let base = live.state();
+                        let served = base.generation.parse::<u64>().ok();
+                        let st = match &u.patches {
+                            Some(patches) if served.is_some() && served == u.from_generation => {
+                                riskmap::serve::state_patched(
+                                    p.ds.clone(),
+                                    p.an.clone(),
+                                    dir,
+                                    &cfg.serve_params(),
+                                    &base,
+                                    patches,
+                                )
+                            }
+                            _ => riskmap::serve::state_shared(
+                                p.ds.clone(),
+                                p.an.clone(),
+                                dir,
+                                &cfg.serve_params(),
+                            ),
+                        };
+                        drop(base);
+                        match st {
                             Ok(st) => live.publish(st),
                             Err(e) => eprintln!("riskmap serve --watch: {e}"),
                         }
@@ -140,7 +158,7 @@ pub(crate) fn watcher(
                         // was read from these very files
                         None if u.generation.is_none() => {
                             let (ds, an, generation) = live.current();
-                            Some(riskmap::live::Prev { ds, an, generation })
+                            Some(riskmap::live::Prev::new(ds, an, generation))
                         }
                         None => None,
                     };

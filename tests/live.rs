@@ -296,18 +296,59 @@ fn updates_from_the_state_in_memory_equal_full_builds() {
     ok(riskmap().args(["build", "-q", "--config"]).arg(&inc));
     ok(riskmap().args(["build", "-q", "--config"]).arg(&full));
     let cfg = riskmap::config::Config::load(&inc).unwrap();
-    let mut prev = None;
+    let params = cfg.serve_params();
+    let served = |dir: &Path, p: &riskmap::live::Prev| {
+        riskmap::serve::state_shared(p.ds.clone(), p.an.clone(), dir, &params).unwrap()
+    };
+    let mut prev: Option<riskmap::live::Prev> = None;
     let mut rng = Rng(99);
     let mut serial = 0;
-    for step in 0..2 {
+    let mut patched = 0;
+    for step in 0..3 {
         let ops: Vec<String> = (0..2)
             .map(|_| change(&t.path().join("data"), &mut rng, &mut serial))
             .collect();
+        // the server's state of the generation before (as `serve --watch` holds it)
+        let before = prev
+            .as_ref()
+            .map(|p| served(&t.path().join("inc/current"), p));
         let u = riskmap::live::update(&cfg, prev.take(), "watch", true).unwrap();
         assert!(
             u.generation.is_some() && u.incremental,
             "step {step}: {ops:?}"
         );
+        // the server's pyramids patched as the archives were = the archives read again
+        if let (Some(before), Some(patches), Some(dir), Some(p)) =
+            (&before, &u.patches, &u.dir, &u.prev)
+        {
+            patched += 1;
+            let a = riskmap::serve::state_patched(
+                p.ds.clone(),
+                p.an.clone(),
+                dir,
+                &params,
+                before,
+                patches,
+            )
+            .unwrap();
+            let b = served(dir, p);
+            assert_eq!(
+                a.pyramids.keys().collect::<Vec<_>>(),
+                b.pyramids.keys().collect::<Vec<_>>()
+            );
+            for (name, pb) in &b.pyramids {
+                let pa = &a.pyramids[name];
+                assert_eq!(pa.len(), pb.len(), "step {step}: {name}: tiles served");
+                for (t, img) in pb.tiles() {
+                    let got = pa.get(t).map(|i| (i.bytes.clone(), i.etag.clone()));
+                    assert_eq!(
+                        got,
+                        Some((img.bytes.clone(), img.etag.clone())),
+                        "step {step}: {name} {t:?} served after the patch"
+                    );
+                }
+            }
+        }
         prev = u.prev;
         ok(riskmap().args(["build", "-q", "--config"]).arg(&full));
         assert_same(
@@ -316,6 +357,10 @@ fn updates_from_the_state_in_memory_equal_full_builds() {
             &format!("in memory, step {step} ({ops:?})"),
         );
     }
+    assert!(
+        patched >= 1,
+        "the archives were patched (not rewritten) at least once"
+    );
 }
 
 /// A loopback HTTP receiver: answers the first `fail` requests with 503, then 200;

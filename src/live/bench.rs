@@ -93,6 +93,8 @@ fn config(dir: &Path) -> Result<PathBuf, String> {
     let here = std::env::current_dir().map_err(|e| e.to_string())?;
     let base = std::fs::read_to_string(here.join("riskmap.toml"))
         .map_err(|e| format!("riskmap.toml (run bench --update in the repository): {e}"))?;
+    // absolute: the config's paths are read relative to the config file, which is in `dir`
+    let dir = &here.join(dir);
     let d = dir.display().to_string();
     let text = base
         .replace("data/sample/", &format!("{d}/"))

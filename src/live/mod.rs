@@ -33,6 +33,20 @@ pub struct Prev {
     /// The generation they are the state of: a state of another generation than the
     /// current one (a `build` or `update` run beside the watcher) is not compared with.
     pub generation: Option<u64>,
+    /// The surface samples of the generation's tiles drawn so far (see
+    /// `tiles::SampleCache`): the watcher's next update draws only touched subtrees.
+    pub samples: Arc<std::sync::Mutex<crate::tiles::SampleCache>>,
+}
+
+impl Prev {
+    pub fn new(ds: Arc<Dataset>, an: Arc<Analysis>, generation: Option<u64>) -> Prev {
+        Prev {
+            ds,
+            an,
+            generation,
+            samples: Default::default(),
+        }
+    }
 }
 
 /// What an update did.
@@ -47,6 +61,12 @@ pub struct Updated {
     pub incremental: bool,
     /// Tiles drawn (or carried) and kept pyramids, from the tiles stage.
     pub tiles: Option<crate::tiles::TilesReport>,
+    /// The archives' replaced tiles when the update patched them (a server holding
+    /// the archives in memory applies these instead of reading them again); None when
+    /// they were written whole or carried.
+    pub patches: Option<Vec<crate::tiles::PyramidPatch>>,
+    /// The generation the update started from (the one its patches apply to).
+    pub from_generation: Option<u64>,
     pub summary_text: String,
     /// Seconds: load, analysis, outputs, tiles, total.
     pub timings: Vec<(&'static str, f64)>,
@@ -112,11 +132,11 @@ fn prev_of(cfg: &Config, gen: &Path) -> Option<Prev> {
         ds.config_sha256 = b.config_sha256;
     }
     let an = crate::analyze::run(&ds, &cfg.analyze_params()).ok()?;
-    Some(Prev {
-        ds: Arc::new(ds),
-        an: Arc::new(an),
-        generation: gen.file_name().and_then(|n| n.to_str()?.parse().ok()),
-    })
+    Some(Prev::new(
+        Arc::new(ds),
+        Arc::new(an),
+        gen.file_name().and_then(|n| n.to_str()?.parse().ok()),
+    ))
 }
 
 /// Whether `ds` (and the config) are what the generation in `gen` was built from.
@@ -155,6 +175,8 @@ pub fn update(cfg: &Config, prev: Option<Prev>, by: &str, quiet: bool) -> Result
         prev,
         incremental: true,
         tiles: None,
+        patches: None,
+        from_generation: current_number(root),
         summary_text: String::new(),
         timings: vec![("load", load_s), ("total", t0.elapsed().as_secs_f64())],
     };
@@ -187,7 +209,10 @@ pub fn update(cfg: &Config, prev: Option<Prev>, by: &str, quiet: bool) -> Result
     let incremental = !fp.all;
     let carry_tiles = incremental && tiles_on;
     let prev_dir = cur.clone();
+    let from_generation = current_number(root);
     let mut secs = (0.0, 0.0);
+    let mut patches = None;
+    let mut samples = Vec::new();
     let ((report, tiles, entry), dir) = crate::build::in_generation(
         cfg,
         |name| {
@@ -210,16 +235,41 @@ pub fn update(cfg: &Config, prev: Option<Prev>, by: &str, quiet: bool) -> Result
                             prev: p,
                             footprint: &fp,
                         });
-                Some(crate::tiles::run_reusing(
-                    &ds,
-                    &report.analysis,
-                    &c.tiles_params(),
-                    &crate::tiles::TilesOptions {
-                        quiet,
-                        ..Default::default()
-                    },
-                    reuse.as_ref(),
-                )?)
+                let topts = crate::tiles::TilesOptions {
+                    quiet,
+                    ..Default::default()
+                };
+                // a few places changed: their tiles patched into copies of the archives
+                let patched = match (&reuse, &old) {
+                    (Some(r), Some(o)) => {
+                        let cache = o.samples.lock().unwrap_or_else(|e| e.into_inner());
+                        let old_r = crate::render::Renderer::new(&o.ds, &o.an, &o.ds.style);
+                        crate::tiles::patch(
+                            &ds,
+                            &report.analysis,
+                            &old_r,
+                            &c.tiles_params(),
+                            &topts,
+                            r,
+                            Some(&cache),
+                        )?
+                    }
+                    _ => None,
+                };
+                match patched {
+                    Some(p) => {
+                        patches = Some(p.pyramids);
+                        samples = p.samples;
+                        Some(p.report)
+                    }
+                    None => Some(crate::tiles::run_reusing(
+                        &ds,
+                        &report.analysis,
+                        &c.tiles_params(),
+                        &topts,
+                        reuse.as_ref(),
+                    )?),
+                }
             } else {
                 None
             };
@@ -233,6 +283,18 @@ pub fn update(cfg: &Config, prev: Option<Prev>, by: &str, quiet: bool) -> Result
         },
     )?;
     let generation = current_number(root);
+    // the samples cache now describes the new generation: the old one's, with the
+    // samples this update drew (a full render starts it afresh)
+    let cache = match old.filter(|_| patches.is_some()) {
+        Some(o) => {
+            {
+                let mut c = o.samples.lock().unwrap_or_else(|e| e.into_inner());
+                c.merge(samples);
+            }
+            o.samples
+        }
+        None => Default::default(),
+    };
     Ok(Updated {
         generation,
         dir: Some(dir),
@@ -242,9 +304,12 @@ pub fn update(cfg: &Config, prev: Option<Prev>, by: &str, quiet: bool) -> Result
             ds: Arc::new(ds),
             an: Arc::new(report.analysis),
             generation,
+            samples: cache,
         }),
         incremental,
         tiles,
+        patches,
+        from_generation,
         timings: vec![
             ("load", load_s),
             ("analyse", analyse_s),

@@ -19,7 +19,7 @@ use riskmap_core::crs::Crs;
 use riskmap_core::dataset::Dataset;
 use riskmap_core::model::level_slot;
 use rstar::primitives::Rectangle;
-use rstar::{RTree, AABB};
+use rstar::{RTree, RTreeObject, AABB};
 use std::collections::HashMap;
 
 /// Surface cells compared per block: a changed value marks its block (padded) dirty.
@@ -262,6 +262,32 @@ impl Footprint {
             Layer::Areas => !self.all_areas && self.areas.size() == 0,
             Layer::Composite => points && surface,
         }
+    }
+
+    /// The WGS84 boxes the touched tiles of `layer` lie around (the tiles themselves are
+    /// those within a few pixels of them: [`Renderer::touched`]); None when the whole
+    /// layer changed.
+    pub fn boxes(&self, layer: Layer) -> Option<Vec<[f64; 4]>> {
+        if self.all {
+            return None;
+        }
+        fn of(t: &RTree<Rectangle<[f64; 2]>>) -> impl Iterator<Item = [f64; 4]> + '_ {
+            t.iter().map(|r| {
+                let e = r.envelope();
+                [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]]
+            })
+        }
+        let points = || self.points.iter().map(|p| [p[0], p[1], p[0], p[1]]);
+        Some(match layer {
+            Layer::Points if !self.all_points => points().collect(),
+            Layer::Surface if !self.all_surface => of(&self.surface).collect(),
+            Layer::Composite if !self.all_points && !self.all_surface => {
+                of(&self.surface).chain(points()).collect()
+            }
+            Layer::Grid if !self.all_grid => of(&self.grid).collect(),
+            Layer::Areas if !self.all_areas => of(&self.areas).collect(),
+            _ => return None,
+        })
     }
 
     /// How many things changed, for the log: (enterprise positions, surface blocks, grid

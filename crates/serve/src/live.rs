@@ -27,6 +27,11 @@ impl WatchHandle {
         self.live.set(Arc::new(st));
     }
 
+    /// The state being served.
+    pub fn state(&self) -> Arc<State> {
+        self.live.get()
+    }
+
     /// The dataset and analysis being served, and their generation.
     pub fn current(
         &self,

@@ -15,6 +15,7 @@ pub struct Image {
 }
 
 /// One layer's archive.
+#[derive(Clone)]
 pub struct Pyramid {
     pub minzoom: u8,
     pub maxzoom: u8,
@@ -108,6 +109,41 @@ impl Pyramid {
         })
     }
 
+    /// Replace tiles (None: the tile is now empty), as an update patched the archive
+    /// (the watcher hands its patches over instead of the server reading the archive
+    /// again).
+    pub fn patch(&mut self, changed: &[(Tile, Option<Vec<u8>>)]) {
+        use sha2::Digest;
+        for (t, png) in changed {
+            let key = (t.z, t.x, t.y);
+            match png {
+                Some(png) => {
+                    let id = format!("{:x}", sha2::Sha256::digest(png));
+                    self.tiles.insert(key, self.images.len() as u32);
+                    self.images.push(Arc::new(Image {
+                        bytes: bytes::Bytes::from(png.clone()),
+                        etag: format!("\"{}\"", &id[..32]),
+                    }));
+                }
+                None => {
+                    self.tiles.remove(&key);
+                }
+            }
+        }
+        // images no tile points at any more, dropped once they are many
+        if self.images.len() > 2 * self.tiles.len() + 1024 {
+            let mut keep: HashMap<u32, u32> = HashMap::new();
+            let mut images = Vec::new();
+            for k in self.tiles.values_mut() {
+                *k = *keep.entry(*k).or_insert_with(|| {
+                    images.push(self.images[*k as usize].clone());
+                    images.len() as u32 - 1
+                });
+            }
+            self.images = images;
+        }
+    }
+
     pub fn get(&self, t: Tile) -> Option<Arc<Image>> {
         self.tiles
             .get(&(t.z, t.x, t.y))
@@ -116,6 +152,13 @@ impl Pyramid {
 
     pub fn len(&self) -> usize {
         self.tiles.len()
+    }
+
+    /// Every tile held, with its image.
+    pub fn tiles(&self) -> impl Iterator<Item = (Tile, &Arc<Image>)> {
+        self.tiles
+            .iter()
+            .map(|(&(z, x, y), &k)| (Tile::new(x, y, z), &self.images[k as usize]))
     }
 
     pub fn is_empty(&self) -> bool {

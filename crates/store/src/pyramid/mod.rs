@@ -7,10 +7,12 @@
 //! candidates, bottom-up, those zooms' tiles held until they are written in zoom order.
 
 mod config;
+mod patch;
 mod progress;
 mod reuse;
 
 pub use config::{TilesConfig, TilesParams, TILE_FORMATS};
+pub use patch::{patch, Patched, PyramidPatch, SampleCache};
 use progress::Progress;
 use reuse::PrevTiles;
 pub use reuse::Reuse;
@@ -319,6 +321,29 @@ pub fn run_reusing(
     Ok(report)
 }
 
+/// The metadata of a layer's archive in `crs`.
+fn meta_of(ds: &Dataset, cfg: &TilesConfig, layer: Layer, crs: Crs, [z0, z1]: [u8; 2]) -> TileMeta {
+    TileMeta {
+        name: format!("{} {}", ds.title, layer.title_zh()),
+        description: format!(
+            "riskmap {} layer ({}), {}.",
+            layer.name(),
+            if crs == Crs::Wgs84 {
+                "WGS84 / EPSG:3857".to_string()
+            } else {
+                format!("{crs} shifted for a {crs} basemap")
+            },
+            ds.style.name
+        ),
+        attribution: cfg.attribution.clone(),
+        // a GCJ-02 pyramid's bounds in GCJ-02, as a Gaode basemap client reads them
+        bounds: bounds_in(ds.region_bbox, crs),
+        minzoom: z0,
+        maxzoom: z1,
+        url: cfg.url.clone(),
+    }
+}
+
 /// A WGS84 bbox in `crs`: the box around its edges there, each sampled at 256 points
 /// (GCJ-02's offset has terms of period 1/3°, so corners alone miss its bulges by metres;
 /// at this spacing the box is within a metre for a city or a province).
@@ -428,25 +453,7 @@ fn pyramid_pass(
                 continue;
             }
         }
-        let meta = TileMeta {
-            name: format!("{} {}", ds.title, layer.title_zh()),
-            description: format!(
-                "riskmap {} layer ({}), {}.",
-                layer.name(),
-                if crs == Crs::Wgs84 {
-                    "WGS84 / EPSG:3857".to_string()
-                } else {
-                    format!("{crs} shifted for a {crs} basemap")
-                },
-                ds.style.name
-            ),
-            attribution: cfg.attribution.clone(),
-            // a GCJ-02 pyramid's bounds in GCJ-02, as a Gaode basemap client reads them
-            bounds: bounds_in(ds.region_bbox, crs),
-            minzoom: z0,
-            maxzoom: z1,
-            url: cfg.url.clone(),
-        };
+        let meta = meta_of(ds, cfg, layer, crs, [z0, z1]);
         sinks.push(
             Sinks::open(&out, &path_name, suffix, &meta, xyz, mbtiles, pmtiles_on)
                 .map_err(ioe(&out))?,
