@@ -56,17 +56,9 @@ impl Stager {
     }
 
     /// A GeoJSON output in WGS84 and in every extra CRS of `output.crs_out`.
-    fn geojson(
-        &mut self,
-        cfg: &Config,
-        stem: &str,
-        f: &dyn Fn(&mut dyn Write, Crs) -> std::io::Result<()>,
-    ) -> Result<(), Error> {
-        self.file(&format!("{stem}.geojson"), |w| f(w, Crs::Wgs84))?;
-        for &crs in &cfg.output.crs_out {
-            if !matches!(crs, Crs::Wgs84 | Crs::Cgcs2000) {
-                self.file(&format!("{stem}.{crs}.geojson"), |w| f(w, crs))?;
-            }
+    fn geojson(&mut self, cfg: &Config, stem: &str, f: GeoWriter) -> Result<(), Error> {
+        for (name, crs) in geojson_names(cfg, stem) {
+            self.file(&name, |w| f(w, crs))?;
         }
         Ok(())
     }
@@ -89,6 +81,119 @@ pub fn build_analysed(
     cfg: &Config,
     opts: &BuildOptions,
 ) -> Result<BuildReport, Error> {
+    let w = build_outputs(ds, &analysis, cfg, opts, None)?;
+    Ok(BuildReport {
+        outputs: w.outputs,
+        summary_text: w.summary_text,
+        rows_rejected: w.rows_rejected,
+        analysis,
+        timings: w.timings,
+    })
+}
+
+/// What [`build_outputs`] wrote.
+pub struct Written {
+    pub outputs: Vec<PathBuf>,
+    pub summary_text: String,
+    pub rows_rejected: usize,
+    pub timings: Vec<(&'static str, f64)>,
+}
+
+/// A GeoJSON writer of one output in a CRS.
+type GeoWriter<'a> = &'a dyn Fn(&mut dyn Write, Crs) -> std::io::Result<()>;
+
+/// Every GeoJSON output of a build, in order: `sink` gets its stem and its writer.
+fn each_geojson(
+    ds: &Dataset,
+    analysis: &Analysis,
+    dec: u32,
+    sink: &mut dyn FnMut(&str, GeoWriter) -> Result<(), Error>,
+) -> Result<(), Error> {
+    sink("enterprises", &|w, crs| {
+        export::geojson::write_enterprises(w, ds, crs, dec)
+    })?;
+    if !ds.districts.is_empty() {
+        sink("districts", &|w, crs| {
+            export::geojson::write_districts(w, ds, crs, dec)
+        })?;
+    }
+    if let Some(a) = &analysis.areas {
+        sink("areas", &|w, crs| {
+            export::analysis::write_areas_geojson(w, ds, a, "areas", crs, dec)
+        })?;
+    }
+    if let Some(a) = &analysis.streets {
+        sink("areas_streets", &|w, crs| {
+            export::analysis::write_areas_geojson(w, ds, a, "areas_streets", crs, dec)
+        })?;
+    }
+    if let Some(g) = &analysis.grid {
+        sink("grid", &|w, crs| {
+            export::analysis::write_grid(w, ds, g, crs, dec)
+        })?;
+    }
+    if let Some(z) = &analysis.zones {
+        sink("zones", &|w, crs| {
+            export::analysis::write_zones(w, ds, z, crs, dec)
+        })?;
+    }
+    if let Some(x) = &analysis.exposure {
+        sink("exposure", &|w, crs| {
+            export::analysis::write_exposure_geojson(w, ds, x, crs, dec)
+        })?;
+    }
+    Ok(())
+}
+
+/// The GeoJSON outputs of a build in memory (file name, bytes), the same bytes
+/// [`build_outputs`] writes (`serve --watch` serves them before the files are written).
+pub fn geojson_outputs(
+    ds: &Dataset,
+    analysis: &Analysis,
+    cfg: &Config,
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let mut out = Vec::new();
+    each_geojson(ds, analysis, cfg.output.decimals, &mut |stem, f| {
+        for (name, crs) in geojson_names(cfg, stem) {
+            let mut b = Vec::new();
+            f(&mut b, crs).map_err(|source| Error::Io {
+                path: cfg.output.dir.join(&name),
+                source,
+            })?;
+            out.push((name, b));
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// The files of a GeoJSON output: WGS84, and every extra CRS of `output.crs_out`.
+fn geojson_names(cfg: &Config, stem: &str) -> Vec<(String, Crs)> {
+    let mut v = vec![(format!("{stem}.geojson"), Crs::Wgs84)];
+    for &crs in &cfg.output.crs_out {
+        if !matches!(crs, Crs::Wgs84 | Crs::Cgcs2000) {
+            v.push((format!("{stem}.{crs}.geojson"), crs));
+        }
+    }
+    v
+}
+
+/// The summary of a build as summary.json holds it, but for its list of files (what an
+/// update's change record compares).
+pub fn summary_value(ds: &Dataset, cfg: &Config, analysis: &Analysis) -> Value {
+    let t = summary::tally(ds);
+    summary::summary_json(ds, &t, &[], analysis_summary(ds, cfg, analysis))
+}
+
+/// Every output but the tiles, from the dataset and its analysis (`geojson`: the
+/// GeoJSON files already drawn by [`geojson_outputs`]).
+pub fn build_outputs(
+    ds: &Dataset,
+    analysis: &Analysis,
+    cfg: &Config,
+    opts: &BuildOptions,
+    geojson: Option<&[(String, Vec<u8>)]>,
+) -> Result<Written, Error> {
     let rows_rejected: usize = ds.inputs.iter().map(|i| i.rows_rejected).sum();
     if opts.strict && rows_rejected > 0 {
         return Err(Error::Strict(rows_rejected));
@@ -100,36 +205,21 @@ pub fn build_analysed(
         out: cfg.output.dir.clone(),
         names: vec![],
     };
-    st.geojson(cfg, "enterprises", &|w, crs| {
-        export::geojson::write_enterprises(w, ds, crs, dec)
-    })?;
-    if !ds.districts.is_empty() {
-        st.geojson(cfg, "districts", &|w, crs| {
-            export::geojson::write_districts(w, ds, crs, dec)
-        })?;
+    match geojson {
+        // drawn already (`serve --watch` served them before writing)
+        Some(files) => {
+            for (name, bytes) in files {
+                st.file(name, |w| w.write_all(bytes))?;
+            }
+        }
+        None => each_geojson(ds, analysis, dec, &mut |stem, f| st.geojson(cfg, stem, f))?,
     }
     if let Some(a) = &analysis.areas {
-        st.geojson(cfg, "areas", &|w, crs| {
-            export::analysis::write_areas_geojson(w, ds, a, "areas", crs, dec)
-        })?;
         st.file("areas.csv", |w| export::analysis::write_areas_csv(w, a))?;
     }
     if let Some(a) = &analysis.streets {
-        st.geojson(cfg, "areas_streets", &|w, crs| {
-            export::analysis::write_areas_geojson(w, ds, a, "areas_streets", crs, dec)
-        })?;
         st.file("areas_streets.csv", |w| {
             export::analysis::write_areas_csv(w, a)
-        })?;
-    }
-    if let Some(g) = &analysis.grid {
-        st.geojson(cfg, "grid", &|w, crs| {
-            export::analysis::write_grid(w, ds, g, crs, dec)
-        })?;
-    }
-    if let Some(z) = &analysis.zones {
-        st.geojson(cfg, "zones", &|w, crs| {
-            export::analysis::write_zones(w, ds, z, crs, dec)
         })?;
     }
     if let Some(s) = &analysis.surface {
@@ -180,9 +270,6 @@ pub fn build_analysed(
     if let Some(x) = &analysis.exposure {
         st.file("exposure.csv", |w| {
             export::analysis::write_exposure_csv(w, ds, x, dec)
-        })?;
-        st.geojson(cfg, "exposure", &|w, crs| {
-            export::analysis::write_exposure_geojson(w, ds, x, crs, dec)
         })?;
     }
     st.file("rejects.csv", |w| {
@@ -241,11 +328,10 @@ pub fn build_analysed(
     );
     let mut timings = analysis.timings.clone();
     timings.push(("write", write_clock.elapsed().as_secs_f64()));
-    Ok(BuildReport {
+    Ok(Written {
         outputs,
         summary_text,
         rows_rejected,
-        analysis,
         timings,
     })
 }

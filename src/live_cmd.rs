@@ -114,7 +114,39 @@ pub(crate) fn watcher(
             }
             // the server does not load the generation this writes: it is handed over
             let _pending = live.pending();
-            match riskmap::live::update(cfg, prev.take(), "watch", true) {
+            let cfg: &Config = cfg;
+            // the new state served as soon as the update has it (tiles patched): the
+            // generation's files follow
+            let served_early: std::cell::RefCell<Option<std::sync::Arc<riskmap::serve::State>>> =
+                Default::default();
+            let early = |e: riskmap::live::Early| {
+                let base = live.state();
+                if base.generation.parse::<u64>().ok() != e.from_generation
+                    || e.from_generation.is_none()
+                {
+                    return;
+                }
+                if let Some(st) = riskmap::serve::state_early(
+                    e.ds.clone(),
+                    e.an.clone(),
+                    &cfg.serve_params(),
+                    &base,
+                    e.patches,
+                    e.geojson,
+                    e.entry,
+                    e.generation,
+                ) {
+                    live.publish(st);
+                    *served_early.borrow_mut() = Some(base);
+                }
+            };
+            let result = riskmap::live::update_with(cfg, prev.take(), "watch", true, Some(&early));
+            let before = served_early.borrow_mut().take();
+            if let (Err(_), Some(base)) = (&result, before.clone()) {
+                // served early, not written: back to what the files say
+                live.restore(base);
+            }
+            match result {
                 Ok(u) => {
                     print_update(cfg, &u, false);
                     if let (Some(e), Some(p)) = (&u.entry, &u.prev) {
@@ -129,6 +161,15 @@ pub(crate) fn watcher(
                         let base = live.state();
                         let served = base.generation.parse::<u64>().ok();
                         let st = match &u.patches {
+                            // served early: its pyramids are the patched ones already
+                            Some(_) if before.is_some() => riskmap::serve::state_patched(
+                                p.ds.clone(),
+                                p.an.clone(),
+                                dir,
+                                &cfg.serve_params(),
+                                &base,
+                                &[],
+                            ),
                             Some(patches) if served.is_some() && served == u.from_generation => {
                                 riskmap::serve::state_patched(
                                     p.ds.clone(),
@@ -148,6 +189,7 @@ pub(crate) fn watcher(
                         };
                         drop(base);
                         match st {
+                            Ok(st) if before.is_some() => live.settle(st),
                             Ok(st) => live.publish(st),
                             Err(e) => eprintln!("riskmap serve --watch: {e}"),
                         }

@@ -182,6 +182,7 @@ fn run(cli: Cli) -> Result<u8> {
                         &base,
                         prev_dir.as_deref(),
                         dir,
+                        None,
                         number,
                         &ds,
                         "build",

@@ -312,7 +312,34 @@ fn updates_from_the_state_in_memory_equal_full_builds() {
         let before = prev
             .as_ref()
             .map(|p| served(&t.path().join("inc/current"), p));
-        let u = riskmap::live::update(&cfg, prev.take(), "watch", true).unwrap();
+        // what `serve --watch` serves before the generation is written
+        let early: std::cell::RefCell<Option<riskmap::serve::State>> = Default::default();
+        let hand = |e: riskmap::live::Early| {
+            let base = before.as_ref().expect("a state served before");
+            assert_eq!(
+                Some(base.generation.parse::<u64>().unwrap()),
+                e.from_generation
+            );
+            *early.borrow_mut() = riskmap::serve::state_early(
+                e.ds.clone(),
+                e.an.clone(),
+                &params,
+                base,
+                e.patches,
+                e.geojson,
+                e.entry,
+                e.generation,
+            );
+        };
+        let hand: &dyn Fn(riskmap::live::Early) = &hand;
+        let u = riskmap::live::update_with(
+            &cfg,
+            prev.take(),
+            "watch",
+            true,
+            before.as_ref().map(|_| hand),
+        )
+        .unwrap();
         assert!(
             u.generation.is_some() && u.incremental,
             "step {step}: {ops:?}"
@@ -332,22 +359,43 @@ fn updates_from_the_state_in_memory_equal_full_builds() {
             )
             .unwrap();
             let b = served(dir, p);
-            assert_eq!(
-                a.pyramids.keys().collect::<Vec<_>>(),
-                b.pyramids.keys().collect::<Vec<_>>()
-            );
-            for (name, pb) in &b.pyramids {
-                let pa = &a.pyramids[name];
-                assert_eq!(pa.len(), pb.len(), "step {step}: {name}: tiles served");
-                for (t, img) in pb.tiles() {
-                    let got = pa.get(t).map(|i| (i.bytes.clone(), i.etag.clone()));
-                    assert_eq!(
-                        got,
-                        Some((img.bytes.clone(), img.etag.clone())),
-                        "step {step}: {name} {t:?} served after the patch"
-                    );
+            let same_tiles = |a: &riskmap::serve::State, what: &str| {
+                assert_eq!(
+                    a.pyramids.keys().collect::<Vec<_>>(),
+                    b.pyramids.keys().collect::<Vec<_>>()
+                );
+                for (name, pb) in &b.pyramids {
+                    let pa = &a.pyramids[name];
+                    assert_eq!(pa.len(), pb.len(), "step {step}: {name}: tiles {what}");
+                    for (t, img) in pb.tiles() {
+                        let got = pa.get(t).map(|i| (i.bytes.clone(), i.etag.clone()));
+                        assert_eq!(
+                            got,
+                            Some((img.bytes.clone(), img.etag.clone())),
+                            "step {step}: {name} {t:?} {what}"
+                        );
+                    }
                 }
-            }
+            };
+            same_tiles(&a, "served after the patch");
+            // served early = served from the written generation: tiles, GeoJSON, the
+            // generation, the change record
+            let e = early
+                .borrow_mut()
+                .take()
+                .expect("the state was served early");
+            same_tiles(&e, "served early");
+            assert_eq!(e.generation, b.generation, "step {step}: generation");
+            assert_eq!(
+                e.geojson, b.geojson,
+                "step {step}: GeoJSON served early = the files"
+            );
+            assert_eq!(
+                e.changes.last(),
+                b.changes.last(),
+                "step {step}: the change record served early"
+            );
+            assert_eq!(e.meta, b.meta, "step {step}: /api/meta");
         }
         prev = u.prev;
         ok(riskmap().args(["build", "-q", "--config"]).arg(&full));

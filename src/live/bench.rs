@@ -197,14 +197,32 @@ pub fn measure(exe: &Path, dir: &Path, port: u16) -> Result<Vec<Figure>, String>
             let before = served_generation(&addr).unwrap_or_default();
             let t = Instant::now();
             regrade(&ent, n, round).map_err(|e| e.to_string())?;
+            let mut now = String::new();
             wait_for("the new generation", Duration::from_secs(600), || {
-                served_generation(&addr).is_some_and(|g| g != before)
+                served_generation(&addr).is_some_and(|g| {
+                    now = g;
+                    now != before
+                })
             })?;
             out.push((
                 format!("`serve --watch`: {n} enterprise(s) regraded → new tiles served"),
                 t.elapsed().as_secs_f64(),
                 "from the rename of the saved file to the server answering with the new generation"
                     .into(),
+            ));
+            // the generation's files written (`current` switched to it): the watcher is
+            // idle again before the next save
+            let current = dir.join("live-out").join("current");
+            wait_for("the generation written", Duration::from_secs(600), || {
+                std::fs::read_link(&current)
+                    .ok()
+                    .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+                    .is_some_and(|g| g == now)
+            })?;
+            out.push((
+                format!("`serve --watch`: {n} enterprise(s) regraded → generation written"),
+                t.elapsed().as_secs_f64(),
+                "the files (archives, GeoJSON, report) follow the served state".into(),
             ));
             while rx.try_recv().is_ok() {}
         }

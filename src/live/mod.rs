@@ -163,9 +163,37 @@ fn files_unchanged(cfg: &Config, gen: &Path) -> bool {
         })
 }
 
+/// What an update hands `serve --watch` before it writes anything, when it patches the
+/// archives: the new state whole (dataset, analysis, the archives' replaced tiles, the
+/// GeoJSON files' bytes, the change record) and the generation it is being written as.
+/// The server answers from it at once; the files follow (the same bytes).
+pub struct Early<'a> {
+    pub ds: &'a Arc<Dataset>,
+    pub an: &'a Arc<Analysis>,
+    pub patches: &'a [crate::tiles::PyramidPatch],
+    /// (file name, bytes) of every GeoJSON output.
+    pub geojson: &'a [(String, Vec<u8>)],
+    pub entry: &'a Entry,
+    pub generation: u64,
+    /// The generation the patches apply to.
+    pub from_generation: Option<u64>,
+}
+
 /// Re-read the inputs and write a new generation if they changed: only the tiles a
 /// change touches are drawn (with `prev`, or the inputs the current generation saved).
 pub fn update(cfg: &Config, prev: Option<Prev>, by: &str, quiet: bool) -> Result<Updated> {
+    update_with(cfg, prev, by, quiet, None)
+}
+
+/// [`update`], handing the new state to `early` before the generation is written (see
+/// [`Early`]; only when the archives are patched).
+pub fn update_with(
+    cfg: &Config,
+    prev: Option<Prev>,
+    by: &str,
+    quiet: bool,
+    early: Option<&dyn Fn(Early<'_>)>,
+) -> Result<Updated> {
     let t0 = Instant::now();
     let root = &cfg.output.dir;
     let unchanged_since = |load_s: f64, prev: Option<Prev>| Updated {
@@ -202,18 +230,52 @@ pub fn update(cfg: &Config, prev: Option<Prev>, by: &str, quiet: bool) -> Result
             .or_else(|| prev_of(cfg, cur)),
         _ => None,
     };
+    let (ds, an) = (Arc::new(ds), Arc::new(an));
+    let t = Instant::now();
     let fp = match &old {
         Some(p) => crate::render::footprint::Footprint::between(&p.ds, &p.an, &ds, &an),
         None => crate::render::footprint::Footprint::everything(),
     };
+    let footprint_s = t.elapsed().as_secs_f64();
     let incremental = !fp.all;
     let carry_tiles = incremental && tiles_on;
     let prev_dir = cur.clone();
     let from_generation = current_number(root);
+    let reuse = prev_dir
+        .as_deref()
+        .filter(|_| incremental)
+        .map(|p| crate::tiles::Reuse {
+            prev: p,
+            footprint: &fp,
+        });
+    let topts = crate::tiles::TilesOptions {
+        quiet,
+        ..Default::default()
+    };
+    // a few places changed: their tiles drawn now, patched into copies of the archives
+    // in the new generation below
+    let t = Instant::now();
+    let drawn = match (tiles_on, &reuse, &old) {
+        (true, Some(r), Some(o)) => {
+            let cache = o.samples.lock().unwrap_or_else(|e| e.into_inner());
+            let old_r = crate::render::Renderer::new(&o.ds, &o.an, &o.ds.style);
+            crate::tiles::draw(
+                &ds,
+                &an,
+                &old_r,
+                &cfg.tiles_params(),
+                &topts,
+                r,
+                Some(&cache),
+            )?
+        }
+        _ => None,
+    };
+    let draw_s = t.elapsed().as_secs_f64();
     let mut secs = (0.0, 0.0);
-    let mut patches = None;
-    let mut samples = Vec::new();
-    let ((report, tiles, entry), dir) = crate::build::in_generation(
+    // seconds drawing the GeoJSON, and from the start to the new state handed over
+    let mut early_s = None;
+    let ((written, tiles, entry), dir) = crate::build::in_generation(
         cfg,
         |name| {
             matches!(name, "history" | "changes")
@@ -222,66 +284,96 @@ pub fn update(cfg: &Config, prev: Option<Prev>, by: &str, quiet: bool) -> Result
         |dir, number| {
             let mut c = cfg.clone();
             c.output.dir = dir.to_path_buf();
-            let t = Instant::now();
-            let report = crate::build::build_analysed(&ds, an, &c, &Default::default())?;
-            secs.0 = t.elapsed().as_secs_f64();
-            let t = Instant::now();
-            let tiles = if tiles_on {
-                let reuse =
-                    prev_dir
-                        .as_deref()
-                        .filter(|_| incremental)
-                        .map(|p| crate::tiles::Reuse {
-                            prev: p,
-                            footprint: &fp,
-                        });
-                let topts = crate::tiles::TilesOptions {
-                    quiet,
-                    ..Default::default()
-                };
-                // a few places changed: their tiles patched into copies of the archives
-                let patched = match (&reuse, &old) {
-                    (Some(r), Some(o)) => {
-                        let cache = o.samples.lock().unwrap_or_else(|e| e.into_inner());
-                        let old_r = crate::render::Renderer::new(&o.ds, &o.an, &o.ds.style);
-                        crate::tiles::patch(
+            let c = &c;
+            let summary = crate::build::summary_value(&ds, cfg, &an);
+            let entry = record(
+                cfg,
+                prev_dir.as_deref(),
+                dir,
+                Some(&summary),
+                number,
+                &ds,
+                by,
+                incremental,
+            );
+            // serve --watch: the new state served now, its files following
+            let geojson = match (early, &drawn) {
+                (Some(f), Some(d)) => {
+                    let t = Instant::now();
+                    let geojson = crate::build::geojson_outputs(&ds, &an, cfg)?;
+                    f(Early {
+                        ds: &ds,
+                        an: &an,
+                        patches: &d.pyramids,
+                        geojson: &geojson,
+                        entry: &entry,
+                        generation: number,
+                        from_generation,
+                    });
+                    early_s = Some((t.elapsed().as_secs_f64(), t0.elapsed().as_secs_f64()));
+                    Some(geojson)
+                }
+                _ => None,
+            };
+            // the archives (mostly waiting on the disk) written while the other outputs
+            // are (mostly computing)
+            let (written, tiles) = std::thread::scope(|s| {
+                let job = s.spawn(|| -> Result<_, crate::Error> {
+                    let t = Instant::now();
+                    let r = match (&drawn, &prev_dir) {
+                        (Some(d), Some(prev)) => {
+                            let mut r = d.report.clone();
+                            r.outputs = d.write(prev, dir)?;
+                            r
+                        }
+                        _ => crate::tiles::run_reusing(
                             &ds,
-                            &report.analysis,
-                            &old_r,
+                            &an,
                             &c.tiles_params(),
                             &topts,
-                            r,
-                            Some(&cache),
-                        )?
-                    }
-                    _ => None,
-                };
-                match patched {
-                    Some(p) => {
-                        patches = Some(p.pyramids);
-                        samples = p.samples;
-                        Some(p.report)
-                    }
-                    None => Some(crate::tiles::run_reusing(
-                        &ds,
-                        &report.analysis,
-                        &c.tiles_params(),
-                        &topts,
-                        reuse.as_ref(),
-                    )?),
+                            reuse.as_ref(),
+                        )?,
+                    };
+                    Ok((r, t.elapsed().as_secs_f64()))
+                });
+                let tiles_job = tiles_on.then_some(job);
+                let t = Instant::now();
+                let w = crate::build::build_outputs(
+                    &ds,
+                    &an,
+                    c,
+                    &Default::default(),
+                    geojson.as_deref(),
+                );
+                let out_s = t.elapsed().as_secs_f64();
+                let tiles = tiles_job.map(|j| {
+                    j.join().unwrap_or_else(|_| {
+                        Err(crate::Error::Input("tile writer thread panicked".into()))
+                    })
+                });
+                (w.map(|w| (w, out_s)), tiles)
+            });
+            let (written, out_s) = written?;
+            secs.0 = out_s;
+            let tiles = match tiles {
+                Some(r) => {
+                    let (r, s) = r?;
+                    secs.1 = s;
+                    Some(r)
                 }
-            } else {
-                None
+                None => None,
             };
-            secs.1 = t.elapsed().as_secs_f64();
-            let entry = record(cfg, prev_dir.as_deref(), dir, number, &ds, by, incremental);
             crate::export::changes::write(dir, &entry).map_err(|source| crate::Error::Io {
                 path: dir.join("changes"),
                 source,
             })?;
-            Ok((report, tiles, entry))
+            Ok((written, tiles, entry))
         },
     )?;
+    let (patches, samples) = match drawn {
+        Some(d) => (Some(d.pyramids), d.samples),
+        None => (None, Vec::new()),
+    };
     let generation = current_number(root);
     // the samples cache now describes the new generation: the old one's, with the
     // samples this update drew (a full render starts it afresh)
@@ -299,10 +391,10 @@ pub fn update(cfg: &Config, prev: Option<Prev>, by: &str, quiet: bool) -> Result
         generation,
         dir: Some(dir),
         entry: Some(entry),
-        summary_text: report.summary_text.clone(),
+        summary_text: written.summary_text.clone(),
         prev: Some(Prev {
-            ds: Arc::new(ds),
-            an: Arc::new(report.analysis),
+            ds,
+            an,
             generation,
             samples: cache,
         }),
@@ -310,13 +402,24 @@ pub fn update(cfg: &Config, prev: Option<Prev>, by: &str, quiet: bool) -> Result
         tiles,
         patches,
         from_generation,
-        timings: vec![
-            ("load", load_s),
-            ("analyse", analyse_s),
-            ("outputs", secs.0),
-            ("tiles", secs.1),
-            ("total", t0.elapsed().as_secs_f64()),
-        ],
+        timings: {
+            let mut t = vec![
+                ("load", load_s),
+                ("analyse", analyse_s),
+                ("footprint", footprint_s),
+                ("draw", draw_s),
+            ];
+            if let Some((geo, at)) = early_s {
+                t.push(("geojson", geo));
+                t.push(("served", at));
+            }
+            t.extend([
+                ("outputs", secs.0),
+                ("tiles", secs.1),
+                ("total", t0.elapsed().as_secs_f64()),
+            ]);
+            t
+        },
     })
 }
 
@@ -362,7 +465,12 @@ fn item(kind: &str, kind_zh: &str) -> Item {
 
 /// What changed from the snapshot and summary of `prev_dir` to those of `dir` (the
 /// generation being written, its summary.json already there).
-pub fn changes(prev_dir: Option<&Path>, dir: &Path, ds: &Dataset) -> Vec<Item> {
+pub fn changes(
+    prev_dir: Option<&Path>,
+    dir: &Path,
+    new_summary: Option<&Value>,
+    ds: &Dataset,
+) -> Vec<Item> {
     let new = Snapshot::of(ds);
     let old: Option<Snapshot> = prev_dir
         .and_then(|p| std::fs::read(p.join("snapshot.json")).ok())
@@ -445,7 +553,9 @@ pub fn changes(prev_dir: Option<&Path>, dir: &Path, ds: &Dataset) -> Vec<Item> {
     // districts and zones, from the two summaries
     let (Some(a), Some(b)) = (
         prev_dir.and_then(|p| read_json(&p.join("summary.json"))),
-        read_json(&dir.join("summary.json")),
+        new_summary
+            .cloned()
+            .or_else(|| read_json(&dir.join("summary.json"))),
     ) else {
         return items;
     };
@@ -487,17 +597,20 @@ pub fn changes(prev_dir: Option<&Path>, dir: &Path, ds: &Dataset) -> Vec<Item> {
     items
 }
 
-/// The change record of generation `number` (written into `dir`), with its alerts.
+/// The change record of generation `number` (written into `dir`; its summary.json, or
+/// `new_summary` before it is written), with its alerts.
+#[allow(clippy::too_many_arguments)]
 pub fn record(
     cfg: &Config,
     prev_dir: Option<&Path>,
     dir: &Path,
+    new_summary: Option<&Value>,
     number: u64,
     ds: &Dataset,
     by: &str,
     incremental: bool,
 ) -> Entry {
-    let items = changes(prev_dir, dir, ds);
+    let items = changes(prev_dir, dir, new_summary, ds);
     let time = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     // the earlier records only for a rule over a period (up to 500 files to read)
     let over_time = cfg

@@ -120,6 +120,15 @@ impl Live {
             let _ = self.events.send(e);
         }
     }
+
+    /// Switch without an event: the same generation, from its written files (served
+    /// early by `serve --watch`, its event sent then).
+    pub fn set_quiet(&self, st: Shared) {
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = st;
+    }
 }
 
 /// Hands each request the current generation's state.
@@ -243,6 +252,68 @@ fn state_with(
     if !geojson.contains_key("districts") && !ds.districts.is_empty() {
         return Err(missing("districts.geojson"));
     }
+    let generation = out
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+        .filter(|n| n.parse::<u64>().is_ok())
+        .unwrap_or_default();
+    let changes = riskmap_store::changes::read_since(out, None);
+    Ok(assemble(
+        ds, an, params, pyramids, geojson, generation, changes,
+    ))
+}
+
+/// The state of a generation `serve --watch` is writing, served before its files are
+/// written: `base`'s pyramids with the update's replaced tiles, the GeoJSON outputs'
+/// bytes as the files will hold them, `base`'s change records and the new one.
+#[allow(clippy::too_many_arguments)]
+pub fn state_early(
+    ds: Arc<Dataset>,
+    an: Arc<Analysis>,
+    params: &ServeParams,
+    base: &State,
+    patches: &[riskmap_store::pyramid::PyramidPatch],
+    geojson_files: &[(String, Vec<u8>)],
+    entry: &riskmap_store::changes::Entry,
+    generation: u64,
+) -> Option<State> {
+    ds.index();
+    let mut pyramids = base.pyramids.clone();
+    for patch in patches {
+        pyramids.get_mut(&patch.name)?.patch(&patch.changed);
+    }
+    let geojson = geojson_files
+        .iter()
+        .filter_map(|(name, bytes)| {
+            let stem = name.strip_suffix(".geojson")?;
+            Some((stem.to_string(), bytes::Bytes::from(bytes.clone())))
+        })
+        .collect();
+    let mut changes: Vec<_> = base
+        .changes
+        .iter()
+        .filter(|e| e.generation < entry.generation)
+        .cloned()
+        .collect();
+    changes.push(entry.clone());
+    // the generation folder's name
+    let generation = format!("{generation:06}");
+    Some(assemble(
+        ds, an, params, pyramids, geojson, generation, changes,
+    ))
+}
+
+/// A state from its parts (the indexes built here).
+fn assemble(
+    ds: Arc<Dataset>,
+    an: Arc<Analysis>,
+    params: &ServeParams,
+    pyramids: BTreeMap<String, tiles::Pyramid>,
+    geojson: BTreeMap<String, bytes::Bytes>,
+    generation: String,
+    changes: Vec<riskmap_store::changes::Entry>,
+) -> State {
     let by_id = ds
         .enterprises
         .iter()
@@ -276,15 +347,9 @@ fn state_with(
         (bytes::Bytes::from(t512.clone()), etag(&t512)),
     ];
     let cfg = params.serve.clone();
-    let generation = out
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
-        .filter(|n| n.parse::<u64>().is_ok())
-        .unwrap_or_default();
     let mut meta = meta_json(&ds, &pyramids, &geojson, &cfg);
     meta["generation"] = serde_json::json!(generation);
-    Ok(State {
+    State {
         ds,
         an,
         cfg,
@@ -300,8 +365,8 @@ fn state_with(
         transparent,
         meta: bytes::Bytes::from(meta.to_string()),
         generation,
-        changes: riskmap_store::changes::read_since(out, None),
-    })
+        changes,
+    }
 }
 
 fn meta_json(

@@ -32,6 +32,18 @@ impl WatchHandle {
         self.live.get()
     }
 
+    /// Switch back to a state served before (an update served early failed to write
+    /// its generation), telling the `/api/events` listeners.
+    pub fn restore(&self, st: Arc<State>) {
+        self.live.set(st);
+    }
+
+    /// Switch to `st`, the generation being served already (served early, from the
+    /// update's state) now from its written files, without an event.
+    pub fn settle(&self, st: State) {
+        self.live.set_quiet(Arc::new(st));
+    }
+
     /// The dataset and analysis being served, and their generation.
     pub fn current(
         &self,

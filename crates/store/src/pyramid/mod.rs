@@ -12,7 +12,7 @@ mod progress;
 mod reuse;
 
 pub use config::{TilesConfig, TilesParams, TILE_FORMATS};
-pub use patch::{patch, Patched, PyramidPatch, SampleCache};
+pub use patch::{draw, Drawn, PyramidPatch, SampleCache};
 use progress::Progress;
 use reuse::PrevTiles;
 pub use reuse::Reuse;

@@ -65,13 +65,18 @@ pub struct PyramidPatch {
     pub changed: Vec<(Tile, Option<Vec<u8>>)>,
 }
 
-/// What a patch did: the report, the tiles per archive (for a server that holds the
-/// archives in memory), and the samples drawn (for the cache, once the generation is
-/// committed).
-pub struct Patched {
+/// The touched tiles of a run, drawn and not yet written ([`draw`], then
+/// [`Drawn::write`] into the staging folder): the report, the tiles per archive (for a
+/// server that holds the archives in memory), and the samples drawn (for the cache,
+/// once the generation is committed).
+pub struct Drawn {
     pub report: TilesReport,
     pub pyramids: Vec<PyramidPatch>,
     pub samples: Vec<(Key, ParentSamples)>,
+    plans: Vec<Plan>,
+    metas: Vec<crate::tiles::TileMeta>,
+    /// XYZ and PMTiles written beside the MBTiles.
+    formats: (bool, bool),
 }
 
 /// One archive to patch.
@@ -193,10 +198,9 @@ fn touched_tiles(
     Some(out)
 }
 
-/// Patch every touched archive of this run into the staging folder `params.out` (the
-/// previous generation's archives are carried there as hard links, replaced here by
-/// patched copies); None when a patch cannot be exact (see the module).
-pub fn patch(
+/// Draw every touched tile of this run; None when a patch cannot be exact (see the
+/// module).
+pub fn draw(
     ds: &Dataset,
     an: &Analysis,
     old: &Renderer,
@@ -204,7 +208,7 @@ pub fn patch(
     opts: &TilesOptions,
     reuse: &Reuse,
     cache: Option<&SampleCache>,
-) -> Result<Option<Patched>, Error> {
+) -> Result<Option<Drawn>, Error> {
     let t0 = Instant::now();
     let debug = std::env::var_os("RISKMAP_DEBUG").is_some();
     if reuse.footprint.all {
@@ -289,7 +293,6 @@ pub fn patch(
                 .join(", ")
         );
     }
-    let out = &params.out;
     let mut report = TilesReport::default();
     let mut pyramids = Vec::new();
     let mut new_samples: HashMap<Key, ParentSamples> = HashMap::new();
@@ -392,42 +395,57 @@ pub fn patch(
         ));
         pyramids.push(PyramidPatch { name, changed });
     }
-    // the archives written side by side: copying, patching and syncing them is mostly
-    // waiting on the disk
-    let wt = Instant::now();
-    let written: Vec<Result<Vec<std::path::PathBuf>, Error>> = std::thread::scope(|s| {
-        let jobs: Vec<_> = plans
-            .iter()
-            .zip(&pyramids)
-            .map(|(plan, p)| {
-                let meta = meta_of(ds, cfg, plan.layer, plan.crs, zooms);
-                s.spawn(move || {
-                    write_patch(reuse.prev, out, plan, &p.changed, (xyz, pmtiles), &meta)
-                })
-            })
-            .collect();
-        jobs.into_iter()
-            .map(|j| {
-                j.join()
-                    .unwrap_or_else(|_| Err(Error::Input("tile writer thread panicked".into())))
-            })
-            .collect()
-    });
-    for w in written {
-        report.outputs.extend(w?);
-    }
-    if debug {
-        eprintln!(
-            "tiles: patched archives written in {:.2} s",
-            wt.elapsed().as_secs_f64()
-        );
-    }
     report.seconds = t0.elapsed().as_secs_f64();
-    Ok(Some(Patched {
+    let metas = plans
+        .iter()
+        .map(|p| meta_of(ds, cfg, p.layer, p.crs, zooms))
+        .collect();
+    Ok(Some(Drawn {
         report,
         pyramids,
         samples: new_samples.into_iter().collect(),
+        plans,
+        metas,
+        formats: (xyz, pmtiles),
     }))
+}
+
+impl Drawn {
+    /// Write the patched archives into the staging folder `out` (the previous
+    /// generation's, in `prev`, are carried there as hard links and replaced here by
+    /// patched copies), side by side: copying, patching and syncing them is mostly
+    /// waiting on the disk. Returns the archives written.
+    pub fn write(&self, prev: &Path, out: &Path) -> Result<Vec<std::path::PathBuf>, Error> {
+        let wt = Instant::now();
+        let written: Vec<Result<Vec<std::path::PathBuf>, Error>> = std::thread::scope(|s| {
+            let jobs: Vec<_> = self
+                .plans
+                .iter()
+                .zip(&self.pyramids)
+                .zip(&self.metas)
+                .map(|((plan, p), meta)| {
+                    s.spawn(move || write_patch(prev, out, plan, &p.changed, self.formats, meta))
+                })
+                .collect();
+            jobs.into_iter()
+                .map(|j| {
+                    j.join()
+                        .unwrap_or_else(|_| Err(Error::Input("tile writer thread panicked".into())))
+                })
+                .collect()
+        });
+        let mut all = Vec::new();
+        for w in written {
+            all.extend(w?);
+        }
+        if std::env::var_os("RISKMAP_DEBUG").is_some() {
+            eprintln!(
+                "tiles: patched archives written in {:.2} s",
+                wt.elapsed().as_secs_f64()
+            );
+        }
+        Ok(all)
+    }
 }
 
 /// Draw the samples the derived tiles `roots` (zooms below zr) need from their
