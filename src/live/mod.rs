@@ -255,25 +255,38 @@ pub fn update_with(
     // a few places changed: their tiles drawn now, patched into copies of the archives
     // in the new generation below
     let t = Instant::now();
-    let drawn = match (tiles_on, &reuse, &old) {
-        (true, Some(r), Some(o)) => {
-            let cache = o.samples.lock().unwrap_or_else(|e| e.into_inner());
-            let old_r = crate::render::Renderer::new(&o.ds, &o.an, &o.ds.style);
-            crate::tiles::draw(
-                &ds,
-                &an,
-                &old_r,
-                &cfg.tiles_params(),
-                &topts,
-                r,
-                Some(&cache),
-            )?
-        }
-        _ => None,
+    let draw = || -> Result<Option<crate::tiles::Drawn>> {
+        Ok(match (tiles_on, &reuse, &old) {
+            (true, Some(r), Some(o)) => {
+                let cache = o.samples.lock().unwrap_or_else(|e| e.into_inner());
+                let old_r = crate::render::Renderer::new(&o.ds, &o.an, &o.ds.style);
+                crate::tiles::draw(
+                    &ds,
+                    &an,
+                    &old_r,
+                    &cfg.tiles_params(),
+                    &topts,
+                    r,
+                    Some(&cache),
+                )?
+            }
+            _ => None,
+        })
     };
+    // for serve --watch, the GeoJSON drawn in memory meanwhile (the files get them too)
+    let want_geojson = early.is_some();
+    let (drawn, geojson) = rayon::join(draw, || {
+        let t = Instant::now();
+        want_geojson
+            .then(|| crate::build::geojson_outputs(&ds, &an, cfg))
+            .transpose()
+            .map(|g| (g, t.elapsed().as_secs_f64()))
+    });
+    let drawn = drawn?;
+    let (geojson, geojson_s) = geojson?;
     let draw_s = t.elapsed().as_secs_f64();
     let mut secs = (0.0, 0.0);
-    // seconds drawing the GeoJSON, and from the start to the new state handed over
+    // seconds from the start to the new state handed over
     let mut early_s = None;
     let ((written, tiles, entry), dir) = crate::build::in_generation(
         cfg,
@@ -297,24 +310,18 @@ pub fn update_with(
                 incremental,
             );
             // serve --watch: the new state served now, its files following
-            let geojson = match (early, &drawn) {
-                (Some(f), Some(d)) => {
-                    let t = Instant::now();
-                    let geojson = crate::build::geojson_outputs(&ds, &an, cfg)?;
-                    f(Early {
-                        ds: &ds,
-                        an: &an,
-                        patches: &d.pyramids,
-                        geojson: &geojson,
-                        entry: &entry,
-                        generation: number,
-                        from_generation,
-                    });
-                    early_s = Some((t.elapsed().as_secs_f64(), t0.elapsed().as_secs_f64()));
-                    Some(geojson)
-                }
-                _ => None,
-            };
+            if let (Some(f), Some(d), Some(g)) = (early, &drawn, &geojson) {
+                f(Early {
+                    ds: &ds,
+                    an: &an,
+                    patches: &d.pyramids,
+                    geojson: g,
+                    entry: &entry,
+                    generation: number,
+                    from_generation,
+                });
+                early_s = Some(t0.elapsed().as_secs_f64());
+            }
             // the archives (mostly waiting on the disk) written while the other outputs
             // are (mostly computing)
             let (written, tiles) = std::thread::scope(|s| {
@@ -409,8 +416,10 @@ pub fn update_with(
                 ("footprint", footprint_s),
                 ("draw", draw_s),
             ];
-            if let Some((geo, at)) = early_s {
-                t.push(("geojson", geo));
+            if geojson.is_some() {
+                t.push(("geojson", geojson_s));
+            }
+            if let Some(at) = early_s {
                 t.push(("served", at));
             }
             t.extend([
