@@ -293,6 +293,18 @@ fn updates_from_the_state_in_memory_equal_full_builds() {
     let t = tempfile::tempdir().unwrap();
     let inc = setup(t.path(), "inc", "");
     let full = setup(t.path(), "full", "");
+    // every archive format, XYZ folders too (a patch replaces their files by rename)
+    for p in [&inc, &full] {
+        let text = std::fs::read_to_string(p).unwrap().replace(
+            "retina = false",
+            "retina = false\nformats = [\"xyz\", \"mbtiles\", \"pmtiles\"]",
+        );
+        assert!(
+            text.contains("formats = ["),
+            "the test config has [tiles] retina"
+        );
+        std::fs::write(p, text).unwrap();
+    }
     ok(riskmap().args(["build", "-q", "--config"]).arg(&inc));
     ok(riskmap().args(["build", "-q", "--config"]).arg(&full));
     let cfg = riskmap::config::Config::load(&inc).unwrap();
@@ -408,6 +420,12 @@ fn updates_from_the_state_in_memory_equal_full_builds() {
     assert!(
         patched >= 1,
         "the archives were patched (not rewritten) at least once"
+    );
+    assert!(
+        contents(&t.path().join("inc"))
+            .keys()
+            .any(|k| k.starts_with("tiles/") && k.ends_with(".png")),
+        "XYZ folders written and compared"
     );
 }
 
