@@ -271,14 +271,7 @@ pub fn run_reusing(
             setup.elapsed().as_secs_f64()
         );
     }
-    let mut crss = vec![Crs::Wgs84];
-    crss.extend(
-        params
-            .crs_out
-            .iter()
-            .copied()
-            .filter(|c| !matches!(c, Crs::Wgs84 | Crs::Cgcs2000)),
-    );
+    let crss = crss(params);
     let sizes: Vec<u32> = if cfg.retina {
         vec![256, 512]
     } else {
@@ -319,6 +312,20 @@ pub fn run_reusing(
     let _ = cleaner.join();
     report.seconds = t0.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// The CRSs a run draws its pyramids in: WGS84, and every other of `crs_out` (the
+/// `_gcj02` twins).
+fn crss(params: &TilesParams) -> Vec<Crs> {
+    let mut crss = vec![Crs::Wgs84];
+    crss.extend(
+        params
+            .crs_out
+            .iter()
+            .copied()
+            .filter(|c| !matches!(c, Crs::Wgs84 | Crs::Cgcs2000)),
+    );
+    crss
 }
 
 /// The metadata of a layer's archive in `crs`.

@@ -96,15 +96,20 @@ struct Plan {
 /// The zoom range an MBTiles archive says it holds.
 fn zooms_of(mb: &Path) -> Option<[u8; 2]> {
     let c = Connection::open_with_flags(mb, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
-    let get = |k: &str| -> Option<u8> {
-        c.query_row("SELECT value FROM metadata WHERE name = ?1", [k], |r| {
-            r.get::<_, String>(0)
-        })
-        .ok()?
-        .parse()
-        .ok()
-    };
-    Some([get("minzoom")?, get("maxzoom")?])
+    super::reuse::zooms_in(&c)
+}
+
+/// The samples of tile `t` drawn by this run, else kept from the previous one; a tile
+/// with neither hands up nothing.
+fn samples_of(
+    new: &HashMap<Key, ParentSamples>,
+    cache: Option<&SampleCache>,
+    k: Key,
+) -> ParentSamples {
+    new.get(&k)
+        .or_else(|| cache.and_then(|c| c.map.get(&k)))
+        .cloned()
+        .unwrap_or(ParentSamples::Uniform(0))
 }
 
 fn io_err(p: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -222,14 +227,7 @@ pub fn draw(
     let zooms = opts.zoom.unwrap_or(cfg.zoom);
     let layers = layers_of(cfg, opts);
     let renderer = Renderer::new(ds, an, &ds.style);
-    let mut crss = vec![Crs::Wgs84];
-    crss.extend(
-        params
-            .crs_out
-            .iter()
-            .copied()
-            .filter(|c| !matches!(c, Crs::Wgs84 | Crs::Cgcs2000)),
-    );
+    let crss = super::crss(params);
     let sizes: &[(u32, &str)] = if cfg.retina {
         &[(256, ""), (512, "@2x")]
     } else {
@@ -336,14 +334,7 @@ pub fn draw(
                 &mut new_samples,
             );
         }
-        let got = |t: Tile| -> ParentSamples {
-            let k = (crs, size, t);
-            new_samples
-                .get(&k)
-                .or_else(|| cache.and_then(|c| c.map.get(&k)))
-                .cloned()
-                .unwrap_or(ParentSamples::Uniform(0))
-        };
+        let got = |t: Tile| samples_of(&new_samples, cache, (crs, size, t));
         let drawn: Vec<Result<Option<Vec<u8>>, Error>> = plan
             .tiles
             .par_iter()
@@ -490,13 +481,7 @@ fn samples_for(
         if level.is_empty() {
             continue;
         }
-        let got = |t: Tile| -> ParentSamples {
-            let k = (crs, size, t);
-            new.get(&k)
-                .or_else(|| cache.and_then(|c| c.map.get(&k)))
-                .cloned()
-                .unwrap_or(ParentSamples::Uniform(0))
-        };
+        let got = |t: Tile| samples_of(new, cache, (crs, size, t));
         let done: Vec<(Tile, ParentSamples)> = level
             .par_iter()
             .map(|&t| {

@@ -26,6 +26,19 @@ pub(crate) enum PrevTiles {
     Xyz(PathBuf),
 }
 
+/// The zoom range an MBTiles archive's metadata says it holds.
+pub(crate) fn zooms_in(c: &Connection) -> Option<[u8; 2]> {
+    let get = |k: &str| -> Option<u8> {
+        c.query_row("SELECT value FROM metadata WHERE name = ?1", [k], |r| {
+            r.get::<_, String>(0)
+        })
+        .ok()?
+        .parse()
+        .ok()
+    };
+    Some([get("minzoom")?, get("maxzoom")?])
+}
+
 /// Read an MBTiles archive of riskmap's schema (`map` + `images`) whole.
 fn preload(c: &Connection) -> rusqlite::Result<PrevTiles> {
     let mut index: std::collections::HashMap<String, u32> = Default::default();
@@ -62,15 +75,7 @@ impl PrevTiles {
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )
             .ok()?;
-            let meta = |k: &str| -> Option<u8> {
-                c.query_row("SELECT value FROM metadata WHERE name = ?1", [k], |r| {
-                    r.get::<_, String>(0)
-                })
-                .ok()?
-                .parse()
-                .ok()
-            };
-            if !same(meta("minzoom"), meta("maxzoom")) {
+            if zooms_in(&c) != Some(zooms) {
                 return None;
             }
             return preload(&c).ok();
