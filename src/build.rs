@@ -300,6 +300,30 @@ pub fn build_outputs(
             std::io::copy(&mut f, w).map(|_| ())
         })?;
     }
+    // the vector tiles (their archives are written and renamed into place here)
+    let mut vector_out = Vec::new();
+    if cfg.vector.enabled {
+        let t = std::time::Instant::now();
+        let r = export::vector::run(ds, analysis, &cfg.vector_params())?;
+        for o in &r.oversize {
+            eprintln!(
+                "{}",
+                riskmap_core::tr!(
+                    "警告：矢量瓦片 {o}（重大风险企业从不删减）",
+                    "warning: vector tile {o} (red enterprises are never dropped)"
+                )
+            );
+        }
+        for p in &r.outputs {
+            if let Ok(rel) = p.strip_prefix(&st.out) {
+                st.names.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+        vector_out = r.outputs;
+        if std::env::var_os("RISKMAP_DEBUG").is_some() {
+            eprintln!("write: vector tiles {:.2} s", t.elapsed().as_secs_f64());
+        }
+    }
     let t = summary::tally(ds);
     st.names.push("summary.json".into());
     let json = summary::summary_json(ds, &t, &st.names, analysis_summary(ds, cfg, &analysis));
@@ -314,10 +338,11 @@ pub fn build_outputs(
         }
     }
     let out = st.out.clone();
-    let outputs = st
+    let mut outputs = st
         .set
         .commit()
         .map_err(|source| Error::Io { path: out, source })?;
+    outputs.extend(vector_out);
     if cfg.report.enabled {
         crate::report::history::prune(&out_dir, cfg.report.history_keep.max(1));
     }

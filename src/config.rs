@@ -70,6 +70,8 @@ pub struct Config {
     pub exposure: ExposureConfig,
     /// Raster tile pyramids and archives.
     pub tiles: TilesConfig,
+    /// Vector tiles (MVT) for MapLibre / OpenLayers / ArcGIS portals.
+    pub vector: crate::export::vector::VectorConfig,
     /// The overview map (overview.png / overview.svg).
     pub overview: OverviewConfig,
     /// Outputs.
@@ -461,6 +463,9 @@ impl Config {
                 return bad("tiles.layers", m);
             }
         }
+        if let Err(m) = crate::export::vector::validate(&self.vector) {
+            return bad("vector", m);
+        }
         if self.output.decimals < 5 || self.output.decimals > 10 {
             return bad("output.decimals", {
                 let v = self.output.decimals;
@@ -514,6 +519,18 @@ impl Config {
             tiles: self.tiles.clone(),
             out: self.output.dir.clone(),
             crs_out: self.output.crs_out.clone(),
+        }
+    }
+
+    /// Where and what the vector tiles are written.
+    pub fn vector_params(&self) -> crate::export::vector::VectorParams {
+        crate::export::vector::VectorParams {
+            vector: self.vector.clone(),
+            out: self.output.dir.clone(),
+            crs_out: self.output.crs_out.clone(),
+            url: self.tiles.url.clone(),
+            attribution: self.tiles.attribution.clone(),
+            quiet: true,
         }
     }
 

@@ -371,12 +371,18 @@ fn updates_from_the_state_in_memory_equal_full_builds() {
             )
             .unwrap();
             let b = served(dir, p);
-            let same_tiles = |a: &riskmap::serve::State, what: &str| {
+            // (`vector`: the vector tilesets are cut whole with the generation's files,
+            // so the state served early still has the previous ones; the state after the
+            // write has the new ones)
+            let same_tiles = |a: &riskmap::serve::State, what: &str, vector: bool| {
                 assert_eq!(
                     a.pyramids.keys().collect::<Vec<_>>(),
                     b.pyramids.keys().collect::<Vec<_>>()
                 );
                 for (name, pb) in &b.pyramids {
+                    if pb.is_vector() && !vector {
+                        continue;
+                    }
                     let pa = &a.pyramids[name];
                     assert_eq!(pa.len(), pb.len(), "step {step}: {name}: tiles {what}");
                     for (t, img) in pb.tiles() {
@@ -389,14 +395,14 @@ fn updates_from_the_state_in_memory_equal_full_builds() {
                     }
                 }
             };
-            same_tiles(&a, "served after the patch");
+            same_tiles(&a, "served after the patch", true);
             // served early = served from the written generation: tiles, GeoJSON, the
             // generation, the change record
             let e = early
                 .borrow_mut()
                 .take()
                 .expect("the state was served early");
-            same_tiles(&e, "served early");
+            same_tiles(&e, "served early", false);
             assert_eq!(e.generation, b.generation, "step {step}: generation");
             assert_eq!(
                 e.geojson, b.geojson,

@@ -26,6 +26,7 @@ fn sample_config(out: &Path) -> Config {
     .unwrap();
     c.output.dir = out.to_path_buf();
     c.tiles.zoom = [8, 11];
+    c.vector.zoom = [8, 14];
     // the XYZ folder too: the tile test compares the served tiles with it
     c.tiles.formats = Some(vec!["pmtiles".into(), "mbtiles".into(), "xyz".into()]);
     c
@@ -912,4 +913,457 @@ fn a_panicking_handler_is_answered_500_and_the_server_keeps_serving() {
         let (status, body) = get("/no/such/route");
         assert_eq!(status, 404, "round {round}: {body}");
     }
+}
+
+/// The vector tileset: TileJSON with its layers, `.pbf` tiles gzipped to a client that
+/// takes gzip and inflated for one that does not, with ETag and 304, the red enterprise
+/// in its tile with its attributes, empty tiles as empty 200s, and the wrong extension
+/// for a layer a 404 naming the right one.
+#[test]
+fn vector_tiles_are_served_gzipped_with_etag_and_their_tilejson() {
+    use riskmap::render::mvt;
+    let f = fixture();
+    let tj = get("/tiles/vector.json");
+    assert_eq!(tj.status, StatusCode::OK);
+    let tj = tj.json();
+    assert_eq!(tj["format"], "pbf");
+    assert!(tj["tiles"][0]
+        .as_str()
+        .unwrap()
+        .ends_with("/tiles/vector/{z}/{x}/{y}.pbf"));
+    let ids: Vec<&str> = tj["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    for l in ["enterprises", "zones", "areas", "grid", "districts"] {
+        assert!(ids.contains(&l), "{l} in {ids:?}");
+    }
+    // a red enterprise, in its z14 tile
+    let red = a_red(f);
+    let c = red["geometry"]["coordinates"].as_array().unwrap();
+    let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+    let t = riskmap::render::tile::tile(lon, lat, 14);
+    let uri = format!("/tiles/vector/14/{}/{}.pbf", t.x, t.y);
+    let app = riskmap::serve::router(f.state.clone());
+    let gz = send_req(
+        app,
+        Request::get(&uri)
+            .header(header::ACCEPT_ENCODING, "gzip, deflate")
+            .body(Body::empty())
+            .unwrap(),
+    );
+    assert_eq!(gz.status, StatusCode::OK);
+    assert_eq!(gz.header(header::CONTENT_ENCODING).as_deref(), Some("gzip"));
+    assert_eq!(
+        gz.header(header::CONTENT_TYPE).as_deref(),
+        Some("application/vnd.mapbox-vector-tile")
+    );
+    assert!(gz.body.starts_with(&[0x1f, 0x8b]));
+    let plain = get(&uri);
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(plain.header(header::CONTENT_ENCODING).is_none());
+    let a = mvt::decode(&gz.body).unwrap();
+    let b = mvt::decode(&plain.body).unwrap();
+    assert_eq!(a, b, "the same tile either way");
+    let layer = a.layers.iter().find(|l| l.name == "enterprises").unwrap();
+    let key = |k: &str| layer.keys.iter().position(|x| x == k).unwrap() as u32;
+    let found = layer.features.iter().find(|ft| {
+        ft.tags.chunks(2).any(|kv| {
+            kv[0] == key("id")
+                && layer.values[kv[1] as usize].string_value.as_deref()
+                    == red["properties"]["id"].as_str()
+        })
+    });
+    let ft = found.expect("the red enterprise is in its tile");
+    let value_of = |k: &str| {
+        ft.tags
+            .chunks(2)
+            .find(|kv| kv[0] == key(k))
+            .and_then(|kv| layer.values[kv[1] as usize].string_value.clone())
+    };
+    assert_eq!(value_of("level").as_deref(), Some("red"));
+    assert_eq!(
+        value_of("name").as_deref(),
+        red["properties"]["name"].as_str()
+    );
+    assert_eq!(layer.extent, Some(4096));
+    // conditional request
+    let etag = plain.header(header::ETAG).unwrap();
+    let app = riskmap::serve::router(f.state.clone());
+    let r = send_req(
+        app,
+        Request::get(&uri)
+            .header(header::IF_NONE_MATCH, &etag)
+            .body(Body::empty())
+            .unwrap(),
+    );
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+    // the wrong extension either way: 404 naming the right one
+    let r = get(&format!("/tiles/vector/14/{}/{}.png", t.x, t.y));
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.json()["error"].as_str().unwrap().contains(".pbf"));
+    let r = get(&format!("/tiles/surface/10/{}/{}.pbf", t.x >> 4, t.y >> 4));
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.json()["error"].as_str().unwrap().contains(".png"));
+    // the GCJ-02 twin
+    assert_eq!(
+        get(&format!("/tiles/vector_gcj02/14/{}/{}.pbf", t.x, t.y)).status,
+        StatusCode::OK
+    );
+    // outside the zoom range: 404; a bad y: 400
+    assert_eq!(
+        get(&format!("/tiles/vector/7/{}/{}.pbf", t.x >> 7, t.y >> 7)).status,
+        StatusCode::NOT_FOUND
+    );
+    bad("/tiles/vector/14/1/abc.pbf", "y");
+}
+
+/// WMTS 1.0.0: the capabilities (KVP and RESTful) list every raster layer and its GCJ-02
+/// twin in GoogleMapsCompatible with a ResourceURL template, the vector tileset is not
+/// among them, GetTile by KVP and REST answer the XYZ file's bytes, and bad requests are
+/// OWS exception reports with a 400.
+#[test]
+fn wmts_capabilities_and_get_tile_by_kvp_and_rest() {
+    let f = fixture();
+    let caps = get("/wmts?service=WMTS&request=GetCapabilities");
+    assert_eq!(caps.status, StatusCode::OK);
+    assert!(caps.header(header::CONTENT_TYPE).unwrap().contains("xml"));
+    let text = String::from_utf8(caps.body.clone()).unwrap();
+    let rest = get("/wmts/1.0.0/WMTSCapabilities.xml");
+    assert_eq!(String::from_utf8(rest.body).unwrap(), text);
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let ows = "http://www.opengis.net/ows/1.1";
+    let wmts = "http://www.opengis.net/wmts/1.0";
+    let layers: Vec<roxmltree::Node> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name((wmts, "Layer")))
+        .collect();
+    let ids: Vec<String> = layers
+        .iter()
+        .map(|l| {
+            l.children()
+                .find(|c| c.has_tag_name((ows, "Identifier")))
+                .unwrap()
+                .text()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    for l in ["surface", "grid", "areas", "points", "composite"] {
+        assert!(ids.contains(&l.to_string()), "{l} in {ids:?}");
+        assert!(ids.contains(&format!("{l}_gcj02")), "{l}_gcj02 in {ids:?}");
+    }
+    assert!(!ids.iter().any(|i| i.starts_with("vector")), "{ids:?}");
+    let tms: Vec<&str> = doc
+        .descendants()
+        .filter(|n| {
+            n.has_tag_name((wmts, "TileMatrixSet"))
+                && n.parent()
+                    .is_some_and(|p| p.has_tag_name((wmts, "Contents")))
+        })
+        .map(|n| {
+            n.children()
+                .find(|c| c.has_tag_name((ows, "Identifier")))
+                .unwrap()
+                .text()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(tms, ["GoogleMapsCompatible"]);
+    let template = layers[0]
+        .children()
+        .find(|c| c.has_tag_name((wmts, "ResourceURL")))
+        .unwrap()
+        .attribute("template")
+        .unwrap();
+    assert!(
+        template.ends_with("/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.png"),
+        "{template}"
+    );
+    // GetTile: a surface tile of the XYZ folder, by KVP and by REST
+    let dir = f.out.join("tiles/surface/10");
+    let x = std::fs::read_dir(&dir).unwrap().flatten().next().unwrap();
+    let y = std::fs::read_dir(x.path())
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap();
+    let (xs, ys) = (
+        x.file_name().to_string_lossy().to_string(),
+        y.file_name()
+            .to_string_lossy()
+            .trim_end_matches(".png")
+            .to_string(),
+    );
+    let file = std::fs::read(y.path()).unwrap();
+    let kvp = get(&format!("/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=surface&STYLE=default&TILEMATRIXSET=GoogleMapsCompatible&TILEMATRIX=10&TILEROW={ys}&TILECOL={xs}&FORMAT=image/png"));
+    assert_eq!(kvp.status, StatusCode::OK);
+    assert_eq!(kvp.body, file);
+    let rest = get(&format!(
+        "/wmts/1.0.0/surface/default/GoogleMapsCompatible/10/{ys}/{xs}.png"
+    ));
+    assert_eq!(rest.status, StatusCode::OK);
+    assert_eq!(rest.body, file);
+    // errors: OWS exception reports
+    let exception = |uri: &str, code: &str, locator: &str| {
+        let r = get(uri);
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}");
+        let t = String::from_utf8(r.body).unwrap();
+        let d = roxmltree::Document::parse(&t).unwrap();
+        let e = d
+            .descendants()
+            .find(|n| n.has_tag_name((ows, "Exception")))
+            .unwrap();
+        assert_eq!(e.attribute("exceptionCode"), Some(code), "{uri}: {t}");
+        assert_eq!(e.attribute("locator"), Some(locator), "{uri}: {t}");
+    };
+    exception(
+        "/wmts?SERVICE=WMTS&REQUEST=GetTile",
+        "MissingParameterValue",
+        "LAYER",
+    );
+    exception(
+        "/wmts?REQUEST=GetCapabilities",
+        "MissingParameterValue",
+        "SERVICE",
+    );
+    exception(
+        "/wmts?SERVICE=WMS&REQUEST=GetCapabilities",
+        "InvalidParameterValue",
+        "SERVICE",
+    );
+    exception(
+        "/wmts?SERVICE=WMTS&REQUEST=GetFeatureInfo",
+        "OperationNotSupported",
+        "REQUEST",
+    );
+    exception(
+        "/wmts/1.0.0/vector/default/GoogleMapsCompatible/10/0/0.png",
+        "InvalidParameterValue",
+        "LAYER",
+    );
+    exception(
+        "/wmts/1.0.0/surface/default/GoogleMapsCompatible/3/0/0.png",
+        "TileOutOfRange",
+        "TILEMATRIX",
+    );
+    exception(
+        "/wmts/1.0.0/surface/default/GoogleMapsCompatible/10/0/0.png",
+        "TileOutOfRange",
+        "TILEROW",
+    );
+    exception(
+        "/wmts/1.0.0/surface/default/EPSG:4326/10/0/0.png",
+        "InvalidParameterValue",
+        "TILEMATRIXSET",
+    );
+    exception(
+        &format!("/wmts/1.0.0/surface/default/GoogleMapsCompatible/10/{ys}/x.png"),
+        "InvalidParameterValue",
+        "TILECOL",
+    );
+}
+
+/// OGC API – Features: landing page, conformance, collections, items against brute force
+/// over enterprises.geojson (bbox, level and district filters, every page followed by its
+/// next links), one item, CRS84 / EPSG:4326 (latitude first) / EPSG:3857, and 400 / 404
+/// with a JSON exception.
+#[test]
+fn ogc_api_features_pages_filters_and_crs() {
+    let f = fixture();
+    let land = get("/ogcapi");
+    assert_eq!(land.status, StatusCode::OK);
+    let rels: Vec<String> = land.json()["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["rel"].as_str().unwrap().to_string())
+        .collect();
+    for r in ["self", "conformance", "data", "service-desc"] {
+        assert!(rels.contains(&r.to_string()), "{r} in {rels:?}");
+    }
+    let conf = get("/ogcapi/conformance").json();
+    assert!(conf["conformsTo"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!(
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
+        )));
+    assert_eq!(get("/ogcapi/api").status, StatusCode::OK);
+    let cols = get("/ogcapi/collections").json();
+    let ids: Vec<&str> = cols["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    for c in ["enterprises", "areas", "grid", "zones"] {
+        assert!(ids.contains(&c), "{c} in {ids:?}");
+    }
+    // every page of red enterprises in a district, against brute force
+    let district = f.features[0]["properties"]["district"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let want: Vec<String> = f
+        .features
+        .iter()
+        .filter(|x| {
+            x["properties"]["level"] == "red" && x["properties"]["district"] == district.as_str()
+        })
+        .map(|x| x["properties"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(want.len() > 3);
+    let mut got = Vec::new();
+    let mut next = Some(format!(
+        "/ogcapi/collections/enterprises/items?level=red&district={}&limit=3",
+        urlencode(&district)
+    ));
+    let mut pages = 0;
+    while let Some(uri) = next.take() {
+        let r = get(&uri);
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        assert_eq!(
+            r.header(header::CONTENT_TYPE).as_deref(),
+            Some("application/geo+json")
+        );
+        let v = r.json();
+        assert_eq!(v["numberMatched"], want.len());
+        for ft in v["features"].as_array().unwrap() {
+            got.push(ft["id"].as_str().unwrap().to_string());
+        }
+        next = v["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["rel"] == "next")
+            .map(|l| {
+                let h = l["href"].as_str().unwrap();
+                h[h.find("/ogcapi").unwrap()..].to_string()
+            });
+        pages += 1;
+        assert!(pages < 1000);
+    }
+    assert_eq!(got, want);
+    // bbox, against brute force over the points
+    let (w, s, e, n) = (116.95, 36.6, 117.1, 36.7);
+    let inside = f
+        .features
+        .iter()
+        .filter(|x| {
+            let c = x["geometry"]["coordinates"].as_array().unwrap();
+            let (a, b) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+            a >= w && a <= e && b >= s && b <= n
+        })
+        .count();
+    let v = get(&format!(
+        "/ogcapi/collections/enterprises/items?bbox={w},{s},{e},{n}&limit=1"
+    ))
+    .json();
+    assert_eq!(v["numberMatched"], inside);
+    // the same box given in EPSG:4326 (latitude first)
+    let v4326 = get(&format!(
+        "/ogcapi/collections/enterprises/items?bbox={s},{w},{n},{e}&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326&limit=1&crs=http://www.opengis.net/def/crs/EPSG/0/4326"
+    ));
+    assert_eq!(v4326.json()["numberMatched"], inside);
+    assert_eq!(
+        v4326
+            .header(header::HeaderName::from_static("content-crs"))
+            .as_deref(),
+        Some("<http://www.opengis.net/def/crs/EPSG/0/4326>")
+    );
+    // one item, in CRS84 and EPSG:4326 (axes swapped) and EPSG:3857
+    let red = a_red(f);
+    let id = red["properties"]["id"].as_str().unwrap();
+    let c = red["geometry"]["coordinates"].as_array().unwrap();
+    let one = get(&format!(
+        "/ogcapi/collections/enterprises/items/{}",
+        urlencode(id)
+    ))
+    .json();
+    assert_eq!(one["id"], id);
+    assert_eq!(one["properties"]["level"], "red");
+    assert_eq!(one["geometry"]["coordinates"][0], c[0]);
+    let swapped = get(&format!(
+        "/ogcapi/collections/enterprises/items/{}?crs=EPSG:4326",
+        urlencode(id)
+    ))
+    .json();
+    assert_eq!(swapped["geometry"]["coordinates"][0], c[1]);
+    let merc = get(&format!(
+        "/ogcapi/collections/enterprises/items/{}?crs=EPSG:3857",
+        urlencode(id)
+    ))
+    .json();
+    let (mx, _) = riskmap::render::tile::xy(c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+    assert!((merc["geometry"]["coordinates"][0].as_f64().unwrap() - mx).abs() < 0.01);
+    // polygon collections: all zones, as zones.geojson has them; an area by its adcode
+    let zones: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(f.out.join("zones.geojson")).unwrap()).unwrap();
+    let zn = zones["features"].as_array().unwrap().len();
+    let v = get("/ogcapi/collections/zones/items?limit=1").json();
+    assert_eq!(v["numberMatched"], zn);
+    let red_zones = zones["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|z| z["properties"]["level"] == "red")
+        .count();
+    assert_eq!(
+        get("/ogcapi/collections/zones/items?level=重大&limit=1").json()["numberMatched"],
+        red_zones
+    );
+    let areas: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(f.out.join("areas.geojson")).unwrap()).unwrap();
+    let a0 = &areas["features"][0];
+    let code = a0["properties"]["adcode"].as_str().unwrap();
+    let one = get(&format!("/ogcapi/collections/areas/items/{code}")).json();
+    assert_eq!(one["properties"]["name"], a0["properties"]["name"]);
+    assert_eq!(one["geometry"], a0["geometry"]);
+    // errors
+    let err = |uri: &str, status: StatusCode| {
+        let r = get(uri);
+        assert_eq!(
+            r.status,
+            status,
+            "{uri}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let v = r.json();
+        assert!(
+            v["code"].as_str().is_some() && v["description"].as_str().unwrap().len() > 5,
+            "{v}"
+        );
+    };
+    err(
+        "/ogcapi/collections/enterprises/items?colour=red",
+        StatusCode::BAD_REQUEST,
+    );
+    err(
+        "/ogcapi/collections/enterprises/items?limit=-1",
+        StatusCode::BAD_REQUEST,
+    );
+    err(
+        "/ogcapi/collections/enterprises/items?bbox=1,2,3",
+        StatusCode::BAD_REQUEST,
+    );
+    err(
+        "/ogcapi/collections/enterprises/items?crs=EPSG:9999",
+        StatusCode::BAD_REQUEST,
+    );
+    err(
+        "/ogcapi/collections/enterprises/items?level=purple",
+        StatusCode::BAD_REQUEST,
+    );
+    err("/ogcapi/collections/nothing/items", StatusCode::NOT_FOUND);
+    err(
+        "/ogcapi/collections/enterprises/items/NO-SUCH-ID",
+        StatusCode::NOT_FOUND,
+    );
+    err(
+        "/ogcapi/collections/zones/items?industry=x",
+        StatusCode::BAD_REQUEST,
+    );
 }

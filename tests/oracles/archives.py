@@ -5,7 +5,9 @@ Every PMTiles archive under OUT/pmtiles/ is read with the Protomaps reference re
 `pmtiles`, not the Rust crate riskmap writes with) and compared with the MBTiles archive
 of the same layer (OUT/mbtiles/), read with Python's sqlite3: the same tiles, byte for byte; the header's
 counts, zooms, bounds and tile type agree with the archive's contents and the MBTiles
-metadata; every tile is a PNG. Exits 1 with one line per finding.
+metadata; every tile of a raster archive is a PNG, every tile of a vector archive (PMTiles
+tile type MVT) gzipped, with `format=pbf` and `vector_layers` in the MBTiles metadata (the
+tiles' contents are checked by mvt.py). Exits 1 with one line per finding.
 
 usage: archives.py OUT
 """
@@ -45,9 +47,13 @@ def main(out: Path) -> int:
                 if r.get(z, x, y) != data:
                     bad.append(f"{pm.name}: get({z},{x},{y}) differs from the directory walk")
         total += len(pm_tiles)
-        if h["tile_type"] != TileType.PNG:
-            bad.append(f"{pm.name}: tile type {h['tile_type']}, not PNG")
-        if h["tile_compression"] not in (Compression.NONE, Compression.UNKNOWN):
+        vector = h["tile_type"] == TileType.MVT
+        if vector:
+            if h["tile_compression"] != Compression.GZIP:
+                bad.append(f"{pm.name}: vector tiles compressed as {h['tile_compression']}, not gzip")
+        elif h["tile_type"] != TileType.PNG:
+            bad.append(f"{pm.name}: tile type {h['tile_type']}, not PNG or MVT")
+        elif h["tile_compression"] not in (Compression.NONE, Compression.UNKNOWN):
             bad.append(f"{pm.name}: PNG tiles compressed again ({h['tile_compression']})")
         if h["addressed_tiles_count"] != len(pm_tiles):
             bad.append(
@@ -64,9 +70,11 @@ def main(out: Path) -> int:
         if not (h["min_lon_e7"] < h["max_lon_e7"] and h["min_lat_e7"] < h["max_lat_e7"]):
             bad.append(f"{pm.name}: empty header bounds")
         for k, data in pm_tiles.items():
-            if not data.startswith(PNG):
-                bad.append(f"{pm.name}: tile {k} is not a PNG")
+            if not data.startswith(b"\x1f\x8b" if vector else PNG):
+                bad.append(f"{pm.name}: tile {k} is not {'gzip' if vector else 'a PNG'}")
                 break
+        if vector and not (isinstance(meta, dict) and meta.get("vector_layers")):
+            bad.append(f"{pm.name}: no vector_layers in the metadata")
         if not isinstance(meta, dict):
             bad.append(f"{pm.name}: metadata is not a JSON object")
         if not mb.exists():
@@ -89,8 +97,15 @@ def main(out: Path) -> int:
         differ = [k for k in pm_tiles if k in mb_tiles and pm_tiles[k] != mb_tiles[k]]
         if differ:
             bad.append(f"{pm.name}: {len(differ)} tiles differ from {mb.name}, e.g. {differ[:3]}")
-        if md.get("format") != "png":
+        if md.get("format") != ("pbf" if vector else "png"):
             bad.append(f"{mb.name}: metadata format {md.get('format')!r}")
+        if vector:
+            try:
+                ids = [l["id"] for l in json.loads(md.get("json", "{}"))["vector_layers"]]
+                if not ids:
+                    bad.append(f"{mb.name}: empty vector_layers")
+            except (ValueError, KeyError, TypeError) as e:
+                bad.append(f"{mb.name}: metadata json has no vector_layers ({e})")
         for key, want in (("minzoom", h["min_zoom"]), ("maxzoom", h["max_zoom"])):
             if key in md and int(md[key]) != want:
                 bad.append(f"{mb.name}: {key} {md[key]}, PMTiles header {want}")

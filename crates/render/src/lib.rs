@@ -10,6 +10,7 @@ pub mod classify;
 pub mod draw;
 pub mod footprint;
 pub mod lattice;
+pub mod mvt;
 pub mod overview;
 pub mod png;
 pub mod raster;

@@ -13,11 +13,13 @@
 
 pub mod api;
 mod config;
+pub mod features;
 mod live;
 pub mod params;
 mod state;
 pub mod tiles;
 mod viewer;
+pub mod wmts;
 
 pub use config::{ServeConfig, ServeParams};
 pub use live::{PendingGuard, Watch, WatchHandle};
@@ -68,6 +70,8 @@ pub struct State {
     pub generation: String,
     /// The change records the generation carries (`changes/`), oldest first.
     pub changes: Vec<riskmap_store::changes::Entry>,
+    /// The OGC API collections parsed from the GeoJSON (on the first request for them).
+    pub features: std::sync::OnceLock<features::Stores>,
 }
 
 impl State {
@@ -283,6 +287,68 @@ fn tile_response(headers: &HeaderMap, bytes: bytes::Bytes, etag: &str) -> Respon
         .into_response()
 }
 
+/// A vector tile: stored gzipped, sent as stored to a client that accepts gzip
+/// (`Content-Encoding: gzip`), else inflated; an empty tile is an empty 200 (a valid MVT
+/// with no layers). The ETag is the content's: vector tiles are revalidated (no-cache),
+/// so a tile a live update has yet to rewrite is never kept past it.
+fn vector_tile_response(headers: &HeaderMap, img: Option<&tiles::Image>) -> Response {
+    let etag = img.map_or_else(|| "\"empty\"".to_string(), |i| i.etag.clone());
+    let cache = (header::CACHE_CONTROL, "no-cache");
+    let ctype = (header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile");
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)], [cache]).into_response();
+    }
+    let Some(img) = img else {
+        return ([(header::ETAG, etag)], [cache, ctype], bytes::Bytes::new()).into_response();
+    };
+    let gzip_ok = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|e| {
+            let mut parts = e.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let q0 = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    == Some(0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !q0
+        });
+    if gzip_ok {
+        return (
+            [(header::ETAG, etag)],
+            [cache, ctype, (header::CONTENT_ENCODING, "gzip")],
+            [(header::VARY, "Accept-Encoding")],
+            img.bytes.clone(),
+        )
+            .into_response();
+    }
+    use std::io::Read;
+    let mut raw = Vec::new();
+    match flate2::read::GzDecoder::new(&img.bytes[..]).read_to_end(&mut raw) {
+        Ok(_) => (
+            [(header::ETAG, etag)],
+            [cache, ctype],
+            [(header::VARY, "Accept-Encoding")],
+            bytes::Bytes::from(raw),
+        )
+            .into_response(),
+        Err(e) => ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            error: format!("stored vector tile is not gzip: {e}"),
+            param: None,
+        }
+        .into_response(),
+    }
+}
+
 fn layer_of<'a>(st: &'a State, layer: &str) -> Result<&'a tiles::Pyramid, ApiError> {
     st.pyramids.get(layer).ok_or_else(|| {
         ApiError::bad(
@@ -315,12 +381,16 @@ fn tile(
     file: &str,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let y_part = file.strip_suffix(".png").ok_or_else(|| {
-        ApiError::bad(
-            "y",
-            format!("tiles are /tiles/LAYER/Z/X/Y.png, got `{file}`"),
-        )
-    })?;
+    let (y_part, vector) = match file.rsplit_once('.') {
+        Some((y, "png")) => (y, false),
+        Some((y, "pbf" | "mvt")) => (y, true),
+        _ => {
+            return Err(ApiError::bad(
+                "y",
+                format!("tiles are /tiles/LAYER/Z/X/Y.png (raster) or /tiles/LAYER/Z/X/Y.pbf (vector), got `{file}`"),
+            ))
+        }
+    };
     let (y_str, retina) = match y_part.strip_suffix("@2x") {
         Some(y) => (y, true),
         None => (y_part, false),
@@ -340,6 +410,13 @@ fn tile(
         }
         Err(e) => return Err(e),
     };
+    if pyr.is_vector() != vector {
+        return Err(ApiError::not_found(if vector {
+            format!("layer `{key}` is a raster layer: /tiles/{key}/Z/X/Y.png")
+        } else {
+            format!("layer `{key}` holds vector tiles: /tiles/{key}/Z/X/Y.pbf")
+        }));
+    }
     let z = parse_u32("z", z)?;
     if z > 22 {
         return Err(ApiError::bad("z", format!("z {z} is out of range 0…22")));
@@ -364,6 +441,9 @@ fn tile(
             "tile {z}/{x}/{y} is outside layer `{key}` (zooms {}–{}, bounds {:?})",
             pyr.minzoom, pyr.maxzoom, pyr.bounds
         )));
+    }
+    if vector {
+        return Ok(vector_tile_response(headers, pyr.get(t).as_deref()));
     }
     Ok(match pyr.get(t) {
         Some(img) => tile_response(headers, img.bytes.clone(), &st.etag(&img.etag)),
@@ -434,25 +514,36 @@ async fn h_tilejson(
     };
     let md = &pyr.metadata;
     let b = pyr.bounds;
-    let v = serde_json::json!({
+    let ext = if pyr.is_vector() { "pbf" } else { "png" };
+    let mut v = serde_json::json!({
         "tilejson": "3.0.0",
         "name": md.get("name"),
         "description": md.get("description"),
         "attribution": md.get("attribution"),
         "version": md.get("version"),
         "scheme": "xyz",
-        "tiles": [format!("{root}/tiles/{base}/{{z}}/{{x}}/{{y}}{suffix}.png")],
+        "tiles": [format!("{root}/tiles/{base}/{{z}}/{{x}}/{{y}}{suffix}.{ext}")],
         "minzoom": pyr.minzoom,
         "maxzoom": pyr.maxzoom,
         "bounds": b,
         "center": [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, (pyr.minzoom as u16 + pyr.maxzoom as u16) / 2],
     });
+    if pyr.is_vector() {
+        v["format"] = serde_json::json!("pbf");
+        if let Some(layers) = md
+            .get("json")
+            .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
+            .and_then(|j| j.get("vector_layers").cloned())
+        {
+            v["vector_layers"] = layers;
+        }
+    }
     json_response(&v)
 }
 
 async fn h_fallback(uri: Uri) -> Response {
     ApiError::not_found(format!(
-        "no route for `{}`; see /api/meta, /api/stats, /api/enterprises, /api/at, /tiles/LAYER/Z/X/Y.png",
+        "no route for `{}`; see /api/meta, /api/stats, /api/enterprises, /api/at, /tiles/LAYER/Z/X/Y.png, /wmts, /ogcapi",
         uri.path().chars().take(200).collect::<String>()
     ))
     .into_response()
@@ -539,6 +630,26 @@ pub fn router_live(live: Arc<Live>, cors: &[String]) -> Router {
         .route("/geojson/{file}", get(h_geojson))
         .route("/tiles/{file}", get(h_tilejson))
         .route("/tiles/{layer}/{z}/{x}/{file}", get(h_tile))
+        .route("/wmts", get(wmts::h_kvp))
+        .route(
+            "/wmts/1.0.0/WMTSCapabilities.xml",
+            get(wmts::h_capabilities),
+        )
+        .route(
+            "/wmts/1.0.0/{layer}/{style}/{tms}/{z}/{row}/{file}",
+            get(wmts::h_rest_tile),
+        )
+        .route("/ogcapi", get(features::h_landing))
+        .route("/ogcapi/", get(features::h_landing))
+        .route("/ogcapi/api", get(features::h_api))
+        .route("/ogcapi/conformance", get(features::h_conformance))
+        .route("/ogcapi/collections", get(features::h_collections))
+        .route("/ogcapi/collections/{id}", get(features::h_collection))
+        .route("/ogcapi/collections/{id}/items", get(features::h_items))
+        .route(
+            "/ogcapi/collections/{id}/items/{fid}",
+            get(features::h_item),
+        )
         .fallback(h_fallback)
         .layer(Extension(live.clone()));
     with_layers(app, live, cors)
@@ -595,7 +706,7 @@ pub fn with_layers(routes: Router, live: Arc<Live>, cors: &[String]) -> Router {
 
 /// `Access-Control-Allow-Origin: *` on tiles and TileJSON.
 async fn tiles_for_any_origin(req: Request, next: Next) -> Response {
-    let tiles = req.uri().path().starts_with("/tiles/");
+    let tiles = req.uri().path().starts_with("/tiles/") || req.uri().path().starts_with("/wmts");
     let mut r = next.run(req).await;
     if tiles {
         r.headers_mut().insert(

@@ -53,6 +53,14 @@ pub fn state_patched(
             }
         }
     }
+    // the vector tilesets are cut whole by every update: read again from the generation
+    for (name, p) in pyramids.iter_mut().filter(|(_, p)| p.is_vector()) {
+        let path = out.join("mbtiles").join(format!("{name}.mbtiles"));
+        match tiles::Pyramid::open(&path) {
+            Ok(v) => *p = v,
+            Err(_) => return state_with(ds, an, out, params, None),
+        }
+    }
     state_with(ds, an, out, params, Some(pyramids))
 }
 
@@ -221,6 +229,7 @@ fn assemble(
         meta: bytes::Bytes::from(meta.to_string()),
         generation,
         changes,
+        features: Default::default(),
     }
 }
 
@@ -232,16 +241,37 @@ fn meta_json(
 ) -> serde_json::Value {
     use riskmap_core::model::{level_zh, Level};
     let b = ds.region_bbox;
-    let base: Vec<&String> = pyramids.keys().filter(|k| !k.contains('@')).collect();
+    // the raster layers (the vector tilesets are listed apart)
+    let base: Vec<&String> = pyramids
+        .iter()
+        .filter(|(k, p)| !k.contains('@') && !p.is_vector())
+        .map(|(k, _)| k)
+        .collect();
+    let vector: Vec<serde_json::Value> = pyramids
+        .iter()
+        .filter(|(_, p)| p.is_vector())
+        .map(|(k, p)| {
+            serde_json::json!({
+                "name": k,
+                "tilejson": format!("/tiles/{k}.json"),
+                "tiles": format!("/tiles/{k}/{{z}}/{{x}}/{{y}}.pbf"),
+                "minzoom": p.minzoom,
+                "maxzoom": p.maxzoom,
+            })
+        })
+        .collect();
     let layers: Vec<&String> = base.iter().copied().filter(|k| !k.contains('_')).collect();
     let layers_gcj: Vec<&String> = base
         .iter()
         .copied()
         .filter(|k| k.ends_with("_gcj02"))
         .collect();
-    let (minz, maxz) = pyramids.values().fold((u8::MAX, 0u8), |a, p| {
-        (a.0.min(p.minzoom), a.1.max(p.maxzoom))
-    });
+    let (minz, maxz) = pyramids
+        .values()
+        .filter(|p| !p.is_vector())
+        .fold((u8::MAX, 0u8), |a, p| {
+            (a.0.min(p.minzoom), a.1.max(p.maxzoom))
+        });
     let en = |l: Option<Level>| match l {
         Some(Level::Red) => "Major",
         Some(Level::Orange) => "Significant",
@@ -278,6 +308,7 @@ fn meta_json(
         "tile_url": "/tiles/{layer}/{z}/{x}/{y}.png",
         "layers": layers,
         "layers_gcj02": layers_gcj,
+        "vector": vector,
         "retina": pyramids.keys().any(|k| k.contains("@2x")),
         "basemap": basemap,
         "basemaps": basemaps,

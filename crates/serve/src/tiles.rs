@@ -27,6 +27,11 @@ pub struct Pyramid {
 }
 
 impl Pyramid {
+    /// Whether the archive holds (gzipped) vector tiles: MBTiles `format=pbf`.
+    pub fn is_vector(&self) -> bool {
+        self.metadata.get("format").is_some_and(|f| f == "pbf")
+    }
+
     /// Open an MBTiles file read-only and index it.
     pub fn open(path: &Path) -> Result<Pyramid, String> {
         let err = |e: rusqlite::Error| format!("{}: {e}", path.display());

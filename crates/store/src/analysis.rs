@@ -62,20 +62,30 @@ pub fn write_areas_geojson(
 ) -> std::io::Result<()> {
     begin(w, name, crs)?;
     for (i, a) in areas.iter().enumerate() {
-        let mut p = Map::new();
-        p.insert("name".into(), json!(a.name));
-        p.insert("adcode".into(), json!(a.adcode));
-        counts_props(&mut p, &a.counts);
-        p.insert(
-            "open_major_hidden_dangers".into(),
-            json!(a.open_major_hidden_dangers),
-        );
-        p.insert("area_km2".into(), json!(round(a.area_km2, 3)));
-        p.insert("density_per_km2".into(), json!(round(a.density(), 4)));
-        level_props(&mut p, ds, &a.level, a.total());
-        feature(w, i == 0, multipolygon(&a.shape, crs, dec), p)?;
+        feature(
+            w,
+            i == 0,
+            multipolygon(&a.shape, crs, dec),
+            area_properties(ds, a),
+        )?;
     }
     end(w)
+}
+
+/// The properties of an area (areas.geojson, the vector tiles).
+pub fn area_properties(ds: &Dataset, a: &AreaStats) -> Map<String, Value> {
+    let mut p = Map::new();
+    p.insert("name".into(), json!(a.name));
+    p.insert("adcode".into(), json!(a.adcode));
+    counts_props(&mut p, &a.counts);
+    p.insert(
+        "open_major_hidden_dangers".into(),
+        json!(a.open_major_hidden_dangers),
+    );
+    p.insert("area_km2".into(), json!(round(a.area_km2, 3)));
+    p.insert("density_per_km2".into(), json!(round(a.density(), 4)));
+    level_props(&mut p, ds, &a.level, a.total());
+    p
 }
 
 /// Headers of areas.csv.
@@ -143,24 +153,29 @@ pub fn write_grid(
 ) -> std::io::Result<()> {
     begin(w, "grid", crs)?;
     for (i, c) in cells.iter().enumerate() {
-        let mut p = Map::new();
-        p.insert("id".into(), json!(c.id));
-        counts_props(&mut p, &c.counts);
-        p.insert(
-            "open_major_hidden_dangers".into(),
-            json!(c.open_major_hidden_dangers),
-        );
-        p.insert("area_km2".into(), json!(round(c.area_km2, 6)));
-        p.insert("district".into(), json!(c.district));
-        level_props(&mut p, ds, &c.level, c.counts.iter().sum());
         feature(
             w,
             i == 0,
             multipolygon(&MultiPolygon::new(vec![c.shape.clone()]), crs, dec),
-            p,
+            grid_properties(ds, c),
         )?;
     }
     end(w)
+}
+
+/// The properties of a grid cell (grid.geojson, the vector tiles).
+pub fn grid_properties(ds: &Dataset, c: &Cell) -> Map<String, Value> {
+    let mut p = Map::new();
+    p.insert("id".into(), json!(c.id));
+    counts_props(&mut p, &c.counts);
+    p.insert(
+        "open_major_hidden_dangers".into(),
+        json!(c.open_major_hidden_dangers),
+    );
+    p.insert("area_km2".into(), json!(round(c.area_km2, 6)));
+    p.insert("district".into(), json!(c.district));
+    level_props(&mut p, ds, &c.level, c.counts.iter().sum());
+    p
 }
 
 /// The id of the zone at `index` in zones.geojson (also used by the server).
@@ -186,14 +201,7 @@ pub fn write_zones(
             }
         }
         buf.extend_from_slice(b"{\"type\":\"Feature\",\"properties\":");
-        let props = json!({
-            "id": zone_id(i),
-            "level": z.level.key(),
-            "level_zh": z.level.zh(),
-            "color": ds.style.color(Some(z.level)),
-            "area_km2": round(z.area_km2, 4),
-            "enterprise_count": z.enterprises.len(),
-        });
+        let props = zone_properties(ds, z, i);
         // the ids go in last, streamed
         let text = props.to_string();
         buf.extend_from_slice(&text.as_bytes()[..text.len() - 1]);
@@ -212,6 +220,19 @@ pub fn write_zones(
         Ok(())
     })?;
     end(w)
+}
+
+/// The properties of zone `i` but its enterprise ids (zones.geojson adds them; the
+/// vector tiles carry the count).
+pub fn zone_properties(ds: &Dataset, z: &Zone, i: usize) -> Value {
+    json!({
+        "id": zone_id(i),
+        "level": z.level.key(),
+        "level_zh": z.level.zh(),
+        "color": ds.style.color(Some(z.level)),
+        "area_km2": round(z.area_km2, 4),
+        "enterprise_count": z.enterprises.len(),
+    })
 }
 
 fn hit_text(ds: &Dataset, h: &riskmap_core::index::Hit) -> String {

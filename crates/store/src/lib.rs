@@ -17,6 +17,7 @@ pub mod pyramid;
 pub mod summary;
 pub mod tables;
 pub mod tiles;
+pub mod vector;
 pub mod webhook;
 
 use std::io::Write;

@@ -30,8 +30,29 @@ impl TileMeta {
     }
 }
 
+/// What the tiles of an archive are.
+#[derive(Debug, Clone)]
+pub enum TileFormat {
+    /// PNG images.
+    Png,
+    /// Gzipped Mapbox Vector Tiles; `vector_layers` is the TileJSON list of the layers
+    /// and their fields (the MBTiles `json` metadata).
+    Pbf { vector_layers: serde_json::Value },
+}
+
+impl TileFormat {
+    /// The MBTiles `format` and XYZ file extension.
+    pub fn ext(&self) -> &'static str {
+        match self {
+            TileFormat::Png => "png",
+            TileFormat::Pbf { .. } => "pbf",
+        }
+    }
+}
+
 /// Where one layer's tiles go.
 pub struct Sinks {
+    ext: &'static str,
     xyz: Option<(PathBuf, PathBuf)>,
     mbtiles: Option<(Connection, PathBuf, PathBuf)>,
     /// Column folders already created.
@@ -57,6 +78,7 @@ fn io(e: impl std::fmt::Display) -> std::io::Error {
 impl Sinks {
     /// Open the sinks of `layer` (e.g. `surface`, `surface_gcj02`) under `out`; `suffix` is
     /// `""` or `"@2x"`.
+    #[allow(clippy::too_many_arguments)]
     pub fn open(
         out: &Path,
         layer: &str,
@@ -65,8 +87,15 @@ impl Sinks {
         xyz: bool,
         mbtiles: bool,
         pmtiles_on: bool,
+        format: &TileFormat,
     ) -> std::io::Result<Sinks> {
         let name = format!("{layer}{suffix}");
+        let vector = matches!(format, TileFormat::Pbf { .. });
+        let empty_note = if vector {
+            "Empty tiles are not stored."
+        } else {
+            "Fully transparent tiles are not stored: a missing tile inside the bounds is empty."
+        };
         let xyz = if xyz {
             let dst = out.join("tiles").join(&name);
             let t = tmp(&dst);
@@ -98,7 +127,7 @@ impl Sinks {
             let c0 = meta.center();
             let rows = [
                 ("name", name.clone()),
-                ("format", "png".into()),
+                ("format", format.ext().into()),
                 ("type", "overlay".into()),
                 ("version", env!("CARGO_PKG_VERSION").into()),
                 ("bounds", format!("{},{},{},{}", b[0], b[1], b[2], b[3])),
@@ -106,9 +135,15 @@ impl Sinks {
                 ("minzoom", meta.minzoom.to_string()),
                 ("maxzoom", meta.maxzoom.to_string()),
                 ("attribution", meta.attribution.clone()),
-                ("description", format!("{} Fully transparent tiles are not stored: a missing tile inside the bounds is empty.", meta.description)),
+                ("description", format!("{} {empty_note}", meta.description)),
             ];
-            for (k, v) in rows {
+            let json = match format {
+                TileFormat::Pbf { vector_layers } => {
+                    Some(serde_json::json!({ "vector_layers": vector_layers }).to_string())
+                }
+                TileFormat::Png => None,
+            };
+            for (k, v) in rows.into_iter().chain(json.map(|j| ("json", j))) {
                 c.execute(
                     "INSERT INTO metadata (name, value) VALUES (?1, ?2)",
                     params![k, v],
@@ -125,11 +160,20 @@ impl Sinks {
             let t = tmp(&dst);
             let f = std::io::BufWriter::new(std::fs::File::create(&t)?);
             let c0 = meta.center();
-            let md = serde_json::json!({
-                "name": name, "description": format!("{} Fully transparent tiles are not stored.", meta.description),
-                "attribution": meta.attribution, "type": "overlay", "format": "png", "version": env!("CARGO_PKG_VERSION"),
+            let mut md = serde_json::json!({
+                "name": name, "description": format!("{} {}", meta.description, if vector { "Empty tiles are not stored." } else { "Fully transparent tiles are not stored." }),
+                "attribution": meta.attribution, "type": "overlay", "format": format.ext(), "version": env!("CARGO_PKG_VERSION"),
             });
-            let w = pmtiles::PmTilesWriter::new(pmtiles::TileType::Png)
+            let w = match format {
+                TileFormat::Png => pmtiles::PmTilesWriter::new(pmtiles::TileType::Png),
+                TileFormat::Pbf { vector_layers } => {
+                    md["vector_layers"] = vector_layers.clone();
+                    // the tiles come gzipped (their size is checked gzipped)
+                    pmtiles::PmTilesWriter::new(pmtiles::TileType::Mvt)
+                        .precompressed(pmtiles::Compression::Gzip)
+                }
+            };
+            let w = w
                 .min_zoom(meta.minzoom)
                 .max_zoom(meta.maxzoom)
                 .bounds(
@@ -148,6 +192,7 @@ impl Sinks {
             None
         };
         Ok(Sinks {
+            ext: format.ext(),
             xyz,
             mbtiles,
             pmtiles,
@@ -164,7 +209,7 @@ impl Sinks {
             if self.dirs.insert((t.z, t.x)) {
                 std::fs::create_dir_all(&d)?;
             }
-            std::fs::write(d.join(format!("{}.png", t.y)), png)?;
+            std::fs::write(d.join(format!("{}.{}", t.y, self.ext)), png)?;
         }
         if let Some((c, _, _)) = &self.mbtiles {
             let digest = Sha256::digest(png);

@@ -354,7 +354,7 @@ fn meta_of(ds: &Dataset, cfg: &TilesConfig, layer: Layer, crs: Crs, [z0, z1]: [u
 /// A WGS84 bbox in `crs`: the box around its edges there, each sampled at 256 points
 /// (GCJ-02's offset has terms of period 1/3°, so corners alone miss its bulges by metres;
 /// at this spacing the box is within a metre for a city or a province).
-fn bounds_in(b: [f64; 4], crs: Crs) -> [f64; 4] {
+pub(crate) fn bounds_in(b: [f64; 4], crs: Crs) -> [f64; 4] {
     if matches!(crs, Crs::Wgs84 | Crs::Cgcs2000) {
         return b;
     }
@@ -462,8 +462,17 @@ fn pyramid_pass(
         }
         let meta = meta_of(ds, cfg, layer, crs, [z0, z1]);
         sinks.push(
-            Sinks::open(&out, &path_name, suffix, &meta, xyz, mbtiles, pmtiles_on)
-                .map_err(ioe(&out))?,
+            Sinks::open(
+                &out,
+                &path_name,
+                suffix,
+                &meta,
+                xyz,
+                mbtiles,
+                pmtiles_on,
+                &crate::tiles::TileFormat::Png,
+            )
+            .map_err(ioe(&out))?,
         );
         // the first zoom's tiles over the layer's content that may draw it
         let b = padded(bbox, crs);

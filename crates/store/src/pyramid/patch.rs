@@ -608,8 +608,17 @@ fn write_patch(
         }
         at.sort_by_key(|a| a.0);
         lap("MBTiles read");
-        let mut sinks = Sinks::open(out, &plan.path_name, plan.suffix, meta, false, false, true)
-            .map_err(io_err(out))?;
+        let mut sinks = Sinks::open(
+            out,
+            &plan.path_name,
+            plan.suffix,
+            meta,
+            false,
+            false,
+            true,
+            &crate::tiles::TileFormat::Png,
+        )
+        .map_err(io_err(out))?;
         for (_, t, id) in &at {
             if let Some(png) = images.get(id) {
                 sinks.add(*t, png).map_err(io_err(out))?;
