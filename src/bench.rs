@@ -482,7 +482,13 @@ pub fn load_http(
                     for i in 0..per_conn {
                         let path = &paths[(c * 7919 + i) % paths.len()];
                         let t = Instant::now();
-                        write!(w, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n")
+                        // vector tiles as a browser asks for them (it takes gzip)
+                        let gz = if path.ends_with(".pbf") {
+                            "Accept-Encoding: gzip\r\n"
+                        } else {
+                            ""
+                        };
+                        write!(w, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{gz}\r\n")
                             .map_err(|e| e.to_string())?;
                         line.clear();
                         r.read_line(&mut line).map_err(|e| e.to_string())?;
@@ -579,6 +585,36 @@ pub fn tile_paths(out: &Path, layer: &str) -> Vec<String> {
         .find(|s| gcd(*s, n) == 1 && *s < n / 2 + 1)
         .unwrap_or(1);
     (0..n).map(|i| v[(i * step) % n].clone()).collect()
+}
+
+/// Tile paths for the load from a layer's MBTiles archive (`ext` png or pbf), at z10–16,
+/// spread as [`tile_paths`] spreads them: for the vector tileset, and for a raster
+/// layer when the build wrote no XYZ folder.
+pub fn archive_paths(out: &Path, layer: &str, ext: &str) -> Vec<String> {
+    let path = out.join("mbtiles").join(format!("{layer}.mbtiles"));
+    let Ok(p) = riskmap_serve::tiles::Pyramid::open(&path) else {
+        return Vec::new();
+    };
+    let mut v: Vec<(u8, u32, u32)> = p
+        .tiles()
+        .map(|(t, _)| (t.z, t.x, t.y))
+        .filter(|t| t.0 >= 10)
+        .collect();
+    v.sort_unstable();
+    let n = v.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let step = (1..n)
+        .rev()
+        .find(|s| gcd(*s, n) == 1 && *s < n / 2 + 1)
+        .unwrap_or(1);
+    (0..n)
+        .map(|i| {
+            let (z, x, y) = v[(i * step) % n];
+            format!("/tiles/{layer}/{z}/{x}/{y}.{ext}")
+        })
+        .collect()
 }
 
 fn gcd(a: usize, b: usize) -> usize {

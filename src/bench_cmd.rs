@@ -284,7 +284,10 @@ fn serve_bench(me: &Path, conns: usize) -> Result<u8> {
     let cfg =
         Config::load(Path::new("riskmap.toml")).context("bench --serve reads ./riskmap.toml")?;
     let out = cfg.output.dir.clone();
-    let tiles = bench::tile_paths(&out, "composite");
+    let mut tiles = bench::tile_paths(&out, "composite");
+    if tiles.is_empty() {
+        tiles = bench::archive_paths(&out, "composite", "png");
+    }
     if tiles.is_empty() {
         bail!("{}: no tiles — run `riskmap build` first", out.display());
     }
@@ -319,6 +322,7 @@ fn serve_bench(me: &Path, conns: usize) -> Result<u8> {
             _ => [116.2, 36.0, 117.9, 37.6],
         };
         let at = bench::at_paths(bbox, 40);
+        let pbf = bench::archive_paths(&out, "vector", "pbf");
         // warm-up
         bench::load_http(addr, &tiles, conns, 500).map_err(anyhow::Error::msg)?;
         println!("| load (loopback, {conns} keep-alive connections, client on the same 2 cores) | requests | errors | requests/s | p50 ms | p99 ms | max ms |");
@@ -330,11 +334,19 @@ fn serve_bench(me: &Path, conns: usize) -> Result<u8> {
                 15_000,
             ),
             (
+                format!("vector tiles (.pbf, gzip, z10–16, {} distinct)", pbf.len()),
+                &pbf,
+                15_000,
+            ),
+            (
                 format!("/api/at (radius 500 m, {} places)", at.len()),
                 &at,
                 2_000,
             ),
         ] {
+            if paths.is_empty() {
+                continue;
+            }
             let f = bench::load_http(addr, paths, conns, per).map_err(anyhow::Error::msg)?;
             println!(
                 "| {label} | {} | {} | {:.0} | {:.2} | {:.2} | {:.1} |",

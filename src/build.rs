@@ -302,6 +302,7 @@ pub fn build_outputs(
     }
     // the vector tiles (their archives are written and renamed into place here)
     let mut vector_out = Vec::new();
+    let mut vector_s = None;
     if cfg.vector.enabled {
         let t = std::time::Instant::now();
         let r = export::vector::run(ds, analysis, &cfg.vector_params())?;
@@ -320,6 +321,7 @@ pub fn build_outputs(
             }
         }
         vector_out = r.outputs;
+        vector_s = Some(t.elapsed().as_secs_f64());
         if std::env::var_os("RISKMAP_DEBUG").is_some() {
             eprintln!("write: vector tiles {:.2} s", t.elapsed().as_secs_f64());
         }
@@ -352,7 +354,13 @@ pub fn build_outputs(
         analysis_text(ds, cfg, &analysis)
     );
     let mut timings = analysis.timings.clone();
-    timings.push(("write", write_clock.elapsed().as_secs_f64()));
+    timings.push((
+        "write",
+        write_clock.elapsed().as_secs_f64() - vector_s.unwrap_or(0.0),
+    ));
+    if let Some(v) = vector_s {
+        timings.push(("vector tiles", v));
+    }
     Ok(Written {
         outputs,
         summary_text,

@@ -376,7 +376,7 @@ impl Inspection {
             }
             None => s.push_str("# 区县边界 GeoJSON（建议提供：区县统计与越界检查）:\n# [boundaries]\n# path = \"区县.geojson\"\n# crs = \"gcj02\"\n\n"),
         }
-        s.push_str("[tiles]\nenabled = true   # 瓦片金字塔 (PMTiles, MBTiles)\nzoom = [8, 16]\n\n[report]\nenabled = true   # 分析报告 report.html / report.xlsx\n");
+        s.push_str("[tiles]\nenabled = true   # 瓦片金字塔 (PMTiles, MBTiles)\nzoom = [8, 16]\n\n[vector]\nenabled = true   # 矢量瓦片 (MVT)：MapLibre / ArcGIS / SuperMap / QGIS 门户用\n\n[report]\nenabled = true   # 分析报告 report.html / report.xlsx\n");
         // positions from Gaode: the user's basemap is most likely Gaode too
         if self.crs == Some(Crs::Gcj02) {
             s.push_str("\n[output]\ncrs_out = [\"gcj02\"]   # 名录是高德坐标：另出一套 GCJ-02 的 GeoJSON 和瓦片（_gcj02），叠加高德底图时位置对得上\n");

@@ -26,7 +26,8 @@ pub const VECTOR_LAYERS: [&str; 5] = ["districts", "areas", "grid", "zones", "en
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct VectorConfig {
-    /// Write the vector tiles in every build. Default true.
+    /// Write the vector tiles in every build. Default false (true in the sample's
+    /// riskmap.toml and in what `riskmap init` writes).
     pub enabled: bool,
     /// `[min, max]` zoom. Default [8, 16].
     pub zoom: [u8; 2],
@@ -49,7 +50,7 @@ pub struct VectorConfig {
 impl Default for VectorConfig {
     fn default() -> Self {
         VectorConfig {
-            enabled: true,
+            enabled: false,
             zoom: [8, 16],
             layers: VECTOR_LAYERS.iter().map(|s| s.to_string()).collect(),
             formats: vec!["pmtiles".into(), "mbtiles".into()],
