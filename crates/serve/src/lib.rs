@@ -445,13 +445,24 @@ fn tile(
     if vector {
         return Ok(vector_tile_response(headers, pyr.get(t).as_deref()));
     }
-    Ok(match pyr.get(t) {
+    Ok(raster_tile(st, pyr, t, retina, headers))
+}
+
+/// A raster tile of `pyr`: its image, or the transparent one when it has none.
+fn raster_tile(
+    st: &State,
+    pyr: &tiles::Pyramid,
+    t: Tile,
+    retina: bool,
+    headers: &HeaderMap,
+) -> Response {
+    match pyr.get(t) {
         Some(img) => tile_response(headers, img.bytes.clone(), &st.etag(&img.etag)),
         None => {
             let (b, etag) = &st.transparent[usize::from(retina)];
             tile_response(headers, b.clone(), &st.etag(etag))
         }
-    })
+    }
 }
 
 /// The URL clients reach this server at: `[serve] public_url` when set, else what a

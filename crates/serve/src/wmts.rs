@@ -409,11 +409,5 @@ fn get_tile(
         ));
     }
     let t = Tile::new(col, row, z as u8);
-    Ok(match p.get(t) {
-        Some(img) => crate::tile_response(headers, img.bytes.clone(), &st.etag(&img.etag)),
-        None => {
-            let (b, etag) = &st.transparent[0];
-            crate::tile_response(headers, b.clone(), &st.etag(etag))
-        }
-    })
+    Ok(crate::raster_tile(st, p, t, false, headers))
 }

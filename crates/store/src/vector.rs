@@ -441,40 +441,26 @@ fn ioe(p: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     }
 }
 
-/// The TileJSON of a vector tileset.
+/// The TileJSON of a vector tileset: a raster layer's (`tiles::tilejson`) with `.pbf`
+/// tiles, `format` and `vector_layers`.
 pub fn tilejson(
     meta: &TileMeta,
     name: &str,
     vector_layers: &serde_json::Value,
 ) -> serde_json::Value {
-    let url = meta.url.replace("{layer}", name).replace(".png", ".pbf");
-    json!({
-        "tilejson": "3.0.0",
-        "name": meta.name,
-        "description": meta.description,
-        "version": env!("CARGO_PKG_VERSION"),
-        "attribution": meta.attribution,
-        "scheme": "xyz",
-        "format": "pbf",
-        "tiles": [url],
-        "minzoom": meta.minzoom,
-        "maxzoom": meta.maxzoom,
-        "bounds": meta.bounds,
-        "center": meta.center(),
-        "vector_layers": vector_layers,
-    })
+    let mut v = crate::tiles::tilejson(meta, name, "");
+    if let Some(url) = v["tiles"][0].as_str().map(|u| u.replace(".png", ".pbf")) {
+        v["tiles"] = json!([url]);
+    }
+    v["format"] = json!("pbf");
+    v["vector_layers"] = vector_layers.clone();
+    v
 }
 
-/// The CRSs the tilesets are cut in: WGS84 and every other of `crs_out`.
+/// The CRSs the tilesets are cut in: WGS84 and every other of `crs_out` (as the
+/// raster pyramids').
 pub fn crss(crs_out: &[Crs]) -> Vec<Crs> {
-    let mut v = vec![Crs::Wgs84];
-    v.extend(
-        crs_out
-            .iter()
-            .copied()
-            .filter(|c| !matches!(c, Crs::Wgs84 | Crs::Cgcs2000)),
-    );
-    v
+    crate::pyramid::crss_of(crs_out)
 }
 
 /// The tileset's file stem in `crs`: `vector`, `vector_gcj02`.

@@ -275,6 +275,29 @@ pub fn polygon_commands(
     (!out.is_empty()).then_some(out)
 }
 
+/// The positions a geometry's commands visit (for tests).
+#[cfg(test)]
+pub(crate) fn decode_commands(c: &[u32]) -> Vec<(i64, i64)> {
+    let mut pts = vec![];
+    let (mut x, mut y) = (0i64, 0i64);
+    let unz = |v: u32| ((v >> 1) as i64) ^ -((v & 1) as i64);
+    let mut i = 0;
+    while i < c.len() {
+        let (id, n) = (c[i] & 7, c[i] >> 3);
+        i += 1;
+        if id == 7 {
+            continue;
+        }
+        for _ in 0..n {
+            x += unz(c[i]);
+            y += unz(c[i + 1]);
+            pts.push((x, y));
+            i += 2;
+        }
+    }
+    pts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,24 +342,7 @@ mod tests {
         assert_eq!(c[3], 2 | (3 << 3));
         assert_eq!(c[10], 15);
         // decode and check the winding
-        let mut pts = vec![];
-        let (mut x, mut y) = (0i64, 0i64);
-        let unz = |v: u32| ((v >> 1) as i64) ^ -((v & 1) as i64);
-        let mut i = 0;
-        while i < c.len() {
-            let (id, n) = (c[i] & 7, c[i] >> 3);
-            i += 1;
-            if id == 7 {
-                continue;
-            }
-            for _ in 0..n {
-                x += unz(c[i]);
-                y += unz(c[i + 1]);
-                pts.push((x, y));
-                i += 2;
-            }
-        }
-        assert!(area2(&pts) > 0);
+        assert!(area2(&decode_commands(&c)) > 0);
     }
 
     #[test]

@@ -820,22 +820,7 @@ mod tests {
             let t = proto::Tile::decode(&raw[..]).unwrap();
             let g = &t.layers[0].features[0].geometry;
             // decode the one ring, clip to 0..4096 by its bbox (it is a rectangle)
-            let unz = |v: u32| ((v >> 1) as i64) ^ -((v & 1) as i64);
-            let (mut x, mut y, mut i) = (0i64, 0i64, 0);
-            let mut pts = vec![];
-            while i < g.len() {
-                let (id, n) = (g[i] & 7, g[i] >> 3);
-                i += 1;
-                if id == 7 {
-                    continue;
-                }
-                for _ in 0..n {
-                    x += unz(g[i]);
-                    y += unz(g[i + 1]);
-                    pts.push((x, y));
-                    i += 2;
-                }
-            }
+            let pts = geom::decode_commands(g);
             let (x0, x1) = (
                 pts.iter().map(|p| p.0).min().unwrap().max(0),
                 pts.iter().map(|p| p.0).max().unwrap().min(4096),

@@ -317,10 +317,14 @@ pub fn run_reusing(
 /// The CRSs a run draws its pyramids in: WGS84, and every other of `crs_out` (the
 /// `_gcj02` twins).
 fn crss(params: &TilesParams) -> Vec<Crs> {
+    crss_of(&params.crs_out)
+}
+
+/// WGS84, and every other CRS of `crs_out`.
+pub(crate) fn crss_of(crs_out: &[Crs]) -> Vec<Crs> {
     let mut crss = vec![Crs::Wgs84];
     crss.extend(
-        params
-            .crs_out
+        crs_out
             .iter()
             .copied()
             .filter(|c| !matches!(c, Crs::Wgs84 | Crs::Cgcs2000)),
