@@ -9,6 +9,7 @@
 pub mod classify;
 pub mod draw;
 pub mod footprint;
+pub mod glyphs;
 pub mod lattice;
 pub mod mvt;
 pub mod overview;
