@@ -11,6 +11,7 @@ pub mod draw;
 pub mod footprint;
 pub mod glyphs;
 pub mod lattice;
+pub mod mapstyle;
 pub mod mvt;
 pub mod overview;
 pub mod png;
