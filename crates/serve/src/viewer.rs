@@ -29,6 +29,9 @@ fn asset(path: &str) -> Option<(&'static [u8], &'static str)> {
         "vendor/leaflet/images/marker-icon.png" => "image/png",
         "vendor/leaflet/images/marker-icon-2x.png" => "image/png",
         "vendor/leaflet/images/marker-shadow.png" => "image/png",
+        "vendor/maplibre-gl/maplibre-gl.js" => "text/javascript; charset=utf-8",
+        "vendor/maplibre-gl/maplibre-gl.css" => "text/css; charset=utf-8",
+        "vendor/maplibre-gl/LICENSE" => "text/plain; charset=utf-8",
     }
 }
 
