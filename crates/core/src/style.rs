@@ -135,7 +135,15 @@ pub fn parse_hex(s: &str) -> Option<[u8; 3]> {
     Some([p(0)?, p(2)?, p(4)?])
 }
 
+/// `styles/colorblind.toml`, compiled in (the vector tiles' second MapLibre style).
+const COLORBLIND: &str = include_str!("../../../styles/colorblind.toml");
+
 impl Style {
+    /// The colour-blind style the repository ships (`styles/colorblind.toml`).
+    pub fn colorblind() -> Style {
+        toml::from_str(COLORBLIND).unwrap_or_default()
+    }
+
     pub fn load(path: &Path) -> Result<Style, String> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             let (p, e) = (path.display(), crate::i18n::io_error(&e));

@@ -548,6 +548,87 @@ fn write_tileset(c: &Cut, params: &VectorParams, vl: &serde_json::Value) -> Resu
     Ok((n, bytes, thinned, dropped, oversize, done))
 }
 
+/// The glyph ranges the style's labels need: Latin (0–255) and the ranges of the
+/// characters of the district names.
+pub fn label_ranges(ds: &Dataset) -> Vec<u32> {
+    let mut r: std::collections::BTreeSet<u32> = std::collections::BTreeSet::from([0]);
+    for d in &ds.districts.districts {
+        for c in d.name.chars() {
+            r.insert(c as u32 / 256 * 256);
+        }
+    }
+    r.into_iter().collect()
+}
+
+/// The base of the URLs written into the styles: `[tiles] url` up to `/tiles/`.
+fn url_base(url: &str) -> String {
+    match url.find("/tiles/") {
+        Some(i) => url[..i].to_string(),
+        None => "http://127.0.0.1:8080".into(),
+    }
+}
+
+/// The MapLibre styles (`style.json` in the build's style, `style_colorblind.json`), the
+/// colour-blind style's sprite (`sprites/colorblind[@2x].json|png`) and the glyph ranges
+/// the labels use (`fonts/{fontstack}/{range}.pbf`): the files a static web server or a
+/// portal needs beside the tileset, offline.
+pub fn write_styles(ds: &Dataset, params: &VectorParams) -> Result<Vec<PathBuf>, Error> {
+    use riskmap_render::mapstyle;
+    let out = &params.out;
+    let base = url_base(&params.url);
+    let mut written = Vec::new();
+    let mut put = |rel: String, bytes: &[u8]| -> Result<(), Error> {
+        let p = out.join(&rel);
+        crate::atomic::write_atomic(&p, bytes).map_err(ioe(&p))?;
+        written.push(p);
+        Ok(())
+    };
+    let bounds = ds.region_bbox;
+    for (file, style, sprite) in [
+        ("style.json", ds.style.clone(), "sprites/style"),
+        (
+            "style_colorblind.json",
+            riskmap_core::style::Style::colorblind(),
+            "sprites/colorblind",
+        ),
+    ] {
+        let urls = mapstyle::StyleUrls {
+            tilejson: &format!("{base}/tiles/{}.json", params.vector.name),
+            glyphs: &format!("{base}/fonts/{{fontstack}}/{{range}}.pbf"),
+            sprite: &format!("{base}/{sprite}"),
+        };
+        let v = mapstyle::style(&style, &ds.title, &urls, bounds);
+        put(
+            file.to_string(),
+            &serde_json::to_vec_pretty(&v).unwrap_or_default(),
+        )?;
+        for ratio in [1u32, 2] {
+            if let Some((index, png)) = mapstyle::sprite(&style, ratio) {
+                let suffix = if ratio == 2 { "@2x" } else { "" };
+                put(
+                    format!("{sprite}{suffix}.json"),
+                    &serde_json::to_vec_pretty(&index).unwrap_or_default(),
+                )?;
+                put(format!("{sprite}{suffix}.png"), &png)?;
+            }
+        }
+    }
+    for start in label_ranges(ds) {
+        let pbf = riskmap_render::glyphs::range(
+            riskmap_render::overview::BUNDLED_FONT,
+            0,
+            mapstyle::FONTSTACK,
+            start,
+        )
+        .map_err(Error::Input)?;
+        put(
+            format!("fonts/{}/{start}-{}.pbf", mapstyle::FONTSTACK, start + 255),
+            &pbf,
+        )?;
+    }
+    Ok(written)
+}
+
 /// Cut and write the tilesets (each one's archives written while the next is cut).
 pub fn run(ds: &Dataset, an: &Analysis, params: &VectorParams) -> Result<VectorReport, Error> {
     let cfg = &params.vector;
@@ -617,5 +698,6 @@ pub fn run(ds: &Dataset, an: &Analysis, params: &VectorParams) -> Result<VectorR
         }
         Ok(())
     })?;
+    report.outputs.extend(write_styles(ds, params)?);
     Ok(report)
 }
