@@ -17,6 +17,7 @@ pub mod features;
 mod live;
 pub mod params;
 mod state;
+mod styles;
 pub mod tiles;
 mod viewer;
 pub mod wmts;
@@ -641,6 +642,9 @@ pub fn router_live(live: Arc<Live>, cors: &[String]) -> Router {
         .route("/geojson/{file}", get(h_geojson))
         .route("/tiles/{file}", get(h_tilejson))
         .route("/tiles/{layer}/{z}/{x}/{file}", get(h_tile))
+        .route("/styles/{file}", get(styles::h_style))
+        .route("/sprites/{file}", get(styles::h_sprite))
+        .route("/fonts/{stack}/{file}", get(styles::h_glyphs))
         .route("/wmts", get(wmts::h_kvp))
         .route(
             "/wmts/1.0.0/WMTSCapabilities.xml",
@@ -717,7 +721,10 @@ pub fn with_layers(routes: Router, live: Arc<Live>, cors: &[String]) -> Router {
 
 /// `Access-Control-Allow-Origin: *` on tiles and TileJSON.
 async fn tiles_for_any_origin(req: Request, next: Next) -> Response {
-    let tiles = req.uri().path().starts_with("/tiles/") || req.uri().path().starts_with("/wmts");
+    let path = req.uri().path();
+    let tiles = ["/tiles/", "/wmts", "/styles/", "/sprites/", "/fonts/"]
+        .iter()
+        .any(|p| path.starts_with(p));
     let mut r = next.run(req).await;
     if tiles {
         r.headers_mut().insert(
