@@ -51,22 +51,30 @@ pub fn style(s: &Style, title: &str, urls: &StyleUrls<'_>, bounds: [f64; 4]) -> 
         .iter()
         .flat_map(|[z, r]| [json!(z), json!(r)])
         .collect();
-    let mut zones_fill = json!({
+    let zones_fill = json!({
         "id": "zones", "type": "fill", "source": "riskmap", "source-layer": "zones",
         "paint": {"fill-color": by_level(s, "level"), "fill-opacity": d.surface_opacity},
     });
-    if has_patterns {
-        // a level with a pattern is filled with its pattern image (colour and ink)
+    // levels with a pattern get a second fill, of their pattern image (colour and ink),
+    // filtered to those levels (so no feature asks for an image the sprite lacks)
+    let patterned: Vec<&str> = Level::ALL
+        .iter()
+        .filter(|&&l| s.pattern(l) != Pattern::None)
+        .map(|l| l.key())
+        .collect();
+    let zones_pattern = (!patterned.is_empty()).then(|| {
         let mut m = vec![json!("match"), json!(["get", "level"])];
-        for l in Level::ALL {
-            if s.pattern(l) != Pattern::None {
-                m.push(json!(l.key()));
-                m.push(json!(pattern_name(l.key())));
-            }
+        for k in &patterned {
+            m.push(json!(k));
+            m.push(json!(pattern_name(k)));
         }
-        m.push(json!(""));
-        zones_fill["paint"]["fill-pattern"] = Value::Array(m);
-    }
+        m.push(json!(pattern_name(patterned[0])));
+        json!({
+            "id": "zones-pattern", "type": "fill", "source": "riskmap", "source-layer": "zones",
+            "filter": ["in", ["get", "level"], ["literal", patterned]],
+            "paint": {"fill-pattern": Value::Array(m), "fill-opacity": d.surface_opacity},
+        })
+    });
     let mut layers = vec![
         json!({"id": "areas", "type": "fill", "source": "riskmap", "source-layer": "areas",
                "layout": {"visibility": "none"},
@@ -76,6 +84,9 @@ pub fn style(s: &Style, title: &str, urls: &StyleUrls<'_>, bounds: [f64; 4]) -> 
                "paint": {"fill-color": by_level(s, "level"), "fill-opacity": d.grid_opacity,
                          "fill-outline-color": d.grid_outline_color}}),
         zones_fill,
+    ];
+    layers.extend(zones_pattern);
+    layers.extend([
         json!({"id": "districts", "type": "line", "source": "riskmap", "source-layer": "districts",
                "paint": {"line-color": d.outline_color, "line-width": d.outline_width}}),
         json!({"id": "enterprises", "type": "circle", "source": "riskmap", "source-layer": "enterprises",
@@ -88,7 +99,7 @@ pub fn style(s: &Style, title: &str, urls: &StyleUrls<'_>, bounds: [f64; 4]) -> 
                "layout": {"text-field": ["get", "name"], "text-font": [FONTSTACK], "text-size": 14,
                           "symbol-placement": "point", "text-allow-overlap": false},
                "paint": {"text-color": "#222222", "text-halo-color": "#FFFFFF", "text-halo-width": 1.5}}),
-    ];
+    ]);
     // the circle radius above: ["interpolate", ["linear"], ["zoom"], z0, r0, z1, r1, …]
     if let Some(l) = layers.iter_mut().find(|l| l["id"] == "enterprises") {
         let mut e = vec![json!("interpolate"), json!(["linear"]), json!(["zoom"])];
@@ -267,10 +278,11 @@ mod tests {
             .as_array()
             .unwrap()
             .iter()
-            .find(|l| l["id"] == "zones")
+            .find(|l| l["id"] == "zones-pattern")
             .unwrap();
         assert_eq!(z["paint"]["fill-pattern"][2], "red");
         assert_eq!(z["paint"]["fill-pattern"][3], "riskmap-red");
+        assert_eq!(z["filter"][2][1], serde_json::json!(["red", "orange"]));
         let (idx, png) = sprite(&cb, 2).unwrap();
         assert_eq!(idx["riskmap-red"]["pixelRatio"], 2);
         assert_eq!(idx["riskmap-orange"]["x"], 24);
