@@ -1367,3 +1367,172 @@ fn ogc_api_features_pages_filters_and_crs() {
         StatusCode::BAD_REQUEST,
     );
 }
+
+/// The MapLibre styles: the default one in the dataset's colours and the colour-blind one
+/// with its pattern sprite, both drawing only layers the tileset has; the GCJ-02 variant
+/// on the twin; the sprite images where its index says; the glyph ranges holding every
+/// character of the district labels as distance fields; and `build`'s files the same
+/// documents as the served ones (but for the host).
+#[test]
+fn styles_sprites_and_glyphs_for_maplibre() {
+    let f = fixture();
+    let tj = get("/tiles/vector.json").json();
+    let source_layers: Vec<String> = tj["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_string())
+        .collect();
+    let style = |uri: &str| {
+        let r = get(uri);
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{uri}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(
+            r.header(header::CONTENT_TYPE).as_deref(),
+            Some("application/json")
+        );
+        r.json()
+    };
+    let colors = &f.state.ds.style.colors;
+    for (uri, patterned) in [
+        ("/styles/style.json", false),
+        ("/styles/style_colorblind.json", true),
+    ] {
+        let s = style(uri);
+        assert_eq!(s["version"], 8);
+        assert!(s["sources"]["riskmap"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/tiles/vector.json"));
+        assert!(s["glyphs"]
+            .as_str()
+            .unwrap()
+            .ends_with("/fonts/{fontstack}/{range}.pbf"));
+        let layers = s["layers"].as_array().unwrap();
+        for l in layers {
+            let sl = l["source-layer"].as_str().unwrap();
+            assert!(
+                source_layers.iter().any(|x| x == sl),
+                "{uri}: layer {} draws `{sl}`, not in the tileset's {source_layers:?}",
+                l["id"]
+            );
+        }
+        let ids: Vec<&str> = layers.iter().map(|l| l["id"].as_str().unwrap()).collect();
+        for want in ["zones", "districts", "enterprises", "district-labels"] {
+            assert!(ids.contains(&want), "{uri}: {want} in {ids:?}");
+        }
+        let ent = layers.iter().find(|l| l["id"] == "enterprises").unwrap();
+        let m = ent["paint"]["circle-color"].as_array().unwrap();
+        let red_at = m.iter().position(|v| v == "red").unwrap();
+        if !patterned {
+            assert_eq!(m[red_at + 1], colors.red.as_str(), "the dataset's red");
+            assert!(s.get("sprite").is_none(), "no patterns, no sprite");
+        } else {
+            // the colour-blind style: every pattern a fill asks for is in the sprite,
+            // at the place the index says, inside the PNG
+            let sprite = s["sprite"].as_str().unwrap();
+            assert!(sprite.ends_with("/sprites/colorblind"), "{sprite}");
+            let pat = layers.iter().find(|l| l["id"] == "zones-pattern").unwrap();
+            let wanted: Vec<&str> = pat["paint"]["fill-pattern"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|v| v.as_str())
+                .filter(|v| v.starts_with("riskmap-"))
+                .collect();
+            assert!(!wanted.is_empty());
+            for ratio in ["", "@2x"] {
+                let index = get(&format!("/sprites/colorblind{ratio}.json")).json();
+                let png = get(&format!("/sprites/colorblind{ratio}.png"));
+                assert_eq!(png.status, StatusCode::OK);
+                let dec = png::Decoder::new(std::io::Cursor::new(png.body.clone()));
+                let info = dec.read_info().unwrap().info().clone();
+                for w in &wanted {
+                    let e = &index[*w];
+                    assert!(e.is_object(), "{w} in the sprite{ratio}: {index}");
+                    let (x, y, wd, ht) = (
+                        e["x"].as_u64().unwrap(),
+                        e["y"].as_u64().unwrap(),
+                        e["width"].as_u64().unwrap(),
+                        e["height"].as_u64().unwrap(),
+                    );
+                    assert!(x + wd <= info.width as u64 && y + ht <= info.height as u64);
+                    assert_eq!(
+                        e["pixelRatio"].as_u64().unwrap(),
+                        if ratio.is_empty() { 1 } else { 2 }
+                    );
+                }
+            }
+        }
+        // GCJ-02: the same style on the twin tileset
+        let g = style(&format!("{uri}?crs=gcj02"));
+        assert!(g["sources"]["riskmap"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/tiles/vector_gcj02.json"));
+        assert_eq!(g["layers"], s["layers"]);
+        // build wrote the same document (its URLs are the config's, not this host's)
+        let file = if patterned {
+            "style_colorblind.json"
+        } else {
+            "style.json"
+        };
+        let written: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(f.out.join(file)).unwrap()).unwrap();
+        assert_eq!(written["layers"], s["layers"], "{file} as served");
+    }
+    bad("/styles/style.json?crs=utm", "crs");
+    assert_eq!(get("/styles/nope.json").status, StatusCode::NOT_FOUND);
+    assert_eq!(get("/styles/style.css").status, StatusCode::NOT_FOUND);
+    assert_eq!(get("/sprites/style.json").status, StatusCode::NOT_FOUND);
+    assert_eq!(get("/sprites/colorblind.svg").status, StatusCode::NOT_FOUND);
+
+    // glyphs: every character of every district label, as a distance field, from the range
+    // MapLibre asks for (whatever fontstack it names)
+    let mut chars: Vec<char> = f
+        .state
+        .ds
+        .districts
+        .districts
+        .iter()
+        .flat_map(|d| d.name.chars())
+        .collect();
+    chars.sort_unstable();
+    chars.dedup();
+    assert!(chars.len() > 5);
+    for c in chars {
+        let start = c as u32 / 256 * 256;
+        let uri = format!(
+            "/fonts/Noto%20Sans%20Regular,Arial/{start}-{}.pbf",
+            start + 255
+        );
+        let r = get(&uri);
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        let g = riskmap::render::glyphs::decode(&r.body).unwrap();
+        let gl = g.stacks[0]
+            .glyphs
+            .iter()
+            .find(|x| x.id == c as u32)
+            .unwrap_or_else(|| panic!("{c} in {uri}"));
+        let bm = gl.bitmap.as_ref().expect("a bitmap");
+        assert_eq!(bm.len() as u32, (gl.width + 6) * (gl.height + 6), "{c}");
+        assert!(
+            bm.iter().any(|&v| v > 192),
+            "{c}: some pixels inside the outline"
+        );
+        // and build wrote that range beside the style
+        let written = f.out.join(format!(
+            "fonts/{}/{start}-{}.pbf",
+            riskmap::render::mapstyle::FONTSTACK,
+            start + 255
+        ));
+        assert!(written.exists(), "{}", written.display());
+    }
+    bad("/fonts/x/1-256.pbf", "range");
+    bad("/fonts/x/0-100.pbf", "range");
+    bad("/fonts/x/65536-65791.pbf", "range");
+}

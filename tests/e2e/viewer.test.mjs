@@ -750,6 +750,139 @@ test('viewer end to end', { timeout: 300_000 }, async (t) => {
     }
   });
 
+  await t.test('vector mode: MapLibre draws the vector tiles offline; clicking a red enterprise opens its card', async (st) => {
+    const vts = (meta.vector || []).filter((v) => !/_gcj02$/.test(v.name));
+    if (!vts.length) {
+      st.skip('this output has no vector tiles ([vector] enabled = false)');
+      return;
+    }
+    // WebGL in headless Chromium: SwiftShader (the main browser runs with --disable-gpu)
+    const gl = await chromium.launch({
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const errs = [];
+    const reqs = [];
+    try {
+      const pg = await gl.newPage({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+      pg.setDefaultTimeout(30_000);
+      pg.on('pageerror', (e) => errs.push(e.message));
+      pg.on('console', (m) => { if (m.type() === 'error') console.log('# vector page console error:', m.text()); });
+      pg.on('requestfinished', async (rq) => { const r = await rq.response(); reqs.push({ url: rq.url(), status: r ? r.status() : 0 }); });
+      pg.on('requestfailed', (rq) => reqs.push({ url: rq.url(), status: -1 }));
+
+      // a red enterprise with no other within 20 m, in WGS84 (the sample has no GCJ-02 basemap)
+      const fc = await getJson('/api/enterprises?level=red&limit=20');
+      let target = fc.features[0];
+      for (const f of fc.features) {
+        const [lo, la] = f.geometry.coordinates;
+        if (((await getJson(`/api/at?lon=${lo}&lat=${la}&radius=20`)).enterprises || []).length === 1) { target = f; break; }
+      }
+      const [lon, lat] = target.geometry.coordinates;
+      const { id, name } = target.properties;
+
+      // a link with m=v opens the vector map
+      await pg.goto(`${BASE}/#z=16&c=${lat},${lon}&m=v`, { waitUntil: 'domcontentloaded' });
+      await waitLoaded(pg);
+      assert.equal(await pg.evaluate(() => window.riskmap.isVector()), true, 'm=v opens the vector map');
+      assert.ok(await pg.isVisible('#vmap'));
+      assert.equal((await pg.textContent('#mode-toggle')).trim(), '栅格', 'the toggle offers the way back');
+      await pg.evaluate(() => window.riskmap.vectorIdle());
+
+      // the enterprise as MapLibre drew it: from the tile, with the GeoJSON's attributes
+      const drawn = await pg.evaluate(([id, lon, lat]) => {
+        const m = window.riskmap.getVectorMap();
+        const fs = m.queryRenderedFeatures({ layers: ['enterprises'] });
+        const f = fs.find((x) => String(x.properties.id) === id);
+        const q = m.project([lon, lat]);
+        const r = m.getContainer().getBoundingClientRect();
+        // the pixel under it, read from the WebGL canvas
+        const cv = m.getCanvas(), c2 = document.createElement('canvas');
+        c2.width = cv.width; c2.height = cv.height;
+        const ctx = c2.getContext('2d');
+        ctx.drawImage(cv, 0, 0);
+        const k = cv.width / r.width;
+        const px = Array.from(ctx.getImageData(Math.round(q.x * k), Math.round(q.y * k), 1, 1).data);
+        return { n: fs.length, props: f ? f.properties : null, x: r.left + q.x, y: r.top + q.y, px, zoom: m.getZoom(),
+          labels: m.queryRenderedFeatures({ layers: ['district-labels'] }).length,
+          zones: m.queryRenderedFeatures({ layers: ['zones'] }).length };
+      }, [id, lon, lat]);
+      assert.ok(drawn.props, `enterprise ${id} is not among the ${drawn.n} enterprises MapLibre drew at zoom ${drawn.zoom}`);
+      assert.equal(drawn.props.level, 'red');
+      assert.equal(drawn.props.name, name);
+      assert.equal(drawn.props.level_zh, '重大风险');
+      assert.ok(drawn.zones > 0, 'the zones layer is drawn');
+      const red = hexRgb(meta.levels.find((l) => l.key === 'red').color);
+      assert.ok(drawn.px.slice(0, 3).every((v, i) => Math.abs(v - red[i]) <= 40),
+        `pixel under the red enterprise is rgb(${drawn.px.slice(0, 3)}), not the red level's ${red}`);
+
+      // offline: every request went to this server, and the tiles, style and glyphs answered
+      assert.deepEqual(reqs.filter((r) => !r.url.startsWith(BASE) && !r.url.startsWith('blob:') && !r.url.startsWith('data:')).map((r) => r.url), [],
+        'requests that left the server');
+      assert.deepEqual(reqs.filter((r) => r.status < 0 || r.status >= 400).map((r) => `${r.status} ${r.url}`), [], 'failed requests');
+      for (const want of ['/viewer/vendor/maplibre-gl/maplibre-gl.js', '/styles/style.json', `/tiles/${vts[0].name}/`]) {
+        assert.ok(reqs.some((r) => new URL(r.url).pathname.startsWith(want)), `a request for ${want}`);
+      }
+      assert.ok(reqs.some((r) => /\/tiles\/[^/]+\/\d+\/\d+\/\d+\.pbf\?g=/.test(r.url) || /\.pbf$/.test(new URL(r.url).pathname)), 'vector tiles requested');
+
+      // the click opens the card
+      await pg.mouse.click(drawn.x, drawn.y);
+      await pg.waitForFunction((name) => {
+        const el = document.querySelector('#panel .card-name');
+        return el && el.textContent.trim() === name;
+      }, name, { timeout: 15_000 }).catch(async (e) => {
+        const got = await pg.evaluate(() => document.getElementById('panel').innerText.slice(0, 300));
+        assert.fail(`card for ${id} ${name} did not open in vector mode (panel: ${got}): ${e.message}`);
+      });
+      assert.ok((await pg.textContent('#panel .card-level')).includes('重大风险'));
+      assert.equal(parseHash(await pg.evaluate(() => location.hash)).m, 'v', 'the hash keeps the mode');
+
+      // filters reach the vector map: only blue → the red enterprise is gone; reset → back
+      const hasIt = () => pg.evaluate(async (id) => {
+        await window.riskmap.vectorIdle();
+        const m = window.riskmap.getVectorMap();
+        return m.queryRenderedFeatures({ layers: ['enterprises'] }).some((x) => String(x.properties.id) === id);
+      }, id);
+      await pg.selectOption('#filter-level', 'blue');
+      await waitUntil(async () => !(await hasIt()), 10_000, 'the red enterprise filtered out');
+      await pg.click('#filter-reset');
+      await waitUntil(hasIt, 10_000, 'the red enterprise back after reset');
+      // the zones layer switch hides the zones
+      await pg.uncheck('#layer-surface');
+      assert.equal(await pg.evaluate(() => window.riskmap.getVectorMap().getLayoutProperty('zones', 'visibility')), 'none');
+      await pg.check('#layer-surface');
+
+      // the colour-blind style: its sprite is fetched and its patterns drawn
+      assert.ok(await pg.isVisible('#vector-colorblind'));
+      await pg.check('#vector-colorblind');
+      await waitUntil(() => pg.evaluate(() => {
+        const m = window.riskmap.getVectorMap();
+        return m.isStyleLoaded() && !!m.getLayer('zones-pattern') && m.getStyle().metadata['riskmap:style'] !== undefined;
+      }), 15_000, 'the colour-blind style loaded');
+      await pg.evaluate(() => window.riskmap.vectorIdle());
+      assert.ok(reqs.some((r) => /\/sprites\/colorblind(@2x)?\.(json|png)$/.test(new URL(r.url).pathname) && r.status === 200), 'the sprite was fetched');
+      assert.ok(await pg.evaluate(() => window.riskmap.getVectorMap().hasImage('riskmap-red')), 'the red pattern image is in the map');
+      assert.equal(parseHash(await pg.evaluate(() => location.hash)).cb, '1');
+
+      // back to the raster map, on the same place, with the points loaded
+      await pg.click('#mode-toggle');
+      assert.equal(await pg.evaluate(() => window.riskmap.isVector()), false);
+      const back = await pg.evaluate(async () => {
+        const rm = window.riskmap;
+        await rm.pointsSettled();
+        const c = rm.map.getCenter();
+        return { lat: c.lat, lon: c.lng, count: rm.state.points.count };
+      });
+      assert.ok(back.count > 0, 'points load again on the raster map');
+      assert.ok(Math.abs(back.lat - lat) < 0.01 && Math.abs(back.lon - lon) < 0.01, `raster map at ${back.lat},${back.lon}`);
+      assert.deepEqual(errs, [], 'page errors in vector mode');
+    } finally {
+      await gl.close();
+    }
+  });
+
   await t.test('no uncaught page errors, no tile 5xx', async () => {
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(tileResponses.filter((r) => r.status >= 500), []);

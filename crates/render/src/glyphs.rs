@@ -174,6 +174,11 @@ pub fn range(font: &[u8], index: u32, name: &str, start: u32) -> Result<Vec<u8>,
     Ok(g.encode_to_vec())
 }
 
+/// Decode a glyph range (for tests and tools that check what a server sends).
+pub fn decode(bytes: &[u8]) -> Result<proto::Glyphs, String> {
+    proto::Glyphs::decode(bytes).map_err(|e| format!("glyphs.proto: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

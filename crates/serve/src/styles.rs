@@ -4,9 +4,9 @@
 //! `/styles/style_colorblind.json`, `/sprites/{style}[@2x].json|png`,
 //! `/fonts/{fontstack}/{start}-{end}.pbf`.
 
-use crate::params::ApiError;
+use crate::params::{ApiError, Params};
 use crate::{public_base, Shared, State};
-use axum::extract::{Extension, Path as AxPath};
+use axum::extract::{Extension, Path as AxPath, RawQuery};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use riskmap_core::style::Style;
@@ -22,29 +22,62 @@ fn style_named(st: &State, name: &str) -> Option<Style> {
     }
 }
 
-fn vector_name(st: &State) -> Option<&str> {
-    st.pyramids
+/// The vector tileset a style draws: the WGS-84 one, or its GCJ-02 twin for `crs=gcj02`
+/// (for Gaode and other GCJ-02 basemaps).
+fn vector_name(st: &State, gcj02: bool) -> Option<String> {
+    let base = st
+        .pyramids
         .iter()
-        .find(|(k, p)| p.is_vector() && !k.contains('_'))
-        .map(|(k, _)| k.as_str())
+        .find(|(k, p)| p.is_vector() && !k.ends_with("_gcj02"))
+        .map(|(k, _)| k.clone())?;
+    if !gcj02 {
+        return Some(base);
+    }
+    let twin = format!("{base}_gcj02");
+    st.pyramids
+        .get(&twin)
+        .filter(|p| p.is_vector())
+        .map(|_| twin)
 }
 
-/// `GET /styles/{name}.json`.
+/// `GET /styles/{name}.json[?crs=gcj02]`.
 pub(crate) async fn h_style(
     Extension(st): Extension<Shared>,
     AxPath(file): AxPath<String>,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    let q = match Params::parse(raw.as_deref()) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
+    let gcj02 = match q.str("crs").map(|s| s.to_ascii_lowercase()) {
+        None => false,
+        Some(c) if c == "wgs84" || c == "epsg:4326" => false,
+        Some(c) if c == "gcj02" => true,
+        Some(c) => {
+            return ApiError::bad(
+                "crs",
+                format!(
+                    "crs is wgs84 or gcj02, got `{}`",
+                    c.chars().take(64).collect::<String>()
+                ),
+            )
+            .into_response()
+        }
+    };
     let Some(name) = file.strip_suffix(".json") else {
         return ApiError::not_found(
             "styles are /styles/style.json and /styles/style_colorblind.json",
         )
         .into_response();
     };
-    let (Some(style), Some(tileset)) = (style_named(&st, name), vector_name(&st)) else {
+    let (Some(style), Some(tileset)) = (style_named(&st, name), vector_name(&st, gcj02)) else {
         return ApiError::not_found(format!(
-            "no style `{}` (styles: style, style_colorblind; they need the vector tiles: [vector] enabled)",
-            name.chars().take(64).collect::<String>()
+            "no style `{}`{} (styles: style, style_colorblind; they need the vector tiles: [vector] enabled{})",
+            name.chars().take(64).collect::<String>(),
+            if gcj02 { " in GCJ-02" } else { "" },
+            if gcj02 { ", with a GCJ-02 twin: [output] crs_out" } else { "" },
         ))
         .into_response();
     };
@@ -123,29 +156,30 @@ pub(crate) async fn h_glyphs(AxPath((stack, file)): AxPath<(String, String)>) ->
     else {
         return ApiError::bad("range", format!("glyph ranges are START-END.pbf with START a multiple of 256 and END = START + 255, up to 65535; got `{}`", file.chars().take(64).collect::<String>())).into_response();
     };
-    static CACHE: OnceLock<Mutex<HashMap<(String, u32), bytes::Bytes>>> = OnceLock::new();
+    // every fontstack is drawn with the one bundled font, so the cache is keyed by the
+    // range alone (at most 256 entries, whatever stacks clients ask for)
+    let _ = (stack, end);
+    static CACHE: OnceLock<Mutex<HashMap<u32, bytes::Bytes>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let key = (stack.chars().take(200).collect::<String>(), start);
-    let hit = cache.lock().ok().and_then(|c| c.get(&key).cloned());
+    let hit = cache.lock().ok().and_then(|c| c.get(&start).cloned());
     let bytes = match hit {
         Some(b) => b,
         None => match riskmap_render::glyphs::range(
             riskmap_render::overview::BUNDLED_FONT,
             0,
-            &key.0,
+            mapstyle::FONTSTACK,
             start,
         ) {
             Ok(b) => {
                 let b = bytes::Bytes::from(b);
                 if let Ok(mut c) = cache.lock() {
-                    c.insert(key, b.clone());
+                    c.insert(start, b.clone());
                 }
                 b
             }
-            Err(e) => return ApiError::bad("fontstack", e).into_response(),
+            Err(e) => return ApiError::bad("range", e).into_response(),
         },
     };
-    let _ = end;
     (
         [
             (header::CONTENT_TYPE, "application/x-protobuf"),

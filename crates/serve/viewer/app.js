@@ -54,6 +54,8 @@
 
   var I18N = {
     zh: {
+      modeVector: '矢量', modeRaster: '栅格', modeVectorTitle: '切换到矢量瓦片地图（MapLibre，门户所见）', modeRasterTitle: '切换回栅格瓦片地图',
+      vectorColorblind: '色盲友好配色（矢量）', vectorNoTiles: '本输出没有矢量瓦片（[vector] enabled）',
       search: '搜索企业', searchPlaceholder: '企业名称或统一社会信用代码', layers: '图层',
       layerSurface: '风险分区', layerGrid: '网格', layerDistricts: '区县', layerPoints: '企业点位',
       legend: '图例', filters: '筛选', filterLevel: '风险等级', filterIndustry: '行业',
@@ -84,6 +86,8 @@
       liveTitle: '数据版本 {g}；点击查看最近变化', liveTitleOff: '与服务器的实时连接中断，正在重连；点击查看最近变化'
     },
     en: {
+      modeVector: 'Vector', modeRaster: 'Raster', modeVectorTitle: 'Switch to the vector-tile map (MapLibre, as a portal shows it)', modeRasterTitle: 'Switch back to the raster-tile map',
+      vectorColorblind: 'Colour-blind style (vector)', vectorNoTiles: 'This output has no vector tiles ([vector] enabled)',
       search: 'Search enterprise', searchPlaceholder: 'Name or unified social credit code', layers: 'Layers',
       layerSurface: 'Risk zones (surface)', layerGrid: 'Grid', layerDistricts: 'Districts', layerPoints: 'Enterprises',
       legend: 'Legend', filters: 'Filters', filterLevel: 'Level', filterIndustry: 'Industry',
@@ -486,6 +490,7 @@
       if (on && !map.hasLayer(layer)) layer.addTo(map);
       else if (!on && map.hasLayer(layer)) map.removeLayer(layer);
     }
+    vectorSync();
     renderLegend();
     scheduleHash();
   }
@@ -502,6 +507,7 @@
     op.addEventListener('input', function () {
       state.zoneOpacity = Math.max(0.1, Math.min(1, Number(op.value) / 100));
       if (tileLayers.surface) tileLayers.surface.setOpacity(state.zoneOpacity);
+      vectorSync();
       renderLegend();
       scheduleHash();
     });
@@ -564,6 +570,11 @@
     // 无底图 has no CRS of its own: the map stays in the one it is in
     var crs = choice ? choice.crs : state.crs;
     if (crs !== state.crs) setCrs(crs, opts);
+    if (vec.on && vec.map) {
+      var c = map.getCenter();
+      vec.map.jumpTo({ center: [c.lng, c.lat] });
+      vectorSetStyle().catch(function (e) { reportError('vector', e); });
+    }
     scheduleHash();
   }
   // without a basemap the districts' light fill is the land
@@ -737,6 +748,7 @@
   }
   function schedulePoints(delay) {
     if (pointTimer !== null) clearTimeout(pointTimer);
+    if (vec.on) { pointTimer = null; flushPointWaiters(); return; }
     pointTimer = setTimeout(function () {
       pointTimer = null;
       loadPoints().catch(function (e) { reportError('enterprises', e); });
@@ -970,6 +982,7 @@
     Array.prototype.forEach.call(ul.querySelectorAll('input[type=checkbox]'), function (box) {
       box.addEventListener('change', function () {
         state.visible[box.getAttribute('data-level')] = box.checked;
+        vectorSync();
         schedulePoints(0);
         scheduleHash();
       });
@@ -991,9 +1004,11 @@
   function onFiltersChanged(zoomToDistrict) {
     scheduleHash();
     loadStats().catch(function (e) { reportError('stats', e); });
+    vectorSync();
     if (zoomToDistrict && state.filters.district) {
       var b = districtBounds(state.filters.district);
-      if (b) map.fitBounds(b, { padding: [20, 20] });   // moveend reschedules the points too
+      if (b && vec.on && vec.map) vec.map.fitBounds([[b.getWest(), b.getSouth()], [b.getEast(), b.getNorth()]], { padding: 20 });
+      else if (b) map.fitBounds(b, { padding: [20, 20] });   // moveend reschedules the points too
     }
     schedulePoints(0);
   }
@@ -1075,7 +1090,7 @@
     if (!f) return;
     var c = f.geometry.coordinates, ll = L.latLng(c[1], c[0]);
     $('search-results').hidden = true;
-    map.flyTo(ll, 15, { duration: 0.8 });
+    flyMap(ll, 15);
     openCard(f.properties.id, ll, null);
   }
 
@@ -1299,6 +1314,7 @@
 
   function highlightPoint(ll, level) {
     highlightLayer.clearLayers();
+    vectorHighlight(ll, 'enterprise');
     if (!ll) return;
     L.circleMarker(ll, {
       renderer: hlRenderer, radius: pointRadius(map.getZoom()) + 7, color: '#111', weight: 2.5,
@@ -1330,6 +1346,7 @@
   function queryAt(ll) {
     var seq = ++panelSeq;
     highlightLayer.clearLayers();
+    vectorHighlight(ll, 'at');
     L.circle(ll, { renderer: hlRenderer, radius: RADIUS_M, color: '#1d5fa8', weight: 1.5, dashArray: '4 3',
       fillColor: '#1d5fa8', fillOpacity: 0.06, interactive: false }).addTo(highlightLayer);
     L.circleMarker(ll, { renderer: hlRenderer, radius: 3, color: '#1d5fa8', weight: 2, fillColor: '#fff',
@@ -1417,6 +1434,8 @@
     var op = Number(o.op);
     if (o.op != null && isFinite(op) && op >= 10 && op <= 100) out.zoneOpacity = op / 100;
     if (o.e) out.enterprise = o.e;
+    if (o.m != null) out.vector = o.m === 'v';
+    if (o.cb != null) out.colorblind = o.cb === '1';
     return out;
   }
   function viewHash() {
@@ -1431,6 +1450,8 @@
     var vis = LEVEL_KEYS.filter(function (k) { return state.visible[k] !== false; });
     if (vis.length !== LEVEL_KEYS.length) p.push('pts=' + vis.join(','));
     if (state.zoneOpacity !== ZONE_OPACITY) p.push('op=' + Math.round(state.zoneOpacity * 100));
+    if (vec.on) p.push('m=v');
+    if (vec.styleName === 'style_colorblind') p.push('cb=1');
     if (state.panel && state.panel.kind === 'card' && state.panel.data && state.panel.data.id &&
         !document.body.classList.contains('panel-collapsed')) {
       p.push('e=' + encodeURIComponent(state.panel.data.id));
@@ -1462,6 +1483,7 @@
     if (hs.filters) state.filters = hs.filters;
     if (hs.visible) state.visible = hs.visible;
     if (hs.zoneOpacity != null) state.zoneOpacity = hs.zoneOpacity;
+    if (hs.colorblind != null) vec.styleName = hs.colorblind ? 'style_colorblind' : 'style';
     if (hs.basemap != null) {
       var i = basemapIndexByName(hs.basemap);
       if (i !== null) state.basemap = i;
@@ -1483,6 +1505,8 @@
     if (hs.center) map.setView(toMapLatLng(hs.center.lon, hs.center.lat), hs.zoom != null ? hs.zoom : map.getZoom(), { animate: false });
     else if (hs.zoom != null) map.setZoom(hs.zoom, { animate: false });
     if (hs.enterprise) openCard(hs.enterprise, null, null);
+    if (hs.vector != null && hs.vector !== vec.on) setVectorMode(hs.vector);
+    else if (vec.on && vec.map) { var vc = map.getCenter(); vec.map.jumpTo({ center: [vc.lng, vc.lat], zoom: map.getZoom() - 1 }); vectorSync(); }
     renderLegend();
     scheduleHash();
   }
@@ -1505,6 +1529,12 @@
   }
   function drawMapInto(ctx, ox, oy, info) {
     var root = map.getContainer(), mr = root.getBoundingClientRect();
+    if (vec.on && vec.map) {
+      // the vector map is one WebGL canvas (kept readable: preserveDrawingBuffer)
+      ctx.drawImage(vec.map.getCanvas(), ox, oy, mr.width, mr.height);
+      info.canvases++;
+      return;
+    }
     var panes = Array.prototype.slice.call(map.getPane('mapPane').querySelectorAll('.leaflet-pane'))
       .filter(function (p) { return !/leaflet-(tooltip|popup|shadow)-pane/.test(p.className); });
     // nested panes (custom panes live inside mapPane) in stacking order
@@ -1816,7 +1846,7 @@
     return openCard(id, null, null).then(function () {
       var p = state.panel;
       if (!p || p.kind !== 'card' || !p.data || p.data.id !== id || typeof p.data.lon !== 'number') return;
-      map.flyTo(toMapLatLng(p.data.lon, p.data.lat), Math.max(map.getZoom(), 15), { duration: 0.8 });
+      flyMap(toMapLatLng(p.data.lon, p.data.lat), Math.max(map.getZoom(), 15));
     });
   }
   function setupChanges() {
@@ -1851,6 +1881,7 @@
     renderLiveStatus();
     if (!state.started) return true;
     renewTileLayers();
+    if (vec.map && vec.map.getSource('riskmap') && vectorTileset()) vec.map.getSource('riskmap').setTiles([vectorTilesUrl(vectorTileset())]);
     loadStats().catch(function (e) { reportError('stats', e); });
     loadAreas().catch(function (e) { reportError('areas', e); });
     schedulePoints(0);
@@ -1989,6 +2020,7 @@
     renderPanel();
     renderChanges();
     renderLiveStatus();
+    renderModeToggle();
   }
   $('lang-toggle').addEventListener('click', function () {
     state.lang = state.lang === 'en' ? 'zh' : 'en';
@@ -2011,8 +2043,241 @@
     $('copy-link').addEventListener('click', function () { copyLink(); });
   }
 
+  // ------------------------------------------------------------------ vector mode (MapLibre GL)
+  // The same map drawn in the browser from the vector tiles (/tiles/vector/{z}/{x}/{y}.pbf)
+  // with the server's MapLibre style (/styles/style.json, or the colour-blind one) on the
+  // vendored maplibre-gl, loaded on first use: what a MapLibre/Mapbox portal shows. The
+  // sidebar drives it as it drives the raster map (layers, zone opacity, point levels,
+  // filters, basemap, search, the card, the live generation); the raster map keeps the
+  // view in step underneath (the URL hash reads it), and a click on an enterprise opens
+  // the same card. Leaflet zoom z is MapLibre zoom z - 1 (512-pixel tiles).
+  var vec = { on: false, map: null, loading: null, seq: 0, styleName: 'style', baseOpacity: null };
+  var VEC_LAYER = { surface: ['zones', 'zones-pattern'], grid: ['grid'], districts: ['districts', 'district-labels'], areas: ['areas'] };
+  function vectorTileset() {
+    var v = (state.meta && state.meta.vector) || [];
+    var want = state.crs === 'gcj02' ? /_gcj02$/ : /^(?!.*_gcj02$)/;
+    return v.filter(function (x) { return want.test(x.name); })[0] || null;
+  }
+  function vectorAvailable() {
+    var v = (state.meta && state.meta.vector) || [];
+    return v.some(function (x) { return !/_gcj02$/.test(x.name); });
+  }
+  function loadMaplibre() {
+    if (window.maplibregl) return Promise.resolve(window.maplibregl);
+    if (vec.loading) return vec.loading;
+    vec.loading = new Promise(function (res, rej) {
+      var css = document.createElement('link');
+      css.rel = 'stylesheet';
+      css.href = '/viewer/vendor/maplibre-gl/maplibre-gl.css';
+      document.head.appendChild(css);
+      var s = document.createElement('script');
+      s.src = '/viewer/vendor/maplibre-gl/maplibre-gl.js';
+      s.onload = function () { window.maplibregl ? res(window.maplibregl) : rej(new Error('maplibre-gl did not load')); };
+      s.onerror = function () { rej(new Error('maplibre-gl.js could not be loaded')); };
+      document.head.appendChild(s);
+    });
+    vec.loading.catch(function () { vec.loading = null; });
+    return vec.loading;
+  }
+  function vectorTilesUrl(ts) { return location.origin + withGeneration(ts.tiles); }
+  function basemapUrls(b) {
+    var subs = String(b.subdomains || '');
+    var u = /^https?:/.test(b.url) ? b.url : location.origin + b.url;
+    if (u.indexOf('{s}') < 0 || !subs) return [u];
+    return subs.split('').map(function (s) { return u.replace('{s}', s); });
+  }
+  /** The server's style, made the viewer's: tiles carrying the generation, a land colour
+   *  under everything, the chosen basemap (and its label overlay over the zones). */
+  function vectorStyle() {
+    var ts = vectorTileset();
+    if (!ts) return Promise.reject(new Error(t('vectorNoTiles')));
+    var url = '/styles/' + vec.styleName + '.json' + (state.crs === 'gcj02' ? '?crs=gcj02' : '');
+    return api(url).then(function (s) {
+      s.sources.riskmap = { type: 'vector', tiles: [vectorTilesUrl(ts)], minzoom: ts.minzoom, maxzoom: ts.maxzoom,
+        bounds: state.meta.bounds };
+      var below = [{ id: 'land', type: 'background', paint: { 'background-color': '#eef0ea' } }];
+      var over = [];
+      var choice = state.basemap >= 0 ? state.basemaps[state.basemap] : null;
+      if (choice) {
+        choice.entries.forEach(function (b, k) {
+          var id = 'basemap-' + k;
+          s.sources[id] = { type: 'raster', tiles: basemapUrls(b), tileSize: 256, maxzoom: b.maxzoom || 18,
+            attribution: b.attribution || '' };
+          (k > 0 ? over : below).push({ id: id, type: 'raster', source: id });
+        });
+      }
+      var layers = below.concat(s.layers);
+      var at = layers.findIndex(function (l) { return l.id === 'districts'; });
+      if (over.length) Array.prototype.splice.apply(layers, [at < 0 ? layers.length : at, 0].concat(over));
+      s.layers = layers;
+      s.sources['riskmap-hl'] = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
+      s.layers.push({ id: 'hl-ring', type: 'circle', source: 'riskmap-hl', filter: ['==', ['get', 'kind'], 'enterprise'],
+        paint: { 'circle-radius': 11, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-width': 2.5, 'circle-stroke-color': '#111' } });
+      s.layers.push({ id: 'hl-at', type: 'circle', source: 'riskmap-hl', filter: ['==', ['get', 'kind'], 'at'],
+        paint: { 'circle-radius': 4, 'circle-color': '#fff', 'circle-stroke-width': 2, 'circle-stroke-color': '#1d5fa8' } });
+      var z = s.layers.filter(function (l) { return l.id === 'zones'; })[0];
+      vec.baseOpacity = z && typeof z.paint['fill-opacity'] === 'number' ? z.paint['fill-opacity'] : 1;
+      return s;
+    });
+  }
+  function vectorFilter() {
+    var lv = LEVEL_KEYS.filter(function (k) { return state.visible[k] !== false; });
+    if (state.filters.level) {
+      var want = state.filters.level.split(',');
+      lv = lv.filter(function (k) { return want.indexOf(k) >= 0; });
+    }
+    var f = ['all', ['in', ['coalesce', ['get', 'level'], 'unassessed'], ['literal', lv]]];
+    if (state.filters.industry) f.push(['==', ['coalesce', ['get', 'industry'], '未分类'], state.filters.industry]);
+    if (state.filters.district) f.push(['==', ['get', 'district'], state.filters.district]);
+    return f;
+  }
+  /** Put the sidebar's state on the MapLibre map (after a style load and on every change). */
+  function vectorSync() {
+    var m = vec.map;
+    if (!m || !m.isStyleLoaded()) return;
+    Object.keys(VEC_LAYER).forEach(function (key) {
+      VEC_LAYER[key].forEach(function (id) {
+        if (m.getLayer(id)) m.setLayoutProperty(id, 'visibility', state.layers[key] ? 'visible' : 'none');
+      });
+    });
+    ['zones', 'zones-pattern'].forEach(function (id) {
+      if (m.getLayer(id)) m.setPaintProperty(id, 'fill-opacity', vec.baseOpacity * state.zoneOpacity);
+    });
+    if (m.getLayer('enterprises')) m.setFilter('enterprises', vectorFilter());
+  }
+  function vectorHighlight(ll, kind) {
+    var m = vec.map;
+    if (!m || !m.getSource('riskmap-hl')) return;
+    m.getSource('riskmap-hl').setData({ type: 'FeatureCollection', features: ll ? [{ type: 'Feature',
+      properties: { kind: kind }, geometry: { type: 'Point', coordinates: [ll.lng, ll.lat] } }] : [] });
+  }
+  /** Keep the hidden raster map on the vector map's view (the hash and the way back read it). */
+  function vectorToRaster() {
+    if (!vec.map) return;
+    var c = vec.map.getCenter();
+    map.setView([c.lat, c.lng], Math.round(vec.map.getZoom() + 1), { animate: false });
+  }
+  function vectorSetStyle() {
+    var seq = ++vec.seq;
+    return vectorStyle().then(function (s) {
+      if (seq !== vec.seq || !vec.map) return;
+      vec.map.setStyle(s, { diff: false });
+      return new Promise(function (res) { vec.map.once('style.load', function () { vectorSync(); res(); }); });
+    });
+  }
+  function vectorPick(e) {
+    var m = vec.map, p = e.point;
+    var hits = m.getLayer('enterprises') ? m.queryRenderedFeatures([[p.x - 5, p.y - 5], [p.x + 5, p.y + 5]], { layers: ['enterprises'] }) : [];
+    if (!hits.length) { queryAt(L.latLng(e.lngLat.lat, e.lngLat.lng)); return; }
+    // the highest level first, then the nearest to the click
+    hits.sort(function (a, b) {
+      var r = (RANK[b.properties.level] || 0) - (RANK[a.properties.level] || 0);
+      if (r) return r;
+      var pa = m.project(a.geometry.coordinates), pb = m.project(b.geometry.coordinates);
+      return (pa.dist(p) - pb.dist(p));
+    });
+    var f = hits[0], c = f.geometry.coordinates;
+    openCard(String(f.properties.id), L.latLng(c[1], c[0]), null);
+  }
+  function createVectorMap(style) {
+    var c = map.getCenter();
+    var m = vec.map = new window.maplibregl.Map({
+      container: 'vmap',
+      style: style,
+      center: [c.lng, c.lat],
+      zoom: Math.max(0, map.getZoom() - 1),
+      minZoom: Math.max(0, map.getMinZoom() - 1),
+      maxZoom: Math.max(0, map.getMaxZoom() - 1),
+      attributionControl: { compact: true },
+      // district names come from the server's glyphs (no system font needed offline)
+      localIdeographFontFamily: false,
+      // so the PNG export can read the canvas
+      canvasContextAttributes: { preserveDrawingBuffer: true },
+      fadeDuration: 0
+    });
+    m.addControl(new window.maplibregl.NavigationControl({ showCompass: false }), 'top-left');
+    m.on('click', vectorPick);
+    m.on('mouseenter', 'enterprises', function () { m.getCanvas().style.cursor = 'pointer'; });
+    m.on('mouseleave', 'enterprises', function () { m.getCanvas().style.cursor = ''; });
+    m.on('moveend', function () { if (vec.on) vectorToRaster(); });
+    m.on('error', function (e) { console.warn('[riskmap] vector map:', e && e.error ? e.error.message : e); });
+    return new Promise(function (res) { m.once('load', function () { vectorSync(); res(); }); });
+  }
+  /** Switch to (true) or from (false) the vector map. */
+  function setVectorMode(on) {
+    on = !!on && vectorAvailable();
+    if (on === vec.on) return Promise.resolve(vec.on);
+    vec.on = on;
+    document.body.classList.toggle('vector-mode', on);
+    $('vmap').hidden = !on;
+    renderModeToggle();
+    scheduleHash();
+    if (!on) {
+      vectorToRaster();
+      map.invalidateSize();
+      schedulePoints(0);
+      return Promise.resolve(false);
+    }
+    setStatus(t('loading'));
+    return loadMaplibre().then(function () { return vectorStyle(); }).then(function (s) {
+      if (!vec.on) return;
+      if (!vec.map) return createVectorMap(s);
+      var c = map.getCenter();
+      vec.map.jumpTo({ center: [c.lng, c.lat], zoom: Math.max(0, map.getZoom() - 1) });
+      vec.map.resize();
+      vec.map.setStyle(s, { diff: false });
+      return new Promise(function (res) { vec.map.once('style.load', function () { vectorSync(); res(); }); });
+    }).then(function () {
+      setStatus('');
+      var p = state.panel;
+      if (p && p.kind === 'card' && p.data && typeof p.data.lon === 'number') vectorHighlight(toMapLatLng(p.data.lon, p.data.lat), 'enterprise');
+      return vec.on;
+    }).catch(function (e) {
+      reportError('vector', e);
+      vec.on = false;
+      document.body.classList.remove('vector-mode');
+      $('vmap').hidden = true;
+      renderModeToggle();
+      return false;
+    });
+  }
+  /** Wait until the vector map has drawn every tile of the view (for tests and export). */
+  function vectorIdle() {
+    var m = vec.map;
+    if (!vec.on || !m) return Promise.resolve(false);
+    if (m.loaded() && m.areTilesLoaded() && !m.isMoving()) return Promise.resolve(true);
+    return new Promise(function (res) { m.once('idle', function () { res(true); }); });
+  }
+  /** Move whichever map is shown (ll in map coordinates, Leaflet zoom). */
+  function flyMap(ll, zoom) {
+    if (vec.on && vec.map) vec.map.flyTo({ center: [ll.lng, ll.lat], zoom: zoom - 1, duration: 800 });
+    else map.flyTo(ll, zoom, { duration: 0.8 });
+  }
+  function renderModeToggle() {
+    var b = $('mode-toggle');
+    if (!b) return;
+    b.hidden = !vectorAvailable();
+    b.textContent = vec.on ? t('modeRaster') : t('modeVector');
+    b.title = vec.on ? t('modeRasterTitle') : t('modeVectorTitle');
+    b.setAttribute('aria-pressed', vec.on ? 'true' : 'false');
+    var cb = $('vector-colorblind-row');
+    if (cb) cb.hidden = !vec.on;
+  }
+  function setupVectorMode() {
+    $('mode-toggle').addEventListener('click', function () { setVectorMode(!vec.on); });
+    var cb = $('vector-colorblind');
+    cb.checked = vec.styleName === 'style_colorblind';
+    cb.addEventListener('change', function () {
+      vec.styleName = cb.checked ? 'style_colorblind' : 'style';
+      scheduleHash();
+      if (vec.on && vec.map) vectorSetStyle().catch(function (e) { reportError('vector', e); });
+    });
+    renderModeToggle();
+  }
+
   // ------------------------------------------------------------------ start-up
   function init() {
+    var hs0 = {};
     applyLang();
     setStatus(t('loading'));
     return api('/api/meta').then(function (meta) {
@@ -2028,7 +2293,7 @@
       // basemap choices, then what the URL hash asks for (view, layers, filters, basemap)
       state.basemaps = basemapChoices(meta);
       state.basemap = state.basemaps.length ? 0 : -1;
-      var hs = parseHash(location.hash);
+      var hs = hs0 = parseHash(location.hash);
       hashToState(hs);
       sanitizeFilters();
       state.crs = state.basemap >= 0 ? state.basemaps[state.basemap].crs : 'wgs84';
@@ -2058,6 +2323,7 @@
       setupPanel();
       setupTools();
       setupChanges();
+      setupVectorMode();
       applyLang();
 
       map.on('moveend', function () { schedulePoints(); scheduleHash(); });
@@ -2069,6 +2335,9 @@
       return Promise.all([loadStats(), districts, areas, loadPoints()]);
     }).then(function () {
       return pointsSettled();
+    }).then(function () {
+      // a link with m=v opens on the vector map
+      return hs0.vector ? setVectorMode(true).then(vectorIdle) : null;
     }).then(function () {
       writeHash();
       setStatus('');
@@ -2099,7 +2368,11 @@
     flyToEnterprise: flyToEnterprise,
     zoneRgba: zoneRgba,
     wgs84ToGcj02: wgs84ToGcj02,
-    gcj02ToWgs84: gcj02ToWgs84
+    gcj02ToWgs84: gcj02ToWgs84,
+    setVectorMode: setVectorMode,
+    vectorIdle: vectorIdle,
+    getVectorMap: function () { return vec.map; },
+    isVector: function () { return vec.on; }
   };
   window.riskmap = riskmap;
   init();
