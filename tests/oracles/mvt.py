@@ -9,9 +9,12 @@ the Rust code that wrote it) and compared with the GeoJSON outputs of the same b
   district, level, level_zh and reason_zh; at every zoom, inside each tile, the
   enterprises decoded plus the `dropped` layer's counts equal the GeoJSON's, level by
   level, and no red (重大) enterprise is missing;
-* zones, areas, grid, districts: at the top zoom, the pieces of each feature (clipped to
-  their tiles with shapely) add up to the GeoJSON polygon's area within 0.5 %, and carry
-  its properties (within 0.5 %, or the half unit of quantization along the boundary);
+* zones, areas, grid, districts: at the layer's last zoom (its `maxzoom` in the metadata's
+  `vector_layers`: areas, grid and districts stop at 12 by default and are overzoomed by
+  clients), the pieces of each feature (clipped to their tiles with shapely) add up to the
+  GeoJSON polygon's area within 0.5 %, and carry its properties (within 0.5 %, or the
+  half unit of quantization along the boundary); no tile deeper than a layer's `maxzoom`
+  holds it;
 * no gzipped tile is over 500 KB (the default limit) unless only reds are left.
 
 The `_gcj02` twin is checked against the `.gcj02.geojson` files. Exits 1 with one line
@@ -108,6 +111,7 @@ def check(out: Path, stem: str, suffix: str, bad: list) -> int:
     db = sqlite3.connect(f"file:{mb}?mode=ro", uri=True)
     md = dict(db.execute("SELECT name, value FROM metadata"))
     zmin, zmax = int(md["minzoom"]), int(md["maxzoom"])
+    layer_top = {l["id"]: int(l.get("maxzoom", zmax)) for l in json.loads(md["json"])["vector_layers"]}
     tiles = {}
     for z, col, row, data in db.execute("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles"):
         tiles[(z, col, (1 << z) - 1 - row)] = bytes(data)
@@ -170,17 +174,25 @@ def check(out: Path, stem: str, suffix: str, bad: list) -> int:
                         bad.append(f"{stem} {key}: {p['id']} at {gx},{gy}, the GeoJSON at {ex:.1f},{ey:.1f}")
     print(f"  enterprises: {len(ents)} checked at z{zmin}-{zmax}")
 
-    # polygons at the top zoom: pieces per feature (MVT id = GeoJSON index + 1)
-    top = {k: decode(v) for k, v in tiles.items() if k[0] == zmax}
+    # polygons at each layer's last zoom: pieces per feature (MVT id = GeoJSON index + 1)
+    decoded = {}
+    def at_zoom(zz):
+        if zz not in decoded:
+            decoded[zz] = {k: decode(v) for k, v in tiles.items() if k[0] == zz}
+        return decoded[zz]
     sq = box(0, 0, EXTENT, EXTENT)
     for layer, keys in POLY_KEYS.items():
         path = geo(layer)
         if not path.exists():
             continue
+        ztop = layer_top.get(layer, zmax)
+        deeper = [k for zz in range(ztop + 1, zmax + 1) for k, t in at_zoom(zz).items() if layer in t]
+        if deeper:
+            bad.append(f"{stem} {layer}: maxzoom {ztop} in vector_layers, but in {len(deeper)} deeper tiles, e.g. {deeper[0]}")
         feats = load(path)
         area = defaultdict(float)
         props = {}
-        for (z, x, y), t in top.items():
+        for (z, x, y), t in at_zoom(ztop).items():
             for f in t.get(layer, {}).get("features", []):
                 a = piece_area(f["geometry"], sq)
                 if a is None:
@@ -190,7 +202,7 @@ def check(out: Path, stem: str, suffix: str, bad: list) -> int:
                 props.setdefault(f["id"], f["properties"])
         worst = 0.0
         for i, g in enumerate(feats):
-            pg = project(g["geometry"], zmax)
+            pg = project(g["geometry"], ztop)
             want = pg.area
             got = area.get(i + 1, 0.0)
             if want <= 0:
@@ -210,7 +222,7 @@ def check(out: Path, stem: str, suffix: str, bad: list) -> int:
                     continue
                 if not same(a, b):
                     bad.append(f"{stem} {layer} #{i + 1}: {k} {a!r} != {b!r}")
-        print(f"  {layer}: {len(feats)} features, areas within {worst * 100:.3f} %")
+        print(f"  {layer}: {len(feats)} features at z{ztop}, areas within {worst * 100:.3f} %")
     return len(tiles)
 
 

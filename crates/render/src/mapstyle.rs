@@ -22,6 +22,43 @@ pub struct StyleUrls<'a> {
     pub sprite: &'a str,
 }
 
+/// The tileset's zooms: its last one, and the layers that stop before it (TileJSON's
+/// per-layer `maxzoom`), which the style draws from a second source on the same tiles
+/// whose `maxzoom` makes MapLibre overzoom them.
+#[derive(Debug, Clone, Default)]
+pub struct Zooms {
+    pub maxzoom: u8,
+    pub layer_maxzoom: Vec<(String, u8)>,
+}
+
+impl Zooms {
+    /// From a TileJSON `vector_layers` array and the tileset's last zoom.
+    pub fn from_vector_layers(vector_layers: &Value, maxzoom: u8) -> Zooms {
+        let layer_maxzoom = vector_layers
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| {
+                let z = l["maxzoom"].as_u64()? as u8;
+                let id = l["id"].as_str()?.to_string();
+                (z < maxzoom).then_some((id, z))
+            })
+            .collect();
+        Zooms {
+            maxzoom,
+            layer_maxzoom,
+        }
+    }
+
+    /// The source a layer is drawn from.
+    fn source(&self, layer: &str) -> String {
+        match self.layer_maxzoom.iter().find(|(l, _)| l == layer) {
+            Some((_, z)) => format!("riskmap-z{z}"),
+            None => "riskmap".into(),
+        }
+    }
+}
+
 fn by_level(s: &Style, key: &str) -> Value {
     json!([
         "match",
@@ -43,7 +80,13 @@ fn pattern_name(level: &str) -> String {
 }
 
 /// The style document.
-pub fn style(s: &Style, title: &str, urls: &StyleUrls<'_>, bounds: [f64; 4]) -> Value {
+pub fn style(
+    s: &Style,
+    title: &str,
+    urls: &StyleUrls<'_>,
+    bounds: [f64; 4],
+    zooms: &Zooms,
+) -> Value {
     let d = &s.drawing;
     let has_patterns = Level::ALL.iter().any(|&l| s.pattern(l) != Pattern::None);
     let radius: Vec<Value> = d
@@ -117,6 +160,18 @@ pub fn style(s: &Style, title: &str, urls: &StyleUrls<'_>, bounds: [f64; 4]) -> 
         "sources": {"riskmap": {"type": "vector", "url": urls.tilejson}},
         "layers": layers,
     });
+    // layers that stop below the last zoom: from a source on the same tiles with their
+    // maxzoom (MapLibre takes a source's own maxzoom over its TileJSON's)
+    for l in v["layers"].as_array_mut().into_iter().flatten() {
+        if let Some(sl) = l["source-layer"].as_str() {
+            let src = zooms.source(sl);
+            l["source"] = json!(src);
+        }
+    }
+    for (_, z) in &zooms.layer_maxzoom {
+        v["sources"][format!("riskmap-z{z}")] =
+            json!({"type": "vector", "url": urls.tilejson, "maxzoom": z});
+    }
     if has_patterns {
         v["sprite"] = json!(urls.sprite);
     }
@@ -253,8 +308,26 @@ mod tests {
             sprite: "/sprites/colorblind",
         };
         let d = load("default");
-        let v = style(&d, "济南", &urls, [116.2, 36.0, 117.9, 37.6]);
+        let zooms = Zooms::from_vector_layers(
+            &serde_json::json!([{"id": "areas", "maxzoom": 12}, {"id": "zones", "maxzoom": 16}]),
+            16,
+        );
+        let v = style(&d, "济南", &urls, [116.2, 36.0, 117.9, 37.6], &zooms);
         assert_eq!(v["version"], 8);
+        // areas from the overview source (overzoomed past 12), zones from the full one
+        let src = |id: &str| {
+            v["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["id"] == id)
+                .unwrap()["source"]
+                .clone()
+        };
+        assert_eq!(src("areas"), "riskmap-z12");
+        assert_eq!(src("zones"), "riskmap");
+        assert_eq!(v["sources"]["riskmap-z12"]["maxzoom"], 12);
+        assert_eq!(v["sources"]["riskmap-z12"]["url"], "/tiles/vector.json");
         assert!(v.get("sprite").is_none());
         let z = v["layers"]
             .as_array()
@@ -272,7 +345,7 @@ mod tests {
         assert_eq!(r["paint"]["circle-radius"][0], "interpolate");
         assert!(sprite(&d, 1).is_none());
         let cb = load("colorblind");
-        let v = style(&cb, "济南", &urls, [116.2, 36.0, 117.9, 37.6]);
+        let v = style(&cb, "济南", &urls, [116.2, 36.0, 117.9, 37.6], &zooms);
         assert_eq!(v["sprite"], "/sprites/colorblind");
         let z = v["layers"]
             .as_array()

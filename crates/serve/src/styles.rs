@@ -92,7 +92,21 @@ pub(crate) async fn h_style(
         glyphs: &format!("{base}/fonts/{{fontstack}}/{{range}}.pbf"),
         sprite: &format!("{base}/sprites/{sprite}"),
     };
-    let v = mapstyle::style(&style, &st.ds.title, &urls, st.ds.region_bbox);
+    // the layers that stop below the last zoom, from the tileset's own vector_layers
+    let zooms = st
+        .pyramids
+        .get(&tileset)
+        .map(|p| {
+            let vl = p
+                .metadata
+                .get("json")
+                .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
+                .map(|j| j["vector_layers"].clone())
+                .unwrap_or_default();
+            mapstyle::Zooms::from_vector_layers(&vl, p.maxzoom)
+        })
+        .unwrap_or_default();
+    let v = mapstyle::style(&style, &st.ds.title, &urls, st.ds.region_bbox, &zooms);
     (
         [
             (header::CONTENT_TYPE, "application/json"),

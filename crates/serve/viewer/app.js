@@ -1881,7 +1881,12 @@
     renderLiveStatus();
     if (!state.started) return true;
     renewTileLayers();
-    if (vec.map && vec.map.getSource('riskmap') && vectorTileset()) vec.map.getSource('riskmap').setTiles([vectorTilesUrl(vectorTileset())]);
+    if (vec.map && vectorTileset()) {
+      (vec.sources || []).forEach(function (k) {
+        var src = vec.map.getSource(k);
+        if (src && src.setTiles) src.setTiles([vectorTilesUrl(vectorTileset())]);
+      });
+    }
     loadStats().catch(function (e) { reportError('stats', e); });
     loadAreas().catch(function (e) { reportError('areas', e); });
     schedulePoints(0);
@@ -2051,7 +2056,7 @@
   // filters, basemap, search, the card, the live generation); the raster map keeps the
   // view in step underneath (the URL hash reads it), and a click on an enterprise opens
   // the same card. Leaflet zoom z is MapLibre zoom z - 1 (512-pixel tiles).
-  var vec = { on: false, map: null, loading: null, seq: 0, styleName: 'style', baseOpacity: null };
+  var vec = { on: false, map: null, loading: null, seq: 0, styleName: 'style', baseOpacity: null, sources: [] };
   var VEC_LAYER = { surface: ['zones', 'zones-pattern'], grid: ['grid'], districts: ['districts', 'district-labels'], areas: ['areas'] };
   function vectorTileset() {
     var v = (state.meta && state.meta.vector) || [];
@@ -2093,8 +2098,16 @@
     if (!ts) return Promise.reject(new Error(t('vectorNoTiles')));
     var url = '/styles/' + vec.styleName + '.json' + (state.crs === 'gcj02' ? '?crs=gcj02' : '');
     return api(url).then(function (s) {
-      s.sources.riskmap = { type: 'vector', tiles: [vectorTilesUrl(ts)], minzoom: ts.minzoom, maxzoom: ts.maxzoom,
-        bounds: state.meta.bounds };
+      // the tileset's sources (the full one, and the overview ones of layers that stop at a
+      // lower zoom, which keep their maxzoom so MapLibre overzooms them)
+      vec.sources = [];
+      Object.keys(s.sources).forEach(function (k) {
+        var src = s.sources[k];
+        if (src.type !== 'vector') return;
+        vec.sources.push(k);
+        s.sources[k] = { type: 'vector', tiles: [vectorTilesUrl(ts)], minzoom: ts.minzoom,
+          maxzoom: src.maxzoom != null ? Math.min(src.maxzoom, ts.maxzoom) : ts.maxzoom, bounds: state.meta.bounds };
+      });
       var below = [{ id: 'land', type: 'background', paint: { 'background-color': '#eef0ea' } }];
       var over = [];
       var choice = state.basemap >= 0 ? state.basemaps[state.basemap] : null;

@@ -45,6 +45,30 @@ pub struct VectorConfig {
     pub simplify: f64,
     /// The tileset's name in paths and URLs. Default "vector".
     pub name: String,
+    /// A layer's last zoom when below `zoom`'s top: deeper tiles leave it out and
+    /// clients overzoom it (TileJSON's per-layer `maxzoom`; the styles draw it from an
+    /// overview source). Default `{ areas = 12, grid = 12, districts = 12 }`: district
+    /// fills, 1 km cells and boundaries need no z16 tiles of their own, and leaving them
+    /// out keeps the z13+ tiles to where zones and enterprises are. `{}` carries every
+    /// layer to the top zoom.
+    pub layer_maxzoom: std::collections::BTreeMap<String, u8>,
+}
+
+/// The default `[vector] layer_maxzoom`.
+pub fn default_layer_maxzoom() -> std::collections::BTreeMap<String, u8> {
+    [("areas", 12u8), ("grid", 12), ("districts", 12)]
+        .into_iter()
+        .map(|(k, z)| (k.to_string(), z))
+        .collect()
+}
+
+impl VectorConfig {
+    /// A layer's last zoom.
+    pub fn layer_top(&self, layer: &str) -> u8 {
+        self.layer_maxzoom
+            .get(layer)
+            .map_or(self.zoom[1], |&z| z.clamp(self.zoom[0], self.zoom[1]))
+    }
 }
 
 impl Default for VectorConfig {
@@ -58,6 +82,7 @@ impl Default for VectorConfig {
             buffer: 64,
             simplify: 8.0,
             name: "vector".into(),
+            layer_maxzoom: default_layer_maxzoom(),
         }
     }
 }
@@ -101,6 +126,20 @@ pub fn validate(cfg: &VectorConfig) -> Result<(), String> {
         if !crate::pyramid::TILE_FORMATS.contains(&f.to_ascii_lowercase().as_str()) {
             return Err(format!(
                 "[vector] formats: unknown format `{f}`; formats: pmtiles, mbtiles, xyz"
+            ));
+        }
+    }
+    for (l, z) in &cfg.layer_maxzoom {
+        if !VECTOR_LAYERS.contains(&l.as_str()) {
+            return Err(format!(
+                "[vector] layer_maxzoom: unknown layer `{l}`; layers: {}",
+                VECTOR_LAYERS.join(", ")
+            ));
+        }
+        if *z < cfg.zoom[0] {
+            return Err(format!(
+                "[vector] layer_maxzoom: {l} = {z} is below the first zoom {}",
+                cfg.zoom[0]
             ));
         }
     }
@@ -230,7 +269,7 @@ pub fn vector_layers(cfg: &VectorConfig) -> serde_json::Value {
                 .iter()
                 .map(|(k, t)| (k.to_string(), json!(t)))
                 .collect();
-            json!({"id": l, "description": description(l), "minzoom": cfg.zoom[0], "maxzoom": cfg.zoom[1], "fields": f})
+            json!({"id": l, "description": description(l), "minzoom": cfg.zoom[0], "maxzoom": cfg.layer_top(l), "fields": f})
         })
         .collect();
     if cfg.layers.iter().any(|l| l == "enterprises") {
@@ -239,7 +278,7 @@ pub fn vector_layers(cfg: &VectorConfig) -> serde_json::Value {
             .chain(["total"].iter())
             .map(|k| (k.to_string(), json!("Number")))
             .collect();
-        v.push(json!({"id": "dropped", "description": description("dropped"), "minzoom": cfg.zoom[0], "maxzoom": cfg.zoom[1], "fields": f}));
+        v.push(json!({"id": "dropped", "description": description("dropped"), "minzoom": cfg.zoom[0], "maxzoom": cfg.layer_top("enterprises"), "fields": f}));
     }
     json!(v)
 }
@@ -276,8 +315,9 @@ fn polygons_world(parts: &[geo::Polygon<f64>], crs: Crs, floor: f64) -> Geometry
     )
 }
 
-fn layer(name: &str, features: Vec<Feature>, thin: bool) -> Layer {
+fn layer(name: &str, features: Vec<Feature>, thin: bool, maxzoom: u8) -> Layer {
     Layer {
+        maxzoom: Some(maxzoom),
         name: name.into(),
         keys: fields(name).iter().map(|(k, _)| k.to_string()).collect(),
         features,
@@ -417,7 +457,12 @@ pub fn layers(ds: &Dataset, an: &Analysis, cfg: &VectorConfig, crs: Crs, floor: 
             }
             _ => Vec::new(),
         };
-        out.push(layer(name, feats, name == "enterprises"));
+        out.push(layer(
+            name,
+            feats,
+            name == "enterprises",
+            cfg.layer_top(name),
+        ));
     }
     out
 }
@@ -597,7 +642,11 @@ pub fn write_styles(ds: &Dataset, params: &VectorParams) -> Result<Vec<PathBuf>,
             glyphs: &format!("{base}/fonts/{{fontstack}}/{{range}}.pbf"),
             sprite: &format!("{base}/{sprite}"),
         };
-        let v = mapstyle::style(&style, &ds.title, &urls, bounds);
+        let zooms = mapstyle::Zooms::from_vector_layers(
+            &vector_layers(&params.vector),
+            params.vector.zoom[1],
+        );
+        let v = mapstyle::style(&style, &ds.title, &urls, bounds, &zooms);
         put(
             file.to_string(),
             &serde_json::to_vec_pretty(&v).unwrap_or_default(),

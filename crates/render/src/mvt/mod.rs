@@ -90,6 +90,17 @@ pub struct Layer {
     pub thin: bool,
     /// Names of the classes counted in the `dropped` layer.
     pub classes: Vec<String>,
+    /// The layer's last zoom, when below the pyramid's: deeper tiles leave it out and
+    /// clients overzoom it from this zoom (tippecanoe's per-feature `maxzoom`; TileJSON's
+    /// per-layer `maxzoom` says so). At this zoom it keeps every vertex, as at the top.
+    pub maxzoom: Option<u8>,
+}
+
+impl Layer {
+    /// The layer's last zoom in a pyramid cut with `p`.
+    pub fn top(&self, p: &Params) -> u8 {
+        self.maxzoom.map_or(p.maxzoom, |z| z.min(p.maxzoom))
+    }
 }
 
 /// How the pyramid is cut.
@@ -251,6 +262,9 @@ fn descend(layers: &[Layer], p: &Params, t: Tile, pieces: Vec<Vec<Piece>>) -> Ve
                 .iter()
                 .zip(&pieces)
                 .map(|(l, ps)| {
+                    if c.z > l.top(p) {
+                        return Vec::new();
+                    }
                     let v: Vec<Piece> = ps
                         .iter()
                         .filter_map(|pc| match pc {
@@ -407,16 +421,21 @@ fn encode_tile(layers: &[Layer], p: &Params, t: Tile, pieces: &[Vec<Piece>]) -> 
             ((y * n - ty) * ext).round() as i64,
         )
     };
-    let sq_tol = if t.z >= p.maxzoom {
-        0.0
-    } else {
-        let u = p.tolerance / (ext * n);
-        u * u
+    // a layer's last zoom keeps every vertex (clients overzoom it), the others simplify
+    let sq_tol = |l: &Layer| {
+        if t.z >= l.top(p) {
+            0.0
+        } else {
+            let u = p.tolerance / (ext * n);
+            u * u
+        }
     };
-    let min_area2 = if t.z >= p.maxzoom {
-        1
-    } else {
-        (p.tolerance * p.tolerance) as i64
+    let min_area2 = |l: &Layer| {
+        if t.z >= l.top(p) {
+            1
+        } else {
+            (p.tolerance * p.tolerance) as i64
+        }
     };
     // every layer's features, encoded once; the thin layer's points listed for thinning
     let mut encoded: Vec<Vec<(u32, proto::GeomType, Vec<u32>)>> = Vec::with_capacity(layers.len());
@@ -431,7 +450,7 @@ fn encode_tile(layers: &[Layer], p: &Params, t: Tile, pieces: &[Vec<Piece>]) -> 
                     }
                 }
                 Piece::Polys(i, polys) => {
-                    if let Some(g) = geom::polygon_commands(polys, sq_tol, &q, min_area2) {
+                    if let Some(g) = geom::polygon_commands(polys, sq_tol(l), &q, min_area2(l)) {
                         v.push((*i, proto::GeomType::Polygon, g));
                     }
                 }
@@ -724,6 +743,7 @@ mod tests {
             features,
             thin: true,
             classes: vec!["red".into(), "other".into()],
+            maxzoom: None,
         }
     }
 
@@ -806,6 +826,7 @@ mod tests {
             }],
             thin: false,
             classes: vec![],
+            maxzoom: None,
         };
         let tiles = pyramid(std::slice::from_ref(&l), &p);
         let top: Vec<_> = tiles.iter().filter(|e| e.tile.z == 12).collect();
@@ -832,5 +853,43 @@ mod tests {
             sum += ((x1 - x0).max(0) * (y1 - y0).max(0)) as f64;
         }
         assert!((sum / (w * h) - 1.0).abs() < 1e-3, "{sum} vs {}", w * h);
+
+        // the same layer stopping at z11 beside a point layer going on to z12: no z12 tile
+        // holds it, the point's z12 tile exists, and at z11 it is whole
+        let mut stop = l.clone();
+        stop.maxzoom = Some(11);
+        let c = crate::tile::world(117.05, 36.55);
+        let pts = Layer {
+            name: "enterprises".into(),
+            keys: vec![],
+            features: vec![Feature {
+                id: Some(1),
+                geometry: Geometry::Point(c.0, c.1),
+                props: vec![],
+                class: 0,
+                keep: true,
+                rank: 0.0,
+            }],
+            thin: false,
+            classes: vec![],
+            maxzoom: None,
+        };
+        let tiles = pyramid(&[stop, pts], &p);
+        let layers_at = |z: u8| -> Vec<String> {
+            let mut v: Vec<String> = tiles
+                .iter()
+                .filter(|e| e.tile.z == z)
+                .flat_map(|e| decode(&e.gz).unwrap().layers.into_iter().map(|l| l.name))
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        assert_eq!(layers_at(12), vec!["enterprises".to_string()]);
+        assert_eq!(
+            layers_at(11),
+            vec!["enterprises".to_string(), "zones".to_string()]
+        );
+        assert_eq!(tiles.iter().filter(|e| e.tile.z == 12).count(), 1);
     }
 }
