@@ -142,6 +142,20 @@ fn each_geojson(
             export::analysis::write_exposure_geojson(w, ds, x, crs, dec)
         })?;
     }
+    if !ds.resources.is_empty() {
+        sink("resources", &|w, crs| {
+            export::emergency::write_resources_geojson(w, ds, crs, dec)
+        })?;
+    }
+    if let Some(em) = analysis
+        .emergency
+        .as_ref()
+        .filter(|e| !e.stations.is_empty())
+    {
+        sink("fire_reach", &|w, crs| {
+            export::emergency::write_fire_reach_geojson(w, ds, em, crs, dec)
+        })?;
+    }
     Ok(())
 }
 
@@ -270,6 +284,11 @@ pub fn build_outputs(
     if let Some(x) = &analysis.exposure {
         st.file("exposure.csv", |w| {
             export::analysis::write_exposure_csv(w, ds, x, dec)
+        })?;
+    }
+    if let Some(em) = &analysis.emergency {
+        st.file("emergency.csv", |w| {
+            export::emergency::write_emergency_csv(w, ds, em)
         })?;
     }
     st.file("rejects.csv", |w| {

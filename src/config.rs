@@ -60,6 +60,9 @@ pub struct Config {
     pub influence_radius_m: Radii,
     /// Sensitive sites (学校, 医院 …) for the exposure analysis. Optional.
     pub sites: TableInput,
+    /// Emergency resources (应急资源: rescue teams, fire stations, depots, shelters,
+    /// hospitals, experts). Optional.
+    pub resources: TableInput,
     /// District (and street) aggregation.
     pub areas: AreasConfig,
     /// Square or H3 grid aggregation.
@@ -68,6 +71,8 @@ pub struct Config {
     pub surface: SurfaceConfig,
     /// Exposure of sensitive sites.
     pub exposure: ExposureConfig,
+    /// Emergency command: the nearest help, fire-station reach, gaps (with `[resources]`).
+    pub emergency: crate::analyze::emergency::EmergencyConfig,
     /// Raster tile pyramids and archives.
     pub tiles: TilesConfig,
     /// Vector tiles (MVT) for MapLibre / OpenLayers / ArcGIS portals.
@@ -310,6 +315,7 @@ impl Config {
         fix(&mut self.assessments.path);
         fix(&mut self.hazards.path);
         fix(&mut self.sites.path);
+        fix(&mut self.resources.path);
         fix(&mut self.areas.streets);
         fix(&mut self.overview.font);
         fix(&mut self.boundaries.path);
@@ -329,6 +335,9 @@ impl Config {
                 message,
             })
         };
+        if let Err(m) = self.emergency.validate() {
+            return bad("emergency", m);
+        }
         if let Some([w, s, e, n]) = self.region.bbox {
             if !(w < e && s < n) || !(-180.0..=180.0).contains(&w) || !(-180.0..=180.0).contains(&e)
             {
@@ -477,6 +486,7 @@ impl Config {
             ("assessments", &self.assessments),
             ("hazards", &self.hazards),
             ("sites", &self.sites),
+            ("resources", &self.resources),
         ] {
             let known = crate::ingest::fields::fields_for(section);
             for k in t.columns.keys() {
@@ -510,6 +520,7 @@ impl Config {
             grid: self.grid.clone(),
             surface: self.surface.clone(),
             exposure: self.exposure.clone(),
+            emergency: self.emergency.clone(),
         }
     }
 

@@ -597,19 +597,20 @@ fn run(cli: Cli) -> Result<u8> {
                 let o = s.out.display();
                 riskmap_core::tr!("把示例数据写入 {o}", "writing the sample to {o}")
             })?;
-            let (e, d, a, h, si, o) = (
+            let (e, d, a, h, si, rs, o) = (
                 r.enterprises,
                 r.dirty_rows,
                 r.assessments,
                 r.hidden_dangers,
                 r.sites,
+                r.resources,
                 s.out.display(),
             );
             println!(
                 "{}",
                 riskmap_core::tr!(
-                    "已写入 {o}：{e} 家企业（其中 {d} 行故意写错）、{a} 个风险点、{h} 条隐患、{si} 个敏感目标",
-                    "wrote {e} enterprises ({d} deliberately dirty rows), {a} risk points, {h} hidden dangers, {si} sensitive sites to {o}"
+                    "已写入 {o}：{e} 家企业（其中 {d} 行故意写错）、{a} 个风险点、{h} 条隐患、{si} 个敏感目标、{rs} 个应急资源",
+                    "wrote {e} enterprises ({d} deliberately dirty rows), {a} risk points, {h} hidden dangers, {si} sensitive sites, {rs} emergency resources to {o}"
                 )
             );
             Ok(0)

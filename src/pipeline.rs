@@ -47,6 +47,7 @@ impl Overrides {
         if let Some(c) = self.crs {
             cfg.enterprises.crs = Some(c);
             cfg.sites.crs = Some(c);
+            cfg.resources.crs = Some(c);
         }
         if let Some(c) = self.boundaries_crs {
             cfg.boundaries.crs = Some(c);
@@ -82,6 +83,7 @@ pub fn config_hash(cfg: &Config) -> String {
         &mut c.assessments,
         &mut c.hazards,
         &mut c.sites,
+        &mut c.resources,
     ] {
         t.path = None;
         t.table = None;
@@ -138,6 +140,7 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         assessments: cfg.assessments.clone(),
         hazards: cfg.hazards.clone(),
         sites: cfg.sites.clone(),
+        resources: cfg.resources.clone(),
         boundaries: cfg.boundaries.clone(),
         region: cfg.region.clone(),
         grading: cfg.grading.clone(),

@@ -229,6 +229,8 @@ pub struct SampleReport {
     pub assessments: usize,
     pub hidden_dangers: usize,
     pub sites: usize,
+    /// Emergency resources written (the dirty rows not counted).
+    pub resources: usize,
     pub dirty_rows: usize,
 }
 
@@ -566,6 +568,7 @@ pub fn generate(opts: &SampleOptions) -> std::io::Result<SampleReport> {
             if gcj { "GCJ-02" } else { "WGS84" }
         );
     }
+    let (resources, n_resources) = resources_csv(opts, &idx, bbox);
     let mut set = OutputSet::new();
     let out = &opts.out;
     let w = |set: &mut OutputSet, name: &str, text: &str| {
@@ -577,6 +580,7 @@ pub fn generate(opts: &SampleOptions) -> std::io::Result<SampleReport> {
     w(&mut set, "assessments.csv", &ass)?;
     w(&mut set, "hidden_dangers.csv", &hid)?;
     w(&mut set, "sites.csv", &sites)?;
+    w(&mut set, "resources.csv", &resources)?;
     w(&mut set, DISTRICTS_FILE, JINAN_DISTRICTS_GCJ02)?;
     let files = set.commit()?;
     Ok(SampleReport {
@@ -585,8 +589,245 @@ pub fn generate(opts: &SampleOptions) -> std::io::Result<SampleReport> {
         assessments: n_ass,
         hidden_dangers: n_hid,
         sites: n_sites,
-        dirty_rows: dirty,
+        resources: n_resources,
+        dirty_rows: dirty + 3,
     })
+}
+
+/// resources.csv (#27): fire stations of every class, professional, enterprise and
+/// community rescue teams, depots with stock, shelters, hospitals and experts, placed
+/// near the industrial parks and district centres; plus three dirty rows (an unknown
+/// type, a missing longitude, a repeated id). Drawn from its own random stream, so the
+/// other files stay byte-identical for a seed.
+fn resources_csv(opts: &SampleOptions, idx: &DistrictIndex, bbox: [f64; 4]) -> (String, usize) {
+    let mut rng = Rng::new(opts.seed ^ 0x5EED_2027);
+    let n = opts.count;
+    let shares: Vec<u32> = PARKS.iter().map(|p| p.share).collect();
+    let mut s = String::from(
+        "\u{feff}编号,名称,类型,级别,所属单位,联系电话,容纳人数,储备物资,专业领域,经度,纬度,坐标系\n",
+    );
+    let mut k = 0usize;
+    let mut row = |rng: &mut Rng,
+                   s: &mut String,
+                   name: String,
+                   ty: &str,
+                   class: &str,
+                   owner: &str,
+                   cap: String,
+                   stock: &str,
+                   field: &str,
+                   near: Option<(f64, f64, f64)>| {
+        k += 1;
+        let (lon, lat, _) = point_in(rng, idx, near, bbox);
+        let gcj = rng.chance(0.4);
+        let (x, y) = if gcj {
+            Crs::Gcj02.from_wgs84(lon, lat)
+        } else {
+            (lon, lat)
+        };
+        let phone = format!("0531-8{:07}", rng.below(10_000_000));
+        let _ = writeln!(
+            s,
+            "R{k:04},{name},{ty},{class},{owner},{phone},{cap},{stock},{field},{x:.6},{y:.6},{}",
+            if gcj { "GCJ-02" } else { "WGS84" }
+        );
+    };
+    let park_near = |rng: &mut Rng, spread: f64| {
+        let p = rng.weighted(&shares);
+        (p < PARKS.len()).then(|| (PARKS[p].lon, PARKS[p].lat, PARKS[p].sigma * spread))
+    };
+    let centre = |d: usize| {
+        let b = idx.districts[d].bbox().unwrap_or(bbox);
+        ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0)
+    };
+    let nd = idx.districts.len();
+    // fire stations: one 特勤 or 一级 station per district near its centre, then more
+    // near the parks; 微型消防站 in the parks
+    let n_fire = (n / 50).clamp(nd, 4000);
+    for f in 0..n_fire {
+        let (near, class) = if f < nd {
+            let (x, y) = centre(f);
+            (
+                Some((x, y, 0.03)),
+                if f % 3 == 0 { "特勤站" } else { "一级站" },
+            )
+        } else {
+            let c = ["一级站", "二级站", "二级站", "小型站"][rng.below(4)];
+            (park_near(&mut rng, 2.0), c)
+        };
+        let dn = near
+            .and_then(|(x, y, _)| idx.locate(x, y))
+            .map(|d| {
+                idx.districts[d]
+                    .name
+                    .trim_end_matches(['区', '县'])
+                    .to_string()
+            })
+            .unwrap_or_else(|| "济南".into());
+        row(
+            &mut rng,
+            &mut s,
+            format!("{dn}第{}消防救援站", f + 1),
+            "消防站",
+            class,
+            "济南市消防救援支队",
+            format!("{}", [40, 30, 20, 15][f % 4]),
+            "",
+            "",
+            near,
+        );
+    }
+    for m in 0..(n / 250).max(6) {
+        let near = park_near(&mut rng, 1.0);
+        row(
+            &mut rng,
+            &mut s,
+            format!("园区第{}微型消防站", m + 1),
+            "微型消防站",
+            "",
+            "园区管委会",
+            "8".into(),
+            "",
+            "",
+            near,
+        );
+    }
+    // professional teams
+    let pro = [
+        "国家危险化学品应急救援济南队",
+        "济南市矿山救护队",
+        "济南市危化品应急救援大队",
+        "济南市城市燃气抢险队",
+        "山东省应急救援总队济南支队",
+        "济南市电力抢修队",
+    ];
+    for (t, name) in pro.iter().enumerate().take((n / 600).clamp(3, pro.len())) {
+        let near = park_near(&mut rng, 1.5);
+        row(
+            &mut rng,
+            &mut s,
+            name.to_string(),
+            "专业救援队伍",
+            "",
+            "济南市应急管理局",
+            format!("{}", 30 + 10 * (t % 3)),
+            "",
+            "",
+            near,
+        );
+    }
+    for e in 0..(n / 150).max(5) {
+        let near = park_near(&mut rng, 1.0);
+        let cap = format!("{}", 10 + rng.below(20));
+        row(
+            &mut rng,
+            &mut s,
+            format!("园区企业联合救援队{}", e + 1),
+            "企业救援队伍",
+            "",
+            "园区企业",
+            cap,
+            "",
+            "",
+            near,
+        );
+    }
+    for d in 0..nd {
+        let (x, y) = centre(d);
+        let dn = idx.districts[d].name.clone();
+        let cap = format!("{}", 15 + rng.below(15));
+        row(
+            &mut rng,
+            &mut s,
+            format!("{dn}社区应急救援队"),
+            "社区救援队伍",
+            "",
+            &format!("{dn}应急管理局"),
+            cap,
+            "",
+            "",
+            Some((x, y, 0.05)),
+        );
+    }
+    let stock = [
+        "帐篷 200 顶；棉被 500 床；发电机 10 台",
+        "防化服 80 套；空气呼吸器 60 具；堵漏器材 20 套",
+        "沙袋 5000 条；抽水泵 12 台；救生衣 300 件",
+        "折叠床 300 张；应急照明 150 套；饮用水 2000 箱",
+    ];
+    for dp in 0..(n / 800).max(4) {
+        let near = park_near(&mut rng, 3.0);
+        row(
+            &mut rng,
+            &mut s,
+            format!("济南市应急物资储备库{}号", dp + 1),
+            "应急物资库",
+            "",
+            "济南市应急管理局",
+            String::new(),
+            &format!("\"{}\"", stock[dp % stock.len()]),
+            "",
+            near,
+        );
+    }
+    for sh in 0..(n / 150).max(10) {
+        let near = if rng.chance(0.5) {
+            park_near(&mut rng, 3.0)
+        } else {
+            None
+        };
+        let cap = format!("{}", 1000 + 500 * rng.below(20));
+        row(
+            &mut rng,
+            &mut s,
+            format!("应急避难场所{}号", sh + 1),
+            "避难场所",
+            "",
+            "所在街道",
+            cap,
+            "",
+            "",
+            near,
+        );
+    }
+    for h in 0..(n / 300).max(6) {
+        let near = park_near(&mut rng, 4.0);
+        let cap = format!("{}", 300 + 100 * rng.below(10));
+        row(
+            &mut rng,
+            &mut s,
+            format!("济南市第{}人民医院", h + 1),
+            "医院",
+            "",
+            "济南市卫生健康委员会",
+            cap,
+            "",
+            "",
+            near,
+        );
+    }
+    let fields = ["危险化学品", "矿山", "消防", "特种设备", "冶金", "建筑施工"];
+    for x in 0..(n / 250).max(6) {
+        let near = park_near(&mut rng, 4.0);
+        row(
+            &mut rng,
+            &mut s,
+            format!("安全生产专家{}", x + 1),
+            "专家",
+            "",
+            "济南市安全生产专家库",
+            String::new(),
+            "",
+            fields[x % fields.len()],
+            near,
+        );
+    }
+    let good = k;
+    // dirty rows, as registers have them
+    let _ = writeln!(s, "R9001,不明单位,待定,,,,,,,117.0,36.6,WGS84");
+    let _ = writeln!(s, "R9002,缺经度的避难场所,避难场所,,,,500,,,,36.7,WGS84");
+    let _ = writeln!(s, "R0001,重复编号的医院,医院,,,,100,,,117.1,36.65,WGS84");
+    (s, good)
 }
 
 /// Whether `dir` holds a generated sample.

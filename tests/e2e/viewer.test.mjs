@@ -387,6 +387,90 @@ test('viewer end to end', { timeout: 300_000 }, async (t) => {
     await page.screenshot({ path: path.join(OUT, 'e2e-viewer.png') });
   });
 
+  await t.test('emergency: a click lists the nearest help and draws lines to it; the card lists it; the resources layer', async (st) => {
+    if (!(meta.geojson || []).includes('resources')) {
+      st.skip('this output has no resources ([resources] not given)');
+      return;
+    }
+    const gcj = !!crsSuffix();
+    const res = (await getJson(`/geojson/resources${gcj ? '.gcj02' : ''}.geojson`)).features;
+    assert.ok(res.length > 0);
+    // an empty spot inside a district (nothing within 500 m), as for the countryside click
+    const [w, s, e, n] = meta.bounds;
+    let spot = null;
+    outer:
+    for (let j = 0; j < 10; j++) {
+      for (let i = 0; i < 10; i++) {
+        const lon = Number((w + (i + 0.37) * (e - w) / 10).toFixed(6));
+        const lat = Number((s + (j + 0.41) * (n - s) / 10).toFixed(6));
+        const at = await getJson(`/api/at?lon=${lon}&lat=${lat}&radius=500${crsSuffix()}`);
+        if (at.empty === true && at.district) { spot = { lon, lat }; break outer; }
+      }
+    }
+    assert.ok(spot, 'no empty point found');
+    // the oracle: the nearest resource of each type by brute force over resources.geojson
+    const hav = (a, b) => {
+      const R = 6371008.8, rad = Math.PI / 180;
+      const dp = (b[1] - a[1]) * rad, dl = (b[0] - a[0]) * rad;
+      const h = Math.sin(dp / 2) ** 2 + Math.cos(a[1] * rad) * Math.cos(b[1] * rad) * Math.sin(dl / 2) ** 2;
+      return 2 * R * Math.asin(Math.sqrt(h));
+    };
+    // resources.gcj02 holds GCJ-02 positions; distances are taken in WGS84 by the server,
+    // so compare names only there and distances in WGS84
+    const best = {};
+    for (const f of res) {
+      const d = hav([spot.lon, spot.lat], f.geometry.coordinates);
+      const k = f.properties.type;
+      if (!best[k] || d < best[k].d) best[k] = { d, name: f.properties.name };
+    }
+    await viewAndSettle(spot.lat, spot.lon, 13);
+    const p = await pagePoint(spot.lat, spot.lon);
+    await page.mouse.click(p.x, p.y);
+    await page.waitForSelector('#at-nearest li', { timeout: 15_000 }).catch(async (e) =>
+      assert.fail(`no 附近应急资源 list after a click: ${(await panelText()).slice(0, 400)} (${e.message})`));
+    const items = await page.$$eval('#at-nearest li', (lis) => lis.map((li) => li.innerText));
+    assert.equal(items.length, Object.keys(best).length, `one line per type: ${items.join(' | ')}`);
+    for (const [k, b] of Object.entries(best)) {
+      assert.ok(items.some((x) => x.includes(b.name)), `the nearest ${k} (${b.name}, ${Math.round(b.d)} m by brute force) is listed: ${items.join(' | ')}`);
+    }
+    assert.ok((await panelText()).includes('附近应急资源（直线距离）'), 'labelled straight-line');
+    // a dashed line from the click to each
+    const lines = await page.evaluate(() => {
+      let n = 0;
+      window.riskmap.map.eachLayer((l) => { if (l instanceof L.Polyline && !(l instanceof L.Polygon) && l.options.dashArray === '5 4') n++; });
+      return n;
+    });
+    assert.equal(lines, items.length, 'a line to each resource listed');
+
+    // the card of a red enterprise: 应急救援 with the nearest help of each kind
+    const red = (await getJson('/api/enterprises?level=red&limit=1' + crsSuffix())).features[0];
+    const card = await getJson('/api/enterprises/' + encodeURIComponent(red.properties.id));
+    await page.evaluate((id) => window.riskmap.openCard(id, null, null), red.properties.id);
+    await page.waitForSelector('#card-emergency', { timeout: 15_000 });
+    const rows = await page.$$eval('#card-nearest tr', (trs) => trs.map((tr) => tr.innerText));
+    const kinds = card.emergency.nearest.filter((k) => k.resources.length);
+    assert.equal(rows.length, kinds.length);
+    kinds.forEach((k, i) => assert.ok(rows[i].includes(k.resources[0].name) && rows[i].includes(k.type_zh), `${rows[i]} vs ${k.type_zh} ${k.resources[0].name}`));
+    const em = await page.textContent('#card-emergency');
+    if (card.emergency.fire_station) assert.ok(em.includes(card.emergency.fire_station.name));
+    else assert.ok(em.includes('不在任何消防站5分钟到达范围内'));
+    assert.doesNotMatch(await panelText(), RAW_FIELD, 'no field names on the card');
+
+    // the resources layer: an icon per resource in view, and the stations' reach
+    await page.check('#layer-resources');
+    await page.check('#layer-reach');
+    await viewAndSettle(red.geometry.coordinates[1], red.geometry.coordinates[0], 11);
+    const icons = await page.$$eval('.res-icon', (els) => els.length);
+    const inView = await page.evaluate((pts) => {
+      const b = window.riskmap.map.getBounds();
+      return pts.filter((c) => b.contains([c[1], c[0]])).length;
+    }, res.map((f) => f.geometry.coordinates));
+    assert.equal(icons, res.length, `every resource has its icon (${inView} in view)`);
+    assert.ok(parseHash(await page.evaluate(() => location.hash)).l.includes('resources'));
+    await page.uncheck('#layer-resources');
+    await page.uncheck('#layer-reach');
+  });
+
   await t.test('legend shows the zone colours with the opacity they are drawn with', async () => {
     // the oracle: the surface tiles the page loaded, decoded here; a level's colour is
     // drawn with the tiles' alpha (the highest on more than a few pixels: interior, not

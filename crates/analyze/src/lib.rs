@@ -7,6 +7,7 @@
 //! know: the config file, rendering, file formats or serving.
 
 pub mod areas;
+pub mod emergency;
 pub mod exposure;
 pub mod grid;
 pub mod params;
@@ -53,6 +54,8 @@ pub struct Analysis {
     pub surface: Option<surface::Surface>,
     pub zones: Option<Vec<zones::Zone>>,
     pub exposure: Option<Vec<exposure::Exposed>>,
+    /// The nearest help, fire-station reach and gaps (with a resources input).
+    pub emergency: Option<emergency::Emergency>,
     /// Seconds per stage, in order.
     pub timings: Vec<(&'static str, f64)>,
 }
@@ -67,6 +70,7 @@ pub struct Needs {
     /// The zone polygons (they need the surface).
     pub zones: bool,
     pub exposure: bool,
+    pub emergency: bool,
 }
 
 impl Needs {
@@ -77,6 +81,7 @@ impl Needs {
         surface: true,
         zones: true,
         exposure: true,
+        emergency: true,
     };
     /// No stage.
     pub const NONE: Needs = Needs {
@@ -85,6 +90,7 @@ impl Needs {
         surface: false,
         zones: false,
         exposure: false,
+        emergency: false,
     };
 }
 
@@ -138,6 +144,11 @@ pub fn run_only(ds: &Dataset, p: &AnalyzeParams, needs: Needs) -> Result<Analysi
         )
     });
     lap("exposure");
+    let emergency = needs
+        .emergency
+        .then(|| emergency::assess(ds, &cfg.emergency))
+        .flatten();
+    lap("emergency");
     let square_cell_m =
         (grid.is_some() && cfg.grid.kind == params::GridKind::Square).then_some(cfg.grid.cell_m);
     Ok(Analysis {
@@ -149,6 +160,7 @@ pub fn run_only(ds: &Dataset, p: &AnalyzeParams, needs: Needs) -> Result<Analysi
         surface,
         zones,
         exposure,
+        emergency,
         timings,
     })
 }

@@ -14,6 +14,7 @@ pub struct AnalyzeParams {
     pub grid: GridConfig,
     pub surface: SurfaceConfig,
     pub exposure: ExposureConfig,
+    pub emergency: crate::emergency::EmergencyConfig,
 }
 
 /// How an area's (or grid cell's) level is decided.

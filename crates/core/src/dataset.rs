@@ -25,6 +25,7 @@ pub struct LoadParams {
     pub assessments: TableInput,
     pub hazards: TableInput,
     pub sites: TableInput,
+    pub resources: TableInput,
     pub boundaries: BoundaryInput,
     pub region: RegionConfig,
     pub grading: GradingConfig,
@@ -81,6 +82,8 @@ pub struct Dataset {
     pub dangers: Vec<HiddenDanger>,
     /// Sensitive sites (empty without a sites file).
     pub sites: Vec<Site>,
+    /// Emergency resources (empty without a resources file).
+    pub resources: Vec<Resource>,
     /// The enterprises' R-tree, built on first use (`index()`): a run that draws only
     /// the surface never asks for it.
     index: std::sync::OnceLock<PointIndex>,
@@ -444,6 +447,10 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
     );
     let hazards_path = present(&cfg.hazards.path, &crate::tr!("隐患", "hidden dangers"));
     let sites_path = present(&cfg.sites.path, &crate::tr!("敏感目标", "sensitive sites"));
+    let resources_path = present(
+        &cfg.resources.path,
+        &crate::tr!("应急资源", "emergency resources"),
+    );
     let mut points = Vec::new();
     if let Some((mut t, sha)) = open_input(
         &mut db,
@@ -533,6 +540,41 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         rejects.extend(r.rejects);
         sites = r.sites;
     }
+    let mut resources = Vec::new();
+    if let Some((mut t, sha)) = open_input(
+        &mut db,
+        &cfg.resources,
+        resources_path.as_deref(),
+        "resources",
+        &crate::tr!(
+            "应急资源（CSV、XLSX 或 GeoJSON 点）",
+            "emergency resources (CSV, XLSX or GeoJSON points)"
+        ),
+    )? {
+        t.find_header(
+            ingest::fields::RESOURCE_FIELDS,
+            &cfg.resources.columns,
+            cfg.resources.header_row,
+        )?;
+        let r = ingest::resources::read_resources(
+            &t,
+            &cfg.resources,
+            cfg.resources.crs,
+            &region,
+            &districts,
+        )?;
+        inputs.push(table_info(
+            "resources",
+            &sha,
+            &t,
+            format!("{}, crs {}", t.format, r.crs_used),
+            r.rows_read,
+            r.resources.len(),
+            r.rows_rejected,
+        )?);
+        rejects.extend(r.rejects);
+        resources = r.resources;
+    }
 
     tick("assessments, hazards, sites");
     let grades = grade_all(
@@ -594,6 +636,7 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         points,
         dangers,
         sites,
+        resources,
         index: std::sync::OnceLock::new(),
         rejects,
         inputs,

@@ -262,6 +262,10 @@ pub struct Enterprise {
     pub employees: Option<u32>,
     pub radius_m: Option<f64>,
     pub fatal_accident: bool,
+    /// Has its own rescue team (救援队伍 有/无); None when the register does not say.
+    pub own_team: Option<bool>,
+    /// The rescue team it has an agreement with (救援协议单位).
+    pub rescue_partner: Option<String>,
     /// Columns with no built-in meaning, carried to the outputs in file order.
     pub extra: Vec<(String, String)>,
     pub source: SourceRef,
@@ -472,6 +476,276 @@ pub struct Site {
     pub lat: f64,
     pub src_crs: Crs,
     pub source: SourceRef,
+}
+
+/// The kinds of emergency resource (应急资源), in the order they are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    /// 专业救援队伍 (国家/省/市级专业应急救援队伍, 矿山救护队, 危化救援队 …).
+    RescueTeam,
+    /// 企业救援队伍 (an enterprise's own full- or part-time team).
+    EnterpriseTeam,
+    /// 社区救援队伍 (community, township, volunteer teams).
+    CommunityTeam,
+    /// 消防站 (特勤站 / 一级站 / 二级站 / 小型站 / 微型消防站 as the subtype).
+    FireStation,
+    /// 应急物资库 with its stock.
+    Depot,
+    /// 避难场所 with its capacity.
+    Shelter,
+    /// 医院.
+    Hospital,
+    /// 专家 with their expertise.
+    Expert,
+}
+
+impl ResourceKind {
+    pub const ALL: [ResourceKind; 8] = [
+        ResourceKind::RescueTeam,
+        ResourceKind::EnterpriseTeam,
+        ResourceKind::CommunityTeam,
+        ResourceKind::FireStation,
+        ResourceKind::Depot,
+        ResourceKind::Shelter,
+        ResourceKind::Hospital,
+        ResourceKind::Expert,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ResourceKind::RescueTeam => "rescue_team",
+            ResourceKind::EnterpriseTeam => "enterprise_team",
+            ResourceKind::CommunityTeam => "community_team",
+            ResourceKind::FireStation => "fire_station",
+            ResourceKind::Depot => "depot",
+            ResourceKind::Shelter => "shelter",
+            ResourceKind::Hospital => "hospital",
+            ResourceKind::Expert => "expert",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            ResourceKind::RescueTeam => "专业救援队伍",
+            ResourceKind::EnterpriseTeam => "企业救援队伍",
+            ResourceKind::CommunityTeam => "社区救援队伍",
+            ResourceKind::FireStation => "消防站",
+            ResourceKind::Depot => "应急物资库",
+            ResourceKind::Shelter => "避难场所",
+            ResourceKind::Hospital => "医院",
+            ResourceKind::Expert => "专家",
+        }
+    }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            ResourceKind::RescueTeam => "Professional rescue team",
+            ResourceKind::EnterpriseTeam => "Enterprise rescue team",
+            ResourceKind::CommunityTeam => "Community rescue team",
+            ResourceKind::FireStation => "Fire station",
+            ResourceKind::Depot => "Emergency supplies depot",
+            ResourceKind::Shelter => "Emergency shelter",
+            ResourceKind::Hospital => "Hospital",
+            ResourceKind::Expert => "Expert",
+        }
+    }
+
+    /// A key (`fire_station`) or its Chinese or English name.
+    pub fn from_key(s: &str) -> Option<ResourceKind> {
+        let t = s.trim();
+        ResourceKind::ALL.into_iter().find(|k| {
+            k.key().eq_ignore_ascii_case(t) || k.zh() == t || k.en().eq_ignore_ascii_case(t)
+        })
+    }
+
+    /// The kind and the fire-station class a register's type text names: keys and names
+    /// as above, and the words offices use ("特勤消防站", "矿山救护队", "应急物资储备库",
+    /// "应急避难场所", "人民医院", "安全生产专家", "微型消防站" …).
+    pub fn parse(s: &str) -> Option<(ResourceKind, Option<FireClass>)> {
+        if let Some(k) = ResourceKind::from_key(s) {
+            return Some((k, None));
+        }
+        let t: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_lowercase();
+        if t.is_empty() {
+            return None;
+        }
+        let has = |w: &[&str]| w.iter().any(|x| t.contains(x));
+        // the fire service's rescue stations (消防救援站) are fire stations
+        if has(&["消防站", "消防救援站", "消防中队", "fire"]) {
+            return Some((ResourceKind::FireStation, FireClass::parse(&t)));
+        }
+        if has(&["物资", "储备库", "仓库", "depot", "warehouse", "stock"]) {
+            return Some((ResourceKind::Depot, None));
+        }
+        if has(&["避难", "疏散场所", "shelter"]) {
+            return Some((ResourceKind::Shelter, None));
+        }
+        if has(&["医院", "卫生院", "急救中心", "医疗", "hospital"]) {
+            return Some((ResourceKind::Hospital, None));
+        }
+        if has(&["专家", "expert"]) {
+            return Some((ResourceKind::Expert, None));
+        }
+        if has(&["救援", "救护", "队", "rescue", "team"]) {
+            if has(&["企业", "厂", "公司", "enterprise", "company"]) {
+                return Some((ResourceKind::EnterpriseTeam, None));
+            }
+            if has(&[
+                "社区",
+                "街道",
+                "乡镇",
+                "村",
+                "志愿",
+                "community",
+                "volunteer",
+            ]) {
+                return Some((ResourceKind::CommunityTeam, None));
+            }
+            return Some((ResourceKind::RescueTeam, None));
+        }
+        None
+    }
+}
+
+/// A fire station's class (GB 51054-2014 城市消防站设计规范; 微型消防站 as the fire
+/// service defines them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FireClass {
+    /// 特勤站
+    Special,
+    /// 一级站 (普通消防站一级)
+    First,
+    /// 二级站
+    Second,
+    /// 小型站
+    Small,
+    /// 微型消防站
+    Micro,
+}
+
+impl FireClass {
+    pub fn zh(self) -> &'static str {
+        match self {
+            FireClass::Special => "特勤站",
+            FireClass::First => "一级站",
+            FireClass::Second => "二级站",
+            FireClass::Small => "小型站",
+            FireClass::Micro => "微型消防站",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            FireClass::Special => "special",
+            FireClass::First => "first",
+            FireClass::Second => "second",
+            FireClass::Small => "small",
+            FireClass::Micro => "micro",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FireClass> {
+        let t: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_lowercase();
+        let has = |w: &[&str]| w.iter().any(|x| t.contains(x));
+        if has(&["特勤", "special"]) {
+            Some(FireClass::Special)
+        } else if has(&["微型", "micro"]) {
+            Some(FireClass::Micro)
+        } else if has(&["小型", "small"]) {
+            Some(FireClass::Small)
+        } else if has(&["二级", "2级", "second"]) {
+            Some(FireClass::Second)
+        } else if has(&["一级", "1级", "first"]) {
+            Some(FireClass::First)
+        } else {
+            None
+        }
+    }
+}
+
+/// An emergency resource (应急资源).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    pub id: String,
+    pub name: String,
+    pub kind: ResourceKind,
+    /// The class of a fire station.
+    pub fire_class: Option<FireClass>,
+    /// The type as the register wrote it (e.g. 矿山救护队).
+    pub kind_stated: String,
+    pub owner: Option<String>,
+    pub contact: Option<String>,
+    /// Team members, shelter places, hospital beds … as the register gives it.
+    pub capacity: Option<f64>,
+    /// A depot's stock: (item, quantity, unit) in the register's order.
+    pub stock: Vec<StockItem>,
+    /// An expert's field.
+    pub expertise: Option<String>,
+    pub lon: f64,
+    pub lat: f64,
+    pub src_crs: Crs,
+    pub source: SourceRef,
+}
+
+/// One line of a depot's stock.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StockItem {
+    pub item: String,
+    pub quantity: Option<f64>,
+    pub unit: String,
+}
+
+/// A depot's stock as offices write it: items separated by `;`, `；`, `、`, `,`, `，` or
+/// new lines, each "帐篷 200 顶", "帐篷:200顶", "棉被×500床" or just a name. Items whose
+/// quantity cannot be read keep their text as the name.
+pub fn parse_stock(s: &str) -> Vec<StockItem> {
+    s.split(|c| matches!(c, ';' | '；' | '、' | ',' | '，' | '\n' | '\r' | '|'))
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(|x| {
+            // the first digit starts the quantity; the rest after the number is the unit
+            let Some(d) = x.find(|c: char| c.is_ascii_digit()) else {
+                return StockItem {
+                    item: x.to_string(),
+                    quantity: None,
+                    unit: String::new(),
+                };
+            };
+            let (name, rest) = x.split_at(d);
+            let name = name
+                .trim()
+                .trim_end_matches([':', '：', '×', 'x', 'X', '*', '='])
+                .trim();
+            let end = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(rest.len());
+            let q = rest[..end].parse::<f64>().ok();
+            let unit = rest[end..].trim();
+            if name.is_empty() || q.is_none() {
+                StockItem {
+                    item: x.to_string(),
+                    quantity: None,
+                    unit: String::new(),
+                }
+            } else {
+                StockItem {
+                    item: name.to_string(),
+                    quantity: q,
+                    unit: unit.to_string(),
+                }
+            }
+        })
+        .collect()
 }
 
 /// The industry of an enterprise without one.

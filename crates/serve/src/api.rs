@@ -227,7 +227,125 @@ pub fn card(st: &State, id: &str) -> Result<Value, ApiError> {
         "warnings": e.warnings,
         "risk_points": points,
         "hidden_dangers": dangers,
+        "emergency": emergency_of(st, i),
         "extra": extra,
+    }))
+}
+
+/// The card's emergency part: own team and agreement, the nearest help of each kind
+/// (straight-line), the fire station reaching it, the gaps. Null without resources.
+fn emergency_of(st: &State, i: usize) -> Value {
+    let ds = &st.ds;
+    let e = &ds.enterprises[i];
+    let Some(em) = &st.an.emergency else {
+        if e.own_team.is_none() && e.rescue_partner.is_none() {
+            return Value::Null;
+        }
+        return json!({"own_team": e.own_team, "rescue_partner": e.rescue_partner});
+    };
+    let nearest: Vec<Value> = em
+        .kinds
+        .iter()
+        .zip(&em.nearest[i])
+        .map(|(k, hits)| {
+            json!({"type": k.kind.key(), "type_zh": k.kind.zh(),
+                   "resources": hits.iter().map(|h| {
+                       let r = &ds.resources[h.idx];
+                       json!({"id": r.id, "name": r.name, "contact": r.contact, "class_zh": r.fire_class.map(|c| c.zh()),
+                              "distance_m": round(h.distance_m, 0)})
+                   }).collect::<Vec<_>>()})
+        })
+        .collect();
+    let station = em.covered_by[i].map(|h| {
+        let r = &ds.resources[h.idx];
+        json!({"id": r.id, "name": r.name, "distance_m": round(h.distance_m, 0)})
+    });
+    let mut gaps = Vec::new();
+    if em.no_team.binary_search(&i).is_ok() {
+        gaps.push(json!({"code": "no_team", "zh": "无自有救援队伍且无救援协议"}));
+    }
+    if em.covered_by[i].is_none() && !em.stations.is_empty() {
+        gaps.push(json!({"code": "outside_fire_reach", "zh": "不在消防站5分钟到达范围内"}));
+    }
+    json!({
+        "own_team": e.own_team,
+        "rescue_partner": e.rescue_partner,
+        "method": "straight_line",
+        "method_zh": "直线距离",
+        "nearest": nearest,
+        "fire_station": station,
+        "fire_reach_m": round(em.reach_m, 0),
+        "gaps": gaps,
+    })
+}
+
+/// `GET /api/nearest?lon=&lat=[&crs=][&types=fire_station,hospital][&n=3]`: the nearest
+/// emergency resources of each kind to any point, straight-line.
+pub fn nearest(st: &State, p: &Params) -> Result<Value, ApiError> {
+    let crs = p.crs()?;
+    let (lon_in, lat_in) = (p.req_f64("lon")?, p.req_f64("lat")?);
+    check_lonlat(lon_in, lat_in)?;
+    let n = p.usize("n")?.unwrap_or(3);
+    if n == 0 || n > 20 {
+        return Err(ApiError::bad("n", format!("n must be 1..20, got {n}")));
+    }
+    let kinds: Option<Vec<riskmap_core::model::ResourceKind>> = match p.str("types") {
+        None => None,
+        Some(t) => Some(
+            t.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    riskmap_core::model::ResourceKind::from_key(s).ok_or_else(|| {
+                        ApiError::bad(
+                            "types",
+                            format!(
+                                "unknown resource type `{}`; types: {}",
+                                s.chars().take(40).collect::<String>(),
+                                riskmap_core::model::ResourceKind::ALL
+                                    .iter()
+                                    .map(|k| k.key())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+    };
+    let (lon, lat) = crs.to_wgs84(lon_in, lat_in);
+    let ds = &st.ds;
+    let groups: Vec<Value> = st
+        .an
+        .emergency
+        .iter()
+        .flat_map(|em| em.kinds.iter())
+        .filter(|k| kinds.as_ref().is_none_or(|ks| ks.contains(&k.kind)))
+        .map(|k| {
+            let rs: Vec<Value> = k
+                .nearest(lon, lat, n)
+                .into_iter()
+                .map(|h| {
+                    let r = &ds.resources[h.idx];
+                    let (x, y) = crs.from_wgs84(r.lon, r.lat);
+                    let mut m = riskmap_store::emergency::resource_properties(ds, h.idx);
+                    m.insert("lon".into(), json!(round(x, 7)));
+                    m.insert("lat".into(), json!(round(y, 7)));
+                    m.insert("distance_m".into(), json!(round(h.distance_m, 0)));
+                    Value::Object(m)
+                })
+                .collect();
+            json!({"type": k.kind.key(), "type_zh": k.kind.zh(), "resources": rs})
+        })
+        .collect();
+    Ok(json!({
+        "lon": lon_in,
+        "lat": lat_in,
+        "crs": crs.as_str(),
+        "method": "straight_line",
+        "method_zh": "直线距离",
+        "kinds": groups,
     }))
 }
 

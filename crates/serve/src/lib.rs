@@ -222,6 +222,10 @@ async fn h_at(Extension(st): Extension<Shared>, RawQuery(q): RawQuery) -> Respon
     api_result(Params::parse(q.as_deref()).and_then(|p| api::at(&st, &p)))
 }
 
+async fn h_nearest(Extension(st): Extension<Shared>, RawQuery(q): RawQuery) -> Response {
+    api_result(Params::parse(q.as_deref()).and_then(|p| api::nearest(&st, &p)))
+}
+
 async fn h_stats(Extension(st): Extension<Shared>, RawQuery(q): RawQuery) -> Response {
     api_result(Params::parse(q.as_deref()).and_then(|p| api::stats(&st, &p)))
 }
@@ -637,6 +641,7 @@ pub fn router_live(live: Arc<Live>, cors: &[String]) -> Router {
         .route("/api/events", get(live::h_events))
         .route("/api/stats", get(h_stats))
         .route("/api/at", get(h_at))
+        .route("/api/nearest", get(h_nearest))
         .route("/api/enterprises", get(h_enterprises))
         .route("/api/enterprises/{id}", get(h_card))
         .route("/geojson/{file}", get(h_geojson))

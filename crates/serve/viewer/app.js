@@ -56,7 +56,10 @@
     zh: {
       modeVector: '矢量', modeRaster: '栅格', modeVectorTitle: '切换到矢量瓦片地图（MapLibre，门户所见）', modeRasterTitle: '切换回栅格瓦片地图',
       vectorColorblind: '色盲友好配色（矢量）', vectorNoTiles: '本输出没有矢量瓦片（[vector] enabled）',
+      emergency: '应急救援', have: '有', haveNot: '无', ownTeam: '自有救援队伍', partner: '救援协议单位', fireStation: '5分钟到达的消防站', outsideReach: '不在任何消防站5分钟到达范围内',
+      nearestHelp: '最近应急资源（直线距离）', nearbyHelp: '附近应急资源（直线距离）', notGiven: '未填', gapsTitle: '应急缺口',
       search: '搜索企业', searchPlaceholder: '企业名称或统一社会信用代码', layers: '图层',
+      layerResources: '应急资源', layerReach: '消防站5分钟到达范围（直线）',
       layerSurface: '风险分区', layerGrid: '网格', layerDistricts: '区县', layerPoints: '企业点位',
       legend: '图例', filters: '筛选', filterLevel: '风险等级', filterIndustry: '行业',
       filterDistrict: '区县', reset: '重置筛选', back: '← 返回', close: '关闭',
@@ -88,7 +91,10 @@
     en: {
       modeVector: 'Vector', modeRaster: 'Raster', modeVectorTitle: 'Switch to the vector-tile map (MapLibre, as a portal shows it)', modeRasterTitle: 'Switch back to the raster-tile map',
       vectorColorblind: 'Colour-blind style (vector)', vectorNoTiles: 'This output has no vector tiles ([vector] enabled)',
+      emergency: 'Emergency response', have: 'yes', haveNot: 'no', ownTeam: 'Own rescue team', partner: 'Rescue agreement with', fireStation: 'Fire station within 5 minutes', outsideReach: 'Outside every fire station\'s 5-minute reach',
+      nearestHelp: 'Nearest help (straight line)', nearbyHelp: 'Help nearby (straight line)', notGiven: 'not given', gapsTitle: 'Gaps',
       search: 'Search enterprise', searchPlaceholder: 'Name or unified social credit code', layers: 'Layers',
+      layerResources: 'Emergency resources', layerReach: 'Fire stations\' 5-minute reach (straight line)',
       layerSurface: 'Risk zones (surface)', layerGrid: 'Grid', layerDistricts: 'Districts', layerPoints: 'Enterprises',
       legend: 'Legend', filters: 'Filters', filterLevel: 'Level', filterIndustry: 'Industry',
       filterDistrict: 'District', reset: 'Reset filters', back: '← Back', close: 'Close',
@@ -133,7 +139,7 @@
     panel: null,               // { kind: 'hint' | 'loading' | 'at' | 'card' | 'error', ... }
     districts: null,           // GeoJSON as loaded
     areas: null,               // areas GeoJSON (districts with their level) as loaded
-    layers: { surface: true, grid: false, districts: true, areas: false },
+    layers: { surface: true, grid: false, districts: true, areas: false, resources: false, reach: false },
     basemaps: [],              // choices: { name, crs, entries: [basemap, its overlays…] }
     basemap: -1,               // index into basemaps, -1 = 无底图
     zoneOpacity: ZONE_OPACITY,
@@ -484,7 +490,8 @@
     state.layers[key] = !!on;
     var box = $('layer-' + key);
     if (box) box.checked = !!on;
-    var layer = key === 'districts' ? districtsGroup : key === 'areas' ? areasLayer : tileLayers[key];
+    var layer = key === 'districts' ? districtsGroup : key === 'areas' ? areasLayer
+      : key === 'resources' ? resourcesLayer : key === 'reach' ? reachLayer : tileLayers[key];
     if (!on) dropRetiring(key);
     if (layer) {
       if (on && !map.hasLayer(layer)) layer.addTo(map);
@@ -497,7 +504,7 @@
 
   function setupTileLayers() {
     refreshTileLayers();
-    ['surface', 'grid', 'districts', 'areas'].forEach(function (key) {
+    ['surface', 'grid', 'districts', 'areas', 'resources', 'reach'].forEach(function (key) {
       var box = $('layer-' + key);
       box.checked = !!state.layers[key];
       box.addEventListener('change', function () { setLayerVisible(key, box.checked); });
@@ -598,6 +605,7 @@
     if (state.started) {
       loadDistricts().catch(function (e) { reportError('districts', e); });
       loadAreas().catch(function (e) { reportError('areas', e); });
+      loadResources().catch(function (e) { reportError('resources', e); });
       schedulePoints(0);
     }
   }
@@ -679,6 +687,57 @@
   // districts filled by their level (areas.geojson: level, level_zh, color, reason_zh)
   var areasSeq = 0;
   function areaColor(p) { return (p && p.level && levelInfo(p.level).color) || (p && p.color) || '#9E9E9E'; }
+  // ------------------------------------------------------------------ emergency resources (#27)
+  // resources.geojson as an icon per type (a character on the type's colour), and each
+  // counted fire station's 5-minute reach (fire_reach.geojson)
+  var RES_ICON = {
+    fire_station: ['消', '#c62828'], rescue_team: ['救', '#ef6c00'], enterprise_team: ['企', '#8d6e63'],
+    community_team: ['社', '#7cb342'], depot: ['物', '#5e35b1'], shelter: ['避', '#00897b'],
+    hospital: ['医', '#1e88e5'], expert: ['专', '#546e7a']
+  };
+  var resourcesLayer = null, reachLayer = null, resSeq = 0;
+  function resourceIcon(p) {
+    var d = RES_ICON[p.type] || ['?', '#555'];
+    var micro = p.class === 'micro';
+    return L.divIcon({ className: 'res-icon' + (micro ? ' micro' : ''), iconSize: micro ? [14, 14] : [18, 18],
+      html: '<span style="background:' + d[1] + '">' + esc(d[0]) + '</span>' });
+  }
+  function loadResources() {
+    var list = state.meta.geojson || [];
+    ['resources', 'reach'].forEach(function (k) {
+      var row = $('layer-' + k + '-row');
+      if (row) row.hidden = list.indexOf(k === 'reach' ? 'fire_reach' : 'resources') < 0;
+    });
+    if (list.indexOf('resources') < 0) return Promise.resolve();
+    var seq = ++resSeq;
+    var reach = list.indexOf('fire_reach') >= 0 ? geojsonForMap('fire_reach') : Promise.resolve(null);
+    return Promise.all([geojsonForMap('resources'), reach]).then(function (rs) {
+      var r = rs[0], rr = rs[1];
+      if (seq !== resSeq || r.crs !== state.crs) return;
+      var wasRes = resourcesLayer && map.hasLayer(resourcesLayer), wasReach = reachLayer && map.hasLayer(reachLayer);
+      if (resourcesLayer) map.removeLayer(resourcesLayer);
+      if (reachLayer) map.removeLayer(reachLayer);
+      resourcesLayer = L.geoJSON(r.gj, {
+        coordsToLatLng: r.c2ll,
+        pointToLayer: function (f, ll) {
+          var p = f.properties || {};
+          return L.marker(ll, { icon: resourceIcon(p), keyboard: false, title: p.name + ' · ' + (p.type_zh || '') });
+        }
+      });
+      resourcesLayer.eachLayer(function (m) {
+        var p = m.feature.properties || {};
+        m.bindTooltip(esc(p.name) + '<br><span class="muted">' + esc(p.type_zh || '') + (p.class_zh ? ' · ' + esc(p.class_zh) : '') +
+          (p.contact ? ' · ' + esc(p.contact) : '') + '</span>', { direction: 'top', offset: [0, -8] });
+      });
+      reachLayer = rr ? L.geoJSON(rr.gj, {
+        coordsToLatLng: rr.c2ll, interactive: false, renderer: areasRenderer, pane: 'areas',
+        style: function () { return { color: '#c62828', weight: 1, opacity: 0.7, dashArray: '4 3', fill: true, fillColor: '#c62828', fillOpacity: 0.06 }; }
+      }) : null;
+      if (state.layers.resources || wasRes) resourcesLayer.addTo(map);
+      if (reachLayer && (state.layers.reach || wasReach)) reachLayer.addTo(map);
+    });
+  }
+
   function loadAreas() {
     var list = state.meta.geojson || [];
     if (list.length && list.indexOf('areas') < 0) {
@@ -1114,7 +1173,7 @@
     if (p.kind === 'hint') html = '<p class="hint">' + esc(t('hint')) + '</p>';
     else if (p.kind === 'loading') html = '<p class="loading">' + esc(t('loading')) + '</p>';
     else if (p.kind === 'error') html = '<div class="error-msg">' + esc(t('error') + p.message) + '</div>';
-    else if (p.kind === 'at') html = renderAt(p.data, p.radius);
+    else if (p.kind === 'at') html = renderAt(p.data, p.radius) + renderNearby(p.nearest);
     else if (p.kind === 'card') html = renderCard(p.data);
     body.innerHTML = html;
     body.setAttribute('data-kind', p.kind);
@@ -1206,6 +1265,66 @@
     return h.join('');
   }
 
+  // the card's 应急救援 part (#27): own team, agreement, the fire station reaching it,
+  // the gaps, and the nearest help of each kind (straight line)
+  function renderEmergency(em) {
+    if (!em) return '';
+    var h = ['<h3>' + esc(t('emergency')) + '</h3><dl class="kv" id="card-emergency">'];
+    h.push('<dt>' + esc(t('ownTeam')) + '</dt><dd>' + esc(em.own_team === true ? t('have') : em.own_team === false ? t('haveNot') : t('notGiven')) + '</dd>');
+    h.push('<dt>' + esc(t('partner')) + '</dt><dd>' + esc(em.rescue_partner || t('notGiven')) + '</dd>');
+    if (em.nearest) {
+      h.push('<dt>' + esc(t('fireStation')) + '</dt><dd>' + (em.fire_station
+        ? esc(em.fire_station.name) + ' <span class="muted">' + esc(fmtDist(em.fire_station.distance_m)) + '</span>'
+        : '<span class="gap">' + esc(t('outsideReach')) + '</span>') + '</dd>');
+    }
+    h.push('</dl>');
+    var gaps = (em.gaps || []).filter(function (g) { return g && g.code !== 'outside_fire_reach'; });
+    if (gaps.length) {
+      h.push('<ul class="plain warn-list" id="card-gaps">');
+      gaps.forEach(function (g) { h.push('<li>' + esc(state.lang === 'en' ? g.code.replace(/_/g, ' ') : g.zh) + '</li>'); });
+      h.push('</ul>');
+    }
+    var groups = (em.nearest || []).filter(function (g) { return g.resources && g.resources.length; });
+    if (groups.length) {
+      h.push('<h3>' + esc(t('nearestHelp')) + '</h3><table class="tbl" id="card-nearest"><tbody>');
+      groups.forEach(function (g) {
+        var r = g.resources[0];
+        h.push('<tr><td>' + esc(g.type_zh) + '</td><td>' + esc(r.name) + (r.class_zh ? ' <span class="muted">' + esc(r.class_zh) + '</span>' : '') +
+          (r.contact ? '<div class="muted">' + esc(r.contact) + '</div>' : '') + '</td><td class="num">' + esc(fmtDist(r.distance_m)) + '</td></tr>');
+      });
+      h.push('</tbody></table>');
+    }
+    return h.join('');
+  }
+  // the click panel's 附近应急资源: one of each kind, nearest first
+  function renderNearby(nr) {
+    if (!nr || !nr.kinds || !nr.kinds.length) return '';
+    var rows = [];
+    nr.kinds.forEach(function (k) { (k.resources || []).slice(0, 1).forEach(function (r) { rows.push({ k: k, r: r }); }); });
+    rows.sort(function (a, b) { return a.r.distance_m - b.r.distance_m; });
+    var h = ['<h3>' + esc(t('nearbyHelp')) + '</h3><ul class="plain" id="at-nearest">'];
+    rows.forEach(function (x) {
+      h.push('<li><span>' + esc(x.r.name) + '</span><span class="muted">' + esc(x.k.type_zh) + '</span><span class="dist">' +
+        esc(fmtDist(x.r.distance_m)) + '</span></li>');
+    });
+    h.push('</ul>');
+    return h.join('');
+  }
+  function hasResources() { return !!(state.meta && (state.meta.geojson || []).indexOf('resources') >= 0); }
+  // dashed lines from the clicked point to the help listed
+  function drawNearbyLines(ll, nr) {
+    if (!nr || !nr.kinds) return;
+    nr.kinds.forEach(function (k) {
+      (k.resources || []).slice(0, 1).forEach(function (r) {
+        if (typeof r.lon !== 'number') return;
+        L.polyline([ll, L.latLng(r.lat, r.lon)], { renderer: hlRenderer, color: '#c62828', weight: 1.5, dashArray: '5 4',
+          opacity: 0.85, interactive: false }).addTo(highlightLayer);
+        L.circleMarker(L.latLng(r.lat, r.lon), { renderer: hlRenderer, radius: 5, color: '#c62828', weight: 2, fillColor: '#fff',
+          fillOpacity: 1, interactive: false }).addTo(highlightLayer);
+      });
+    });
+  }
+
   function kvRow(label, value) {
     if (value === undefined || value === null || value === '') return '';
     return '<dt>' + esc(label) + '</dt><dd>' + esc(value) + '</dd>';
@@ -1295,6 +1414,8 @@
       h.push('<p class="muted">' + esc(t('noRows')) + '</p>');
     }
 
+    h.push(renderEmergency(d.emergency));
+
     // the register's own extra columns, under their own (Chinese) headers; fields the API
     // adds that the card has no words for are left out rather than shown by code name
     var extra = [];
@@ -1352,9 +1473,16 @@
     L.circleMarker(ll, { renderer: hlRenderer, radius: 3, color: '#1d5fa8', weight: 2, fillColor: '#fff',
       fillOpacity: 1, interactive: false }).addTo(highlightLayer);
     setPanel({ kind: 'loading' });
-    return api('/api/at', { lon: ll.lng.toFixed(7), lat: ll.lat.toFixed(7), radius: RADIUS_M, crs: crsParam() }).then(function (d) {
+    var near = hasResources()
+      ? api('/api/nearest', { lon: ll.lng.toFixed(7), lat: ll.lat.toFixed(7), n: 1, crs: crsParam() }).catch(function (e) {
+          console.warn('[riskmap] nearest:', e.message); return null;
+        })
+      : Promise.resolve(null);
+    return Promise.all([api('/api/at', { lon: ll.lng.toFixed(7), lat: ll.lat.toFixed(7), radius: RADIUS_M, crs: crsParam() }), near]).then(function (both) {
+      var d = both[0];
       if (seq !== panelSeq) return;
-      setPanel({ kind: 'at', data: d, radius: RADIUS_M, latlng: ll });
+      drawNearbyLines(ll, both[1]);
+      setPanel({ kind: 'at', data: d, radius: RADIUS_M, latlng: ll, nearest: both[1] });
     }).catch(function (e) {
       if (seq !== panelSeq) return;
       setPanel({ kind: 'error', message: e.message });
@@ -1402,7 +1530,7 @@
   // ------------------------------------------------------------------ the view in the URL hash
   // #z=12&c=36.65000,117.02000&b=天地图矢量&l=surface,districts&lv=red&ind=…&dist=…&pts=red,orange&op=80&e=ID
   // The centre is always WGS84 (whatever basemap the map is on), so a link works for anyone.
-  var LAYER_KEYS = ['surface', 'grid', 'districts', 'areas'];
+  var LAYER_KEYS = ['surface', 'grid', 'districts', 'areas', 'resources', 'reach'];
   var hashTimer = null, lastHash = null;
   function parseHash(h) {
     var o = {};
@@ -1889,6 +2017,7 @@
     }
     loadStats().catch(function (e) { reportError('stats', e); });
     loadAreas().catch(function (e) { reportError('areas', e); });
+    loadResources().catch(function (e) { reportError('resources', e); });
     schedulePoints(0);
     refreshMeta();
     refreshPanel();
@@ -2345,7 +2474,8 @@
 
       var districts = loadDistricts().catch(function (e) { reportError('districts', e); });
       var areas = loadAreas().catch(function (e) { reportError('areas', e); });
-      return Promise.all([loadStats(), districts, areas, loadPoints()]);
+      var res = loadResources().catch(function (e) { reportError('resources', e); });
+      return Promise.all([loadStats(), districts, areas, res, loadPoints()]);
     }).then(function () {
       return pointsSettled();
     }).then(function () {

@@ -133,7 +133,7 @@ pub fn multipolygon(mp: &MultiPolygon<f64>, crs: Crs, decimals: u32) -> Value {
 
 /// Built-in property names of an enterprise feature; a carried-through column with one of
 /// these names is written as `src_<name>`.
-pub const ENTERPRISE_KEYS: [&str; 22] = [
+pub const ENTERPRISE_KEYS: [&str; 24] = [
     "id",
     "name",
     "credit_code",
@@ -154,6 +154,8 @@ pub const ENTERPRISE_KEYS: [&str; 22] = [
     "employees",
     "radius_m",
     "src_crs",
+    "own_team",
+    "rescue_partner",
     "warnings",
     "lon",
 ];
@@ -193,6 +195,13 @@ impl serde::Serialize for EnterpriseProps<'_> {
         m.serialize_entry("employees", &e.employees)?;
         m.serialize_entry("radius_m", &ds.radius_m(i))?;
         m.serialize_entry("src_crs", e.src_crs.as_str())?;
+        // emergency columns (#27), only when the register gives them
+        if let Some(t) = e.own_team {
+            m.serialize_entry("own_team", &t)?;
+        }
+        if let Some(p) = &e.rescue_partner {
+            m.serialize_entry("rescue_partner", p)?;
+        }
         m.serialize_entry(
             "warnings",
             &(!e.warnings.is_empty()).then(|| e.warnings.join("; ")),

@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod atomic;
 pub mod changes;
+pub mod emergency;
 pub mod generations;
 pub mod geojson;
 pub mod geotiff;

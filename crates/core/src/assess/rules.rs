@@ -267,6 +267,8 @@ mod tests {
             employees: None,
             radius_m: None,
             fatal_accident: false,
+            own_team: None,
+            rescue_partner: None,
             extra: vec![],
             source: SourceRef {
                 file: "t".into(),

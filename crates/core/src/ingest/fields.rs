@@ -121,6 +121,32 @@ pub const ENTERPRISE_FIELDS: &[FieldDef] = &[
         &["fatal_accident", "近12个月死亡事故", "死亡事故", "fatal"],
         false,
     ),
+    // emergency command (#27): the enterprise's own rescue team (有/无) and the rescue
+    // team it has an agreement with
+    f(
+        "own_team",
+        &[
+            "own_team",
+            "救援队伍",
+            "自有救援队伍",
+            "有无救援队伍",
+            "专职救援队伍",
+            "rescue_team",
+        ],
+        false,
+    ),
+    f(
+        "rescue_partner",
+        &[
+            "rescue_partner",
+            "救援协议单位",
+            "协议救援队伍",
+            "救援协议队伍",
+            "救援协议",
+            "agreement",
+        ],
+        false,
+    ),
 ];
 
 pub const ASSESSMENT_FIELDS: &[FieldDef] = &[
@@ -223,6 +249,90 @@ pub const SITE_FIELDS: &[FieldDef] = &[
     f("crs", &["crs", "坐标系", "坐标系统", "srs"], false),
 ];
 
+/// Emergency resources (#27): rescue teams, fire stations, depots, shelters, hospitals,
+/// experts.
+pub const RESOURCE_FIELDS: &[FieldDef] = &[
+    f("id", &["id", "编号", "资源编号", "resource_id"], false),
+    f(
+        "name",
+        &[
+            "name",
+            "名称",
+            "资源名称",
+            "单位名称",
+            "队伍名称",
+            "站点名称",
+            "姓名",
+        ],
+        true,
+    ),
+    f(
+        "type",
+        &["type", "类型", "资源类型", "类别", "资源类别", "kind"],
+        true,
+    ),
+    f(
+        "subtype",
+        &["subtype", "级别", "等级", "站级", "消防站类别", "class"],
+        false,
+    ),
+    f(
+        "owner",
+        &[
+            "owner",
+            "所属单位",
+            "隶属单位",
+            "主管单位",
+            "管理单位",
+            "工作单位",
+        ],
+        false,
+    ),
+    f(
+        "contact",
+        &[
+            "contact",
+            "联系方式",
+            "联系电话",
+            "值班电话",
+            "电话",
+            "phone",
+        ],
+        false,
+    ),
+    f(
+        "capacity",
+        &[
+            "capacity",
+            "容量",
+            "容纳人数",
+            "队员人数",
+            "人数",
+            "床位数",
+            "床位",
+            "规模",
+        ],
+        false,
+    ),
+    f(
+        "stock",
+        &["stock", "物资", "储备物资", "物资清单", "储备", "items"],
+        false,
+    ),
+    f(
+        "expertise",
+        &["expertise", "专业", "专业领域", "擅长领域", "specialty"],
+        false,
+    ),
+    f(
+        "lon",
+        &["lon", "lng", "long", "longitude", "经度", "x"],
+        true,
+    ),
+    f("lat", &["lat", "latitude", "纬度", "y"], true),
+    f("crs", &["crs", "坐标系", "坐标系统", "srs"], false),
+];
+
 /// The field list of a config section name.
 pub fn fields_for(section: &str) -> &'static [FieldDef] {
     match section {
@@ -230,6 +340,7 @@ pub fn fields_for(section: &str) -> &'static [FieldDef] {
         "assessments" => ASSESSMENT_FIELDS,
         "hazards" => HAZARD_FIELDS,
         "sites" => SITE_FIELDS,
+        "resources" => RESOURCE_FIELDS,
         _ => &[],
     }
 }

@@ -11,6 +11,7 @@ pub mod params;
 pub mod records;
 pub mod region;
 pub mod rejects;
+pub mod resources;
 pub mod sites;
 pub mod table;
 

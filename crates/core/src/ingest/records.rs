@@ -338,6 +338,45 @@ pub(super) fn crs_of_row(
     }
 }
 
+/// The WGS84 position of a point row (sites, resources): its lon/lat columns, or a
+/// GeoJSON feature's point, in the row's CRS, checked against the region; and the CRS.
+pub(super) fn point_of_row(
+    t: &Table,
+    row: &Row,
+    m: &ColumnMap,
+    default_crs: Crs,
+    region: &Region,
+    districts: &DistrictIndex,
+    is: &mut RowIssues,
+) -> (Option<(f64, f64)>, Option<Crs>) {
+    let crs = crs_of_row(t, row, m, default_crs, is);
+    let (x, y) = if m.has("lon") || !t.is_features {
+        (
+            number(t, row, m, "lon", true, is),
+            number(t, row, m, "lat", true, is),
+        )
+    } else {
+        match row.point {
+            Some((x, y)) => (Some(x), Some(y)),
+            None => {
+                is.add(
+                    K::NoGeometry,
+                    "geometry",
+                    "",
+                    row.geometry_problem.clone().unwrap_or_default(),
+                );
+                (None, None)
+            }
+        }
+    };
+    let both = format!("{}/{}", header(t, m, "lon"), header(t, m, "lat"));
+    let lonlat = match (x, y, crs) {
+        (Some(x), Some(y), Some(crs)) => check_location(x, y, crs, region, districts, &both, is),
+        _ => None,
+    };
+    (lonlat, crs)
+}
+
 /// Check a raw coordinate pair and convert it to WGS84; every problem goes to `is`.
 pub(super) fn check_location(
     x: f64,
@@ -576,6 +615,26 @@ fn parse_enterprise(
             ));
         }
     }
+    // own rescue team: 有/无 (专职/兼职 count as 有); anything else is a warning, not a
+    // reason to leave the enterprise off the map
+    let team_text = cell(t, row, m, "own_team").trim().to_string();
+    let own_team = if team_text.is_empty() {
+        None
+    } else if team_text.contains("专职") || team_text.contains("兼职") {
+        Some(true)
+    } else {
+        let v = parse_bool(&team_text);
+        if v.is_none() {
+            let h = header(t, m, "own_team");
+            warnings.push(crate::tr!(
+                "{h} 为 `{team_text}`，应为 有/无：按未填处理",
+                "{h} is `{team_text}`, expected 有/无 (yes/no): taken as not given"
+            ));
+        }
+        v
+    };
+    let rescue_partner =
+        Some(cell(t, row, m, "rescue_partner").trim().to_string()).filter(|s| !s.is_empty());
     let extra = m
         .extra
         .iter()
@@ -595,6 +654,8 @@ fn parse_enterprise(
         employees,
         radius_m,
         fatal_accident,
+        own_team,
+        rescue_partner,
         extra,
         source: SourceRef {
             file: t.file.clone(),

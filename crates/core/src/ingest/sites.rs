@@ -65,33 +65,7 @@ pub fn read_sites(
                 ),
             );
         }
-        let crs = crs_of_row(t, row, &m, default_crs, &mut is);
-        let (x, y) = if m.has("lon") || !t.is_features {
-            (
-                number(t, row, &m, "lon", true, &mut is),
-                number(t, row, &m, "lat", true, &mut is),
-            )
-        } else {
-            match row.point {
-                Some((x, y)) => (Some(x), Some(y)),
-                None => {
-                    is.add(
-                        K::NoGeometry,
-                        "geometry",
-                        "",
-                        row.geometry_problem.clone().unwrap_or_default(),
-                    );
-                    (None, None)
-                }
-            }
-        };
-        let both = format!("{}/{}", header(t, &m, "lon"), header(t, &m, "lat"));
-        let lonlat = match (x, y, crs) {
-            (Some(x), Some(y), Some(crs)) => {
-                check_location(x, y, crs, region, districts, &both, &mut is)
-            }
-            _ => None,
-        };
+        let (lonlat, crs) = point_of_row(t, row, &m, default_crs, region, districts, &mut is);
         let population =
             number(t, row, &m, "population", false, &mut is).map(|v| v.max(0.0) as u32);
         match lonlat {

@@ -1,0 +1,267 @@
+//! Emergency command (#27): the nearest help to every enterprise and to any point, the
+//! fire stations' reach, and the enterprises the city must look at — red and orange
+//! ones with neither their own rescue team nor an agreement, and those outside every
+//! station's reach.
+//!
+//! Distances here are great-circle metres from one R-tree per resource kind (the
+//! k-nearest of [`PointIndex`], never a scan of every resource per enterprise), labelled
+//! straight-line (直线距离) wherever they are shown.
+
+use rayon::prelude::*;
+use riskmap_core::dataset::Dataset;
+use riskmap_core::index::{Hit, PointIndex};
+use riskmap_core::model::{FireClass, Level, ResourceKind};
+use serde::{Deserialize, Serialize};
+
+/// `[emergency]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmergencyConfig {
+    /// Nearest resources listed per kind for every enterprise. Default 3.
+    pub nearest: usize,
+    /// Fire-station reach (GB 51080-2015 §4.1.3: a station reaches the edge of its area
+    /// within 5 minutes of the call).
+    pub fire: FireReach,
+    /// Levels whose enterprises must have a rescue team of their own or an agreement
+    /// (救援协议); the others are listed as gaps. Default red and orange.
+    pub gap_levels: Vec<Level>,
+}
+
+/// How far a fire station reaches.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct FireReach {
+    /// Minutes from the call to arrival at the edge of the area. Default 5.
+    pub response_min: f64,
+    /// Of those, minutes to turn out (出动) before driving. Default 1.
+    pub turnout_min: f64,
+    /// Driving speed without a road network, km/h. Default 30 (an urban fire engine's
+    /// average on the way, as station planning assumes).
+    pub speed_kmh: f64,
+    /// Station classes that count for coverage. Default every class but 微型消防站
+    /// (micro stations are first-response posts, not planned stations); a station with no
+    /// class counts.
+    pub classes: Vec<FireClass>,
+}
+
+impl Default for FireReach {
+    fn default() -> Self {
+        FireReach {
+            response_min: 5.0,
+            turnout_min: 1.0,
+            speed_kmh: 30.0,
+            classes: vec![
+                FireClass::Special,
+                FireClass::First,
+                FireClass::Second,
+                FireClass::Small,
+            ],
+        }
+    }
+}
+
+impl FireReach {
+    /// Straight-line reach in metres: the driving minutes at the speed.
+    pub fn radius_m(&self) -> f64 {
+        ((self.response_min - self.turnout_min).max(0.0) / 60.0) * self.speed_kmh * 1000.0
+    }
+}
+
+impl Default for EmergencyConfig {
+    fn default() -> Self {
+        EmergencyConfig {
+            nearest: 3,
+            fire: FireReach::default(),
+            gap_levels: vec![Level::Red, Level::Orange],
+        }
+    }
+}
+
+impl EmergencyConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        let f = &self.fire;
+        if !(self.nearest >= 1 && self.nearest <= 50) {
+            return Err(format!(
+                "emergency.nearest = {} must be 1..50",
+                self.nearest
+            ));
+        }
+        if !(f.response_min.is_finite() && f.response_min > 0.0) {
+            return Err("emergency.fire.response_min must be > 0".into());
+        }
+        if !(f.turnout_min.is_finite() && f.turnout_min >= 0.0 && f.turnout_min < f.response_min) {
+            return Err("emergency.fire.turnout_min must be ≥ 0 and below response_min".into());
+        }
+        if !(f.speed_kmh.is_finite() && f.speed_kmh > 0.0 && f.speed_kmh <= 200.0) {
+            return Err("emergency.fire.speed_kmh must be within (0, 200]".into());
+        }
+        Ok(())
+    }
+}
+
+/// The resources of one kind with their R-tree.
+pub struct KindIndex {
+    pub kind: ResourceKind,
+    /// Positions in `Dataset::resources`.
+    pub members: Vec<usize>,
+    index: PointIndex,
+}
+
+impl KindIndex {
+    /// The `k` nearest of this kind to (lon, lat): (resource index, metres), nearest first.
+    pub fn nearest(&self, lon: f64, lat: f64, k: usize) -> Vec<Hit> {
+        self.index
+            .nearest(lon, lat, k)
+            .into_iter()
+            .map(|h| Hit {
+                idx: self.members[h.idx],
+                distance_m: h.distance_m,
+            })
+            .collect()
+    }
+
+    /// Everything of this kind within `radius_m`, nearest first.
+    pub fn within(&self, lon: f64, lat: f64, radius_m: f64) -> Vec<Hit> {
+        self.index
+            .within(lon, lat, radius_m)
+            .into_iter()
+            .map(|h| Hit {
+                idx: self.members[h.idx],
+                distance_m: h.distance_m,
+            })
+            .collect()
+    }
+}
+
+/// One R-tree per kind present, in [`ResourceKind::ALL`] order.
+pub fn kind_indexes(ds: &Dataset) -> Vec<KindIndex> {
+    ResourceKind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            let members: Vec<usize> = ds
+                .resources
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.kind == kind)
+                .map(|(i, _)| i)
+                .collect();
+            (!members.is_empty()).then(|| {
+                let pts: Vec<(f64, f64)> = members
+                    .iter()
+                    .map(|&i| (ds.resources[i].lon, ds.resources[i].lat))
+                    .collect();
+                KindIndex {
+                    kind,
+                    members,
+                    index: PointIndex::new(&pts),
+                }
+            })
+        })
+        .collect()
+}
+
+/// Why an enterprise is listed as a gap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Gap {
+    /// Red/orange with neither its own team nor an agreement.
+    NoTeam,
+    /// Outside every counted fire station's reach.
+    OutsideFireReach,
+}
+
+/// What the emergency stage produced.
+pub struct Emergency {
+    pub kinds: Vec<KindIndex>,
+    /// Per enterprise, per kind present (in `kinds` order): the nearest resources.
+    pub nearest: Vec<Vec<Vec<Hit>>>,
+    /// Fire stations that count for coverage (positions in `Dataset::resources`).
+    pub stations: Vec<usize>,
+    /// The straight-line reach of a counted station, metres.
+    pub reach_m: f64,
+    /// Per enterprise: the nearest counted station within reach (None: outside all).
+    pub covered_by: Vec<Option<Hit>>,
+    /// Enterprises of the gap levels with neither their own team nor an agreement.
+    pub no_team: Vec<usize>,
+}
+
+impl Emergency {
+    /// The nearest of `kind` for enterprise `i`.
+    pub fn nearest_of(&self, i: usize, kind: ResourceKind) -> &[Hit] {
+        self.kinds
+            .iter()
+            .position(|k| k.kind == kind)
+            .map(|p| self.nearest[i][p].as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// Enterprises outside every counted station's reach (all of them when there is no
+    /// counted station and there are stations of other classes; none without stations).
+    pub fn outside(&self) -> Vec<usize> {
+        if self.stations.is_empty() {
+            return Vec::new();
+        }
+        (0..self.covered_by.len())
+            .filter(|&i| self.covered_by[i].is_none())
+            .collect()
+    }
+}
+
+/// Run the stage (None without resources).
+pub fn assess(ds: &Dataset, cfg: &EmergencyConfig) -> Option<Emergency> {
+    if ds.resources.is_empty() {
+        return None;
+    }
+    let kinds = kind_indexes(ds);
+    let k = cfg.nearest.max(1);
+    let nearest: Vec<Vec<Vec<Hit>>> = ds
+        .enterprises
+        .par_iter()
+        .map(|e| kinds.iter().map(|ki| ki.nearest(e.lon, e.lat, k)).collect())
+        .collect();
+    let counted = |i: usize| {
+        let r = &ds.resources[i];
+        r.kind == ResourceKind::FireStation
+            && r.fire_class.is_none_or(|c| cfg.fire.classes.contains(&c))
+    };
+    let stations: Vec<usize> = (0..ds.resources.len()).filter(|&i| counted(i)).collect();
+    let reach_m = cfg.fire.radius_m();
+    let station_index = PointIndex::new(
+        &stations
+            .iter()
+            .map(|&i| (ds.resources[i].lon, ds.resources[i].lat))
+            .collect::<Vec<_>>(),
+    );
+    let covered_by: Vec<Option<Hit>> = ds
+        .enterprises
+        .par_iter()
+        .map(|e| {
+            station_index
+                .nearest(e.lon, e.lat, 1)
+                .into_iter()
+                .find(|h| h.distance_m <= reach_m)
+                .map(|h| Hit {
+                    idx: stations[h.idx],
+                    distance_m: h.distance_m,
+                })
+        })
+        .collect();
+    let no_team = (0..ds.enterprises.len())
+        .filter(|&i| {
+            let e = &ds.enterprises[i];
+            ds.grades[i]
+                .level
+                .is_some_and(|l| cfg.gap_levels.contains(&l))
+                && e.own_team != Some(true)
+                && e.rescue_partner.is_none()
+        })
+        .collect();
+    Some(Emergency {
+        kinds,
+        nearest,
+        stations,
+        reach_m,
+        covered_by,
+        no_team,
+    })
+}

@@ -1,0 +1,184 @@
+//! Writers for emergency command (#27): resources.geojson, fire_reach.geojson (each
+//! counted station's straight-line reach) and emergency.csv (every enterprise's nearest
+//! help and its gaps). Distances are great-circle metres, labelled 直线距离.
+
+use super::geojson::{begin, end, feature, multipolygon, point};
+use super::{round, write_csv_bom};
+use geo::{Destination, Haversine, LineString, MultiPolygon, Point, Polygon};
+use riskmap_analyze::emergency::Emergency;
+use riskmap_core::crs::Crs;
+use riskmap_core::dataset::Dataset;
+use riskmap_core::model::{level_zh, Resource};
+use serde_json::{json, Map, Value};
+use std::io::Write;
+
+/// Properties of a resource (the GeoJSON, the API and the card share them).
+pub fn resource_properties(ds: &Dataset, i: usize) -> Map<String, Value> {
+    let r: &Resource = &ds.resources[i];
+    let mut p = Map::new();
+    p.insert("id".into(), json!(r.id));
+    p.insert("name".into(), json!(r.name));
+    p.insert("type".into(), json!(r.kind.key()));
+    p.insert("type_zh".into(), json!(r.kind.zh()));
+    p.insert("type_stated".into(), json!(r.kind_stated));
+    p.insert("class".into(), json!(r.fire_class.map(|c| c.key())));
+    p.insert("class_zh".into(), json!(r.fire_class.map(|c| c.zh())));
+    p.insert("owner".into(), json!(r.owner));
+    p.insert("contact".into(), json!(r.contact));
+    p.insert("capacity".into(), json!(r.capacity));
+    p.insert(
+        "stock".into(),
+        if r.stock.is_empty() {
+            Value::Null
+        } else {
+            json!(r.stock)
+        },
+    );
+    p.insert("expertise".into(), json!(r.expertise));
+    p.insert(
+        "district".into(),
+        json!(ds
+            .districts
+            .locate(r.lon, r.lat)
+            .map(|d| ds.districts.districts[d].name.clone())),
+    );
+    p.insert("src_crs".into(), json!(r.src_crs.as_str()));
+    p
+}
+
+/// resources.geojson.
+pub fn write_resources_geojson(
+    w: &mut dyn Write,
+    ds: &Dataset,
+    crs: Crs,
+    dec: u32,
+) -> std::io::Result<()> {
+    begin(w, "resources", crs)?;
+    for (i, r) in ds.resources.iter().enumerate() {
+        feature(
+            w,
+            i == 0,
+            point(r.lon, r.lat, crs, dec),
+            resource_properties(ds, i),
+        )?;
+    }
+    end(w)
+}
+
+/// A circle of `radius_m` great-circle metres around (lon, lat) as a WGS84 polygon of
+/// `n` vertices (counter-clockwise, closed).
+pub fn circle(lon: f64, lat: f64, radius_m: f64, n: usize) -> Polygon<f64> {
+    let c = Point::new(lon, lat);
+    let mut ring: Vec<geo::Coord<f64>> = (0..n)
+        .map(|k| {
+            // bearings clockwise from north; reversed below for a counter-clockwise ring
+            let b = 360.0 * k as f64 / n as f64;
+            Haversine.destination(c, b, radius_m).0
+        })
+        .collect();
+    ring.reverse();
+    ring.push(ring[0]);
+    Polygon::new(LineString::new(ring), vec![])
+}
+
+/// fire_reach.geojson: one polygon per counted station (its straight-line reach).
+pub fn write_fire_reach_geojson(
+    w: &mut dyn Write,
+    ds: &Dataset,
+    em: &Emergency,
+    crs: Crs,
+    dec: u32,
+) -> std::io::Result<()> {
+    begin(w, "fire_reach", crs)?;
+    for (k, &i) in em.stations.iter().enumerate() {
+        let r = &ds.resources[i];
+        let covered = em
+            .covered_by
+            .iter()
+            .filter(|c| c.is_some_and(|h| h.idx == i))
+            .count();
+        let mut p = Map::new();
+        p.insert("id".into(), json!(r.id));
+        p.insert("name".into(), json!(r.name));
+        p.insert("class_zh".into(), json!(r.fire_class.map(|c| c.zh())));
+        p.insert("reach_m".into(), json!(round(em.reach_m, 1)));
+        p.insert("method".into(), json!("straight_line"));
+        p.insert("method_zh".into(), json!("直线距离"));
+        p.insert("enterprises".into(), json!(covered));
+        let mp = MultiPolygon(vec![circle(r.lon, r.lat, em.reach_m, 72)]);
+        feature(w, k == 0, multipolygon(&mp, crs, dec), p)?;
+    }
+    end(w)
+}
+
+/// emergency.csv (UTF-8 BOM): every enterprise with its nearest resource of each kind
+/// present, the fire station reaching it, and its gaps.
+pub fn write_emergency_csv(w: &mut dyn Write, ds: &Dataset, em: &Emergency) -> std::io::Result<()> {
+    let mut header: Vec<String> = [
+        "企业编号",
+        "企业名称",
+        "风险等级",
+        "所在区县",
+        "自有救援队伍",
+        "救援协议单位",
+        "缺口",
+        "覆盖的消防站",
+        "消防站直线距离(米)",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for k in &em.kinds {
+        header.push(format!("最近{}", k.kind.zh()));
+        header.push(format!("{}直线距离(米)", k.kind.zh()));
+    }
+    let h: Vec<&str> = header.iter().map(String::as_str).collect();
+    let outside: std::collections::HashSet<usize> = em.outside().into_iter().collect();
+    let no_team: std::collections::HashSet<usize> = em.no_team.iter().copied().collect();
+    write_csv_bom(
+        w,
+        &h,
+        (0..ds.enterprises.len()).map(|i| {
+            let e = &ds.enterprises[i];
+            let mut gaps = Vec::new();
+            if no_team.contains(&i) {
+                gaps.push("无自有救援队伍且无救援协议");
+            }
+            if outside.contains(&i) {
+                gaps.push("不在消防站5分钟到达范围内");
+            }
+            let st = em.covered_by[i];
+            let mut row = vec![
+                e.id.clone(),
+                e.name.clone(),
+                level_zh(ds.grades[i].level).to_string(),
+                ds.district_of(i)
+                    .map(|d| d.0.to_string())
+                    .unwrap_or_default(),
+                match e.own_team {
+                    Some(true) => "有".into(),
+                    Some(false) => "无".into(),
+                    None => String::new(),
+                },
+                e.rescue_partner.clone().unwrap_or_default(),
+                gaps.join("；"),
+                st.map(|h| ds.resources[h.idx].name.clone())
+                    .unwrap_or_default(),
+                st.map(|h| format!("{:.0}", h.distance_m))
+                    .unwrap_or_default(),
+            ];
+            for near in &em.nearest[i] {
+                let n = near.first();
+                row.push(
+                    n.map(|h| ds.resources[h.idx].name.clone())
+                        .unwrap_or_default(),
+                );
+                row.push(
+                    n.map(|h| format!("{:.0}", h.distance_m))
+                        .unwrap_or_default(),
+                );
+            }
+            row
+        }),
+    )
+}
