@@ -170,6 +170,22 @@ pub enum Gap {
     OutsideFireReach,
 }
 
+impl Gap {
+    pub fn code(self) -> &'static str {
+        match self {
+            Gap::NoTeam => "no_team",
+            Gap::OutsideFireReach => "outside_fire_reach",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Gap::NoTeam => "无自有救援队伍且无救援协议",
+            Gap::OutsideFireReach => "不在消防站5分钟到达范围内",
+        }
+    }
+}
+
 /// What the emergency stage produced.
 pub struct Emergency {
     pub kinds: Vec<KindIndex>,
@@ -195,15 +211,41 @@ impl Emergency {
             .unwrap_or(&[])
     }
 
-    /// Enterprises outside every counted station's reach (all of them when there is no
-    /// counted station and there are stations of other classes; none without stations).
+    /// Whether enterprise `i` is outside every counted station's reach (never, when no
+    /// station counts).
+    pub fn is_outside(&self, i: usize) -> bool {
+        !self.stations.is_empty() && self.covered_by[i].is_none()
+    }
+
+    /// Enterprises outside every counted station's reach.
     pub fn outside(&self) -> Vec<usize> {
-        if self.stations.is_empty() {
-            return Vec::new();
-        }
         (0..self.covered_by.len())
-            .filter(|&i| self.covered_by[i].is_none())
+            .filter(|&i| self.is_outside(i))
             .collect()
+    }
+
+    /// Enterprise `i`'s gaps, in a fixed order (the card and emergency.csv list them).
+    pub fn gaps(&self, i: usize) -> Vec<Gap> {
+        let mut g = Vec::new();
+        if self.no_team.binary_search(&i).is_ok() {
+            g.push(Gap::NoTeam);
+        }
+        if self.is_outside(i) {
+            g.push(Gap::OutsideFireReach);
+        }
+        g
+    }
+
+    /// How many enterprises each counted station is the nearest reaching one for, aligned
+    /// with `stations`.
+    pub fn covered_counts(&self) -> Vec<usize> {
+        let mut n = vec![0usize; self.stations.len()];
+        for h in self.covered_by.iter().flatten() {
+            if let Ok(k) = self.stations.binary_search(&h.idx) {
+                n[k] += 1;
+            }
+        }
+        n
     }
 }
 

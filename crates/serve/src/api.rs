@@ -260,13 +260,11 @@ fn emergency_of(st: &State, i: usize) -> Value {
         let r = &ds.resources[h.idx];
         json!({"id": r.id, "name": r.name, "distance_m": round(h.distance_m, 0)})
     });
-    let mut gaps = Vec::new();
-    if em.no_team.binary_search(&i).is_ok() {
-        gaps.push(json!({"code": "no_team", "zh": "无自有救援队伍且无救援协议"}));
-    }
-    if em.covered_by[i].is_none() && !em.stations.is_empty() {
-        gaps.push(json!({"code": "outside_fire_reach", "zh": "不在消防站5分钟到达范围内"}));
-    }
+    let gaps: Vec<Value> = em
+        .gaps(i)
+        .into_iter()
+        .map(|g| json!({"code": g.code(), "zh": g.zh()}))
+        .collect();
     json!({
         "own_team": e.own_team,
         "rescue_partner": e.rescue_partner,

@@ -546,11 +546,7 @@ async fn h_tilejson(
     });
     if pyr.is_vector() {
         v["format"] = serde_json::json!("pbf");
-        if let Some(layers) = md
-            .get("json")
-            .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
-            .and_then(|j| j.get("vector_layers").cloned())
-        {
+        if let Some(layers) = pyr.vector_layers() {
             v["vector_layers"] = layers;
         }
     }

@@ -97,13 +97,7 @@ pub(crate) async fn h_style(
         .pyramids
         .get(&tileset)
         .map(|p| {
-            let vl = p
-                .metadata
-                .get("json")
-                .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
-                .map(|j| j["vector_layers"].clone())
-                .unwrap_or_default();
-            mapstyle::Zooms::from_vector_layers(&vl, p.maxzoom)
+            mapstyle::Zooms::from_vector_layers(&p.vector_layers().unwrap_or_default(), p.maxzoom)
         })
         .unwrap_or_default();
     let v = mapstyle::style(&style, &st.ds.title, &urls, st.ds.region_bbox, &zooms);

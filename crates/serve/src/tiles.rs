@@ -32,6 +32,14 @@ impl Pyramid {
         self.metadata.get("format").is_some_and(|f| f == "pbf")
     }
 
+    /// A vector archive's `vector_layers` (from the MBTiles `json` row), if any.
+    pub fn vector_layers(&self) -> Option<serde_json::Value> {
+        self.metadata
+            .get("json")
+            .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
+            .and_then(|j| j.get("vector_layers").cloned())
+    }
+
     /// Open an MBTiles file read-only and index it.
     pub fn open(path: &Path) -> Result<Pyramid, String> {
         let err = |e: rusqlite::Error| format!("{}: {e}", path.display());

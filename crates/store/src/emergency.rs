@@ -90,13 +90,10 @@ pub fn write_fire_reach_geojson(
     dec: u32,
 ) -> std::io::Result<()> {
     begin(w, "fire_reach", crs)?;
+    let counts = em.covered_counts();
     for (k, &i) in em.stations.iter().enumerate() {
         let r = &ds.resources[i];
-        let covered = em
-            .covered_by
-            .iter()
-            .filter(|c| c.is_some_and(|h| h.idx == i))
-            .count();
+        let covered = counts[k];
         let mut p = Map::new();
         p.insert("id".into(), json!(r.id));
         p.insert("name".into(), json!(r.name));
@@ -133,20 +130,12 @@ pub fn write_emergency_csv(w: &mut dyn Write, ds: &Dataset, em: &Emergency) -> s
         header.push(format!("{}直线距离(米)", k.kind.zh()));
     }
     let h: Vec<&str> = header.iter().map(String::as_str).collect();
-    let outside: std::collections::HashSet<usize> = em.outside().into_iter().collect();
-    let no_team: std::collections::HashSet<usize> = em.no_team.iter().copied().collect();
     write_csv_bom(
         w,
         &h,
         (0..ds.enterprises.len()).map(|i| {
             let e = &ds.enterprises[i];
-            let mut gaps = Vec::new();
-            if no_team.contains(&i) {
-                gaps.push("无自有救援队伍且无救援协议");
-            }
-            if outside.contains(&i) {
-                gaps.push("不在消防站5分钟到达范围内");
-            }
+            let gaps: Vec<&str> = em.gaps(i).into_iter().map(|g| g.zh()).collect();
             let st = em.covered_by[i];
             let mut row = vec![
                 e.id.clone(),
