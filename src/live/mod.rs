@@ -80,6 +80,7 @@ pub fn input_files(cfg: &Config) -> Vec<(&'static str, PathBuf)> {
         ("assessments", &cfg.assessments.path),
         ("hazards", &cfg.hazards.path),
         ("sites", &cfg.sites.path),
+        ("resources", &cfg.resources.path),
         ("boundaries", &cfg.boundaries.path),
     ] {
         if let Some(p) = p.as_ref().filter(|p| p.is_file()) {
@@ -112,6 +113,7 @@ fn saved_config(cfg: &Config, gen: &Path) -> Option<Config> {
             "assessments" => &mut c.assessments.path,
             "hazards" => &mut c.hazards.path,
             "sites" => &mut c.sites.path,
+            "resources" => &mut c.resources.path,
             _ => &mut c.boundaries.path,
         };
         *slot = Some(saved);
@@ -836,6 +838,7 @@ pub fn db_tables(cfg: &Config) -> Vec<String> {
         (&cfg.assessments, "assessments"),
         (&cfg.hazards, "hidden_dangers"),
         (&cfg.sites, "sites"),
+        (&cfg.resources, "resources"),
     ] {
         if t.path.is_none() && t.sql.is_none() {
             v.push(t.table.clone().unwrap_or_else(|| default.to_string()));

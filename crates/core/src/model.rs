@@ -418,6 +418,53 @@ mod tests {
     use super::*;
 
     #[test]
+    fn resource_types_in_offices_words() {
+        use ResourceKind as K;
+        for (w, k, c) in [
+            ("消防站", K::FireStation, None),
+            ("特勤消防站", K::FireStation, Some(FireClass::Special)),
+            ("一级普通消防站", K::FireStation, Some(FireClass::First)),
+            ("微型消防站", K::FireStation, Some(FireClass::Micro)),
+            ("消防救援站", K::FireStation, None),
+            ("矿山救护队", K::RescueTeam, None),
+            ("国家危险化学品应急救援队", K::RescueTeam, None),
+            ("医疗救援队", K::RescueTeam, None),
+            ("企业专职救援队", K::EnterpriseTeam, None),
+            ("社区志愿救援队", K::CommunityTeam, None),
+            ("应急物资储备库", K::Depot, None),
+            ("应急避难场所", K::Shelter, None),
+            ("人民医院", K::Hospital, None),
+            ("安全生产专家", K::Expert, None),
+            ("fire_station", K::FireStation, None),
+            ("Hospital", K::Hospital, None),
+        ] {
+            assert_eq!(ResourceKind::parse(w), Some((k, c)), "{w}");
+        }
+        assert_eq!(ResourceKind::parse("待定"), None);
+        assert_eq!(ResourceKind::parse(""), None);
+    }
+
+    #[test]
+    fn stock_as_written() {
+        let s = parse_stock("帐篷 200 顶；棉被:500床、发电机×10台,柴油 1.5 吨\n若干手套");
+        let v: Vec<(&str, Option<f64>, &str)> = s
+            .iter()
+            .map(|x| (x.item.as_str(), x.quantity, x.unit.as_str()))
+            .collect();
+        assert_eq!(
+            v,
+            [
+                ("帐篷", Some(200.0), "顶"),
+                ("棉被", Some(500.0), "床"),
+                ("发电机", Some(10.0), "台"),
+                ("柴油", Some(1.5), "吨"),
+                ("若干手套", None, ""),
+            ]
+        );
+        assert!(parse_stock(" ；、 ").is_empty());
+    }
+
+    #[test]
     fn level_words() {
         for (w, l) in [
             ("重大风险", Level::Red),
@@ -585,7 +632,9 @@ impl ResourceKind {
         if has(&["避难", "疏散场所", "shelter"]) {
             return Some((ResourceKind::Shelter, None));
         }
-        if has(&["医院", "卫生院", "急救中心", "医疗", "hospital"]) {
+        // a medical rescue team (医疗救援队) is a team, not a hospital
+        if has(&["医院", "卫生院", "急救中心", "医疗", "hospital"]) && !has(&["队", "team"])
+        {
             return Some((ResourceKind::Hospital, None));
         }
         if has(&["专家", "expert"]) {

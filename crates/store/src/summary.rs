@@ -129,6 +129,7 @@ fn role_name(role: &str) -> String {
         "assessments" => riskmap_core::tr!("风险点", "assessments"),
         "hazards" => riskmap_core::tr!("隐患", "hazards"),
         "sites" => riskmap_core::tr!("敏感目标", "sites"),
+        "resources" => riskmap_core::tr!("应急资源", "resources"),
         "boundaries" => riskmap_core::tr!("区县边界", "boundaries"),
         other => other.to_string(),
     }
