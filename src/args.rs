@@ -525,6 +525,12 @@ pub(crate) struct BenchArgs {
     /// nothing), and `riskmap update` as a command.
     #[arg(long)]
     pub(crate) update: bool,
+    /// Measure emergency command instead: on the generated register (first size of
+    /// --sizes that is a count) with its resources and lifelines, the nearest help of
+    /// every kind for every enterprise and the lifeline joins (zones, radii, ranked
+    /// segments), each the median of three in this process after loading.
+    #[arg(long)]
+    pub(crate) emergency: bool,
     /// With --serve: concurrent keep-alive connections.
     #[arg(long, default_value_t = 4)]
     pub(crate) connections: usize,

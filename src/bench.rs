@@ -40,6 +40,68 @@ pub fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// `bench --emergency`: load the generated register in `dir` with its resources and
+/// lifelines, then time the nearest help and the lifeline joins (the analysis stages
+/// alone, median of three) and say how much they worked on.
+pub fn emergency_table(dir: &Path) -> Result<String, String> {
+    let mut c = sample_config(dir);
+    c.resources.path = Some(dir.join("resources.csv"));
+    c.lifelines.path = Some(dir.join("lifelines.geojson"));
+    c.lifelines.crs = Some(Crs::Cgcs2000);
+    let ds = load(&c).map_err(|e| e.to_string())?;
+    let params = c.analyze_params();
+    let needs = crate::analyze::Needs {
+        emergency: true,
+        lifelines: true,
+        ..crate::analyze::Needs::NONE
+    };
+    let mut em = Vec::new();
+    let mut ll = Vec::new();
+    let mut last = None;
+    for _ in 0..3 {
+        let a = crate::analyze::run_only(&ds, &params, needs).map_err(|e| e.to_string())?;
+        let t = |name: &str| {
+            a.timings
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| *v)
+                .unwrap_or(0.0)
+        };
+        em.push(t("emergency"));
+        ll.push(t("lifelines"));
+        last = Some(a);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let a = last.ok_or("no run")?;
+    let km = a
+        .lifelines
+        .as_ref()
+        .map(|l| l.lines.iter().map(|x| x.length_m).sum::<f64>() / 1000.0)
+        .unwrap_or(0.0);
+    let segs = a.lifelines.as_ref().map(|l| l.segments.len()).unwrap_or(0);
+    let flagged = a
+        .lifelines
+        .as_ref()
+        .map(|l| l.flagged().count())
+        .unwrap_or(0);
+    let kinds = a.emergency.as_ref().map(|e| e.kinds.len()).unwrap_or(0);
+    let threads = rayon::current_num_threads();
+    Ok(format!(
+        "| stage ({} enterprises, {} resources of {kinds} kinds, {} lifelines = {km:.0} km, {threads} threads) | seconds (median of 3) | what |\n|---|---:|---|\n\
+         | nearest help: 3 of each kind for every enterprise, fire-station reach, gaps | {:.3} | {} enterprises × {kinds} kinds |\n\
+         | lifeline joins: protection/control zones, radii, {segs} ranked segments, sites | {:.3} | {flagged} enterprises in a zone or reaching a line |\n",
+        ds.enterprises.len(),
+        ds.resources.len(),
+        ds.lifelines.len(),
+        median(&mut em),
+        ds.enterprises.len(),
+        median(&mut ll),
+    ))
+}
+
 /// The config of a generated register in `dir`.
 pub fn sample_config(dir: &Path) -> Config {
     let mut c = Config::default();
@@ -81,7 +143,7 @@ pub fn measure(label: &str, cfg: &Config) -> Result<Measure, Error> {
 /// Generate a register of `count` enterprises into `work/<count>` unless it is there.
 pub fn prepare(work: &Path, count: usize) -> Result<PathBuf, Error> {
     let dir = work.join(format!("n{count}"));
-    if !dir.join("enterprises.csv").exists() {
+    if !dir.join("enterprises.csv").exists() || !dir.join("lifelines.geojson").exists() {
         generate(&SampleOptions {
             count,
             seed: 2026,

@@ -116,6 +116,19 @@ pub(crate) fn bench(b: BenchArgs) -> Result<u8> {
     if b.serve {
         return serve_bench(&me, b.connections);
     }
+    if b.emergency {
+        let n = b
+            .sizes
+            .iter()
+            .find_map(|s| s.parse::<usize>().ok())
+            .unwrap_or(100_000);
+        let dir = bench::prepare(&b.work, n)?;
+        print!(
+            "{}",
+            bench::emergency_table(&dir).map_err(anyhow::Error::msg)?
+        );
+        return Ok(0);
+    }
     if b.update {
         let n = b
             .sizes
@@ -322,6 +335,13 @@ fn serve_bench(me: &Path, conns: usize) -> Result<u8> {
             _ => [116.2, 36.0, 117.9, 37.6],
         };
         let at = bench::at_paths(bbox, 40);
+        let nearest: Vec<String> = at
+            .iter()
+            .map(|p| {
+                p.replace("/api/at?", "/api/nearest?")
+                    .replace("&radius=500", "")
+            })
+            .collect();
         let pbf = bench::archive_paths(&out, "vector", "pbf");
         // warm-up
         bench::load_http(addr, &tiles, conns, 500).map_err(anyhow::Error::msg)?;
@@ -342,6 +362,11 @@ fn serve_bench(me: &Path, conns: usize) -> Result<u8> {
                 format!("/api/at (radius 500 m, {} places)", at.len()),
                 &at,
                 2_000,
+            ),
+            (
+                format!("/api/nearest (3 of each kind, {} places)", nearest.len()),
+                &nearest,
+                5_000,
             ),
         ] {
             if paths.is_empty() {

@@ -156,6 +156,14 @@ fn each_geojson(
             export::emergency::write_fire_reach_geojson(w, ds, em, crs, dec)
         })?;
     }
+    if let Some(ll) = &analysis.lifelines {
+        sink("lifelines", &|w, crs| {
+            export::lifelines::write_lifelines_geojson(w, ds, ll, &analysis.frame, crs, dec)
+        })?;
+        sink("lifeline_segments", &|w, crs| {
+            export::lifelines::write_segments_geojson(w, ds, ll, crs, dec)
+        })?;
+    }
     Ok(())
 }
 
@@ -289,6 +297,14 @@ pub fn build_outputs(
     if let Some(em) = &analysis.emergency {
         st.file("emergency.csv", |w| {
             export::emergency::write_emergency_csv(w, ds, em)
+        })?;
+    }
+    if let Some(ll) = &analysis.lifelines {
+        st.file("lifelines.csv", |w| {
+            export::lifelines::write_lifelines_csv(w, ds, ll)
+        })?;
+        st.file("lifeline_segments.csv", |w| {
+            export::lifelines::write_segments_csv(w, ds, ll)
         })?;
     }
     st.file("rejects.csv", |w| {
@@ -456,6 +472,44 @@ pub fn analysis_summary(ds: &Dataset, cfg: &Config, a: &Analysis) -> Map<String,
         m.insert(
             "exposure".into(),
             json!({"sites": ds.sites.len(), "exposed": x.len(), "by_type": by}),
+        );
+    }
+    if let Some(em) = &a.emergency {
+        let kinds: BTreeMap<&str, usize> = em
+            .kinds
+            .iter()
+            .map(|k| (k.kind.key(), k.members.len()))
+            .collect();
+        m.insert(
+            "emergency".into(),
+            json!({"resources": ds.resources.len(), "by_type": kinds, "method": "straight_line",
+                   "fire_stations_counted": em.stations.len(), "fire_reach_m": export::round(em.reach_m, 1),
+                   "outside_fire_reach": em.outside().len(), "without_team_or_agreement": em.no_team.len()}),
+        );
+    }
+    if let Some(ll) = &a.lifelines {
+        let by_kind: BTreeMap<&str, usize> =
+            ds.lifelines.iter().fold(BTreeMap::new(), |mut b, l| {
+                *b.entry(l.kind.key()).or_default() += 1;
+                b
+            });
+        let (mut protect, mut control, mut reach) = (0usize, 0usize, 0usize);
+        for (_, hs) in ll.flagged() {
+            if hs.iter().any(|h| h.in_protect) {
+                protect += 1;
+            } else if hs.iter().any(|h| h.in_control) {
+                control += 1;
+            } else {
+                reach += 1;
+            }
+        }
+        let km: f64 = ll.lines.iter().map(|l| l.length_m).sum::<f64>() / 1000.0;
+        m.insert(
+            "lifelines".into(),
+            json!({"lines": ds.lifelines.len(), "by_type": by_kind, "length_km": export::round(km, 3),
+                   "segments": ll.segments.len(), "near_m": ll.near_m,
+                   "enterprises_in_protection_zone": protect, "enterprises_in_control_zone": control,
+                   "enterprises_reaching_a_line": reach}),
         );
     }
     m

@@ -63,6 +63,9 @@ pub struct Config {
     /// Emergency resources (应急资源: rescue teams, fire stations, depots, shelters,
     /// hospitals, experts). Optional.
     pub resources: TableInput,
+    /// City lifelines (城市生命线: gas, oil and gas pipelines, power lines, water and
+    /// heating mains) as lines: GeoJSON, the database, or a CSV/XLSX WKT column. Optional.
+    pub lifelines: TableInput,
     /// District (and street) aggregation.
     pub areas: AreasConfig,
     /// Square or H3 grid aggregation.
@@ -73,6 +76,9 @@ pub struct Config {
     pub exposure: ExposureConfig,
     /// Emergency command: the nearest help, fire-station reach, gaps (with `[resources]`).
     pub emergency: crate::analyze::emergency::EmergencyConfig,
+    /// Lifelines' protection and control widths, the ranking's distance and segment
+    /// length (with `[lifelines]`).
+    pub lifeline_zones: crate::analyze::lifelines::LifelineConfig,
     /// Raster tile pyramids and archives.
     pub tiles: TilesConfig,
     /// Vector tiles (MVT) for MapLibre / OpenLayers / ArcGIS portals.
@@ -316,6 +322,7 @@ impl Config {
         fix(&mut self.hazards.path);
         fix(&mut self.sites.path);
         fix(&mut self.resources.path);
+        fix(&mut self.lifelines.path);
         fix(&mut self.areas.streets);
         fix(&mut self.overview.font);
         fix(&mut self.boundaries.path);
@@ -337,6 +344,9 @@ impl Config {
         };
         if let Err(m) = self.emergency.validate() {
             return bad("emergency", m);
+        }
+        if let Err(m) = self.lifeline_zones.validate() {
+            return bad("lifeline_zones", m);
         }
         if let Some([w, s, e, n]) = self.region.bbox {
             if !(w < e && s < n) || !(-180.0..=180.0).contains(&w) || !(-180.0..=180.0).contains(&e)
@@ -487,6 +497,7 @@ impl Config {
             ("hazards", &self.hazards),
             ("sites", &self.sites),
             ("resources", &self.resources),
+            ("lifelines", &self.lifelines),
         ] {
             let known = crate::ingest::fields::fields_for(section);
             for k in t.columns.keys() {
@@ -521,6 +532,7 @@ impl Config {
             surface: self.surface.clone(),
             exposure: self.exposure.clone(),
             emergency: self.emergency.clone(),
+            lifelines: self.lifeline_zones.clone(),
         }
     }
 

@@ -360,10 +360,13 @@ fn run(cli: Cli) -> Result<u8> {
             let cfg = resolve(&a.input, a.crs.crs, &[])?;
             let ds = pipeline::load(&cfg)?;
             same_inputs_as_current(&ds, &cfg)?;
-            // the report reads the districts' statistics and the exposure (with its zones)
+            // the report reads the districts' statistics, the exposure (with its zones), the
+            // emergency coverage and the lifelines
             let needs = riskmap::analyze::Needs {
                 areas: true,
                 exposure: true,
+                emergency: true,
+                lifelines: true,
                 ..riskmap::analyze::Needs::NONE
             };
             let an = riskmap::analyze::run_only(&ds, &cfg.analyze_params(), needs)?;
@@ -597,20 +600,21 @@ fn run(cli: Cli) -> Result<u8> {
                 let o = s.out.display();
                 riskmap_core::tr!("把示例数据写入 {o}", "writing the sample to {o}")
             })?;
-            let (e, d, a, h, si, rs, o) = (
+            let (e, d, a, h, si, rs, ll, o) = (
                 r.enterprises,
                 r.dirty_rows,
                 r.assessments,
                 r.hidden_dangers,
                 r.sites,
                 r.resources,
+                r.lifelines,
                 s.out.display(),
             );
             println!(
                 "{}",
                 riskmap_core::tr!(
-                    "已写入 {o}：{e} 家企业（其中 {d} 行故意写错）、{a} 个风险点、{h} 条隐患、{si} 个敏感目标、{rs} 个应急资源",
-                    "wrote {e} enterprises ({d} deliberately dirty rows), {a} risk points, {h} hidden dangers, {si} sensitive sites, {rs} emergency resources to {o}"
+                    "已写入 {o}：{e} 家企业（其中 {d} 行故意写错）、{a} 个风险点、{h} 条隐患、{si} 个敏感目标、{rs} 个应急资源、{ll} 条城市生命线",
+                    "wrote {e} enterprises ({d} deliberately dirty rows), {a} risk points, {h} hidden dangers, {si} sensitive sites, {rs} emergency resources, {ll} lifelines to {o}"
                 )
             );
             Ok(0)

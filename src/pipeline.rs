@@ -48,6 +48,7 @@ impl Overrides {
             cfg.enterprises.crs = Some(c);
             cfg.sites.crs = Some(c);
             cfg.resources.crs = Some(c);
+            cfg.lifelines.crs = Some(c);
         }
         if let Some(c) = self.boundaries_crs {
             cfg.boundaries.crs = Some(c);
@@ -84,6 +85,7 @@ pub fn config_hash(cfg: &Config) -> String {
         &mut c.hazards,
         &mut c.sites,
         &mut c.resources,
+        &mut c.lifelines,
     ] {
         t.path = None;
         t.table = None;
@@ -141,6 +143,7 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         hazards: cfg.hazards.clone(),
         sites: cfg.sites.clone(),
         resources: cfg.resources.clone(),
+        lifelines: cfg.lifelines.clone(),
         boundaries: cfg.boundaries.clone(),
         region: cfg.region.clone(),
         grading: cfg.grading.clone(),

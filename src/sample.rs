@@ -231,6 +231,8 @@ pub struct SampleReport {
     pub sites: usize,
     /// Emergency resources written (the dirty rows not counted).
     pub resources: usize,
+    /// City lifelines written (the dirty features not counted).
+    pub lifelines: usize,
     pub dirty_rows: usize,
 }
 
@@ -569,6 +571,7 @@ pub fn generate(opts: &SampleOptions) -> std::io::Result<SampleReport> {
         );
     }
     let (resources, n_resources) = resources_csv(opts, &idx, bbox);
+    let (lifelines, n_lifelines) = lifelines_geojson(opts, &idx, bbox);
     let mut set = OutputSet::new();
     let out = &opts.out;
     let w = |set: &mut OutputSet, name: &str, text: &str| {
@@ -581,6 +584,7 @@ pub fn generate(opts: &SampleOptions) -> std::io::Result<SampleReport> {
     w(&mut set, "hidden_dangers.csv", &hid)?;
     w(&mut set, "sites.csv", &sites)?;
     w(&mut set, "resources.csv", &resources)?;
+    w(&mut set, "lifelines.geojson", &lifelines)?;
     w(&mut set, DISTRICTS_FILE, JINAN_DISTRICTS_GCJ02)?;
     let files = set.commit()?;
     Ok(SampleReport {
@@ -590,8 +594,195 @@ pub fn generate(opts: &SampleOptions) -> std::io::Result<SampleReport> {
         hidden_dangers: n_hid,
         sites: n_sites,
         resources: n_resources,
+        lifelines: n_lifelines,
         dirty_rows: dirty + 3,
     })
+}
+
+/// A line from `a` to `b` (WGS84) wandering as pipes and lines do: a vertex every
+/// `step_km`, pushed sideways by up to about `wander_km`.
+fn wander(
+    rng: &mut Rng,
+    a: (f64, f64),
+    b: (f64, f64),
+    step_km: f64,
+    wander_km: f64,
+) -> Vec<(f64, f64)> {
+    let kx = 111.32 * a.1.to_radians().cos();
+    let (dx, dy) = ((b.0 - a.0) * kx, (b.1 - a.1) * 111.32);
+    let len = (dx * dx + dy * dy).sqrt().max(0.1);
+    let n = ((len / step_km).ceil() as usize).max(2);
+    let (nx, ny) = (-dy / len, dx / len);
+    let mut off = 0.0f64;
+    (0..=n)
+        .map(|k| {
+            let t = k as f64 / n as f64;
+            // a random walk across the line, pinned at both ends
+            off = if k == 0 || k == n {
+                0.0
+            } else {
+                (off + rng.gauss() * wander_km * 0.4).clamp(-wander_km, wander_km)
+            };
+            let (x, y) = (dx * t + nx * off, dy * t + ny * off);
+            (a.0 + x / kx, a.1 + y / 111.32)
+        })
+        .collect()
+}
+
+/// lifelines.geojson (#27 §2): long-distance oil and gas pipelines between the parks,
+/// 500/220/110 kV power lines, gas mains of every pressure class, water and heating
+/// mains near the district centres (CGCS2000, one feature in GCJ-02 by its own 坐标系);
+/// one power line without a voltage and one gas main without a class (warnings), and four
+/// dirty features (an unknown type, a Point, projected metres, a repeated id). Its own
+/// random stream: the other files stay byte-identical for a seed.
+fn lifelines_geojson(opts: &SampleOptions, idx: &DistrictIndex, bbox: [f64; 4]) -> (String, usize) {
+    use serde_json::{json, Value};
+    let mut rng = Rng::new(opts.seed ^ 0x11FE_2027);
+    let n = opts.count.max(1);
+    let centre = |d: usize| {
+        let b = idx.districts[d].bbox().unwrap_or(bbox);
+        ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0)
+    };
+    let nd = idx.districts.len();
+    let park = |i: usize| (PARKS[i % PARKS.len()].lon, PARKS[i % PARKS.len()].lat);
+    let mut feats: Vec<Value> = Vec::new();
+    let mut k = 0usize;
+    let coords = |pts: &[(f64, f64)]| -> Value {
+        json!(pts
+            .iter()
+            .map(|&(x, y)| [(x * 1e6).round() / 1e6, (y * 1e6).round() / 1e6])
+            .collect::<Vec<_>>())
+    };
+    let mut push = |feats: &mut Vec<Value>, props: Value, pts: &[(f64, f64)]| {
+        k += 1;
+        let mut p = props;
+        p["编号"] = json!(format!("GX{k:04}"));
+        feats.push(json!({
+            "type": "Feature",
+            "properties": p,
+            "geometry": {"type": "LineString", "coordinates": coords(pts)}
+        }));
+    };
+    let scale = (n / 5000).max(1);
+    // long-distance pipelines: park to park
+    let routes = [
+        (1usize, 0usize, "原油管道"),
+        (2, 1, "天然气长输管道"),
+        (3, 4, "成品油管道"),
+    ];
+    for r in 0..(2 * scale).min(40) {
+        let (a, b, ty) = routes[r % routes.len()];
+        let (a, b) = (park(a + r / routes.len()), park(b + 2 * (r / routes.len())));
+        let pts = wander(&mut rng, a, b, 1.0, 3.0);
+        push(
+            &mut feats,
+            json!({"名称": format!("{ty}{}线", r + 1), "类型": ty, "管径": "DN500", "权属单位": "中国石化管道储运有限公司"}),
+            &pts,
+        );
+    }
+    // power lines: between parks and district centres
+    let n_power = (6 * scale).min(600);
+    for p in 0..n_power {
+        let kv = [500, 220, 220, 110, 110, 110][p % 6];
+        let a = park(rng.below(PARKS.len()));
+        let b = centre(rng.below(nd));
+        let pts = wander(&mut rng, a, b, 0.4, 1.5);
+        let voltage = if p == 5 {
+            String::new()
+        } else {
+            format!("{kv}kV")
+        };
+        push(
+            &mut feats,
+            json!({"名称": format!("{kv}kV第{}线", p + 1), "类型": "高压输电线路", "电压等级": voltage, "权属单位": "国网济南供电公司"}),
+            &pts,
+        );
+    }
+    // gas mains in and around the parks
+    let classes = [
+        "中压A",
+        "中压B",
+        "次高压A",
+        "高压B",
+        "0.4MPa",
+        "",
+        "中压A",
+        "次高压B",
+    ];
+    for g in 0..(10 * scale).min(1000) {
+        let pk = &PARKS[rng.below(PARKS.len())];
+        let a = (
+            pk.lon + pk.sigma * rng.gauss(),
+            pk.lat + pk.sigma * rng.gauss(),
+        );
+        let b = (
+            pk.lon + pk.sigma * rng.gauss(),
+            pk.lat + pk.sigma * rng.gauss(),
+        );
+        let pts = wander(&mut rng, a, b, 0.3, 0.5);
+        let class = classes[g % classes.len()];
+        push(
+            &mut feats,
+            json!({"名称": format!("燃气管道{}", g + 1), "类型": "燃气管道", "压力级制": class, "管径": format!("DN{}", [200, 300, 400][g % 3]), "权属单位": "济南港华燃气有限公司"}),
+            &pts,
+        );
+    }
+    // water and heating mains from the district centres
+    for m in 0..(6 * scale).min(600) {
+        let c = centre(m % nd);
+        let ang = rng.f64() * std::f64::consts::TAU;
+        let len = 0.03 + 0.05 * rng.f64();
+        let b = (c.0 + len * ang.cos(), c.1 + len * ang.sin() * 0.8);
+        let pts = wander(&mut rng, c, b, 0.3, 0.4);
+        let (ty, owner) = if m % 2 == 0 {
+            ("供水管道", "济南水务集团")
+        } else {
+            ("供热管道", "济南热力集团")
+        };
+        push(
+            &mut feats,
+            json!({"名称": format!("{ty}{}", m + 1), "类型": ty, "管径": format!("DN{}", [600, 800, 1000][m % 3]), "权属单位": owner}),
+            &pts,
+        );
+    }
+    let good = feats.len();
+    // one main given in GCJ-02, as a Gaode trace would be
+    if let Some(f) = feats.last_mut() {
+        f["properties"]["坐标系"] = json!("GCJ-02");
+        if let Some(cs) = f["geometry"]["coordinates"].as_array_mut() {
+            for c in cs {
+                let (x, y) = Crs::Gcj02
+                    .from_wgs84(c[0].as_f64().unwrap_or(0.0), c[1].as_f64().unwrap_or(0.0));
+                *c = json!([(x * 1e6).round() / 1e6, (y * 1e6).round() / 1e6]);
+            }
+        }
+    }
+    // dirty features
+    let c = centre(0);
+    let line = [(c.0, c.1), (c.0 + 0.01, c.1 + 0.01)];
+    push(
+        &mut feats,
+        json!({"名称": "绕城高速", "类型": "公路"}),
+        &line,
+    );
+    k += 1;
+    feats.push(json!({"type": "Feature", "properties": {"编号": format!("GX{k:04}"), "名称": "阀室", "类型": "燃气管道"}, "geometry": {"type": "Point", "coordinates": [c.0, c.1]}}));
+    k += 1;
+    feats.push(json!({"type": "Feature", "properties": {"编号": format!("GX{k:04}"), "名称": "投影坐标的管线", "类型": "供水管道"}, "geometry": {"type": "LineString", "coordinates": [[500000.0, 4050000.0], [500900.0, 4050300.0]]}}));
+    feats.push(json!({"type": "Feature", "properties": {"编号": "GX0001", "名称": "重复编号的管线", "类型": "供热管道"}, "geometry": {"type": "LineString", "coordinates": coords(&line)}}));
+    let fc = json!({"type": "FeatureCollection", "name": "lifelines", "features": feats});
+    let mut text = String::new();
+    text.push_str("{\"type\":\"FeatureCollection\",\"name\":\"lifelines\",\"features\":[\n");
+    let fs = fc["features"]
+        .as_array()
+        .map(|a| a.as_slice())
+        .unwrap_or(&[]);
+    for (i, f) in fs.iter().enumerate() {
+        text.push_str(&f.to_string());
+        text.push_str(if i + 1 < fs.len() { ",\n" } else { "\n" });
+    }
+    text.push_str("]}\n");
+    (text, good)
 }
 
 /// resources.csv (#27): fire stations of every class, professional, enterprise and

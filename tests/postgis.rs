@@ -759,3 +759,144 @@ fn serve_watch_follows_the_tables_through_listen_notify() {
         std::panic::resume_unwind(p);
     }
 }
+
+/// City lifelines (#27 §2) from a PostGIS table (any geometry type and SRID in one
+/// column, Chinese column names, a primary key): the same lines, zones and findings as
+/// from the sample's GeoJSON; a line stored in UTM 50N (EPSG:32650) transformed by
+/// PostGIS; a Point row and an unknown type rejected by their key.
+#[test]
+fn lifelines_from_postgis_equal_the_lifelines_from_the_file() {
+    let Some(url) = test_db() else { return };
+    let schema = format!("ll_{}", std::process::id());
+    let mut c = client(&url);
+    fresh_schema(&mut c, &schema);
+    let gj: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root().join("data/sample/lifelines.geojson")).unwrap(),
+    )
+    .unwrap();
+    c.batch_execute(&format!(
+        "CREATE TABLE {schema}.管线 (gid serial PRIMARY KEY, 编号 text, 名称 text, 类型 text, 压力级制 text, 电压等级 text, 管径 text, 权属单位 text, 坐标系 text, geom geometry)"
+    ))
+    .unwrap();
+    let mut n = 0;
+    for f in gj["features"].as_array().unwrap() {
+        let p = &f["properties"];
+        let s = |k: &str| p[k].as_str().map(str::to_string);
+        n += 1;
+        // the sample's lines are CGCS2000 (4490) but for one in GCJ-02 by its 坐标系;
+        // the second stored in UTM 50N, as a surveyor's table would have it
+        let srid = if n == 2 { 32650 } else { 4490 };
+        c.execute(
+            &format!(
+                "INSERT INTO {schema}.管线 (编号, 名称, 类型, 压力级制, 电压等级, 管径, 权属单位, 坐标系, geom)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON($9), 4490), {srid}))"
+            ),
+            &[
+                &s("编号"),
+                &s("名称"),
+                &s("类型"),
+                &s("压力级制"),
+                &s("电压等级"),
+                &s("管径"),
+                &s("权属单位"),
+                &s("坐标系"),
+                &f["geometry"].to_string(),
+            ],
+        )
+        .ok();
+    }
+    let d = tempfile::tempdir().unwrap();
+    let s = root().join("data/sample");
+    let inputs = |lines: &str| {
+        format!(
+            "[enterprises]\npath = \"{s}/enterprises.csv\"\ncrs = \"wgs84\"\n[sites]\npath = \"{s}/sites.csv\"\n[boundaries]\npath = \"{s}/jinan_districts_gcj02.geojson\"\ncrs = \"gcj02\"\n[surface]\nenabled = false\n{lines}",
+            s = s.display()
+        )
+    };
+    let files = config(
+        d.path(),
+        "files.toml",
+        &inputs(&format!(
+            "[lifelines]\npath = \"{}/lifelines.geojson\"\ncrs = \"cgcs2000\"\n",
+            s.display()
+        )),
+        &d.path().join("out_files"),
+    );
+    let from_db = config(
+        d.path(),
+        "db.toml",
+        &inputs("[lifelines]\ntable = \"管线\"\ncrs = \"cgcs2000\"\n"),
+        &d.path().join("out_db"),
+    );
+    run_ok(
+        riskmap(d.path())
+            .args(["build", "-q", "--config"])
+            .arg(&files),
+    );
+    let said = run_ok(
+        riskmap(d.path())
+            .args(["build", "--config"])
+            .arg(&from_db)
+            .args(["--db", &with_schema(&url, &schema)]),
+    );
+    assert!(said.contains("城市生命线"), "{said}");
+    let rows = |p: &str| -> Vec<Vec<String>> {
+        let mut r = csv::Reader::from_path(d.path().join(p).join("lifelines.csv")).unwrap();
+        r.records()
+            .map(|x| x.unwrap().iter().map(str::to_string).collect())
+            .collect()
+    };
+    let (a, b) = (rows("out_files"), rows("out_db"));
+    assert!(a.len() > 50, "{}", a.len());
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        // every column but the distance (8): the UTM round trip moves a vertex by nanometres
+        for k in 0..x.len() {
+            if k == 8 {
+                let (p, q): (f64, f64) = (x[k].parse().unwrap(), y[k].parse().unwrap());
+                assert!((p - q).abs() <= 0.011, "{x:?} vs {y:?}");
+            } else {
+                assert_eq!(x[k], y[k], "{x:?} vs {y:?}");
+            }
+        }
+    }
+    let seg = |p: &str| -> Vec<Vec<String>> {
+        let mut r = csv::Reader::from_path(d.path().join(p).join("lifeline_segments.csv")).unwrap();
+        r.records()
+            .map(|x| x.unwrap().iter().map(str::to_string).collect())
+            .collect()
+    };
+    let (a, b) = (seg("out_files"), seg("out_db"));
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        // the length (5) to a decimetre: the UTM round trip again
+        for k in 0..x.len() {
+            if k == 5 {
+                let (p, q): (f64, f64) = (x[k].parse().unwrap(), y[k].parse().unwrap());
+                assert!((p - q).abs() <= 0.11, "{x:?} vs {y:?}");
+            } else {
+                assert_eq!(x[k], y[k], "lifeline_segments.csv: {x:?} vs {y:?}");
+            }
+        }
+    }
+    // the dirty rows by their key: the Point, the unknown type, the projected file's
+    // metres (stored as 4490, so not transformed: rejected as not degrees), the repeated id
+    let rejects = std::fs::read_to_string(d.path().join("out_db/rejects.csv")).unwrap();
+    let lines: Vec<&str> = rejects.lines().filter(|l| l.contains("表 管线")).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("gid=") && l.contains("unknown_value")),
+        "{rejects}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("no_geometry") && l.contains("Point")),
+        "{rejects}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("duplicate_id")),
+        "{rejects}"
+    );
+}

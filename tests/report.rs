@@ -339,6 +339,9 @@ fn report_numbers_equal_the_geojson_outputs() {
         "red_list",
         "exposure",
         "exposed_sites",
+        "coverage",
+        "lifeline_enterprises",
+        "lifeline_segments",
         "provenance",
         "rejects",
         "reject_rows",
@@ -347,6 +350,30 @@ fn report_numbers_equal_the_geojson_outputs() {
         names.push("notes");
     }
     assert_eq!(sheets.len(), names.len(), "{sheets:?}");
+    // the lifelines section lists the pairs lifelines.csv lists; the coverage gaps add up
+    // to summary.json's
+    assert_eq!(
+        read_csv(&out.join("report/lifeline_enterprises.csv")).len(),
+        read_csv(&out.join("lifelines.csv")).len()
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let cov = read_csv(&out.join("report/coverage.csv"));
+    let col = |k: usize| -> u64 {
+        cov.iter()
+            .skip(1)
+            .map(|r| r[k].parse::<u64>().unwrap())
+            .sum()
+    };
+    assert_eq!(col(1) as usize, ds.enterprises.len());
+    assert_eq!(
+        Some(col(2)),
+        summary["emergency"]["without_team_or_agreement"].as_u64()
+    );
+    assert_eq!(
+        Some(col(3)),
+        summary["emergency"]["outside_fire_reach"].as_u64()
+    );
     // every rejected row is listed, as rejects.csv lists it (#31 §5)
     assert_eq!(
         read_csv(&out.join("report/reject_rows.csv")).len(),

@@ -81,6 +81,7 @@ pub fn input_files(cfg: &Config) -> Vec<(&'static str, PathBuf)> {
         ("hazards", &cfg.hazards.path),
         ("sites", &cfg.sites.path),
         ("resources", &cfg.resources.path),
+        ("lifelines", &cfg.lifelines.path),
         ("boundaries", &cfg.boundaries.path),
     ] {
         if let Some(p) = p.as_ref().filter(|p| p.is_file()) {
@@ -114,6 +115,7 @@ fn saved_config(cfg: &Config, gen: &Path) -> Option<Config> {
             "hazards" => &mut c.hazards.path,
             "sites" => &mut c.sites.path,
             "resources" => &mut c.resources.path,
+            "lifelines" => &mut c.lifelines.path,
             _ => &mut c.boundaries.path,
         };
         *slot = Some(saved);
@@ -839,6 +841,7 @@ pub fn db_tables(cfg: &Config) -> Vec<String> {
         (&cfg.hazards, "hidden_dangers"),
         (&cfg.sites, "sites"),
         (&cfg.resources, "resources"),
+        (&cfg.lifelines, "lifelines"),
     ] {
         if t.path.is_none() && t.sql.is_none() {
             v.push(t.table.clone().unwrap_or_else(|| default.to_string()));

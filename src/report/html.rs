@@ -401,7 +401,24 @@ pub fn render(r: &Report) -> String {
         }
     }
     s.push_str("</section>");
-    // 6. changes
+    // 6. emergency coverage and lifelines (#27), when their inputs were given
+    if let Some(t) = r.table("coverage") {
+        s.push_str(r#"<section id="coverage"><h2>应急救援覆盖</h2>"#);
+        let _ = write!(s, "<h3>{}</h3>", esc(&t.title));
+        s.push_str(&table_html(r, t));
+        s.push_str("</section>");
+    }
+    if r.table("lifeline_enterprises").is_some() {
+        s.push_str(r#"<section id="lifelines"><h2>城市生命线</h2>"#);
+        for name in ["lifeline_enterprises", "lifeline_segments"] {
+            if let Some(t) = r.table(name) {
+                let _ = write!(s, "<h3>{}</h3>", esc(&t.title));
+                s.push_str(&table_html(r, t));
+            }
+        }
+        s.push_str("</section>");
+    }
+    // 7. changes
     s.push_str(r#"<section id="changes"><h2>七、变化情况</h2>"#);
     match &r.changes {
         None => s.push_str(r#"<p class="note">没有可比较的历史评估（首次评估，或与上次评估完全相同）。下次评估将与本次比较。</p>"#),

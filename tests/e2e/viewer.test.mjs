@@ -469,6 +469,29 @@ test('viewer end to end', { timeout: 300_000 }, async (t) => {
     assert.ok(parseHash(await page.evaluate(() => location.hash)).l.includes('resources'));
     await page.uncheck('#layer-resources');
     await page.uncheck('#layer-reach');
+
+    // the lifelines: the card of an enterprise in a protection zone names the line, and
+    // the layer draws every line and zone of lifelines.geojson
+    if ((meta.geojson || []).includes('lifelines')) {
+      const gj = await getJson('/geojson/lifelines.geojson');
+      const line = gj.features.find((f) => f.properties.role === 'line' && f.properties.enterprises_in_protection.length);
+      assert.ok(line, 'a line with an enterprise in its protection zone');
+      await page.evaluate((id) => window.riskmap.openCard(id, null, null), line.properties.enterprises_in_protection[0]);
+      await page.waitForSelector('#card-lifelines', { timeout: 15_000 });
+      const txt = await page.textContent('#card-lifelines');
+      assert.ok(txt.includes(line.properties.name) && txt.includes('位于保护范围内'), txt);
+      await page.check('#layer-lifelines');
+      const drawn = await page.evaluate(() => {
+        let n = 0;
+        window.riskmap.map.eachLayer((l) => { if (l.feature && l.feature.properties && l.feature.properties.role) n++; });
+        return n;
+      });
+      assert.equal(drawn, gj.features.length, 'every line and zone drawn');
+      // the URL keeps the layer (written a moment after the switch)
+      await page.waitForFunction(() => /[#&]l=[^&]*lifelines/.test(decodeURIComponent(location.hash)), null, { timeout: 5_000 })
+        .catch(async () => assert.fail(`the URL does not keep the lifelines layer: ${await page.evaluate(() => location.hash)}`));
+      await page.uncheck('#layer-lifelines');
+    }
   });
 
   await t.test('legend shows the zone colours with the opacity they are drawn with', async () => {

@@ -10,6 +10,7 @@ pub mod areas;
 pub mod emergency;
 pub mod exposure;
 pub mod grid;
+pub mod lifelines;
 pub mod params;
 pub mod rule;
 pub mod simplify;
@@ -56,6 +57,9 @@ pub struct Analysis {
     pub exposure: Option<Vec<exposure::Exposed>>,
     /// The nearest help, fire-station reach and gaps (with a resources input).
     pub emergency: Option<emergency::Emergency>,
+    /// Lifelines' zones, the enterprises and sites in them, the ranked segments (with a
+    /// lifelines input).
+    pub lifelines: Option<lifelines::Lifelines>,
     /// Seconds per stage, in order.
     pub timings: Vec<(&'static str, f64)>,
 }
@@ -71,6 +75,7 @@ pub struct Needs {
     pub zones: bool,
     pub exposure: bool,
     pub emergency: bool,
+    pub lifelines: bool,
 }
 
 impl Needs {
@@ -82,6 +87,7 @@ impl Needs {
         zones: true,
         exposure: true,
         emergency: true,
+        lifelines: true,
     };
     /// No stage.
     pub const NONE: Needs = Needs {
@@ -91,6 +97,7 @@ impl Needs {
         zones: false,
         exposure: false,
         emergency: false,
+        lifelines: false,
     };
 }
 
@@ -149,6 +156,9 @@ pub fn run_only(ds: &Dataset, p: &AnalyzeParams, needs: Needs) -> Result<Analysi
         .then(|| emergency::assess(ds, &cfg.emergency))
         .flatten();
     lap("emergency");
+    let lifelines = (needs.lifelines && !ds.lifelines.is_empty())
+        .then(|| lifelines::assess(ds, &frame, &cfg.lifelines));
+    lap("lifelines");
     let square_cell_m =
         (grid.is_some() && cfg.grid.kind == params::GridKind::Square).then_some(cfg.grid.cell_m);
     Ok(Analysis {
@@ -161,6 +171,7 @@ pub fn run_only(ds: &Dataset, p: &AnalyzeParams, needs: Needs) -> Result<Analysi
         zones,
         exposure,
         emergency,
+        lifelines,
         timings,
     })
 }

@@ -15,6 +15,7 @@ pub struct AnalyzeParams {
     pub surface: SurfaceConfig,
     pub exposure: ExposureConfig,
     pub emergency: crate::emergency::EmergencyConfig,
+    pub lifelines: crate::lifelines::LifelineConfig,
 }
 
 /// How an area's (or grid cell's) level is decided.

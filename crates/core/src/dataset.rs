@@ -26,6 +26,8 @@ pub struct LoadParams {
     pub hazards: TableInput,
     pub sites: TableInput,
     pub resources: TableInput,
+    /// City lifelines (lines: GeoJSON, the database, or a WKT column).
+    pub lifelines: TableInput,
     pub boundaries: BoundaryInput,
     pub region: RegionConfig,
     pub grading: GradingConfig,
@@ -84,6 +86,8 @@ pub struct Dataset {
     pub sites: Vec<Site>,
     /// Emergency resources (empty without a resources file).
     pub resources: Vec<Resource>,
+    /// City lifelines (empty without a lifelines input).
+    pub lifelines: Vec<Lifeline>,
     /// The enterprises' R-tree, built on first use (`index()`): a run that draws only
     /// the surface never asks for it.
     index: std::sync::OnceLock<PointIndex>,
@@ -165,10 +169,26 @@ fn open_input(
     default_table: &str,
     what: &str,
 ) -> Result<Option<(crate::ingest::table::Table, String)>, Error> {
+    open_input_with(db, input, file, default_table, what, false)
+}
+
+/// [`open_input`]; with `shapes`, a geometry of any type is kept as a geometry cell.
+fn open_input_with(
+    db: &mut Option<ingest::db::Db>,
+    input: &ingest::params::TableInput,
+    file: Option<&Path>,
+    default_table: &str,
+    what: &str,
+    shapes: bool,
+) -> Result<Option<(crate::ingest::table::Table, String)>, Error> {
     let named = input.sql.is_some() || input.table.is_some();
     if !named {
         if let Some(p) = file {
-            let t = read_table(p, input.sheet.as_deref(), what)?;
+            let t = if shapes {
+                crate::ingest::table::read_shape_table(p, input.sheet.as_deref(), what)?
+            } else {
+                read_table(p, input.sheet.as_deref(), what)?
+            };
             return Ok(Some((t, sha256_file(p)?)));
         }
         if input.path.is_some() {
@@ -200,6 +220,7 @@ fn open_input(
         input.table.as_deref(),
         default_table,
     )? {
+        Some(src) if shapes => Ok(Some(ingest::db::read_shapes(db, src, what)?)),
         Some(src) => Ok(Some(ingest::db::read(db, src, what)?)),
         None => Ok(None),
     }
@@ -451,6 +472,10 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         &cfg.resources.path,
         &crate::tr!("应急资源", "emergency resources"),
     );
+    let lifelines_path = present(
+        &cfg.lifelines.path,
+        &crate::tr!("城市生命线", "city lifelines"),
+    );
     let mut points = Vec::new();
     if let Some((mut t, sha)) = open_input(
         &mut db,
@@ -575,6 +600,36 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         rejects.extend(r.rejects);
         resources = r.resources;
     }
+    let mut lifelines = Vec::new();
+    if let Some((mut t, sha)) = open_input_with(
+        &mut db,
+        &cfg.lifelines,
+        lifelines_path.as_deref(),
+        "lifelines",
+        &crate::tr!(
+            "城市生命线（GeoJSON 线、数据库，或带 WKT 列的 CSV/XLSX）",
+            "city lifelines (GeoJSON lines, the database, or CSV/XLSX with a WKT column)"
+        ),
+        true,
+    )? {
+        t.find_header(
+            ingest::fields::LIFELINE_FIELDS,
+            &cfg.lifelines.columns,
+            cfg.lifelines.header_row,
+        )?;
+        let r = ingest::lifelines::read_lifelines(&t, &cfg.lifelines, cfg.lifelines.crs)?;
+        inputs.push(table_info(
+            "lifelines",
+            &sha,
+            &t,
+            format!("{}, crs {}", t.format, r.crs_used),
+            r.rows_read,
+            r.lifelines.len(),
+            r.rows_rejected,
+        )?);
+        rejects.extend(r.rejects);
+        lifelines = r.lifelines;
+    }
 
     tick("assessments, hazards, sites");
     let grades = grade_all(
@@ -637,6 +692,7 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         dangers,
         sites,
         resources,
+        lifelines,
         index: std::sync::OnceLock::new(),
         rejects,
         inputs,

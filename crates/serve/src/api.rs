@@ -228,8 +228,40 @@ pub fn card(st: &State, id: &str) -> Result<Value, ApiError> {
         "risk_points": points,
         "hidden_dangers": dangers,
         "emergency": emergency_of(st, i),
+        "lifelines": lifelines_of(st, i),
         "extra": extra,
     }))
+}
+
+/// The card's lifelines part: each lifeline whose protection or control zone holds the
+/// site or which the influence radius reaches, nearest first. Empty without lifelines.
+fn lifelines_of(st: &State, i: usize) -> Value {
+    let ds = &st.ds;
+    let Some(ll) = &st.an.lifelines else {
+        return json!([]);
+    };
+    json!(ll.hits[i]
+        .iter()
+        .map(|h| {
+            let l = &ds.lifelines[h.lifeline];
+            let z = &ll.zones[h.lifeline];
+            json!({
+                "id": l.id,
+                "name": l.name,
+                "type": l.kind.key(),
+                "type_zh": l.kind.zh(),
+                "distance_m": round(h.distance_m, 1),
+                "relation": h.code(),
+                "relation_zh": h.zh(),
+                "in_protection": h.in_protect,
+                "in_control": h.in_control,
+                "radius_reaches": h.reached,
+                "protect_m": round(z.protect_m, 3),
+                "control_m": z.control_m.map(|c| round(c, 3)),
+                "rule": z.rule,
+            })
+        })
+        .collect::<Vec<_>>())
 }
 
 /// The card's emergency part: own team and agreement, the nearest help of each kind

@@ -59,7 +59,8 @@
       emergency: '应急救援', have: '有', haveNot: '无', ownTeam: '自有救援队伍', partner: '救援协议单位', fireStation: '5分钟到达的消防站', outsideReach: '不在任何消防站5分钟到达范围内',
       nearestHelp: '最近应急资源（直线距离）', nearbyHelp: '附近应急资源（直线距离）', notGiven: '未填', gapsTitle: '应急缺口',
       search: '搜索企业', searchPlaceholder: '企业名称或统一社会信用代码', layers: '图层',
-      layerResources: '应急资源', layerReach: '消防站5分钟到达范围（直线）',
+      layerResources: '应急资源', layerReach: '消防站5分钟到达范围（直线）', layerLifelines: '城市生命线及保护范围',
+      lifelinesTitle: '临近城市生命线', protectW: '保护范围', controlW: '控制范围',
       layerSurface: '风险分区', layerGrid: '网格', layerDistricts: '区县', layerPoints: '企业点位',
       legend: '图例', filters: '筛选', filterLevel: '风险等级', filterIndustry: '行业',
       filterDistrict: '区县', reset: '重置筛选', back: '← 返回', close: '关闭',
@@ -94,7 +95,8 @@
       emergency: 'Emergency response', have: 'yes', haveNot: 'no', ownTeam: 'Own rescue team', partner: 'Rescue agreement with', fireStation: 'Fire station within 5 minutes', outsideReach: 'Outside every fire station\'s 5-minute reach',
       nearestHelp: 'Nearest help (straight line)', nearbyHelp: 'Help nearby (straight line)', notGiven: 'not given', gapsTitle: 'Gaps',
       search: 'Search enterprise', searchPlaceholder: 'Name or unified social credit code', layers: 'Layers',
-      layerResources: 'Emergency resources', layerReach: 'Fire stations\' 5-minute reach (straight line)',
+      layerResources: 'Emergency resources', layerReach: 'Fire stations\' 5-minute reach (straight line)', layerLifelines: 'City lifelines and protection zones',
+      lifelinesTitle: 'Lifelines nearby', protectW: 'protection', controlW: 'control',
       layerSurface: 'Risk zones (surface)', layerGrid: 'Grid', layerDistricts: 'Districts', layerPoints: 'Enterprises',
       legend: 'Legend', filters: 'Filters', filterLevel: 'Level', filterIndustry: 'Industry',
       filterDistrict: 'District', reset: 'Reset filters', back: '← Back', close: 'Close',
@@ -139,7 +141,7 @@
     panel: null,               // { kind: 'hint' | 'loading' | 'at' | 'card' | 'error', ... }
     districts: null,           // GeoJSON as loaded
     areas: null,               // areas GeoJSON (districts with their level) as loaded
-    layers: { surface: true, grid: false, districts: true, areas: false, resources: false, reach: false },
+    layers: { surface: true, grid: false, districts: true, areas: false, resources: false, reach: false, lifelines: false },
     basemaps: [],              // choices: { name, crs, entries: [basemap, its overlays…] }
     basemap: -1,               // index into basemaps, -1 = 无底图
     zoneOpacity: ZONE_OPACITY,
@@ -491,7 +493,7 @@
     var box = $('layer-' + key);
     if (box) box.checked = !!on;
     var layer = key === 'districts' ? districtsGroup : key === 'areas' ? areasLayer
-      : key === 'resources' ? resourcesLayer : key === 'reach' ? reachLayer : tileLayers[key];
+      : key === 'resources' ? resourcesLayer : key === 'reach' ? reachLayer : key === 'lifelines' ? lifelinesLayer : tileLayers[key];
     if (!on) dropRetiring(key);
     if (layer) {
       if (on && !map.hasLayer(layer)) layer.addTo(map);
@@ -504,7 +506,7 @@
 
   function setupTileLayers() {
     refreshTileLayers();
-    ['surface', 'grid', 'districts', 'areas', 'resources', 'reach'].forEach(function (key) {
+    ['surface', 'grid', 'districts', 'areas', 'resources', 'reach', 'lifelines'].forEach(function (key) {
       var box = $('layer-' + key);
       box.checked = !!state.layers[key];
       box.addEventListener('change', function () { setLayerVisible(key, box.checked); });
@@ -606,6 +608,7 @@
       loadDistricts().catch(function (e) { reportError('districts', e); });
       loadAreas().catch(function (e) { reportError('areas', e); });
       loadResources().catch(function (e) { reportError('resources', e); });
+      loadLifelines().catch(function (e) { reportError('lifelines', e); });
       schedulePoints(0);
     }
   }
@@ -735,6 +738,46 @@
       }) : null;
       if (state.layers.resources || wasRes) resourcesLayer.addTo(map);
       if (reachLayer && (state.layers.reach || wasReach)) reachLayer.addTo(map);
+    });
+  }
+
+  // city lifelines (lifelines.geojson): the lines coloured by kind over their protection
+  // zones (filled) and control zones (dashed outline)
+  var LIFELINE_COLOR = { gas: '#f9a825', pipeline: '#6d4c41', power: '#8e24aa', water: '#1e88e5', heating: '#d84315' };
+  var lifelinesLayer = null, lifeSeq = 0;
+  function loadLifelines() {
+    var list = state.meta.geojson || [];
+    var row = $('layer-lifelines-row');
+    if (row) row.hidden = list.indexOf('lifelines') < 0;
+    if (list.indexOf('lifelines') < 0) return Promise.resolve();
+    var seq = ++lifeSeq;
+    return geojsonForMap('lifelines').then(function (r) {
+      if (seq !== lifeSeq || r.crs !== state.crs) return;
+      var was = lifelinesLayer && map.hasLayer(lifelinesLayer);
+      if (lifelinesLayer) map.removeLayer(lifelinesLayer);
+      var order = { control: 0, protection: 1, line: 2 };
+      var feats = (r.gj.features || []).slice().sort(function (a, b) {
+        return order[(a.properties || {}).role] - order[(b.properties || {}).role];
+      });
+      lifelinesLayer = L.geoJSON({ type: 'FeatureCollection', features: feats }, {
+        coordsToLatLng: r.c2ll, renderer: areasRenderer, pane: 'areas',
+        interactive: true,
+        style: function (f) {
+          var p = f.properties || {}, c = LIFELINE_COLOR[p.type] || '#555';
+          if (p.role === 'line') return { color: c, weight: 2.5, opacity: 0.95 };
+          if (p.role === 'protection') return { color: c, weight: 0.5, opacity: 0.6, fill: true, fillColor: c, fillOpacity: 0.25 };
+          return { color: c, weight: 1, opacity: 0.7, dashArray: '4 3', fill: true, fillColor: c, fillOpacity: 0.05 };
+        },
+        onEachFeature: function (f, layer) {
+          var p = f.properties || {};
+          if (p.role !== 'line') return;
+          var w = t('protectW') + ' ' + p.protect_m + ' m' + (p.control_m != null ? ' · ' + t('controlW') + ' ' + p.control_m + ' m' : '');
+          layer.bindTooltip(esc(p.name || p.id) + '<br><span class="muted">' + esc(p.type_zh || '') +
+            (p.pressure_zh ? ' · ' + esc(p.pressure_zh) : '') + (p.voltage_kv ? ' · ' + esc(p.voltage_kv + ' kV') : '') +
+            '<br>' + esc(w) + '</span>', { sticky: true });
+        }
+      });
+      if (state.layers.lifelines || was) lifelinesLayer.addTo(map);
     });
   }
 
@@ -1296,6 +1339,18 @@
     }
     return h.join('');
   }
+  // the card's 临近城市生命线: in a zone, or within the influence radius
+  function renderLifelines(ls) {
+    if (!ls || !ls.length) return '';
+    var h = ['<h3>' + esc(t('lifelinesTitle')) + '</h3><table class="tbl" id="card-lifelines"><tbody>'];
+    ls.forEach(function (l) {
+      var rel = state.lang === 'en' ? l.relation.replace(/_/g, ' ') : l.relation_zh;
+      h.push('<tr><td>' + esc(l.type_zh) + '</td><td>' + esc(l.name || l.id) + '<div class="' + (l.in_protection ? 'gap' : 'muted') + '">' +
+        esc(rel) + '</div></td><td class="num">' + esc(fmtDist(l.distance_m)) + '</td></tr>');
+    });
+    h.push('</tbody></table>');
+    return h.join('');
+  }
   // the click panel's 附近应急资源: one of each kind, nearest first
   function renderNearby(nr) {
     if (!nr || !nr.kinds || !nr.kinds.length) return '';
@@ -1415,6 +1470,7 @@
     }
 
     h.push(renderEmergency(d.emergency));
+    h.push(renderLifelines(d.lifelines));
 
     // the register's own extra columns, under their own (Chinese) headers; fields the API
     // adds that the card has no words for are left out rather than shown by code name
@@ -1530,7 +1586,7 @@
   // ------------------------------------------------------------------ the view in the URL hash
   // #z=12&c=36.65000,117.02000&b=天地图矢量&l=surface,districts&lv=red&ind=…&dist=…&pts=red,orange&op=80&e=ID
   // The centre is always WGS84 (whatever basemap the map is on), so a link works for anyone.
-  var LAYER_KEYS = ['surface', 'grid', 'districts', 'areas', 'resources', 'reach'];
+  var LAYER_KEYS = ['surface', 'grid', 'districts', 'areas', 'resources', 'reach', 'lifelines'];
   var hashTimer = null, lastHash = null;
   function parseHash(h) {
     var o = {};
@@ -2018,6 +2074,7 @@
     loadStats().catch(function (e) { reportError('stats', e); });
     loadAreas().catch(function (e) { reportError('areas', e); });
     loadResources().catch(function (e) { reportError('resources', e); });
+    loadLifelines().catch(function (e) { reportError('lifelines', e); });
     schedulePoints(0);
     refreshMeta();
     refreshPanel();
@@ -2475,7 +2532,8 @@
       var districts = loadDistricts().catch(function (e) { reportError('districts', e); });
       var areas = loadAreas().catch(function (e) { reportError('areas', e); });
       var res = loadResources().catch(function (e) { reportError('resources', e); });
-      return Promise.all([loadStats(), districts, areas, res, loadPoints()]);
+      var life = loadLifelines().catch(function (e) { reportError('lifelines', e); });
+      return Promise.all([loadStats(), districts, areas, res, life, loadPoints()]);
     }).then(function () {
       return pointsSettled();
     }).then(function () {

@@ -13,6 +13,7 @@ pub mod emergency;
 pub mod generations;
 pub mod geojson;
 pub mod geotiff;
+pub mod lifelines;
 pub mod postgis;
 pub mod pyramid;
 pub mod summary;

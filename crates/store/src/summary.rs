@@ -130,6 +130,7 @@ fn role_name(role: &str) -> String {
         "hazards" => riskmap_core::tr!("隐患", "hazards"),
         "sites" => riskmap_core::tr!("敏感目标", "sites"),
         "resources" => riskmap_core::tr!("应急资源", "resources"),
+        "lifelines" => riskmap_core::tr!("城市生命线", "lifelines"),
         "boundaries" => riskmap_core::tr!("区县边界", "boundaries"),
         other => other.to_string(),
     }

@@ -401,6 +401,14 @@ impl Source<'_> {
     }
 }
 
+/// The name a table source's columns are qualified by in ORDER BY (its last part).
+fn key_table<'a>(src: &Source<'a>) -> &'a str {
+    match src {
+        Source::Table(t) => t.rsplit_once('.').map_or(t, |(_, b)| b),
+        Source::Sql(_) => "riskmap_q",
+    }
+}
+
 /// What the server said (its own message when it sent one), for messages.
 pub fn pg_message(e: &postgres::Error) -> String {
     e.as_db_error()
@@ -436,6 +444,24 @@ pub fn table_exists(db: &mut Db, table: &str) -> Result<bool, IngestError> {
 /// Read `src` as a [`Table`] named for messages `表 name` / `查询`; returns the table and
 /// the SHA-256 of its CSV stream.
 pub fn read(db: &mut Db, src: Source, what: &str) -> Result<(Table, String), IngestError> {
+    read_with(db, src, what, false)
+}
+
+/// [`read`] for a table of lines or shapes: the geometry column, whatever its type,
+/// becomes the [`super::table::GEOMETRY`] column as GeoJSON in 4326 (PostGIS's
+/// `ST_AsGeoJSON`, 15 decimals), parsed by the shape's reader as a file's would be.
+pub fn read_shapes(db: &mut Db, src: Source, what: &str) -> Result<(Table, String), IngestError> {
+    read_with(db, src, what, true)
+}
+
+const GEOMETRY_COL: &str = "riskmap_geometry";
+
+fn read_with(
+    db: &mut Db,
+    src: Source,
+    what: &str,
+    shapes: bool,
+) -> Result<(Table, String), IngestError> {
     let (from, file) = (src.from_clause(), src.label(db));
     let err = |e: postgres::Error| {
         let e = pg_message(&e);
@@ -462,6 +488,13 @@ pub fn read(db: &mut Db, src: Source, what: &str) -> Result<(Table, String), Ing
             let g = format!(
                 "(CASE WHEN ST_SRID({q}::geometry) IN (0, 4326, 4490) THEN {q}::geometry ELSE ST_Transform({q}::geometry, 4326) END)"
             );
+            if shapes {
+                select.push(format!(
+                    "ST_AsGeoJSON({g}, 15) AS {}",
+                    quote_ident(GEOMETRY_COL)
+                ));
+                continue;
+            }
             select.push(format!(
                 "CASE WHEN GeometryType({g}) = 'POINT' AND NOT ST_IsEmpty({g}) THEN ST_X({g})::text END AS lon"
             ));
@@ -497,7 +530,13 @@ pub fn read(db: &mut Db, src: Source, what: &str) -> Result<(Table, String), Ing
     // key, else as stored (no parallel scan to shuffle them; a table loaded from a file
     // then reads in the file's order)
     let order = match &key {
-        Some(k) => format!(" ORDER BY {}", quote_ident(k)),
+        // the table's own column, not the select list's text of it (`gid::text AS gid`
+        // would order 1, 10, 11, …, 2)
+        Some(k) => format!(
+            " ORDER BY {}.{}",
+            quote_ident(key_table(&src)),
+            quote_ident(k)
+        ),
         None => {
             db.client
                 .batch_execute("SET max_parallel_workers_per_gather = 0")
@@ -538,6 +577,11 @@ pub fn read(db: &mut Db, src: Source, what: &str) -> Result<(Table, String), Ing
     }
     let sha = format!("{:x}", hashing.hash.finalize());
     let mut t = b.table("postgresql".to_string(), false);
+    if shapes {
+        if let Some(h) = t.headers.iter_mut().find(|h| *h == GEOMETRY_COL) {
+            *h = super::table::GEOMETRY.to_string();
+        }
+    }
     t.key_col = key.and_then(|k| t.headers.iter().position(|h| *h == k));
     if t.headers.is_empty() {
         return Err(IngestError::Empty {

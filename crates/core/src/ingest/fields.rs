@@ -333,6 +333,102 @@ pub const RESOURCE_FIELDS: &[FieldDef] = &[
     f("crs", &["crs", "坐标系", "坐标系统", "srs"], false),
 ];
 
+/// City lifelines (城市生命线, #27 §2): a line per row, its geometry from GeoJSON, the
+/// database, or a WKT column of a CSV or sheet.
+pub const LIFELINE_FIELDS: &[FieldDef] = &[
+    f(
+        "id",
+        &[
+            "id",
+            "编号",
+            "管线编号",
+            "线路编号",
+            "管道编号",
+            "lifeline_id",
+        ],
+        false,
+    ),
+    f(
+        "name",
+        &["name", "名称", "管线名称", "线路名称", "管道名称"],
+        false,
+    ),
+    f(
+        "type",
+        &[
+            "type",
+            "类型",
+            "管线类型",
+            "管线类别",
+            "类别",
+            "种类",
+            "kind",
+        ],
+        true,
+    ),
+    f(
+        "pressure",
+        &[
+            "pressure",
+            "压力级制",
+            "压力等级",
+            "压力级别",
+            "设计压力",
+            "压力",
+        ],
+        false,
+    ),
+    f("voltage", &["voltage", "电压等级", "电压", "kv"], false),
+    f(
+        "owner",
+        &[
+            "owner",
+            "权属单位",
+            "管理单位",
+            "运营单位",
+            "产权单位",
+            "所属单位",
+        ],
+        false,
+    ),
+    f(
+        "diameter",
+        &["diameter", "管径", "外径", "dn", "diameter_mm"],
+        false,
+    ),
+    f(
+        "span",
+        &["span", "边导线间距", "导线间距", "线路宽度", "span_m"],
+        false,
+    ),
+    f(
+        "protect",
+        &["protect", "保护范围", "保护距离", "保护宽度", "protect_m"],
+        false,
+    ),
+    f(
+        "control",
+        &["control", "控制范围", "控制距离", "control_m"],
+        false,
+    ),
+    f(
+        "geometry",
+        &[
+            "\u{1}geometry",
+            "wkt",
+            "geometry",
+            "geom",
+            "the_geom",
+            "shape",
+            "几何",
+            "空间坐标",
+            "坐标串",
+        ],
+        true,
+    ),
+    f("crs", &["crs", "坐标系", "坐标系统", "srs"], false),
+];
+
 /// The field list of a config section name.
 pub fn fields_for(section: &str) -> &'static [FieldDef] {
     match section {
@@ -341,6 +437,7 @@ pub fn fields_for(section: &str) -> &'static [FieldDef] {
         "hazards" => HAZARD_FIELDS,
         "sites" => SITE_FIELDS,
         "resources" => RESOURCE_FIELDS,
+        "lifelines" => LIFELINE_FIELDS,
         _ => &[],
     }
 }

@@ -7,6 +7,7 @@ pub mod boundaries;
 pub mod credit;
 pub mod db;
 pub mod fields;
+pub mod lifelines;
 pub mod params;
 pub mod records;
 pub mod region;

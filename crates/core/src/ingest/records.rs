@@ -52,6 +52,8 @@ pub(super) fn header<'a>(t: &'a Table, m: &ColumnMap, field: &'a str) -> &'a str
     m.get(field)
         .and_then(|i| t.headers.get(i))
         .map(String::as_str)
+        // a virtual column (a GeoJSON feature's id or geometry) by its plain name
+        .map(|h| h.strip_prefix('\u{1}').unwrap_or(h))
         .unwrap_or(field)
 }
 

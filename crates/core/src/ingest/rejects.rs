@@ -52,7 +52,7 @@ impl RejectKind {
             RejectKind::ZeroCoordinate => "坐标为(0,0)占位值",
             RejectKind::SwappedLatLon => "经纬度疑似颠倒",
             RejectKind::OutsideRegion => "坐标不在区域内",
-            RejectKind::NoGeometry => "缺少点几何",
+            RejectKind::NoGeometry => "缺少有效几何",
             RejectKind::UnknownCrs => "未知坐标系",
             RejectKind::DuplicateId => "编号重复",
             RejectKind::UnknownLevel => "未知风险等级",

@@ -45,7 +45,7 @@ pub fn read_resources(
         crs_used,
         ..Default::default()
     };
-    let mut seen = std::collections::HashMap::<String, usize>::new();
+    let mut seen = std::collections::HashMap::<String, String>::new();
     for (n, row) in t.rows.iter().enumerate() {
         let mut is = RowIssues::default();
         let name = cell(t, row, &m, "name").trim().to_string();
@@ -117,20 +117,22 @@ pub fn read_resources(
             id_text
         };
         if let Some(first) = seen.get(&id) {
+            let first = if first.bytes().all(|b| b.is_ascii_digit()) {
+                crate::tr!("第 {first} 行", "line {first}")
+            } else {
+                first.clone()
+            };
             is.add(
                 K::DuplicateId,
                 header(t, &m, "id"),
                 &id,
-                crate::tr!(
-                    "编号与第 {first} 行重复",
-                    "the id repeats the one on line {first}"
-                ),
+                crate::tr!("编号与 {first} 重复", "the id repeats the one at {first}"),
             );
         }
         let opt = |k: &str| Some(cell(t, row, &m, k).trim().to_string()).filter(|s| !s.is_empty());
         match (lonlat, kind) {
             (Some((lon, lat)), Some((kind, _))) if is.is_empty() => {
-                seen.insert(id.clone(), row.line);
+                seen.insert(id.clone(), line_label(t, row));
                 out.resources.push(Resource {
                     id,
                     name,

@@ -257,6 +257,29 @@ pub fn sheet_names(path: &Path) -> Vec<String> {
 /// Read a table; the format comes from the extension (.csv/.txt/.tsv, .xlsx/.xls/.xlsm/.ods,
 /// .geojson/.json).
 pub fn read_table(path: &Path, sheet: Option<&str>, what: &str) -> Result<Table, IngestError> {
+    read_table_with(path, sheet, what, false)
+}
+
+/// [`read_table`] for a table of lines or shapes: a GeoJSON feature's geometry, whatever
+/// its type, becomes the text of a [`GEOMETRY`] column (a CSV or sheet names its own
+/// WKT column).
+pub fn read_shape_table(
+    path: &Path,
+    sheet: Option<&str>,
+    what: &str,
+) -> Result<Table, IngestError> {
+    read_table_with(path, sheet, what, true)
+}
+
+/// Virtual column a GeoJSON reader of shapes adds: the feature's geometry as GeoJSON text.
+pub const GEOMETRY: &str = "\u{1}geometry";
+
+fn read_table_with(
+    path: &Path,
+    sheet: Option<&str>,
+    what: &str,
+    geometry_cell: bool,
+) -> Result<Table, IngestError> {
     let file = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| IngestError::Missing {
         file: file.clone(),
@@ -283,7 +306,7 @@ pub fn read_table(path: &Path, sheet: Option<&str>, what: &str) -> Result<Table,
     super::check_size(&file, what, meta.len(), limit)?;
     let table = match ext.as_str() {
         "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => read_xlsx(path, &file, sheet)?,
-        "geojson" | "json" => read_geojson_points(path, &file)?,
+        "geojson" | "json" => read_geojson(path, &file, geometry_cell)?,
         _ => read_csv(path, &file)?,
     };
     if table.headers.iter().all(|h| h.trim().is_empty()) || table.rows.is_empty() {
@@ -637,7 +660,7 @@ fn json_cell(v: &serde_json::Value) -> String {
     }
 }
 
-fn read_geojson_points(path: &Path, file: &str) -> Result<Table, IngestError> {
+fn read_geojson(path: &Path, file: &str, geometry_cell: bool) -> Result<Table, IngestError> {
     let err = |message: String| IngestError::Parse {
         file: file.to_string(),
         message,
@@ -672,6 +695,9 @@ fn read_geojson_points(path: &Path, file: &str) -> Result<Table, IngestError> {
     }
     let n_props = headers.len();
     headers.push(super::fields::FEATURE_ID.to_string());
+    if geometry_cell {
+        headers.push(GEOMETRY.to_string());
+    }
     let mut b = Builder::new(file);
     // the properties as named, then the feature id (never blank: every feature is a row)
     b.headers = Some(headers.clone());
@@ -689,6 +715,13 @@ fn read_geojson_points(path: &Path, file: &str) -> Result<Table, IngestError> {
         // the feature's own id, else its position: a register of points may have no id column
         let fid = f.get("id").map(json_cell).filter(|s| !s.is_empty());
         cells.push(fid.unwrap_or_else(|| format!("F{}", i + 1)));
+        if geometry_cell {
+            // the shape's reader parses it (and says what is wrong with it, by row)
+            let g = f.get("geometry").filter(|g| !g.is_null());
+            cells.push(g.map(|g| g.to_string()).unwrap_or_default());
+            b.row(i, cells.iter().map(String::as_str), None, None)?;
+            continue;
+        }
         let (point, geometry_problem) = match f.get("geometry") {
             None | Some(serde_json::Value::Null) => (
                 None,
