@@ -496,7 +496,9 @@ pub fn assess(ds: &Dataset, frame: &Frame, cfg: &LifelineConfig) -> Lifelines {
     let base_r = widest.max(cfg.near_m) + TOLERANCE_M;
     let in_zone = |d: f64, w: f64| d <= w + TOLERANCE_M;
     // each enterprise: the segments near it, its hits per lifeline
-    let per_ent: Vec<(Vec<LineHit>, Vec<u32>)> = frame
+    // each enterprise: its hits per lifeline, the segments within near_m, the segments
+    // whose zone holds it (one query of the tree: its radius covers the widest zone)
+    let per_ent: Vec<(Vec<LineHit>, Vec<u32>, Vec<u32>)> = frame
         .xy
         .par_iter()
         .enumerate()
@@ -532,7 +534,15 @@ pub fn assess(ds: &Dataset, frame: &Frame, cfg: &LifelineConfig) -> Lifelines {
                 .filter(|&&(_, d)| d <= cfg.near_m + TOLERANCE_M)
                 .map(|&(s, _)| s)
                 .collect();
-            (hits, segs)
+            let zoned: Vec<u32> = near
+                .iter()
+                .filter(|&&(s, d)| {
+                    let z = &zones[seg_of[s as usize]];
+                    in_zone(d, z.control_m.unwrap_or(0.0).max(z.protect_m))
+                })
+                .map(|&(s, _)| s)
+                .collect();
+            (hits, segs, zoned)
         })
         .collect();
     let site_r = base_r;
@@ -571,8 +581,11 @@ pub fn assess(ds: &Dataset, frame: &Frame, cfg: &LifelineConfig) -> Lifelines {
     for s in &segments {
         lines[s.lifeline].length_m += s.length_m;
     }
-    for (i, (hits, segs)) in per_ent.iter().enumerate() {
+    for (i, (hits, segs, zoned)) in per_ent.iter().enumerate() {
         let level = ds.grades[i].level;
+        for &s in zoned {
+            segments[s as usize].in_zone.push(i);
+        }
         for &s in segs {
             let seg = &mut segments[s as usize];
             seg.near[level_slot(level)] += 1;
@@ -590,24 +603,11 @@ pub fn assess(ds: &Dataset, frame: &Frame, cfg: &LifelineConfig) -> Lifelines {
         }
         // the lines' own counts: an enterprise near several of a line's segments once
         let mut seen: Vec<usize> = segs.iter().map(|&s| seg_of[s as usize]).collect();
-        seen.dedup();
         seen.sort_unstable();
         seen.dedup();
         for li in seen {
             lines[li].near[level_slot(level)] += 1;
             lines[li].level = lines[li].level.max(level);
-        }
-    }
-    // who is in which segment's zone: by the segment's own distance
-    for (i, (x, y)) in frame.xy.iter().enumerate() {
-        if per_ent[i].0.iter().all(|h| !(h.in_protect || h.in_control)) {
-            continue;
-        }
-        for (s, d) in near_segments(&tree, [*x, *y], base_r) {
-            let z = &zones[seg_of[s as usize]];
-            if in_zone(d, z.control_m.unwrap_or(0.0).max(z.protect_m)) {
-                segments[s as usize].in_zone.push(i);
-            }
         }
     }
     for (si, near) in per_site.iter().enumerate() {
@@ -664,7 +664,7 @@ pub fn assess(ds: &Dataset, frame: &Frame, cfg: &LifelineConfig) -> Lifelines {
     Lifelines {
         zones,
         lines,
-        hits: per_ent.into_iter().map(|(h, _)| h).collect(),
+        hits: per_ent.into_iter().map(|(h, _, _)| h).collect(),
         segments,
         epsg: frame.utm.epsg(),
         near_m: cfg.near_m,

@@ -6,7 +6,7 @@
 
 use super::geojson::{begin, end, feature, multipolygon};
 use super::{round, write_csv_bom};
-use riskmap_analyze::lifelines::{Lifelines, LineHit};
+use riskmap_analyze::lifelines::Lifelines;
 use riskmap_analyze::Frame;
 use riskmap_core::crs::Crs;
 use riskmap_core::dataset::Dataset;
@@ -179,11 +179,6 @@ pub fn write_segments_geojson(
     end(w)
 }
 
-/// How a hit reads in a table.
-fn relation(h: &LineHit) -> &'static str {
-    h.zh()
-}
-
 /// lifelines.csv (UTF-8 BOM): every enterprise in a zone or whose radius reaches a line,
 /// one row per (enterprise, lifeline), in register order.
 pub fn write_lifelines_csv(w: &mut dyn Write, ds: &Dataset, ll: &Lifelines) -> std::io::Result<()> {
@@ -220,7 +215,7 @@ pub fn write_lifelines_csv(w: &mut dyn Write, ds: &Dataset, ll: &Lifelines) -> s
                     l.id.clone(),
                     l.name.clone().unwrap_or_default(),
                     l.kind.zh().to_string(),
-                    relation(h).to_string(),
+                    h.zh().to_string(),
                     format!("{:.2}", h.distance_m),
                     format!("{:.0}", ds.radius_m(i)),
                     format!("{}", round(z.protect_m, 3)),
@@ -237,7 +232,7 @@ pub fn write_lifelines_csv(w: &mut dyn Write, ds: &Dataset, ll: &Lifelines) -> s
 /// lifeline_segments.csv (UTF-8 BOM): the segments from the most at risk.
 pub fn write_segments_csv(w: &mut dyn Write, ds: &Dataset, ll: &Lifelines) -> std::io::Result<()> {
     let near = ll.near_m;
-    let h: Vec<String> = [
+    let h = [
         "排名".to_string(),
         "管段编号".into(),
         "管线编号".into(),
@@ -252,8 +247,7 @@ pub fn write_segments_csv(w: &mut dyn Write, ds: &Dataset, ll: &Lifelines) -> st
         "未评估".into(),
         "周边敏感目标".into(),
         "范围内企业".into(),
-    ]
-    .to_vec();
+    ];
     let h: Vec<&str> = h.iter().map(String::as_str).collect();
     write_csv_bom(
         w,

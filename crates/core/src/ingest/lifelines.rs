@@ -46,7 +46,7 @@ pub fn read_lifelines(
         crs_used,
         ..Default::default()
     };
-    let mut seen = std::collections::HashMap::<String, String>::new();
+    let mut seen = SeenIds::default();
     for (n, row) in t.rows.iter().enumerate() {
         let mut is = RowIssues::default();
         let mut warnings = Vec::new();
@@ -208,23 +208,11 @@ pub fn read_lifelines(
         } else {
             id_text
         };
-        if let Some(first) = seen.get(&id) {
-            let first = if first.bytes().all(|b| b.is_ascii_digit()) {
-                crate::tr!("第 {first} 行", "line {first}")
-            } else {
-                first.clone()
-            };
-            is.add(
-                K::DuplicateId,
-                header(t, &m, "id"),
-                &id,
-                crate::tr!("编号与 {first} 重复", "the id repeats the one at {first}"),
-            );
-        }
+        seen.check(t, &m, &id, &mut is);
         let opt = |k: &str| Some(cell(t, row, &m, k).trim().to_string()).filter(|s| !s.is_empty());
         match (line, kind) {
             (Some(line), Some(kind)) if is.is_empty() => {
-                seen.insert(id.clone(), line_label(t, row));
+                seen.insert(t, row, &id);
                 out.lifelines.push(Lifeline {
                     id,
                     name: opt("name"),

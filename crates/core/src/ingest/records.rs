@@ -47,6 +47,35 @@ pub(super) fn row_ref(
     }
 }
 
+/// The ids a table has accepted, each with where it was (line, feature or key): a later
+/// row with one of them is a `DuplicateId` reject naming the first.
+#[derive(Default)]
+pub(super) struct SeenIds(std::collections::HashMap<String, String>);
+
+impl SeenIds {
+    /// Add the reject to `is` when `id` was accepted before.
+    pub(super) fn check(&self, t: &Table, m: &ColumnMap, id: &str, is: &mut RowIssues) {
+        if let Some(first) = self.0.get(id) {
+            let first = if first.bytes().all(|b| b.is_ascii_digit()) {
+                crate::tr!("第 {first} 行", "line {first}")
+            } else {
+                first.clone()
+            };
+            is.add(
+                K::DuplicateId,
+                header(t, m, "id"),
+                id,
+                crate::tr!("编号与 {first} 重复", "the id repeats the one at {first}"),
+            );
+        }
+    }
+
+    /// Remember an accepted row's id.
+    pub(super) fn insert(&mut self, t: &Table, row: &Row, id: &str) {
+        self.0.insert(id.to_string(), line_label(t, row));
+    }
+}
+
 /// Header of a mapped column (for reject messages).
 pub(super) fn header<'a>(t: &'a Table, m: &ColumnMap, field: &'a str) -> &'a str {
     m.get(field)

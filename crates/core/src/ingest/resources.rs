@@ -45,7 +45,7 @@ pub fn read_resources(
         crs_used,
         ..Default::default()
     };
-    let mut seen = std::collections::HashMap::<String, String>::new();
+    let mut seen = SeenIds::default();
     for (n, row) in t.rows.iter().enumerate() {
         let mut is = RowIssues::default();
         let name = cell(t, row, &m, "name").trim().to_string();
@@ -116,23 +116,11 @@ pub fn read_resources(
         } else {
             id_text
         };
-        if let Some(first) = seen.get(&id) {
-            let first = if first.bytes().all(|b| b.is_ascii_digit()) {
-                crate::tr!("第 {first} 行", "line {first}")
-            } else {
-                first.clone()
-            };
-            is.add(
-                K::DuplicateId,
-                header(t, &m, "id"),
-                &id,
-                crate::tr!("编号与 {first} 重复", "the id repeats the one at {first}"),
-            );
-        }
+        seen.check(t, &m, &id, &mut is);
         let opt = |k: &str| Some(cell(t, row, &m, k).trim().to_string()).filter(|s| !s.is_empty());
         match (lonlat, kind) {
             (Some((lon, lat)), Some((kind, _))) if is.is_empty() => {
-                seen.insert(id.clone(), line_label(t, row));
+                seen.insert(t, row, &id);
                 out.resources.push(Resource {
                     id,
                     name,
