@@ -253,3 +253,72 @@ fn the_sample_against_a_brute_force_over_every_pair() {
         );
     }
 }
+
+fn decode(bytes: &[u8]) -> Vec<u8> {
+    let mut d = png::Decoder::new(std::io::Cursor::new(bytes));
+    d.set_transformations(png::Transformations::EXPAND);
+    let mut r = d.read_info().unwrap();
+    let mut buf = vec![0; r.output_buffer_size().unwrap()];
+    let info = r.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    buf
+}
+
+/// The lifelines raster layer where the tile math says: the line in its kind's colour,
+/// the control zone's faint band 45 m from the pipeline (control 200 m), nothing 270 m
+/// away; in the WGS-84 and the GCJ-02 pyramid.
+#[test]
+fn the_lifelines_layer_draws_the_line_and_its_zones_where_they_are() {
+    use riskmap::render::tile::{pixel, tile};
+    use riskmap::render::{Layer, Renderer};
+    let d = tempfile::tempdir().unwrap();
+    let mut c = Config::default();
+    c.enterprises.path = Some(write_gbk_crlf(d.path(), "企业.csv", REGISTER));
+    c.lifelines.path = Some(write_gbk_crlf(d.path(), "管线.csv", LINES));
+    c.boundaries.path = Some(PathBuf::from(DISTRICTS));
+    c.boundaries.crs = Some(Crs::Gcj02);
+    let ds = load(&c).unwrap();
+    let an = riskmap::analyze::run(&ds, &c.analyze_params()).unwrap();
+    let r = Renderer::new(&ds, &an, &ds.style);
+    let o1 = ds.lifelines.iter().find(|l| l.id == "O1").unwrap();
+    let (a, b) = (o1.line.0[0].0[0], o1.line.0[0].0[1]);
+    let mid = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
+    // the line runs east-north-east at about 26°: 50 m north is 45 m from it, 300 m north 270 m
+    let north = |m: f64| (mid.0, mid.1 + m / 111_195.0);
+    for crs in [Crs::Wgs84, Crs::Gcj02] {
+        let z = 16u8;
+        let px_of = |p: (f64, f64)| {
+            let (lon, lat) = crs.from_wgs84(p.0, p.1);
+            let t = tile(lon, lat, z);
+            let (gx, gy) = pixel(lon, lat, z, 256);
+            let img = r
+                .render(Layer::Lifelines, t, 256, crs)
+                .unwrap()
+                .map(|b| decode(&b));
+            let (x, y) = (
+                (gx - t.x as f64 * 256.0) as usize,
+                (gy - t.y as f64 * 256.0) as usize,
+            );
+            img.map(|i| {
+                let k = (y * 256 + x) * 4;
+                [i[k], i[k + 1], i[k + 2], i[k + 3]]
+            })
+            .unwrap_or([0; 4])
+        };
+        let on = px_of(mid);
+        // #6d4c41, opaque
+        assert!(
+            on[3] > 150 && (on[0] as i32 - 0x6d).abs() < 40 && (on[2] as i32 - 0x41).abs() < 40,
+            "{crs}: {on:?} on the pipeline"
+        );
+        let band = px_of(north(50.0));
+        assert!(
+            band[3] > 10 && band[3] < 80,
+            "{crs}: {band:?} in the control zone"
+        );
+        assert_eq!(px_of(north(300.0))[3], 0, "{crs}: outside every zone");
+    }
+    // the layer's extent covers the lines and their zones
+    let bb = r.content_bbox(Layer::Lifelines).unwrap();
+    assert!(bb[0] < mid.0 && mid.0 < bb[2] && bb[1] < mid.1 && mid.1 < bb[3]);
+}

@@ -1051,7 +1051,14 @@ fn wmts_capabilities_and_get_tile_by_kvp_and_rest() {
                 .to_string()
         })
         .collect();
-    for l in ["surface", "grid", "areas", "points", "composite"] {
+    for l in [
+        "surface",
+        "grid",
+        "areas",
+        "points",
+        "composite",
+        "lifelines",
+    ] {
         assert!(ids.contains(&l.to_string()), "{l} in {ids:?}");
         assert!(ids.contains(&format!("{l}_gcj02")), "{l}_gcj02 in {ids:?}");
     }

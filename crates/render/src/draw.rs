@@ -246,6 +246,79 @@ pub fn outlines(
     pm.stroke_path(&path, &paint, &st, Transform::identity(), None);
 }
 
+/// A lifeline kind's colour (the viewer's and the style's).
+pub fn lifeline_color(k: riskmap_core::model::LifelineKind) -> &'static str {
+    use riskmap_core::model::LifelineKind as K;
+    match k {
+        K::Gas => "#f9a825",
+        K::Pipeline => "#6d4c41",
+        K::Power => "#8e24aa",
+        K::Water => "#1e88e5",
+        K::Heating => "#d84315",
+    }
+}
+
+/// City lifelines: the control zone as a faint band, the protection zone as a stronger
+/// one, the centre line over them, each in the kind's colour. A zone is the centre line
+/// stroked with round caps and joins at twice its width: the set of points within the
+/// width of the line (as a buffer), drawn in the tile's pixels, where Web Mercator is
+/// conformal, at the line's latitude. Bands under a pixel are left to the line.
+pub fn lifelines(
+    pm: &mut Pixmap,
+    f: &Frame,
+    ds: &Dataset,
+    zones: &[riskmap_analyze::lifelines::Zone],
+    idx: &[usize],
+) {
+    use resvg::tiny_skia::{LineCap, LineJoin};
+    let n = Tile::n(f.tile.z) as f64 * f.size as f64;
+    for &i in idx {
+        let l = &ds.lifelines[i];
+        let mut pb = PathBuilder::new();
+        for part in &l.line.0 {
+            line_path(&mut pb, f, part.0.iter().map(|c| [c.x, c.y]), false);
+        }
+        let Some(path) = pb.finish() else { continue };
+        let lat = geo::BoundingRect::bounding_rect(&l.line)
+            .map(|r| (r.min().y + r.max().y) / 2.0)
+            .unwrap_or(0.0);
+        // pixels per metre on the ground at this latitude and zoom
+        let ppm = n / (2.0 * std::f64::consts::PI * 6_378_137.0 * lat.to_radians().cos());
+        let hex = lifeline_color(l.kind);
+        let band = |pm: &mut Pixmap, width_m: f64, alpha: f32| {
+            let w = (2.0 * width_m * ppm) as f32;
+            if w < 1.0 {
+                return;
+            }
+            let mut paint = Paint::default();
+            paint.set_color(color(hex, alpha));
+            paint.anti_alias = true;
+            let st = Stroke {
+                width: w,
+                line_cap: LineCap::Round,
+                line_join: LineJoin::Round,
+                ..Stroke::default()
+            };
+            pm.stroke_path(&path, &paint, &st, Transform::identity(), None);
+        };
+        let z = &zones[i];
+        if let Some(c) = z.control_m {
+            band(pm, c, 0.12);
+        }
+        band(pm, z.protect_m, 0.35);
+        let mut paint = Paint::default();
+        paint.set_color(color(hex, 1.0));
+        paint.anti_alias = true;
+        let st = Stroke {
+            width: 1.5 * f.scale,
+            line_cap: LineCap::Round,
+            line_join: LineJoin::Round,
+            ..Stroke::default()
+        };
+        pm.stroke_path(&path, &paint, &st, Transform::identity(), None);
+    }
+}
+
 /// Grid cells filled by level.
 pub fn grid(pm: &mut Pixmap, f: &Frame, cells: &[&riskmap_analyze::grid::Cell], style: &Style) {
     let d = &style.drawing;

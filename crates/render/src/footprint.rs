@@ -38,6 +38,8 @@ pub struct Footprint {
     all_grid: bool,
     all_areas: bool,
     all_points: bool,
+    /// The lifelines input changed (its layer does not depend on the register).
+    all_lifelines: bool,
     /// WGS84 positions (old and new) of enterprises drawn differently.
     points: RTree<[f64; 2]>,
     /// WGS84 boxes of surface blocks whose values changed (padded).
@@ -80,6 +82,8 @@ impl Footprint {
             return Footprint::everything();
         }
         let mut f = Footprint::default();
+        // the lifelines layer draws the lines and their zones, nothing of the register
+        f.all_lifelines = hash(old_ds, "lifelines") != hash(ds, "lifelines");
         f.compare_points(old_ds, ds);
         f.compare_surface(old_an, an);
         f.compare_grid(old_an, an);
@@ -261,6 +265,7 @@ impl Footprint {
             Layer::Grid => !self.all_grid && self.grid.size() == 0,
             Layer::Areas => !self.all_areas && self.areas.size() == 0,
             Layer::Composite => points && surface,
+            Layer::Lifelines => !self.all_lifelines,
         }
     }
 
@@ -286,6 +291,7 @@ impl Footprint {
             }
             Layer::Grid if !self.all_grid => of(&self.grid).collect(),
             Layer::Areas if !self.all_areas => of(&self.areas).collect(),
+            Layer::Lifelines if !self.all_lifelines => vec![],
             _ => return None,
         })
     }
@@ -350,6 +356,7 @@ impl Renderer<'_> {
                 let w = self.style.drawing.outline_width as f64 * size as f64 / 256.0 + 8.0;
                 fp.all_areas || hits(&fp.areas, pad(b, w * px))
             }
+            Layer::Lifelines => fp.all_lifelines,
         }
     }
 }

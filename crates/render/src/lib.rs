@@ -42,15 +42,18 @@ pub enum Layer {
     Points,
     /// District outlines + surface + points.
     Composite,
+    /// City lifelines coloured by kind over their protection and control zones.
+    Lifelines,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 5] = [
+    pub const ALL: [Layer; 6] = [
         Layer::Surface,
         Layer::Grid,
         Layer::Areas,
         Layer::Points,
         Layer::Composite,
+        Layer::Lifelines,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -59,6 +62,7 @@ impl Layer {
             Layer::Areas => "areas",
             Layer::Points => "points",
             Layer::Composite => "composite",
+            Layer::Lifelines => "lifelines",
         }
     }
     pub fn title_zh(self) -> &'static str {
@@ -68,6 +72,7 @@ impl Layer {
             Layer::Areas => "区县风险",
             Layer::Points => "企业风险点",
             Layer::Composite => "四色风险综合图",
+            Layer::Lifelines => "城市生命线",
         }
     }
 }
@@ -80,7 +85,7 @@ impl FromStr for Layer {
             .copied()
             .find(|l| l.name() == s.trim())
             .ok_or_else(|| {
-                format!("unknown layer `{s}`; layers are surface, grid, areas, points, composite")
+                format!("unknown layer `{s}`; layers are surface, grid, areas, points, composite, lifelines")
             })
     }
 }
@@ -105,6 +110,8 @@ pub struct Renderer<'a> {
     sprites: draw::Sprites,
     /// Every enterprise's Web Mercator position per output CRS (`world`), by `Crs as usize`.
     world: [std::sync::OnceLock<Vec<(f64, f64)>>; 4],
+    /// Every lifeline's WGS84 box padded by its widest zone: which lines a tile draws.
+    lifeline_boxes: riskmap_core::index::BoxTree,
     /// Encoded one-colour tiles by (size, RGBA): most tiles inside a district or a zone.
     solids: std::sync::Mutex<std::collections::HashMap<(u32, [u8; 4]), Vec<u8>>>,
 }
@@ -133,6 +140,21 @@ impl<'a> Renderer<'a> {
                 }
             }
         }
+        let lifeline_boxes =
+            riskmap_core::index::box_tree(ds.lifelines.iter().enumerate().map(|(i, l)| {
+                let z = an.lifelines.as_ref().map(|ll| &ll.zones[i]);
+                let w = z.map_or(0.0, |z| z.control_m.unwrap_or(0.0).max(z.protect_m));
+                l.line.bounding_rect().map(|r| {
+                    // metres to degrees, generously (the latitude's cosine at its pole side)
+                    let dlat = w / 111_000.0;
+                    let lat = r.max().y.abs().max(r.min().y.abs()).min(85.0);
+                    let dlon = dlat / lat.to_radians().cos();
+                    geo::Rect::new(
+                        geo::coord! { x: r.min().x - dlon, y: r.min().y - dlat },
+                        geo::coord! { x: r.max().x + dlon, y: r.max().y + dlat },
+                    )
+                })
+            }));
         let palette = raster::SurfacePalette::new(style);
         let premultiplied = palette
             .colors
@@ -152,6 +174,7 @@ impl<'a> Renderer<'a> {
             palette,
             cells,
             edges: RTree::bulk_load(segs),
+            lifeline_boxes,
             solids: Default::default(),
             sprites: Default::default(),
             world: Default::default(),
@@ -316,6 +339,13 @@ impl<'a> Renderer<'a> {
                 .filter(|a| !a.is_empty())
                 .map(|_| ds.districts.bbox().unwrap_or(ds.region_bbox)),
             Layer::Composite => Some(ds.region_bbox),
+            Layer::Lifelines => {
+                // the tree's root envelope: every line's padded box
+                (self.lifeline_boxes.size() > 0).then(|| {
+                    let e = rstar::ParentNode::envelope(self.lifeline_boxes.root());
+                    [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]]
+                })
+            }
         }
     }
 
@@ -330,6 +360,21 @@ impl<'a> Renderer<'a> {
             .ds
             .index()
             .in_bbox(b[0] - deg, b[1] - deg, b[2] + deg, b[3] + deg);
+        v.sort_unstable();
+        v
+    }
+
+    /// The lifelines a tile may draw (their zones padded by the line's stroke).
+    fn lifelines_in(&self, tile: Tile, crs: Crs, size: u32) -> Vec<usize> {
+        let env = Self::tile_env(tile, crs, size, 4.0 * size as f64 / 256.0);
+        let mut v: Vec<usize> = self
+            .lifeline_boxes
+            .locate_in_envelope_intersecting(&AABB::from_corners(
+                [env[0], env[1]],
+                [env[2], env[3]],
+            ))
+            .map(|g| g.data)
+            .collect();
         v.sort_unstable();
         v
     }
@@ -375,6 +420,7 @@ impl<'a> Renderer<'a> {
             Layer::Grid => !self.cells_in(tile, crs).is_empty(),
             Layer::Areas => !self.areas_touching(tile, crs).is_empty(),
             Layer::Surface => self.surface_may(tile, crs),
+            Layer::Lifelines => !self.lifelines_in(tile, crs, size).is_empty(),
             Layer::Composite => {
                 self.surface_may(tile, crs)
                     || !self.points_in(tile, crs, size).is_empty()
@@ -705,6 +751,20 @@ impl<'a> Renderer<'a> {
                 finish(&pm, size)
             }
             Layer::Composite => self.composite_tile(&mut SurfaceShare::default(), tile, size, crs),
+            Layer::Lifelines => {
+                let Some(ll) = &self.an.lifelines else {
+                    return Ok(None);
+                };
+                let idx = self.lifelines_in(tile, crs, size);
+                if idx.is_empty() {
+                    return Ok(None);
+                }
+                let Some(mut pm) = Pixmap::new(size, size) else {
+                    return Ok(None);
+                };
+                draw::lifelines(&mut pm, &f, self.ds, &ll.zones, &idx);
+                finish(&pm, size)
+            }
         }
     }
 }

@@ -79,6 +79,7 @@ fn title(name: &str) -> String {
         "areas" => "区县",
         "points" => "企业",
         "composite" => "综合",
+        "lifelines" => "城市生命线",
         _ => base,
     };
     if gcj {

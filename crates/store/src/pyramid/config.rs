@@ -22,7 +22,8 @@ pub struct TilesConfig {
     pub enabled: bool,
     /// `[min, max]` zoom. Default [8, 16].
     pub zoom: [u8; 2],
-    /// Layers: surface, grid, areas, points, composite. Default all.
+    /// Layers: surface, grid, areas, points, composite, lifelines. Default all (a layer
+    /// with nothing to draw, lifelines without a lifelines input, writes no archive).
     pub layers: Vec<String>,
     /// Also render 512 px (@2x, retina) tiles. Default false.
     pub retina: bool,
@@ -44,10 +45,17 @@ impl Default for TilesConfig {
         TilesConfig {
             enabled: false,
             zoom: [8, 16],
-            layers: ["surface", "grid", "areas", "points", "composite"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            layers: [
+                "surface",
+                "grid",
+                "areas",
+                "points",
+                "composite",
+                "lifelines",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
             retina: false,
             formats: None,
             xyz: false,

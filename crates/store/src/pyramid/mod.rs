@@ -225,6 +225,7 @@ pub fn needs(layers: &[Layer]) -> riskmap_analyze::Needs {
             Layer::Surface | Layer::Composite => n.surface = true,
             Layer::Grid => n.grid = true,
             Layer::Areas => n.areas = true,
+            Layer::Lifelines => n.lifelines = true,
             Layer::Points => {}
         }
     }
