@@ -148,8 +148,18 @@ fn health_meta_and_viewer() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    assert_eq!(layers, ["areas", "composite", "grid", "points", "surface"]);
-    assert_eq!(m["layers_gcj02"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        layers,
+        [
+            "areas",
+            "composite",
+            "grid",
+            "lifelines",
+            "points",
+            "surface"
+        ]
+    );
+    assert_eq!(m["layers_gcj02"].as_array().unwrap().len(), 6);
     assert_eq!(m["levels"].as_array().unwrap().len(), 5);
     assert_eq!(m["districts"].as_array().unwrap().len(), 12);
     assert_eq!(m["minzoom"], 8);
