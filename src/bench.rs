@@ -521,10 +521,31 @@ pub fn load_http(
     conns: usize,
     per_conn: usize,
 ) -> Result<LoadFigures, String> {
-    use std::io::{BufRead, BufReader, Read, Write};
     if paths.is_empty() {
         return Err("no request paths".into());
     }
+    load_requests(addr, conns, per_conn, &|c, i| {
+        let path = &paths[(c * 7919 + i) % paths.len()];
+        // vector tiles as a browser asks for them (it takes gzip)
+        let gz = if path.ends_with(".pbf") {
+            "Accept-Encoding: gzip\r\n"
+        } else {
+            ""
+        };
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{gz}\r\n")
+    })
+}
+
+/// `conns` keep-alive connections, each sending `per_conn` requests one after another
+/// (`request(connection, i)`: the whole HTTP/1.1 request), every answer read whole; a
+/// status other than 200 counts as an error.
+pub fn load_requests(
+    addr: &str,
+    conns: usize,
+    per_conn: usize,
+    request: &(dyn Fn(usize, usize) -> String + Sync),
+) -> Result<LoadFigures, String> {
+    use std::io::{BufRead, BufReader, Read, Write};
     let t0 = Instant::now();
     let results: Vec<Result<(Vec<f64>, usize), String>> = std::thread::scope(|s| {
         let hs: Vec<_> = (0..conns)
@@ -542,16 +563,9 @@ pub fn load_http(
                     let mut errors = 0;
                     let mut line = String::new();
                     for i in 0..per_conn {
-                        let path = &paths[(c * 7919 + i) % paths.len()];
+                        let req = request(c, i);
                         let t = Instant::now();
-                        // vector tiles as a browser asks for them (it takes gzip)
-                        let gz = if path.ends_with(".pbf") {
-                            "Accept-Encoding: gzip\r\n"
-                        } else {
-                            ""
-                        };
-                        write!(w, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{gz}\r\n")
-                            .map_err(|e| e.to_string())?;
+                        w.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
                         line.clear();
                         r.read_line(&mut line).map_err(|e| e.to_string())?;
                         let ok = line.split_whitespace().nth(1) == Some("200");

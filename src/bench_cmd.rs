@@ -290,6 +290,97 @@ pub(crate) fn bench(b: BenchArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// The readings burst of `bench --serve` (#27 §3): single readings and batches of 100
+/// posted to `/api/readings` over `conns` connections, then `/api/alarms` asked how many
+/// the engine took — every one, or the run fails.
+fn readings_load(addr: &str, token: &str, out: &Path, conns: usize) -> Result<()> {
+    use riskmap::bench;
+    let Ok(gj) = std::fs::read(out.join("monitoring.geojson")) else {
+        return Ok(());
+    };
+    let gj: serde_json::Value = serde_json::from_slice(&gj)?;
+    let points: Vec<String> = gj["features"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["properties"]["point"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    if points.is_empty() {
+        return Ok(());
+    }
+    let accepted = || -> Result<u64> {
+        let mut s = std::net::TcpStream::connect(addr)?;
+        use std::io::{Read, Write};
+        write!(
+            s,
+            "GET /api/alarms HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut buf = String::new();
+        s.read_to_string(&mut buf)?;
+        let body = buf.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+        let v: serde_json::Value = serde_json::from_str(body)?;
+        Ok(v["accepted"].as_u64().unwrap_or(0))
+    };
+    // distinct times a day back, one millisecond apart: no reading repeats another
+    let base = riskmap::serve::now_ms() - 86_400_000;
+    let clock = std::sync::atomic::AtomicI64::new(0);
+    let post = |body: String| {
+        format!(
+            "POST /api/readings HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let one = |p: &str, k: i64| {
+        format!(
+            r#"{{"point":"{p}","value":{}.5,"time":{}}}"#,
+            k % 9,
+            base + k
+        )
+    };
+    for (label, per_request, per_conn) in [
+        ("one reading per request", 1usize, 2_500usize),
+        ("100 readings per request", 100, 100),
+    ] {
+        let before = accepted()?;
+        let f = bench::load_requests(addr, conns, per_conn, &|c, i| {
+            let items: Vec<String> = (0..per_request)
+                .map(|_| {
+                    let k = clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    one(&points[(c * 31 + i + k as usize) % points.len()], k)
+                })
+                .collect();
+            post(if per_request == 1 {
+                items.concat()
+            } else {
+                format!("[{}]", items.join(","))
+            })
+        })
+        .map_err(anyhow::Error::msg)?;
+        let sent = (f.requests * per_request) as u64;
+        let took = accepted()? - before;
+        println!(
+            "| POST /api/readings ({label}; {sent} readings, {} taken, {:.0} readings/s) | {} | {} | {:.0} | {:.2} | {:.2} | {:.1} |",
+            took,
+            sent as f64 / f.seconds.max(1e-9),
+            f.requests,
+            f.errors,
+            f.rps(),
+            f.p50_ms,
+            f.p99_ms,
+            f.max_ms
+        );
+        if took != sent || f.errors > 0 {
+            bail!(
+                "readings lost: {sent} posted, {took} taken, {} errors",
+                f.errors
+            );
+        }
+    }
+    Ok(())
+}
+
 /// `bench --serve`: start `riskmap serve` on the built sample (a child process, as a user
 /// runs it), then a bounded request loop from this process over loopback.
 fn serve_bench(me: &Path, conns: usize) -> Result<u8> {
@@ -305,8 +396,11 @@ fn serve_bench(me: &Path, conns: usize) -> Result<u8> {
         bail!("{}: no tiles — run `riskmap build` first", out.display());
     }
     let addr = "127.0.0.1:18099";
+    // the readings token for this run (the config's is not needed)
+    let token = "bench-token-0123456789";
     let mut child = std::process::Command::new(me)
         .args(["serve", "--addr", addr])
+        .env("RISKMAP_MONITORING_TOKEN", token)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()?;
@@ -383,6 +477,7 @@ fn serve_bench(me: &Path, conns: usize) -> Result<u8> {
                 f.max_ms
             );
         }
+        readings_load(addr, token, &out, conns)?;
         Ok(())
     })();
     let _ = child.kill();

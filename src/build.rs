@@ -164,6 +164,11 @@ fn each_geojson(
             export::lifelines::write_segments_geojson(w, ds, ll, crs, dec)
         })?;
     }
+    if let Some(rp) = &analysis.monitoring {
+        sink("monitoring", &|w, crs| {
+            export::monitoring::write_monitoring_geojson(w, ds, rp, crs, dec)
+        })?;
+    }
     Ok(())
 }
 
@@ -200,10 +205,29 @@ fn geojson_names(cfg: &Config, stem: &str) -> Vec<(String, Crs)> {
     v
 }
 
+/// Every reject of a run: the rows the readers refused, then the readings the alarm
+/// engine refused (rejects.csv, the report).
+pub fn all_rejects<'a>(
+    ds: &'a Dataset,
+    analysis: &Analysis,
+) -> std::borrow::Cow<'a, [crate::ingest::Reject]> {
+    match &analysis.monitoring {
+        Some(rp) if !rp.refused.is_empty() => {
+            let mut all = ds.rejects.clone();
+            all.extend(export::monitoring::refusals_as_rejects(rp));
+            std::borrow::Cow::Owned(all)
+        }
+        _ => std::borrow::Cow::Borrowed(&ds.rejects),
+    }
+}
+
 /// The summary of a build as summary.json holds it, but for its list of files (what an
 /// update's change record compares).
 pub fn summary_value(ds: &Dataset, cfg: &Config, analysis: &Analysis) -> Value {
-    let t = summary::tally(ds);
+    let mut t = summary::tally(ds);
+    if let Some(rp) = &analysis.monitoring {
+        t.add_rejects(&export::monitoring::refusals_as_rejects(rp));
+    }
     summary::summary_json(ds, &t, &[], analysis_summary(ds, cfg, analysis))
 }
 
@@ -307,8 +331,16 @@ pub fn build_outputs(
             export::lifelines::write_segments_csv(w, ds, ll)
         })?;
     }
+    if let Some(rp) = &analysis.monitoring {
+        st.file("monitoring.csv", |w| {
+            export::monitoring::write_monitoring_csv(w, ds, rp)
+        })?;
+        st.file("alarm_events.csv", |w| {
+            export::monitoring::write_alarm_events_csv(w, rp)
+        })?;
+    }
     st.file("rejects.csv", |w| {
-        export::tables::write_rejects(w, &ds.rejects)
+        export::tables::write_rejects(w, &all_rejects(ds, &analysis))
     })?;
     // the register's snapshot for the next run's "what changed", and the report
     let snapshot = cfg
@@ -361,7 +393,10 @@ pub fn build_outputs(
             eprintln!("write: vector tiles {:.2} s", t.elapsed().as_secs_f64());
         }
     }
-    let t = summary::tally(ds);
+    let mut t = summary::tally(ds);
+    if let Some(rp) = &analysis.monitoring {
+        t.add_rejects(&export::monitoring::refusals_as_rejects(rp));
+    }
     st.names.push("summary.json".into());
     let json = summary::summary_json(ds, &t, &st.names, analysis_summary(ds, cfg, &analysis));
     let bytes = serde_json::to_vec_pretty(&json).unwrap_or_default();
@@ -511,6 +546,9 @@ pub fn analysis_summary(ds: &Dataset, cfg: &Config, a: &Analysis) -> Map<String,
                    "enterprises_in_protection_zone": protect, "enterprises_in_control_zone": control,
                    "enterprises_reaching_a_line": reach}),
         );
+    }
+    if let Some(rp) = &a.monitoring {
+        m.insert("monitoring".into(), export::monitoring::summary(rp));
     }
     m
 }

@@ -66,6 +66,12 @@ pub struct Config {
     /// City lifelines (城市生命线: gas, oil and gas pipelines, power lines, water and
     /// heating mains) as lines: GeoJSON, the database, or a CSV/XLSX WKT column. Optional.
     pub lifelines: TableInput,
+    /// Monitoring points of major hazard sources (重大危险源监测点: enterprise, quantity,
+    /// high / high-high thresholds). Optional.
+    pub monitoring_points: TableInput,
+    /// Their readings (a CSV the monitoring system appends to, or the database table
+    /// `readings`); `serve` follows the file and takes `POST /api/readings`. Optional.
+    pub readings: TableInput,
     /// District (and street) aggregation.
     pub areas: AreasConfig,
     /// Square or H3 grid aggregation.
@@ -79,6 +85,8 @@ pub struct Config {
     /// Lifelines' protection and control widths, the ranking's distance and segment
     /// length (with `[lifelines]`).
     pub lifeline_zones: crate::analyze::lifelines::LifelineConfig,
+    /// Monitoring alarms: off-delay, stale time, default thresholds, the posting token.
+    pub monitoring: crate::analyze::monitoring::MonitorConfig,
     /// Raster tile pyramids and archives.
     pub tiles: TilesConfig,
     /// Vector tiles (MVT) for MapLibre / OpenLayers / ArcGIS portals.
@@ -113,6 +121,9 @@ pub enum AlertKind {
     DistrictUp,
     /// `count` enterprises of a district become red within `within_hours`.
     RedsInDistrict,
+    /// A monitoring point of a major hazard source goes into alarm (高报 raised, or
+    /// escalated to 高高报), as `serve` takes its readings.
+    MonitoringAlarm,
 }
 
 impl AlertKind {
@@ -122,6 +133,7 @@ impl AlertKind {
             AlertKind::MajorDangerOpened => "major_danger_opened",
             AlertKind::DistrictUp => "district_up",
             AlertKind::RedsInDistrict => "reds_in_district",
+            AlertKind::MonitoringAlarm => "monitoring_alarm",
         }
     }
 }
@@ -323,6 +335,8 @@ impl Config {
         fix(&mut self.sites.path);
         fix(&mut self.resources.path);
         fix(&mut self.lifelines.path);
+        fix(&mut self.monitoring_points.path);
+        fix(&mut self.readings.path);
         fix(&mut self.areas.streets);
         fix(&mut self.overview.font);
         fix(&mut self.boundaries.path);
@@ -347,6 +361,9 @@ impl Config {
         }
         if let Err(m) = self.lifeline_zones.validate() {
             return bad("lifeline_zones", m);
+        }
+        if let Err(m) = self.monitoring.validate() {
+            return bad("monitoring", m);
         }
         if let Some([w, s, e, n]) = self.region.bbox {
             if !(w < e && s < n) || !(-180.0..=180.0).contains(&w) || !(-180.0..=180.0).contains(&e)
@@ -498,6 +515,8 @@ impl Config {
             ("sites", &self.sites),
             ("resources", &self.resources),
             ("lifelines", &self.lifelines),
+            ("monitoring_points", &self.monitoring_points),
+            ("readings", &self.readings),
         ] {
             let known = crate::ingest::fields::fields_for(section);
             for k in t.columns.keys() {
@@ -533,6 +552,7 @@ impl Config {
             exposure: self.exposure.clone(),
             emergency: self.emergency.clone(),
             lifelines: self.lifeline_zones.clone(),
+            monitoring: self.monitoring.clone(),
         }
     }
 
@@ -562,6 +582,7 @@ impl Config {
         crate::serve::ServeParams {
             serve: self.serve.clone(),
             decimals: self.output.decimals,
+            monitoring: self.monitoring.clone(),
         }
     }
 

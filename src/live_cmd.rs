@@ -253,3 +253,157 @@ pub(crate) fn watcher(
         });
     }))
 }
+
+/// What `serve` runs beside the server for monitoring (#27 §3): the readings file
+/// followed (its complete new lines every 250 ms, each reject said on stderr with its
+/// line) and the `monitoring_alarm` alert rules (printed, and POSTed to their webhooks).
+pub(crate) fn monitoring_feeds(cfg: &Config) -> Vec<riskmap::serve::Feed> {
+    let mut feeds: Vec<riskmap::serve::Feed> = Vec::new();
+    if let Some(path) = cfg.readings.path.clone() {
+        let mut tail = riskmap::ingest::monitoring::ReadingTail::new(
+            &path,
+            &cfg.readings,
+            cfg.monitoring.utc_offset_min(),
+        );
+        feeds.push(Box::new(move |h: riskmap::serve::ReadingsHandle| loop {
+            match tail.poll() {
+                Ok(items) if !items.is_empty() => {
+                    let (_, rejects) = h.ingest(items);
+                    say_rejects(&rejects);
+                }
+                Ok(_) => {}
+                Err(e) => eprintln!("riskmap serve: {e}"),
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }));
+    }
+    // the database's readings table, followed by its primary key (once a second)
+    if let (None, None, Some(url)) = (
+        &cfg.readings.path,
+        &cfg.readings.sql,
+        cfg.database.url.clone(),
+    ) {
+        let table = cfg
+            .readings
+            .table
+            .clone()
+            .unwrap_or_else(|| "readings".to_string());
+        let (input, off) = (cfg.readings.clone(), cfg.monitoring.utc_offset_min());
+        feeds.push(Box::new(move |h: riskmap::serve::ReadingsHandle| {
+            let exists = riskmap::ingest::db::connect(&url)
+                .and_then(|mut db| riskmap::ingest::db::table_exists(&mut db, &table));
+            match exists {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    eprintln!("riskmap serve: {e}");
+                    return;
+                }
+            }
+            let mut poll =
+                match riskmap::ingest::monitoring::ReadingPoll::new(&url, &table, &input, off) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        eprintln!("riskmap serve: {e}");
+                        return;
+                    }
+                };
+            loop {
+                match poll.poll() {
+                    Ok(items) if !items.is_empty() => {
+                        let full = items.len() >= 100_000;
+                        let (_, rejects) = h.ingest(items);
+                        say_rejects(&rejects);
+                        if full {
+                            continue;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => eprintln!("riskmap serve: {e}"),
+                }
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+        }));
+    }
+    let rules: Vec<riskmap::config::AlertRule> = cfg
+        .alerts
+        .iter()
+        .filter(|r| r.kind == riskmap::config::AlertKind::MonitoringAlarm)
+        .cloned()
+        .collect();
+    if !rules.is_empty() {
+        let title = cfg.title();
+        feeds.push(Box::new(move |h: riskmap::serve::ReadingsHandle| {
+            let hooks = riskmap::export::webhook::Webhooks::start(webhook_log);
+            let mut rx = h.subscribe();
+            loop {
+                let ev = match rx.next() {
+                    Some(Ok(ev)) => ev,
+                    Some(Err(n)) => {
+                        eprintln!("riskmap serve: {n} alarm events not alerted (a burst)");
+                        continue;
+                    }
+                    None => return,
+                };
+                if !matches!(ev.kind, "raise" | "escalate") {
+                    continue;
+                }
+                let (name, district) = h.enterprise(&ev.enterprise).unwrap_or_default();
+                for r in &rules {
+                    if r.district.as_deref().is_some_and(|d| district.as_deref() != Some(d)) {
+                        continue;
+                    }
+                    let rule = r.name.clone().unwrap_or_else(|| r.kind.key().to_string());
+                    let (q, sev, unit) = (ev.quantity.zh(), ev.severity_zh, &ev.unit);
+                    let v = ev.value.map(|v| v.to_string()).unwrap_or_default();
+                    let t = ev.threshold.map(|v| v.to_string()).unwrap_or_default();
+                    let (d, id, p, time) = (district.clone().unwrap_or_default(), &ev.enterprise, &ev.point, &ev.time);
+                    let zh = format!("{d}{name}（{id}）测点 {p} {q}{sev}：{v}{unit} ≥ {t}{unit}（{time}）");
+                    let en = format!("{name} ({id}, {d}) point {p}: {} {} — {v} {unit} ≥ {t} {unit} at {time}", ev.quantity.key(), ev.kind);
+                    let msg = if riskmap_core::i18n::lang() == riskmap_core::i18n::Lang::En {
+                        &en
+                    } else {
+                        &zh
+                    };
+                    println!("{}", riskmap_core::tr!("预警［{rule}］：{msg}", "alert [{rule}]: {msg}"));
+                    if let Some(url) = &r.webhook {
+                        hooks.send(
+                            url,
+                            serde_json::json!({
+                                "title": title,
+                                "alert": {"rule": rule, "kind": "monitoring_alarm", "message_zh": zh, "message": en, "about": [id]},
+                                "event": &*ev,
+                                "enterprise": {"id": id, "name": name, "district": district},
+                            }),
+                        );
+                    }
+                }
+            }
+        }));
+    }
+    feeds
+}
+
+/// The rejects of a feed on stderr (the first 20, then how many more).
+fn say_rejects(rejects: &[riskmap::ingest::Reject]) {
+    for r in rejects.iter().take(20) {
+        let (f, l, c, m) = (&r.file, &r.line, &r.column, &r.message);
+        eprintln!(
+            "{}",
+            riskmap_core::tr!(
+                "riskmap serve：读数被拒（{f} 第 {l} 行，{c}）：{m}",
+                "riskmap serve: reading refused ({f} line {l}, {c}): {m}"
+            )
+        );
+    }
+    if rejects.len() > 20 {
+        let n = rejects.len() - 20;
+        eprintln!(
+            "{}",
+            riskmap_core::tr!(
+                "riskmap serve：另有 {n} 条读数被拒（见 /api/alarms 的 recent_refused）",
+                "riskmap serve: {n} more readings refused (see recent_refused of /api/alarms)"
+            )
+        );
+    }
+}

@@ -47,6 +47,14 @@ fn resolve(a: &InputArgs, crs: Option<Crs>, crs_out: &[Crs]) -> Result<Config> {
     if let Some(f) = &a.font {
         cfg.overview.font = Some(f.clone());
     }
+    // the readings token from the environment (kept out of the config file)
+    if let Some(t) = std::env::var("RISKMAP_MONITORING_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+    {
+        cfg.monitoring.token = Some(t.trim().to_string());
+        cfg.validate()?;
+    }
     Ok(cfg)
 }
 
@@ -367,6 +375,7 @@ fn run(cli: Cli) -> Result<u8> {
                 exposure: true,
                 emergency: true,
                 lifelines: true,
+                monitoring: true,
                 ..riskmap::analyze::Needs::NONE
             };
             let an = riskmap::analyze::run_only(&ds, &cfg.analyze_params(), needs)?;
@@ -484,12 +493,14 @@ fn run(cli: Cli) -> Result<u8> {
                 None
             };
             let st = load_generation(&cfg, &out, false).map_err(anyhow::Error::msg)?;
+            let feeds = live_cmd::monitoring_feeds(&cfg);
             let load = move |dir: &Path| load_generation(&cfg, dir, true);
-            riskmap::serve::run_watching(
+            riskmap::serve::run_with_feeds(
                 st,
                 &riskmap::serve::ServeOptions { out: root, addr },
                 Some(Box::new(load)),
                 watch,
+                feeds,
             )?;
             Ok(0)
         }
@@ -610,11 +621,12 @@ fn run(cli: Cli) -> Result<u8> {
                 r.lifelines,
                 s.out.display(),
             );
+            let (mp, rd) = (r.monitoring_points, r.readings);
             println!(
                 "{}",
                 riskmap_core::tr!(
-                    "已写入 {o}：{e} 家企业（其中 {d} 行故意写错）、{a} 个风险点、{h} 条隐患、{si} 个敏感目标、{rs} 个应急资源、{ll} 条城市生命线",
-                    "wrote {e} enterprises ({d} deliberately dirty rows), {a} risk points, {h} hidden dangers, {si} sensitive sites, {rs} emergency resources, {ll} lifelines to {o}"
+                    "已写入 {o}：{e} 家企业（其中 {d} 行故意写错）、{a} 个风险点、{h} 条隐患、{si} 个敏感目标、{rs} 个应急资源、{ll} 条城市生命线、{mp} 个监测点及 {rd} 条监测数据",
+                    "wrote {e} enterprises ({d} deliberately dirty rows), {a} risk points, {h} hidden dangers, {si} sensitive sites, {rs} emergency resources, {ll} lifelines, {mp} monitoring points with {rd} readings to {o}"
                 )
             );
             Ok(0)

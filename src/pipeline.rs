@@ -79,6 +79,8 @@ pub fn config_hash(cfg: &Config) -> String {
     c.publish = Default::default();
     // alerts say who hears of a change, not what the outputs are
     c.alerts = Vec::new();
+    // the posting token is a secret, and says nothing of the outputs
+    c.monitoring.token = None;
     for t in [
         &mut c.enterprises,
         &mut c.assessments,
@@ -86,6 +88,8 @@ pub fn config_hash(cfg: &Config) -> String {
         &mut c.sites,
         &mut c.resources,
         &mut c.lifelines,
+        &mut c.monitoring_points,
+        &mut c.readings,
     ] {
         t.path = None;
         t.table = None;
@@ -144,6 +148,9 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         sites: cfg.sites.clone(),
         resources: cfg.resources.clone(),
         lifelines: cfg.lifelines.clone(),
+        monitoring_points: cfg.monitoring_points.clone(),
+        readings: cfg.readings.clone(),
+        utc_offset_min: cfg.monitoring.utc_offset_min(),
         boundaries: cfg.boundaries.clone(),
         region: cfg.region.clone(),
         grading: cfg.grading.clone(),

@@ -900,3 +900,60 @@ fn lifelines_from_postgis_equal_the_lifelines_from_the_file() {
         "{rejects}"
     );
 }
+
+/// `serve` follows a database table of readings (#27 §3) by its primary key: every row
+/// once, new rows only on the next poll, a bad row named by its key and column, a
+/// table without a key one clear error; the same rows as a file give the same readings.
+#[test]
+fn a_readings_table_is_followed_by_its_key() {
+    use riskmap::ingest::monitoring::ReadingPoll;
+    use riskmap::ingest::RejectKind;
+    let Some(url) = test_db() else { return };
+    let schema = format!("rd_{}", std::process::id());
+    let mut c = client(&url);
+    fresh_schema(&mut c, &schema);
+    c.batch_execute(&format!(
+        "CREATE TABLE {schema}.readings (id bigserial PRIMARY KEY, 测点编号 text, 监测值 text, 监测时间 timestamptz);
+         CREATE TABLE {schema}.nokey (测点编号 text, 监测值 text, 监测时间 text);
+         INSERT INTO {schema}.readings (测点编号, 监测值, 监测时间) SELECT 'GT101', (i % 7)::text, timestamptz '2026-11-30 08:00:00+08' + i * interval '1 minute' FROM generate_series(1, 12) i;"
+    ))
+    .unwrap();
+    let url_s = with_schema(&url, &schema);
+    let input = riskmap::ingest::params::TableInput::default();
+    let mut poll = ReadingPoll::new(&url_s, "readings", &input, 480).unwrap();
+    let first = poll.poll().unwrap();
+    assert_eq!(first.len(), 12);
+    let r = first[0].as_ref().unwrap();
+    // 08:01 +08:00 as stored, whatever the session's time zone
+    assert_eq!(
+        r.time_ms,
+        riskmap::model::parse_time("2026-11-30 08:01:00", 480).unwrap()
+    );
+    assert_eq!(
+        (r.point.as_str(), r.value, r.line.as_str()),
+        ("GT101", 1.0, "id=1")
+    );
+    let again = poll.poll().unwrap();
+    assert!(again.is_empty(), "nothing new: {:?}", again.first());
+    c.batch_execute(&format!(
+        "INSERT INTO {schema}.readings (测点编号, 监测值, 监测时间) VALUES ('LT101', '8.8', '2026-11-30 09:00:00+08'), ('LT101', '坏值', '2026-11-30 09:01:00+08')"
+    ))
+    .unwrap();
+    let next = poll.poll().unwrap();
+    assert_eq!(next.len(), 2);
+    assert_eq!(next[0].as_ref().unwrap().value, 8.8);
+    let bad = next[1].as_ref().unwrap_err();
+    assert_eq!(
+        (bad.line.as_str(), bad.column.as_str(), bad.kind),
+        ("id=14", "监测值", RejectKind::UnparseableNumber)
+    );
+    let e = ReadingPoll::new(&url_s, "nokey", &input, 480)
+        .err()
+        .expect("no key: an error");
+    assert!(
+        e.to_string().contains("主键") || e.to_string().contains("primary key"),
+        "{e}"
+    );
+    c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
+}

@@ -342,6 +342,7 @@ fn report_numbers_equal_the_geojson_outputs() {
         "coverage",
         "lifeline_enterprises",
         "lifeline_segments",
+        "monitoring_alarms",
         "provenance",
         "rejects",
         "reject_rows",

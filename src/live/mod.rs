@@ -82,6 +82,9 @@ pub fn input_files(cfg: &Config) -> Vec<(&'static str, PathBuf)> {
         ("sites", &cfg.sites.path),
         ("resources", &cfg.resources.path),
         ("lifelines", &cfg.lifelines.path),
+        // the points, not their readings: a readings file grows every second and is
+        // followed by `serve`, not rebuilt from
+        ("monitoring_points", &cfg.monitoring_points.path),
         ("boundaries", &cfg.boundaries.path),
     ] {
         if let Some(p) = p.as_ref().filter(|p| p.is_file()) {
@@ -116,6 +119,7 @@ fn saved_config(cfg: &Config, gen: &Path) -> Option<Config> {
             "sites" => &mut c.sites.path,
             "resources" => &mut c.resources.path,
             "lifelines" => &mut c.lifelines.path,
+            "monitoring_points" => &mut c.monitoring_points.path,
             _ => &mut c.boundaries.path,
         };
         *slot = Some(saved);
@@ -735,6 +739,9 @@ pub fn alerts(rules: &[AlertRule], items: &[Item], log: &[Entry], now: &str) -> 
                     );
                 }
             }
+            // raised by `serve` as readings arrive (live_cmd::monitoring_feeds), not by
+            // what a generation changed
+            AlertKind::MonitoringAlarm => {}
             AlertKind::RedsInDistrict => {
                 let since = epoch(now).unwrap_or(0.0) - r.within_hours * 3600.0;
                 let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -842,6 +849,7 @@ pub fn db_tables(cfg: &Config) -> Vec<String> {
         (&cfg.sites, "sites"),
         (&cfg.resources, "resources"),
         (&cfg.lifelines, "lifelines"),
+        (&cfg.monitoring_points, "monitoring_points"),
     ] {
         if t.path.is_none() && t.sql.is_none() {
             v.push(t.table.clone().unwrap_or_else(|| default.to_string()));

@@ -169,3 +169,69 @@ pub fn lifeline_segments(ds: &Dataset, an: &Analysis) -> Option<Table> {
         rows,
     })
 }
+
+/// 重大危险源监测预警 (#27 §3): the points in alarm and the silent ones at the end of the
+/// readings (the build's replay), most severe first.
+pub fn monitoring_alarms(ds: &Dataset, an: &Analysis) -> Option<Table> {
+    let rp = an.monitoring.as_ref()?;
+    let m = &rp.monitor;
+    let name_of = |id: &str| {
+        ds.enterprises
+            .iter()
+            .find(|e| e.id == id)
+            .map(|e| e.name.clone())
+            .unwrap_or_default()
+    };
+    let mut rows: Vec<Vec<Cell>> = m
+        .active(None)
+        .into_iter()
+        .map(|a| {
+            let c = a.cause.as_ref();
+            vec![
+                a.enterprise.clone().into(),
+                name_of(&a.enterprise).into(),
+                a.name.clone().unwrap_or_else(|| a.point.clone()).into(),
+                a.quantity_zh.to_string().into(),
+                a.severity_zh.to_string().into(),
+                c.map(|c| format!("{} {}", c.value, a.unit))
+                    .unwrap_or_default()
+                    .into(),
+                c.map(|c| format!("{} {}", c.threshold, a.unit))
+                    .unwrap_or_default()
+                    .into(),
+                a.since.clone().into(),
+            ]
+        })
+        .collect();
+    rows.extend(m.faults(rp.now_ms, None).into_iter().map(|f| {
+        vec![
+            f.enterprise.clone().into(),
+            name_of(&f.enterprise).into(),
+            f.name.clone().unwrap_or_else(|| f.point.clone()).into(),
+            f.quantity_zh.to_string().into(),
+            "离线".to_string().into(),
+            String::new().into(),
+            String::new().into(),
+            f.last.clone().unwrap_or_else(|| "从未上报".into()).into(),
+        ]
+    }));
+    let as_of = riskmap_core::model::format_time(rp.now_ms, m.config().utc_offset_min());
+    Some(Table {
+        name: "monitoring_alarms",
+        title: format!(
+            "截至 {as_of} 的监测报警与离线测点（{} 个监测点）",
+            m.points().len()
+        ),
+        header: vec![
+            "企业编号",
+            "企业名称",
+            "测点",
+            "监测类型",
+            "状态",
+            "触发值",
+            "报警值",
+            "开始 / 最后数据",
+        ],
+        rows,
+    })
+}

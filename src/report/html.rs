@@ -418,6 +418,12 @@ pub fn render(r: &Report) -> String {
         }
         s.push_str("</section>");
     }
+    if let Some(t) = r.table("monitoring_alarms") {
+        s.push_str(r#"<section id="monitoring"><h2>重大危险源监测预警</h2>"#);
+        let _ = write!(s, "<h3>{}</h3>", esc(&t.title));
+        s.push_str(&table_html(r, t));
+        s.push_str("</section>");
+    }
     // 7. changes
     s.push_str(r#"<section id="changes"><h2>七、变化情况</h2>"#);
     match &r.changes {

@@ -530,9 +530,8 @@ pub fn provenance(ds: &Dataset) -> Table {
 /// Rejected rows by reason.
 /// Every rejected row, as rejects.csv lists it (the XLSX and report/reject_rows.csv
 /// carry it; the HTML shows the counts by reason).
-pub fn reject_rows(ds: &Dataset) -> Table {
-    let rows = ds
-        .rejects
+pub fn reject_rows(rejects: &[crate::ingest::Reject]) -> Table {
+    let rows = rejects
         .iter()
         .map(|r| {
             vec![
@@ -564,9 +563,9 @@ pub fn reject_rows(ds: &Dataset) -> Table {
     }
 }
 
-pub fn rejects(ds: &Dataset) -> Table {
+pub fn rejects(rejects: &[crate::ingest::Reject]) -> Table {
     let mut by: BTreeMap<&str, (&str, usize)> = BTreeMap::new();
-    for r in &ds.rejects {
+    for r in rejects {
         by.entry(r.kind.code()).or_insert((r.kind.zh(), 0)).1 += 1;
     }
     let rows = by
@@ -705,7 +704,9 @@ pub fn assemble(
     tables.extend(emergency::coverage_by_district(ds, an));
     tables.extend(emergency::lifeline_enterprises(ds, an));
     tables.extend(emergency::lifeline_segments(ds, an));
-    tables.extend([provenance(ds), rejects(ds), reject_rows(ds)]);
+    tables.extend(emergency::monitoring_alarms(ds, an));
+    let all = crate::build::all_rejects(ds, an);
+    tables.extend([provenance(ds), rejects(&all), reject_rows(&all)]);
     if !ds.warnings.is_empty() {
         tables.push(Table {
             name: "notes",

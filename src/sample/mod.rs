@@ -6,6 +6,7 @@
 //! byte-identical for a seed across versions of any random-number crate.
 
 mod emergency;
+mod monitoring;
 
 use crate::crs::Crs;
 use crate::export::OutputSet;
@@ -235,6 +236,9 @@ pub struct SampleReport {
     pub resources: usize,
     /// City lifelines written (the dirty features not counted).
     pub lifelines: usize,
+    /// Monitoring points and their readings written (the dirty readings not counted).
+    pub monitoring_points: usize,
+    pub readings: usize,
     pub dirty_rows: usize,
 }
 
@@ -392,6 +396,7 @@ pub fn generate(opts: &SampleOptions) -> std::io::Result<SampleReport> {
     let mut dirty = 0usize;
     let (mut n_ass, mut n_hid) = (0usize, 0usize);
     let mut ids: Vec<String> = Vec::with_capacity(n);
+    let mut hazard_ids: Vec<String> = Vec::new();
     for i in 0..n {
         let id = format!("JN{:07}", i + 1);
         let p = rng.weighted(&shares);
@@ -486,6 +491,9 @@ pub fn generate(opts: &SampleOptions) -> std::io::Result<SampleReport> {
             continue; // the duplicate row gets no assessments of its own
         }
         ids.push(id.clone());
+        if !hazard.is_empty() && i % dirty_every != 0 {
+            hazard_ids.push(id.clone());
+        }
         // risk points: none for ~3 % (unassessed), else 1–6
         if !rng.chance(0.03) {
             let k = 1 + rng.weighted(&[25, 25, 20, 15, 10, 5]);
@@ -574,6 +582,7 @@ pub fn generate(opts: &SampleOptions) -> std::io::Result<SampleReport> {
     }
     let (resources, n_resources) = emergency::resources_csv(opts, &idx, bbox);
     let (lifelines, n_lifelines) = emergency::lifelines_geojson(opts, &idx, bbox);
+    let (mpoints, readings, n_points, n_readings) = monitoring::csvs(opts, &hazard_ids);
     let mut set = OutputSet::new();
     let out = &opts.out;
     let w = |set: &mut OutputSet, name: &str, text: &str| {
@@ -587,6 +596,8 @@ pub fn generate(opts: &SampleOptions) -> std::io::Result<SampleReport> {
     w(&mut set, "sites.csv", &sites)?;
     w(&mut set, "resources.csv", &resources)?;
     w(&mut set, "lifelines.geojson", &lifelines)?;
+    w(&mut set, "monitoring_points.csv", &mpoints)?;
+    w(&mut set, "readings.csv", &readings)?;
     w(&mut set, DISTRICTS_FILE, JINAN_DISTRICTS_GCJ02)?;
     let files = set.commit()?;
     Ok(SampleReport {
@@ -597,6 +608,8 @@ pub fn generate(opts: &SampleOptions) -> std::io::Result<SampleReport> {
         sites: n_sites,
         resources: n_resources,
         lifelines: n_lifelines,
+        monitoring_points: n_points,
+        readings: n_readings,
         dirty_rows: dirty + 3,
     })
 }

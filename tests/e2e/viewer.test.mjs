@@ -453,7 +453,7 @@ test('viewer end to end', { timeout: 300_000 }, async (t) => {
     kinds.forEach((k, i) => assert.ok(rows[i].includes(k.resources[0].name) && rows[i].includes(k.type_zh), `${rows[i]} vs ${k.type_zh} ${k.resources[0].name}`));
     const em = await page.textContent('#card-emergency');
     if (card.emergency.fire_station) assert.ok(em.includes(card.emergency.fire_station.name));
-    else assert.ok(em.includes('不在任何消防站5分钟到达范围内'));
+    else assert.ok(em.includes(`不在任何消防站${meta.fire_response_min ?? 5}分钟到达范围内`), 'the reach in the config\'s minutes');
     assert.doesNotMatch(await panelText(), RAW_FIELD, 'no field names on the card');
 
     // the resources layer: an icon per resource in view, and the stations' reach
@@ -492,6 +492,58 @@ test('viewer end to end', { timeout: 300_000 }, async (t) => {
         .catch(async () => assert.fail(`the URL does not keep the lifelines layer: ${await page.evaluate(() => location.hash)}`));
       await page.uncheck('#layer-lifelines');
     }
+  });
+
+  await t.test('monitoring: a posted reading flashes a ring on the map and a banner on the card, both gone after the off-delay', async (st) => {
+    const alarms0 = await getJson('/api/alarms');
+    // the token of the config the server runs with ([monitoring] token), or the env
+    const cfgText = fs.readFileSync(CONFIG || path.join(ROOT, 'riskmap.toml'), 'utf8');
+    const m = /\[monitoring\][^[]*?\btoken\s*=\s*"([^"]+)"/s.exec(cfgText);
+    const token = process.env.RISKMAP_MONITORING_TOKEN || (m && m[1]);
+    if (!alarms0.points || !token) { st.skip('no monitoring points or no token in this config'); return; }
+    const gj = await getJson('/geojson/monitoring.geojson');
+    const busy = new Set(alarms0.active.map((a) => a.enterprise));
+    const f = gj.features.find((x) => x.properties.high_high != null && !busy.has(x.properties.enterprise_id));
+    assert.ok(f, 'a point with a high-high threshold at an enterprise not in alarm');
+    const p = f.properties;
+    const post = async (value, agoS) => {
+      const r = await fetch(BASE + '/api/readings', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ point: p.point, value, time: Date.now() - agoS * 1000 }),
+      });
+      const body = await r.json();
+      assert.equal(r.status, 200, JSON.stringify(body));
+      assert.equal(body.accepted, 1, JSON.stringify(body));
+    };
+    // without the token: 401, nothing taken
+    const no = await fetch(BASE + '/api/readings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ point: p.point, value: 1 }) });
+    assert.equal(no.status, 401);
+    await page.evaluate((id) => window.riskmap.openCard(id, null, null), p.enterprise_id);
+    await page.waitForSelector('#card-monitoring, #card-faults', { timeout: 15_000 });
+    const rings0 = await page.$$eval('path.alarm-ring', (els) => els.length);
+    assert.equal(rings0, new Set(alarms0.active.filter((a) => typeof a.lon === 'number').map((a) => a.enterprise)).size, 'a ring per enterprise in alarm');
+    // past high-high: the ring (through the /api/events alarm event) and the card's banner
+    await post(p.high_high * 1.5 + 1, 200);
+    await page.waitForFunction((n) => document.querySelectorAll('path.alarm-ring').length === n + 1, rings0, { timeout: 15_000 })
+      .catch(async () => assert.fail(`no new ring: ${await page.$$eval('path.alarm-ring', (els) => els.length)} rings`));
+    const ring = await page.evaluate(() => {
+      const el = document.querySelector('path.alarm-ring.sev-high_high');
+      return el && { anim: getComputedStyle(el).animationName, stroke: el.getAttribute('stroke') };
+    });
+    assert.ok(ring, 'a high-high ring');
+    assert.equal(ring.anim, 'alarm-flash', 'the ring flashes');
+    await page.waitForSelector('#card-alarm', { timeout: 15_000 });
+    const banner = await page.textContent('#card-alarm');
+    assert.ok(banner.includes('高高报') && banner.includes(p.name || p.point), banner);
+    const api = await getJson('/api/alarms?enterprise=' + encodeURIComponent(p.enterprise_id));
+    assert.equal(api.active[0].point, p.point);
+    // back under for longer than the off-delay: cleared, the ring and the banner go
+    await post(0, 130);
+    await post(0, 60);
+    await page.waitForFunction((n) => document.querySelectorAll('path.alarm-ring').length === n, rings0, { timeout: 15_000 })
+      .catch(async () => assert.fail(`the ring stayed: ${await page.$$eval('path.alarm-ring', (els) => els.length)} rings`));
+    await page.waitForSelector('#card-alarm', { state: 'detached', timeout: 15_000 });
   });
 
   await t.test('legend shows the zone colours with the opacity they are drawn with', async () => {

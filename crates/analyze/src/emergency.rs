@@ -178,11 +178,22 @@ impl Gap {
         }
     }
 
-    pub fn zh(self) -> &'static str {
+    /// In Chinese, with the response time in force (`[emergency.fire] response_min`).
+    pub fn zh(self, response_min: f64) -> String {
         match self {
-            Gap::NoTeam => "无自有救援队伍且无救援协议",
-            Gap::OutsideFireReach => "不在消防站5分钟到达范围内",
+            Gap::NoTeam => "无自有救援队伍且无救援协议".into(),
+            Gap::OutsideFireReach => format!("不在消防站{}分钟到达范围内", minutes(response_min)),
         }
+    }
+}
+
+/// Minutes as people write them: `5`, `4.5`.
+pub fn minutes(m: f64) -> String {
+    let r = (m * 10.0).round() / 10.0;
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
     }
 }
 
@@ -195,6 +206,8 @@ pub struct Emergency {
     pub stations: Vec<usize>,
     /// The straight-line reach of a counted station, metres.
     pub reach_m: f64,
+    /// Minutes from the call to arrival the reach stands for (`response_min`).
+    pub response_min: f64,
     /// Per enterprise: the nearest counted station within reach (None: outside all).
     pub covered_by: Vec<Option<Hit>>,
     /// Enterprises of the gap levels with neither their own team nor an agreement.
@@ -303,6 +316,7 @@ pub fn assess(ds: &Dataset, cfg: &EmergencyConfig) -> Option<Emergency> {
         nearest,
         stations,
         reach_m,
+        response_min: cfg.fire.response_min,
         covered_by,
         no_team,
     })

@@ -11,6 +11,7 @@ pub mod emergency;
 pub mod exposure;
 pub mod grid;
 pub mod lifelines;
+pub mod monitoring;
 pub mod params;
 pub mod rule;
 pub mod simplify;
@@ -60,6 +61,8 @@ pub struct Analysis {
     /// Lifelines' zones, the enterprises and sites in them, the ranked segments (with a
     /// lifelines input).
     pub lifelines: Option<lifelines::Lifelines>,
+    /// The readings replayed through the alarm engine (with monitoring points).
+    pub monitoring: Option<monitoring::Replay>,
     /// Seconds per stage, in order.
     pub timings: Vec<(&'static str, f64)>,
 }
@@ -76,6 +79,7 @@ pub struct Needs {
     pub exposure: bool,
     pub emergency: bool,
     pub lifelines: bool,
+    pub monitoring: bool,
 }
 
 impl Needs {
@@ -88,6 +92,7 @@ impl Needs {
         exposure: true,
         emergency: true,
         lifelines: true,
+        monitoring: true,
     };
     /// No stage.
     pub const NONE: Needs = Needs {
@@ -98,6 +103,7 @@ impl Needs {
         exposure: false,
         emergency: false,
         lifelines: false,
+        monitoring: false,
     };
 }
 
@@ -159,6 +165,18 @@ pub fn run_only(ds: &Dataset, p: &AnalyzeParams, needs: Needs) -> Result<Analysi
     let lifelines = (needs.lifelines && !ds.lifelines.is_empty())
         .then(|| lifelines::assess(ds, &frame, &cfg.lifelines));
     lap("lifelines");
+    let monitoring = (needs.monitoring && !ds.monitoring_points.is_empty()).then(|| {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        monitoring::replay(
+            ds.monitoring_points.clone(),
+            &ds.readings,
+            cfg.monitoring.clone(),
+            wall,
+        )
+    });
+    lap("monitoring");
     let square_cell_m =
         (grid.is_some() && cfg.grid.kind == params::GridKind::Square).then_some(cfg.grid.cell_m);
     Ok(Analysis {
@@ -172,6 +190,7 @@ pub fn run_only(ds: &Dataset, p: &AnalyzeParams, needs: Needs) -> Result<Analysi
         exposure,
         emergency,
         lifelines,
+        monitoring,
         timings,
     })
 }

@@ -16,6 +16,7 @@ pub struct AnalyzeParams {
     pub exposure: ExposureConfig,
     pub emergency: crate::emergency::EmergencyConfig,
     pub lifelines: crate::lifelines::LifelineConfig,
+    pub monitoring: crate::monitoring::MonitorConfig,
 }
 
 /// How an area's (or grid cell's) level is decided.

@@ -28,6 +28,12 @@ pub struct LoadParams {
     pub resources: TableInput,
     /// City lifelines (lines: GeoJSON, the database, or a WKT column).
     pub lifelines: TableInput,
+    /// Monitoring points of major hazard sources, with their thresholds.
+    pub monitoring_points: TableInput,
+    /// Their readings (a CSV appended to, the database, …) as of the build.
+    pub readings: TableInput,
+    /// Minutes east of UTC of reading times written without an offset.
+    pub utc_offset_min: i32,
     pub boundaries: BoundaryInput,
     pub region: RegionConfig,
     pub grading: GradingConfig,
@@ -88,6 +94,11 @@ pub struct Dataset {
     pub resources: Vec<Resource>,
     /// City lifelines (empty without a lifelines input).
     pub lifelines: Vec<Lifeline>,
+    /// Monitoring points (empty without a monitoring_points table).
+    pub monitoring_points: Vec<MonitoringPoint>,
+    /// Readings of the monitoring points, as read (unchecked against the points: the
+    /// alarm engine does that).
+    pub readings: Vec<Reading>,
     /// The enterprises' R-tree, built on first use (`index()`): a run that draws only
     /// the surface never asks for it.
     index: std::sync::OnceLock<PointIndex>,
@@ -441,11 +452,12 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
     let others = |t: &ingest::params::TableInput| {
         t.path.is_some() || t.table.is_some() || t.sql.is_some() || db.is_some()
     };
-    let known = if others(&cfg.assessments) || others(&cfg.hazards) {
-        id_positions(&enterprises)
-    } else {
-        Default::default()
-    };
+    let known =
+        if others(&cfg.assessments) || others(&cfg.hazards) || others(&cfg.monitoring_points) {
+            id_positions(&enterprises)
+        } else {
+            Default::default()
+        };
 
     tick("enterprises parsed and placed");
     // an optional table whose file is missing is a warning: the map is drawn without it
@@ -476,6 +488,11 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         &cfg.lifelines.path,
         &crate::tr!("城市生命线", "city lifelines"),
     );
+    let monitoring_path = present(
+        &cfg.monitoring_points.path,
+        &crate::tr!("监测点", "monitoring points"),
+    );
+    let readings_path = present(&cfg.readings.path, &crate::tr!("监测数据", "readings"));
     let mut points = Vec::new();
     if let Some((mut t, sha)) = open_input(
         &mut db,
@@ -630,6 +647,63 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         rejects.extend(r.rejects);
         lifelines = r.lifelines;
     }
+    let mut monitoring_points = Vec::new();
+    if let Some((mut t, sha)) = open_input(
+        &mut db,
+        &cfg.monitoring_points,
+        monitoring_path.as_deref(),
+        "monitoring_points",
+        &crate::tr!("监测点（CSV、XLSX）", "monitoring points (CSV, XLSX)"),
+    )? {
+        t.find_header(
+            ingest::fields::MONITORING_POINT_FIELDS,
+            &cfg.monitoring_points.columns,
+            cfg.monitoring_points.header_row,
+        )?;
+        let r = ingest::monitoring::read_points(
+            &t,
+            &cfg.monitoring_points,
+            &known,
+            &read.rejected_ids,
+        )?;
+        inputs.push(table_info(
+            "monitoring_points",
+            &sha,
+            &t,
+            t.format.clone(),
+            r.rows_read,
+            r.points.len(),
+            r.rows_rejected,
+        )?);
+        rejects.extend(r.rejects);
+        monitoring_points = r.points;
+    }
+    let mut readings = Vec::new();
+    if let Some((mut t, sha)) = open_input(
+        &mut db,
+        &cfg.readings,
+        readings_path.as_deref(),
+        "readings",
+        &crate::tr!("监测数据（CSV、XLSX）", "readings (CSV, XLSX)"),
+    )? {
+        t.find_header(
+            ingest::fields::READING_FIELDS,
+            &cfg.readings.columns,
+            cfg.readings.header_row,
+        )?;
+        let r = ingest::monitoring::read_readings(&t, &cfg.readings, cfg.utc_offset_min)?;
+        inputs.push(table_info(
+            "readings",
+            &sha,
+            &t,
+            t.format.clone(),
+            r.rows_read,
+            r.readings.len(),
+            r.rows_rejected,
+        )?);
+        rejects.extend(r.rejects);
+        readings = r.readings;
+    }
 
     tick("assessments, hazards, sites");
     let grades = grade_all(
@@ -693,6 +767,8 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         sites,
         resources,
         lifelines,
+        monitoring_points,
+        readings,
         index: std::sync::OnceLock::new(),
         rejects,
         inputs,

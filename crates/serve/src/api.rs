@@ -295,7 +295,7 @@ fn emergency_of(st: &State, i: usize) -> Value {
     let gaps: Vec<Value> = em
         .gaps(i)
         .into_iter()
-        .map(|g| json!({"code": g.code(), "zh": g.zh()}))
+        .map(|g| json!({"code": g.code(), "zh": g.zh(em.response_min)}))
         .collect();
     json!({
         "own_team": e.own_team,
@@ -305,6 +305,7 @@ fn emergency_of(st: &State, i: usize) -> Value {
         "nearest": nearest,
         "fire_station": station,
         "fire_reach_m": round(em.reach_m, 0),
+        "fire_response_min": em.response_min,
         "gaps": gaps,
     })
 }

@@ -114,4 +114,6 @@ impl ServeConfig {
 pub struct ServeParams {
     pub serve: ServeConfig,
     pub decimals: u32,
+    /// `[monitoring]`: the alarm engine's settings and the posting token.
+    pub monitoring: riskmap_analyze::monitoring::MonitorConfig,
 }

@@ -11,6 +11,7 @@
 //! zoom range or region is 404; JSON is compressed (gzip / br); every bad request is a
 //! 400 with `{"error", "param"}`; a panic in a handler becomes a 500, never a dead server.
 
+mod alarms;
 pub mod api;
 mod config;
 pub mod features;
@@ -22,13 +23,14 @@ pub mod tiles;
 mod viewer;
 pub mod wmts;
 
+pub use alarms::{now_ms, AlarmEvents, ReadingsHandle, MAX_READINGS_BODY};
 pub use config::{ServeConfig, ServeParams};
 pub use live::{PendingGuard, Watch, WatchHandle};
 pub use state::{state, state_early, state_patched, state_shared};
 
 use axum::body::Body;
 use axum::extract::{Extension, Path as AxPath, RawQuery, Request};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -73,6 +75,8 @@ pub struct State {
     pub changes: Vec<riskmap_store::changes::Entry>,
     /// The OGC API collections parsed from the GeoJSON (on the first request for them).
     pub features: std::sync::OnceLock<features::Stores>,
+    /// `[monitoring]`: the live alarm engine's settings.
+    pub monitoring: riskmap_analyze::monitoring::MonitorConfig,
 }
 
 impl State {
@@ -95,11 +99,15 @@ pub struct Live {
     /// Updates of the watcher under way (`serve --watch`): their generations are handed
     /// over, not loaded by [`follow_generations`].
     pub(crate) pending: std::sync::atomic::AtomicUsize,
+    /// The monitoring alarm engine: outlives generations (a new one's points replace
+    /// the old, the state of the points kept is kept).
+    pub(crate) monitor: alarms::LiveMonitor,
 }
 
 impl Live {
     pub fn new(st: Shared) -> Arc<Live> {
         Arc::new(Live {
+            monitor: alarms::monitor_for(&st),
             current: std::sync::RwLock::new(st),
             events: tokio::sync::broadcast::channel(64).0,
             pending: Default::default(),
@@ -115,6 +123,7 @@ impl Live {
     /// Switch to a newly loaded generation, and send its change record to the
     /// `/api/events` listeners.
     pub fn set(&self, st: Shared) {
+        self.monitor.repoint(&st.ds.monitoring_points);
         let event = live::own_entry(&st)
             .and_then(|e| serde_json::to_string(e).ok())
             .map(Arc::<str>::from);
@@ -130,6 +139,7 @@ impl Live {
     /// Switch without an event: the same generation, from its written files (served
     /// early by `serve --watch`, its event sent then).
     pub fn set_quiet(&self, st: Shared) {
+        self.monitor.repoint(&st.ds.monitoring_points);
         *self
             .current
             .write()
@@ -214,8 +224,18 @@ async fn h_enterprises(Extension(st): Extension<Shared>, RawQuery(q): RawQuery) 
     api_result(Params::parse(q.as_deref()).and_then(|p| api::enterprises(&st, &p)))
 }
 
-async fn h_card(Extension(st): Extension<Shared>, ApiPath(id): ApiPath<String>) -> Response {
-    api_result(api::card(&st, &id))
+async fn h_card(
+    Extension(st): Extension<Shared>,
+    Extension(live): Extension<Arc<Live>>,
+    ApiPath(id): ApiPath<String>,
+) -> Response {
+    api_result(api::card(&st, &id).map(|mut card| {
+        if let Some(mut m) = alarms::card_section(&live, &id) {
+            alarms::place(&st, &mut m["active"]);
+            card["monitoring"] = m;
+        }
+        card
+    }))
 }
 
 async fn h_at(Extension(st): Extension<Shared>, RawQuery(q): RawQuery) -> Response {
@@ -553,6 +573,16 @@ async fn h_tilejson(
     json_response(&v)
 }
 
+/// `/api/readings` takes POST only.
+async fn h_readings_method() -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(header::ALLOW, "POST")],
+        Body::from(r#"{"error":"POST readings here (JSON or CSV, with the token of [monitoring]); GET /api/alarms for the alarms","param":null,"status":405}"#),
+    )
+        .into_response()
+}
+
 async fn h_fallback(uri: Uri) -> Response {
     ApiError::not_found(format!(
         "no route for `{}`; see /api/meta, /api/stats, /api/enterprises, /api/at, /tiles/LAYER/Z/X/Y.png, /wmts, /ogcapi",
@@ -576,14 +606,23 @@ async fn guard_and_log(req: Request, next: Next) -> Response {
         tracing::warn!(%method, len = target.len(), status = 414, "request");
         return r;
     }
-    // no endpoint reads a body, so none reads past the limit either: refuse one here
+    // no endpoint but POST /api/readings reads a body, so none reads past the limit
+    // either: refuse one here
     // (axum's DefaultBodyLimit only acts when a handler takes the body)
     let body_len = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if body_len.is_some_and(|n| n > MAX_BODY)
+    // readings are posted in batches: their own limit, checked while the body is read
+    // (a chunked body too)
+    let posting = method == Method::POST && req.uri().path() == "/api/readings";
+    if posting {
+        if body_len.is_some_and(|n| n > MAX_READINGS_BODY as u64) {
+            tracing::warn!(%method, status = 413, "request");
+            return alarms::too_large();
+        }
+    } else if body_len.is_some_and(|n| n > MAX_BODY)
         || req.headers().contains_key(header::TRANSFER_ENCODING)
     {
         tracing::warn!(%method, status = 413, "request");
@@ -594,7 +633,7 @@ async fn guard_and_log(req: Request, next: Next) -> Response {
         }
         .into_response();
     }
-    if method != Method::GET && method != Method::HEAD && method != Method::OPTIONS {
+    if method != Method::GET && method != Method::HEAD && method != Method::OPTIONS && !posting {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
             [(header::ALLOW, "GET, HEAD, OPTIONS")],
@@ -638,6 +677,13 @@ pub fn router_live(live: Arc<Live>, cors: &[String]) -> Router {
         .route("/api/stats", get(h_stats))
         .route("/api/at", get(h_at))
         .route("/api/nearest", get(h_nearest))
+        .route("/api/alarms", get(alarms::h_alarms))
+        .route(
+            "/api/readings",
+            axum::routing::post(alarms::h_post_readings)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_READINGS_BODY))
+                .fallback(h_readings_method),
+        )
         .route("/api/enterprises", get(h_enterprises))
         .route("/api/enterprises/{id}", get(h_card))
         .route("/geojson/{file}", get(h_geojson))
@@ -708,8 +754,13 @@ pub fn with_layers(routes: Router, live: Arc<Live>, cors: &[String]) -> Router {
         app = app.layer(
             CorsLayer::new()
                 .allow_origin(origin)
-                .allow_methods([Method::GET, Method::HEAD])
-                .allow_headers([header::IF_NONE_MATCH]),
+                .allow_methods([Method::GET, Method::HEAD, Method::POST])
+                .allow_headers([
+                    header::IF_NONE_MATCH,
+                    header::AUTHORIZATION,
+                    header::CONTENT_TYPE,
+                    HeaderName::from_static("x-riskmap-token"),
+                ]),
         );
     } else {
         // without a list the tiles and TileJSON are still open to any page (a portal on
@@ -761,6 +812,22 @@ pub fn run_watching(
     reload: Option<Reload>,
     watch: Option<Watch>,
 ) -> Result<(), riskmap_core::Error> {
+    run_with_feeds(st, opts, reload, watch, Vec::new())
+}
+
+/// Runs beside the server with a [`ReadingsHandle`]: a readings file followed, a table
+/// polled, the alarm webhooks.
+pub type Feed = Box<dyn FnOnce(ReadingsHandle) + Send>;
+
+/// [`run_watching`], with the monitoring feeds running beside the server (each in its
+/// own thread) and the stale points checked every 5 s.
+pub fn run_with_feeds(
+    st: State,
+    opts: &ServeOptions,
+    reload: Option<Reload>,
+    watch: Option<Watch>,
+    feeds: Vec<Feed>,
+) -> Result<(), riskmap_core::Error> {
     let _ = tracing_subscriber::fmt()
         .with_target(false)
         .with_writer(std::io::stderr)
@@ -773,6 +840,17 @@ pub fn run_watching(
     if let Some(watch) = watch {
         let h = WatchHandle { live: live.clone() };
         std::thread::spawn(move || watch(h));
+    }
+    for feed in feeds {
+        let h = ReadingsHandle { live: live.clone() };
+        std::thread::spawn(move || feed(h));
+    }
+    {
+        let live = live.clone();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_secs(5));
+            live.monitor.check_stale();
+        });
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

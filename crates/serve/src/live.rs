@@ -123,20 +123,32 @@ pub(crate) async fn h_changes(Extension(st): Extension<Shared>, RawQuery(q): Raw
     }))
 }
 
-/// `/api/events`: a `generation` event for every generation switched in.
+/// `/api/events`: a `generation` event for every generation switched in, an `alarm`
+/// event for every monitoring alarm raised, escalated, downgraded or cleared and every
+/// point gone silent or back.
 pub(crate) async fn h_events(Extension(live): Extension<Arc<Live>>) -> Response {
-    let rx = live.events.subscribe();
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+    let rx = (live.events.subscribe(), live.monitor.events.subscribe());
+    let stream = futures_util::stream::unfold(rx, |(mut gen, mut alarm)| async move {
+        use tokio::sync::broadcast::error::RecvError;
         loop {
-            match rx.recv().await {
-                Ok(data) => {
-                    let ev = Event::default().event("generation").data(&*data);
-                    return Some((Ok::<_, std::convert::Infallible>(ev), rx));
-                }
-                // a listener too slow for a burst misses events, not the stream: the
-                // next one (or /api/changes?since=) catches it up
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            let ev = tokio::select! {
+                r = gen.recv() => match r {
+                    Ok(data) => Some(Event::default().event("generation").data(&*data)),
+                    // a listener too slow for a burst misses events, not the stream: the
+                    // next one (or /api/changes?since=, /api/alarms?since=) catches it up
+                    Err(RecvError::Lagged(_)) => None,
+                    Err(RecvError::Closed) => return None,
+                },
+                r = alarm.recv() => match r {
+                    Ok(e) => serde_json::to_string(&*e)
+                        .ok()
+                        .map(|d| Event::default().event("alarm").id(e.seq.to_string()).data(d)),
+                    Err(RecvError::Lagged(_)) => None,
+                    Err(RecvError::Closed) => return None,
+                },
+            };
+            if let Some(ev) = ev {
+                return Some((Ok::<_, std::convert::Infallible>(ev), (gen, alarm)));
             }
         }
     });

@@ -212,6 +212,11 @@ fn assemble(
     let cfg = params.serve.clone();
     let mut meta = meta_json(&ds, &pyramids, &geojson, &cfg);
     meta["generation"] = serde_json::json!(generation);
+    // the fire stations' response time the reach and the gaps stand for (the viewer's
+    // labels say it)
+    if let Some(em) = &an.emergency {
+        meta["fire_response_min"] = serde_json::json!(em.response_min);
+    }
     State {
         ds,
         an,
@@ -230,6 +235,7 @@ fn assemble(
         generation,
         changes,
         features: Default::default(),
+        monitoring: params.monitoring.clone(),
     }
 }
 

@@ -56,11 +56,14 @@
     zh: {
       modeVector: '矢量', modeRaster: '栅格', modeVectorTitle: '切换到矢量瓦片地图（MapLibre，门户所见）', modeRasterTitle: '切换回栅格瓦片地图',
       vectorColorblind: '色盲友好配色（矢量）', vectorNoTiles: '本输出没有矢量瓦片（[vector] enabled）',
-      emergency: '应急救援', have: '有', haveNot: '无', ownTeam: '自有救援队伍', partner: '救援协议单位', fireStation: '5分钟到达的消防站', outsideReach: '不在任何消防站5分钟到达范围内',
+      emergency: '应急救援', have: '有', haveNot: '无', ownTeam: '自有救援队伍', partner: '救援协议单位', fireStation: '{m}分钟到达的消防站', outsideReach: '不在任何消防站{m}分钟到达范围内',
       nearestHelp: '最近应急资源（直线距离）', nearbyHelp: '附近应急资源（直线距离）', notGiven: '未填', gapsTitle: '应急缺口',
       search: '搜索企业', searchPlaceholder: '企业名称或统一社会信用代码', layers: '图层',
-      layerResources: '应急资源', layerReach: '消防站5分钟到达范围（直线）', layerLifelines: '城市生命线及保护范围',
+      layerResources: '应急资源', layerReach: '消防站{m}分钟到达范围（直线）', layerLifelines: '城市生命线及保护范围',
       lifelinesTitle: '临近城市生命线', protectW: '保护范围', controlW: '控制范围',
+      alarmBanner: '监测报警', alarmSince: '起', alarmClearing: '已回落，延时消警中', faultsN: '{n} 个测点离线（超过 {s} 秒无数据）',
+      monitoringTitle: '重大危险源监测', monitoringPoints: '{n} 个监测点，当前无报警', alarmsOnMap: '{n} 家企业监测报警',
+      lastSeen: '最后数据', never: '从未上报',
       layerSurface: '风险分区', layerGrid: '网格', layerDistricts: '区县', layerPoints: '企业点位',
       legend: '图例', filters: '筛选', filterLevel: '风险等级', filterIndustry: '行业',
       filterDistrict: '区县', reset: '重置筛选', back: '← 返回', close: '关闭',
@@ -92,11 +95,14 @@
     en: {
       modeVector: 'Vector', modeRaster: 'Raster', modeVectorTitle: 'Switch to the vector-tile map (MapLibre, as a portal shows it)', modeRasterTitle: 'Switch back to the raster-tile map',
       vectorColorblind: 'Colour-blind style (vector)', vectorNoTiles: 'This output has no vector tiles ([vector] enabled)',
-      emergency: 'Emergency response', have: 'yes', haveNot: 'no', ownTeam: 'Own rescue team', partner: 'Rescue agreement with', fireStation: 'Fire station within 5 minutes', outsideReach: 'Outside every fire station\'s 5-minute reach',
+      emergency: 'Emergency response', have: 'yes', haveNot: 'no', ownTeam: 'Own rescue team', partner: 'Rescue agreement with', fireStation: 'Fire station within {m} minutes', outsideReach: 'Outside every fire station\'s {m}-minute reach',
       nearestHelp: 'Nearest help (straight line)', nearbyHelp: 'Help nearby (straight line)', notGiven: 'not given', gapsTitle: 'Gaps',
       search: 'Search enterprise', searchPlaceholder: 'Name or unified social credit code', layers: 'Layers',
-      layerResources: 'Emergency resources', layerReach: 'Fire stations\' 5-minute reach (straight line)', layerLifelines: 'City lifelines and protection zones',
+      layerResources: 'Emergency resources', layerReach: 'Fire stations\' {m}-minute reach (straight line)', layerLifelines: 'City lifelines and protection zones',
       lifelinesTitle: 'Lifelines nearby', protectW: 'protection', controlW: 'control',
+      alarmBanner: 'Monitoring alarm', alarmSince: 'since', alarmClearing: 'back below, clearing after the delay', faultsN: '{n} points silent (no data for over {s} s)',
+      monitoringTitle: 'Major hazard monitoring', monitoringPoints: '{n} points, no alarm', alarmsOnMap: '{n} enterprises in alarm',
+      lastSeen: 'last data', never: 'never reported',
       layerSurface: 'Risk zones (surface)', layerGrid: 'Grid', layerDistricts: 'Districts', layerPoints: 'Enterprises',
       legend: 'Legend', filters: 'Filters', filterLevel: 'Level', filterIndustry: 'Industry',
       filterDistrict: 'District', reset: 'Reset filters', back: '← Back', close: 'Close',
@@ -176,8 +182,14 @@
     try { if (localStorage.getItem('riskmap.lang') === 'en') return 'en'; } catch (e) { /* private mode */ }
     return 'zh';
   }
+  // the fire stations' response time of the build ([emergency.fire] response_min)
+  function fireMin() {
+    var m = state.meta && state.meta.fire_response_min;
+    return typeof m === 'number' && isFinite(m) ? String(Math.round(m * 10) / 10) : '5';
+  }
   function t(key, vars) {
     var s = (I18N[state.lang] && I18N[state.lang][key]) || I18N.zh[key] || key;
+    if (s.indexOf('{m}') >= 0 && !(vars && vars.m != null)) s = s.replace(/\{m\}/g, fireMin());
     if (vars) s = s.replace(/\{(\w+)\}/g, function (m, k) { return vars[k] != null ? vars[k] : m; });
     return s;
   }
@@ -609,6 +621,7 @@
       loadAreas().catch(function (e) { reportError('areas', e); });
       loadResources().catch(function (e) { reportError('resources', e); });
       loadLifelines().catch(function (e) { reportError('lifelines', e); });
+      drawAlarms();
       schedulePoints(0);
     }
   }
@@ -1340,6 +1353,82 @@
     return h.join('');
   }
   // the card's 临近城市生命线: in a zone, or within the influence radius
+  var SEV_ZH = { high: '高报', high_high: '高高报' }, SEV_EN = { high: 'high', high_high: 'high-high' };
+  function sevText(s) { return state.lang === 'en' ? (SEV_EN[s] || s) : (SEV_ZH[s] || s); }
+  /** The card's banner: the enterprise's active alarms (with the reading that raised
+   *  each) and its silent points; a line saying all is well when it has points. */
+  function renderAlarmBanner(m) {
+    var h = [], act = m.active || [], faults = m.faults || [];
+    if (act.length) {
+      h.push('<div class="alarm-banner sev-' + esc(act[0].severity) + '" id="card-alarm" role="alert"><strong>⚠ ' + esc(t('alarmBanner')) + '</strong><ul class="plain">');
+      act.forEach(function (a) {
+        var c = a.cause || {};
+        var q = state.lang === 'en' ? a.quantity : a.quantity_zh;
+        h.push('<li><b>' + esc(sevText(a.severity)) + '</b> ' + esc(a.name || a.point) + ' · ' + esc(q) + ' ' +
+          esc(fmtNum(c.value, 2)) + ' ' + esc(a.unit) + ' ≥ ' + esc(fmtNum(c.threshold, 2)) +
+          ' <span class="muted">(' + esc(a.since) + ' ' + esc(t('alarmSince')) + ')</span>' +
+          (a.clearing ? ' <span class="muted">' + esc(t('alarmClearing')) + '</span>' : '') + '</li>');
+      });
+      h.push('</ul></div>');
+    }
+    if (faults.length) {
+      h.push('<div class="alarm-faults" id="card-faults">' + esc(t('faultsN', { n: faults.length, s: fmtNum(m.stale_after_s, 0) })) + '<ul class="plain">');
+      faults.forEach(function (f) {
+        h.push('<li>' + esc(f.name || f.point) + ' · ' + esc(t('lastSeen')) + ' ' + esc(f.last || t('never')) + '</li>');
+      });
+      h.push('</ul></div>');
+    }
+    if (!act.length && !faults.length) h.push('<p class="muted" id="card-monitoring">' + esc(t('monitoringTitle')) + '：' + esc(t('monitoringPoints', { n: m.points })) + '</p>');
+    return h.join('');
+  }
+
+  // monitoring alarms on the map: a flashing ring on every enterprise in alarm (red for
+  // high-high, orange for high), refreshed on each `alarm` event of /api/events
+  // SVG, not canvas: the ring's flashing is a CSS animation of its path
+  var alarmRenderer = L.svg({ pane: 'highlight' });
+  var alarmLayer = L.layerGroup().addTo(map), alarmData = null, alarmTimer = null;
+  function loadAlarms() {
+    return api('/api/alarms').then(function (d) { alarmData = d; drawAlarms(); return d; })
+      .catch(function (e) { console.warn('[riskmap] alarms:', e.message); });
+  }
+  function drawAlarms() {
+    alarmLayer.clearLayers();
+    var d = alarmData, by = {};
+    if (!d || !d.active) return;
+    d.active.forEach(function (a) {
+      if (typeof a.lon !== 'number') return;
+      var k = a.enterprise, cur = by[k];
+      if (!cur || (a.severity === 'high_high' && cur.severity !== 'high_high')) by[k] = a;
+    });
+    var n = 0;
+    Object.keys(by).sort().forEach(function (k) {
+      var a = by[k];
+      n++;
+      var ll = toMapLatLng(a.lon, a.lat);
+      var m = L.circleMarker(ll, {
+        renderer: alarmRenderer, radius: 14, color: a.severity === 'high_high' ? '#d7191c' : '#f28e2b', weight: 3, fill: false,
+        className: 'alarm-ring sev-' + a.severity, interactive: true
+      }).addTo(alarmLayer);
+      m.on('click', function () { openCard(k, ll); });
+      m.bindTooltip((a.enterprise_name || k) + ' · ' + sevText(a.severity));
+    });
+    document.body.setAttribute('data-alarms', String(n));
+  }
+  function scheduleAlarms(ev) {
+    clearTimeout(alarmTimer);
+    alarmTimer = setTimeout(function () {
+      loadAlarms().then(function () {
+        // the open card of the enterprise the event is about shows the new state
+        var p = state.panel;
+        if (ev && p && p.kind === 'card' && p.data && p.data.id === ev.enterprise) {
+          api('/api/enterprises/' + encodeURIComponent(ev.enterprise)).then(function (d) {
+            if (state.panel === p) setPanel({ kind: 'card', data: d, back: p.back || null });
+          }).catch(function () { /* the card stays as it was */ });
+        }
+      });
+    }, 150);
+  }
+
   function renderLifelines(ls) {
     if (!ls || !ls.length) return '';
     var h = ['<h3>' + esc(t('lifelinesTitle')) + '</h3><table class="tbl" id="card-lifelines"><tbody>'];
@@ -1409,6 +1498,7 @@
   function renderCard(d) {
     var h = [], en = state.lang === 'en';
     h.push('<h2 class="card-name">' + esc(d.name) + '</h2>');
+    if (d.monitoring) h.push(renderAlarmBanner(d.monitoring));
     h.push('<p>' + badge(d.level, d.level_zh, 'card-level') + '</p>');
     var reason = en ? (d.reason || d.reason_zh) : (d.reason_zh || d.reason);
     h.push('<dl class="kv" id="card-fields">');
@@ -2162,6 +2252,13 @@
       liveRetry = 0;
       setLiveConnected(true);
       loadChanges(false);                  // what was missed while the connection was down
+      loadAlarms();
+    });
+    es.addEventListener('alarm', function (ev) {
+      if (es !== liveSource) return;
+      var e = null;
+      try { e = JSON.parse(ev.data); } catch (x) { /* not JSON: reload anyway */ }
+      scheduleAlarms(e);
     });
     es.addEventListener('generation', function (ev) {
       if (es !== liveSource) return;
@@ -2183,6 +2280,7 @@
   }
   function startLive() {
     renderLiveStatus();
+    loadAlarms();
     return loadChanges(true).then(connectLive);
   }
 

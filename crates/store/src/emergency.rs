@@ -135,7 +135,11 @@ pub fn write_emergency_csv(w: &mut dyn Write, ds: &Dataset, em: &Emergency) -> s
         &h,
         (0..ds.enterprises.len()).map(|i| {
             let e = &ds.enterprises[i];
-            let gaps: Vec<&str> = em.gaps(i).into_iter().map(|g| g.zh()).collect();
+            let gaps: Vec<String> = em
+                .gaps(i)
+                .into_iter()
+                .map(|g| g.zh(em.response_min))
+                .collect();
             let st = em.covered_by[i];
             let mut row = vec![
                 e.id.clone(),

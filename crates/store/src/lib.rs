@@ -14,6 +14,7 @@ pub mod generations;
 pub mod geojson;
 pub mod geotiff;
 pub mod lifelines;
+pub mod monitoring;
 pub mod postgis;
 pub mod pyramid;
 pub mod summary;

@@ -23,6 +23,18 @@ pub struct Tally {
     pub by_district: BTreeMap<String, Counts>,
     pub by_industry: BTreeMap<String, Counts>,
     pub rejects_by_reason: BTreeMap<&'static str, usize>,
+    /// Rejects beyond the readers' (the readings the alarm engine refused).
+    pub later_rejects: usize,
+}
+
+impl Tally {
+    /// Count rejects made after reading (each a refused row: a reading).
+    pub fn add_rejects(&mut self, rs: &[riskmap_core::ingest::Reject]) {
+        for r in rs {
+            *self.rejects_by_reason.entry(r.kind.code()).or_default() += 1;
+        }
+        self.later_rejects += rs.len();
+    }
 }
 
 /// Name used for enterprises outside every district.
@@ -36,6 +48,7 @@ pub fn tally(ds: &Dataset) -> Tally {
         by_district: BTreeMap::new(),
         by_industry: BTreeMap::new(),
         rejects_by_reason: BTreeMap::new(),
+        later_rejects: 0,
     };
     for (i, e) in ds.enterprises.iter().enumerate() {
         let s = level_slot(ds.grades[i].level);
@@ -75,7 +88,8 @@ pub fn summary_json(
     for (k, c) in &t.by_industry {
         by_i.insert(k.clone(), counts_json(c));
     }
-    let rows_rejected: usize = ds.inputs.iter().map(|i| i.rows_rejected).sum();
+    let rows_rejected: usize =
+        ds.inputs.iter().map(|i| i.rows_rejected).sum::<usize>() + t.later_rejects;
     let open: usize = ds.grades.iter().map(|g| g.open_hidden_dangers).sum();
     let open_major: usize = ds.grades.iter().map(|g| g.open_major_hidden_dangers).sum();
     let warned = ds
@@ -104,7 +118,7 @@ pub fn summary_json(
             "with_warnings": warned,
         },
         "hidden_dangers": {"open": open, "open_major": open_major},
-        "rejects": {"rows": rows_rejected, "issues": ds.rejects.len(), "by_reason": t.rejects_by_reason},
+        "rejects": {"rows": rows_rejected, "issues": ds.rejects.len() + t.later_rejects, "by_reason": t.rejects_by_reason},
         "outputs": outputs,
     });
     if let Some(o) = v.as_object_mut() {

@@ -21,7 +21,7 @@ pub struct AssessmentRead {
     pub rows_rejected: usize,
 }
 
-fn orphan(
+pub(super) fn orphan(
     enterprise_id: &str,
     known: &HashMap<&str, u32>,
     rejected: &HashSet<String>,

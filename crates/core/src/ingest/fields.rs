@@ -429,6 +429,135 @@ pub const LIFELINE_FIELDS: &[FieldDef] = &[
     f("crs", &["crs", "坐标系", "坐标系统", "srs"], false),
 ];
 
+/// Monitoring points of major hazard sources (#27 §3).
+pub const MONITORING_POINT_FIELDS: &[FieldDef] = &[
+    f(
+        "id",
+        &[
+            "id",
+            "point",
+            "point_id",
+            "测点编号",
+            "监测点编号",
+            "点位编号",
+            "测点编码",
+            "位号",
+            "tag",
+        ],
+        true,
+    ),
+    f(
+        "enterprise_id",
+        &[
+            "enterprise_id",
+            "enterprise",
+            "企业编号",
+            "企业id",
+            "企业代码",
+            "单位编号",
+        ],
+        true,
+    ),
+    f(
+        "quantity",
+        &[
+            "quantity",
+            "监测类型",
+            "监测项",
+            "监测指标",
+            "测量类型",
+            "指标",
+            "参数",
+            "type",
+        ],
+        true,
+    ),
+    f(
+        "name",
+        &["name", "测点名称", "点位名称", "名称", "监测点名称"],
+        false,
+    ),
+    f("unit", &["unit", "单位", "计量单位"], false),
+    f(
+        "high",
+        &[
+            "high",
+            "高报",
+            "高报值",
+            "一级报警值",
+            "一级报警",
+            "报警值",
+            "alarm_high",
+        ],
+        false,
+    ),
+    f(
+        "high_high",
+        &[
+            "high_high",
+            "高高报",
+            "高高报值",
+            "二级报警值",
+            "二级报警",
+            "alarm_high_high",
+        ],
+        false,
+    ),
+];
+
+/// Readings of monitoring points (#27 §3).
+pub const READING_FIELDS: &[FieldDef] = &[
+    f(
+        "point",
+        &[
+            "point",
+            "point_id",
+            "测点编号",
+            "监测点编号",
+            "点位编号",
+            "测点编码",
+            "位号",
+            "tag",
+        ],
+        true,
+    ),
+    f(
+        "enterprise_id",
+        &[
+            "enterprise_id",
+            "enterprise",
+            "企业编号",
+            "企业id",
+            "企业代码",
+        ],
+        false,
+    ),
+    f(
+        "quantity",
+        &["quantity", "监测类型", "监测项", "监测指标"],
+        false,
+    ),
+    f(
+        "value",
+        &["value", "数值", "监测值", "测量值", "读数", "实时值", "val"],
+        true,
+    ),
+    f(
+        "time",
+        &[
+            "time",
+            "timestamp",
+            "时间",
+            "监测时间",
+            "采集时间",
+            "数据时间",
+            "记录时间",
+            "ts",
+        ],
+        true,
+    ),
+];
+
 /// The field list of a config section name.
 pub fn fields_for(section: &str) -> &'static [FieldDef] {
     match section {
@@ -438,6 +567,8 @@ pub fn fields_for(section: &str) -> &'static [FieldDef] {
         "sites" => SITE_FIELDS,
         "resources" => RESOURCE_FIELDS,
         "lifelines" => LIFELINE_FIELDS,
+        "monitoring_points" => MONITORING_POINT_FIELDS,
+        "readings" => READING_FIELDS,
         _ => &[],
     }
 }

@@ -8,6 +8,7 @@ pub mod credit;
 pub mod db;
 pub mod fields;
 pub mod lifelines;
+pub mod monitoring;
 pub mod params;
 pub mod records;
 pub mod region;

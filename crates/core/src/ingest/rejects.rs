@@ -21,6 +21,16 @@ pub enum RejectKind {
     NotInTable,
     UnknownEnterprise,
     EnterpriseRejected,
+    /// A reading of a point not in the monitoring points.
+    UnknownPoint,
+    /// A reading's time that is not a time.
+    UnparseableTime,
+    /// A reading's time later than now (beyond the clock tolerance).
+    FutureTime,
+    /// A reading of a point at a time it already has a reading for.
+    DuplicateReading,
+    /// A reading whose enterprise or quantity is not its point's.
+    PointMismatch,
 }
 
 impl RejectKind {
@@ -41,6 +51,11 @@ impl RejectKind {
             RejectKind::NotInTable => "value_not_in_table",
             RejectKind::UnknownEnterprise => "unknown_enterprise",
             RejectKind::EnterpriseRejected => "enterprise_rejected",
+            RejectKind::UnknownPoint => "unknown_point",
+            RejectKind::UnparseableTime => "unparseable_time",
+            RejectKind::FutureTime => "future_time",
+            RejectKind::DuplicateReading => "duplicate_reading",
+            RejectKind::PointMismatch => "point_mismatch",
         }
     }
 
@@ -61,6 +76,11 @@ impl RejectKind {
             RejectKind::NotInTable => "取值不在评价表中",
             RejectKind::UnknownEnterprise => "企业不在名录中",
             RejectKind::EnterpriseRejected => "所属企业行已被拒绝",
+            RejectKind::UnknownPoint => "测点不在监测点表中",
+            RejectKind::UnparseableTime => "时间无法解析",
+            RejectKind::FutureTime => "时间晚于当前时间",
+            RejectKind::DuplicateReading => "重复读数",
+            RejectKind::PointMismatch => "与测点登记不符",
         }
     }
 }

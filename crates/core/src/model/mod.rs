@@ -4,7 +4,9 @@ use crate::crs::Crs;
 use serde::{Deserialize, Serialize};
 
 mod emergency;
+mod monitoring;
 pub use emergency::*;
+pub use monitoring::*;
 use std::fmt;
 
 /// A risk level. Ordered so that `Red` is the greatest ("the highest wins" is `max`).
