@@ -517,7 +517,12 @@ pub fn analysis_summary(ds: &Dataset, cfg: &Config, a: &Analysis) -> Map<String,
             .collect();
         m.insert(
             "emergency".into(),
-            json!({"resources": ds.resources.len(), "by_type": kinds, "method": "straight_line",
+            json!({"resources": ds.resources.len(), "by_type": kinds,
+                   "method": if em.roads.is_some() { "road_network" } else { "straight_line" },
+                   "roads": em.roads.as_ref().map(|rr| json!({
+                       "roads": ds.roads.len(), "km": export::round(rr.km, 3), "nodes": rr.net.node_count(),
+                       "enterprises_off_network": rr.off_network.len(), "resources_off_network": rr.resources_off,
+                       "drive_min": export::round(rr.budget_secs / 60.0, 2)})),
                    "fire_stations_counted": em.stations.len(), "fire_reach_m": export::round(em.reach_m, 1),
                    "outside_fire_reach": em.outside().len(), "without_team_or_agreement": em.no_team.len()}),
         );

@@ -66,6 +66,9 @@ pub struct Config {
     /// City lifelines (城市生命线: gas, oil and gas pipelines, power lines, water and
     /// heating mains) as lines: GeoJSON, the database, or a CSV/XLSX WKT column. Optional.
     pub lifelines: TableInput,
+    /// The road network (路网: lines with 道路等级 and optionally 限速, 单行) for travel
+    /// times and the fire stations' reach by road. Optional: without it, straight line.
+    pub roads: TableInput,
     /// Monitoring points of major hazard sources (重大危险源监测点: enterprise, quantity,
     /// high / high-high thresholds). Optional.
     pub monitoring_points: TableInput,
@@ -335,6 +338,7 @@ impl Config {
         fix(&mut self.sites.path);
         fix(&mut self.resources.path);
         fix(&mut self.lifelines.path);
+        fix(&mut self.roads.path);
         fix(&mut self.monitoring_points.path);
         fix(&mut self.readings.path);
         fix(&mut self.areas.streets);
@@ -515,6 +519,7 @@ impl Config {
             ("sites", &self.sites),
             ("resources", &self.resources),
             ("lifelines", &self.lifelines),
+            ("roads", &self.roads),
             ("monitoring_points", &self.monitoring_points),
             ("readings", &self.readings),
         ] {

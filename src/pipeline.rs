@@ -49,6 +49,7 @@ impl Overrides {
             cfg.sites.crs = Some(c);
             cfg.resources.crs = Some(c);
             cfg.lifelines.crs = Some(c);
+            cfg.roads.crs = Some(c);
         }
         if let Some(c) = self.boundaries_crs {
             cfg.boundaries.crs = Some(c);
@@ -88,6 +89,7 @@ pub fn config_hash(cfg: &Config) -> String {
         &mut c.sites,
         &mut c.resources,
         &mut c.lifelines,
+        &mut c.roads,
         &mut c.monitoring_points,
         &mut c.readings,
     ] {
@@ -148,6 +150,7 @@ pub fn load(cfg: &Config) -> Result<Dataset, Error> {
         sites: cfg.sites.clone(),
         resources: cfg.resources.clone(),
         lifelines: cfg.lifelines.clone(),
+        roads: cfg.roads.clone(),
         monitoring_points: cfg.monitoring_points.clone(),
         readings: cfg.readings.clone(),
         utc_offset_min: cfg.monitoring.utc_offset_min(),

@@ -321,3 +321,108 @@ fn api_nearest_and_the_card() {
         .unwrap();
     assert_eq!(rescue["resources"][0]["id"], "T1");
 }
+
+/// With a road network (#27 §1): the roads as owners send them (GBK, CRLF, a WKT
+/// column, classes in their words, one-way), the rejects named; the help reached
+/// soonest by road — not the nearest in straight line when a river lies between — with
+/// minutes equal to the road's length at its class's speed plus the access legs; a
+/// station's reach by road; an enterprise off the network in straight line, said so.
+#[test]
+fn help_by_road_is_not_help_across_the_river() {
+    let d = tempfile::tempdir().unwrap();
+    let register = "企业编号,企业名称,经度,纬度,风险等级\n\
+E1,河南岸的企业,117.05,36.601,重大\n\
+E2,远离道路的企业,117.20,36.70,一般\n";
+    let resources = "编号,名称,类型,级别,经度,纬度\n\
+H1,对岸的医院,医院,,117.05,36.619\n\
+H2,同岸的医院,医院,,117.09,36.601\n\
+F1,沿路的消防站,消防站,一级站,117.06,36.6005\n";
+    // two roads on either bank of a river, no bridge; dirty rows after them
+    let roads = "编号,名称,道路等级,限速,单行,WKT\n\
+A,南岸路,主干路,,否,\"LINESTRING (117.00 36.60, 117.05 36.60, 117.10 36.60)\"\n\
+B,北岸路,主干路,,,\"LINESTRING (117.00 36.62, 117.10 36.62)\"\n\
+X1,铁路,铁路,,,\"LINESTRING (117.0 36.61, 117.1 36.61)\"\n\
+X2,限速写错,支路,很快,,\"LINESTRING (117.0 36.61, 117.1 36.61)\"\n\
+X3,路口,支路,,,POINT (117.0 36.61)\n";
+    let mut c = Config::default();
+    c.enterprises.path = Some(write_gbk_crlf(d.path(), "企业.csv", register));
+    c.resources.path = Some(write_gbk_crlf(d.path(), "应急资源.csv", resources));
+    c.roads.path = Some(write_gbk_crlf(d.path(), "路网.csv", roads));
+    c.boundaries.path = Some(PathBuf::from(DISTRICTS));
+    c.boundaries.crs = Some(Crs::Gcj02);
+    let ds = load(&c).unwrap();
+    assert_eq!(ds.roads.len(), 2);
+    let rej: Vec<(String, RejectKind, String)> = ds
+        .rejects
+        .iter()
+        .filter(|r| r.file.ends_with("路网.csv"))
+        .map(|r| (r.line.clone(), r.kind, r.column.clone()))
+        .collect();
+    assert_eq!(
+        rej,
+        [
+            (
+                "4".to_string(),
+                RejectKind::UnknownValue,
+                "道路等级".to_string()
+            ),
+            (
+                "5".to_string(),
+                RejectKind::UnparseableNumber,
+                "限速".to_string()
+            ),
+            ("6".to_string(), RejectKind::NoGeometry, "WKT".to_string()),
+        ]
+    );
+    let em = assess(&ds, &EmergencyConfig::default()).unwrap();
+    let rr = em.roads.as_ref().expect("routed by road");
+    let e1 = ds.enterprises.iter().position(|e| e.id == "E1").unwrap();
+    let e2 = ds.enterprises.iter().position(|e| e.id == "E2").unwrap();
+    let id = |i: usize| ds.resources[i].id.as_str();
+    let hospital = em
+        .kinds
+        .iter()
+        .position(|k| k.kind == ResourceKind::Hospital)
+        .unwrap();
+    // in straight line the hospital across the river is nearer …
+    assert_eq!(id(em.nearest[e1][hospital][0].idx), "H1");
+    // … by road only the one on this bank is reached
+    let routes = &rr.routes[e1][hospital];
+    assert_eq!(routes.len(), 1, "H1 cannot be reached: no bridge");
+    assert_eq!(id(routes[0].idx), "H2");
+    // its minutes: the road between them at 主干路's 40 km/h, plus ~111 m of access at
+    // each end at 10 km/h
+    let road_m = haversine((117.05, 36.60), (117.09, 36.60));
+    let access =
+        haversine((117.05, 36.601), (117.05, 36.60)) + haversine((117.09, 36.601), (117.09, 36.60));
+    let want = road_m / (40.0 / 3.6) + access / (10.0 / 3.6);
+    assert!(
+        (routes[0].secs - want).abs() < 2.0,
+        "{} s vs {want} s",
+        routes[0].secs
+    );
+    assert!((routes[0].metres - (road_m + access)).abs() < 10.0);
+    // the station 900 m along the road reaches E1 within its 4 driving minutes
+    assert_eq!(em.covered_by[e1].map(|h| id(h.idx)), Some("F1"));
+    assert!(rr.reach[0].is_some(), "the area F1 reaches by road");
+    // E2 is 9 km from any road: straight line, and listed so
+    assert_eq!(rr.off_network, vec![e2]);
+    assert!(rr.routes[e2][hospital].is_empty());
+    // the card and emergency.csv say how
+    let mut c2 = c.clone();
+    let out = d.path().join("out");
+    c2.output.dir = out.clone();
+    c2.report.enabled = false;
+    riskmap::build::build(&ds, &c2, &riskmap::build::BuildOptions::default()).unwrap();
+    let csv = std::fs::read_to_string(out.join("emergency.csv")).unwrap();
+    let head = csv.lines().next().unwrap();
+    assert!(
+        head.contains("行车最快的医院") && head.contains("医院行车时间(分钟)"),
+        "{head}"
+    );
+    let e1_row = csv.lines().find(|l| l.starts_with("E1,")).unwrap();
+    assert!(e1_row.contains("同岸的医院"), "{e1_row}");
+    let reach: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("fire_reach.geojson")).unwrap()).unwrap();
+    assert_eq!(reach["features"][0]["properties"]["method"], "road_network");
+}

@@ -84,6 +84,7 @@ pub fn input_files(cfg: &Config) -> Vec<(&'static str, PathBuf)> {
         ("lifelines", &cfg.lifelines.path),
         // the points, not their readings: a readings file grows every second and is
         // followed by `serve`, not rebuilt from
+        ("roads", &cfg.roads.path),
         ("monitoring_points", &cfg.monitoring_points.path),
         ("boundaries", &cfg.boundaries.path),
     ] {
@@ -120,6 +121,7 @@ fn saved_config(cfg: &Config, gen: &Path) -> Option<Config> {
             "resources" => &mut c.resources.path,
             "lifelines" => &mut c.lifelines.path,
             "monitoring_points" => &mut c.monitoring_points.path,
+            "roads" => &mut c.roads.path,
             _ => &mut c.boundaries.path,
         };
         *slot = Some(saved);
@@ -849,6 +851,7 @@ pub fn db_tables(cfg: &Config) -> Vec<String> {
         (&cfg.sites, "sites"),
         (&cfg.resources, "resources"),
         (&cfg.lifelines, "lifelines"),
+        (&cfg.roads, "roads"),
         (&cfg.monitoring_points, "monitoring_points"),
     ] {
         if t.path.is_none() && t.sql.is_none() {

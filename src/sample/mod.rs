@@ -7,6 +7,7 @@
 
 mod emergency;
 mod monitoring;
+mod roads;
 
 use crate::crs::Crs;
 use crate::export::OutputSet;
@@ -239,6 +240,8 @@ pub struct SampleReport {
     /// Monitoring points and their readings written (the dirty readings not counted).
     pub monitoring_points: usize,
     pub readings: usize,
+    /// Roads written (the dirty features not counted).
+    pub roads: usize,
     pub dirty_rows: usize,
 }
 
@@ -583,6 +586,7 @@ pub fn generate(opts: &SampleOptions) -> std::io::Result<SampleReport> {
     let (resources, n_resources) = emergency::resources_csv(opts, &idx, bbox);
     let (lifelines, n_lifelines) = emergency::lifelines_geojson(opts, &idx, bbox);
     let (mpoints, readings, n_points, n_readings) = monitoring::csvs(opts, &hazard_ids);
+    let (roads, n_roads) = roads::roads_geojson(opts, bbox);
     let mut set = OutputSet::new();
     let out = &opts.out;
     let w = |set: &mut OutputSet, name: &str, text: &str| {
@@ -598,6 +602,7 @@ pub fn generate(opts: &SampleOptions) -> std::io::Result<SampleReport> {
     w(&mut set, "lifelines.geojson", &lifelines)?;
     w(&mut set, "monitoring_points.csv", &mpoints)?;
     w(&mut set, "readings.csv", &readings)?;
+    w(&mut set, "roads.geojson", &roads)?;
     w(&mut set, DISTRICTS_FILE, JINAN_DISTRICTS_GCJ02)?;
     let files = set.commit()?;
     Ok(SampleReport {
@@ -610,6 +615,7 @@ pub fn generate(opts: &SampleOptions) -> std::io::Result<SampleReport> {
         lifelines: n_lifelines,
         monitoring_points: n_points,
         readings: n_readings,
+        roads: n_roads,
         dirty_rows: dirty + 3,
     })
 }

@@ -25,6 +25,9 @@ pub struct EmergencyConfig {
     /// Levels whose enterprises must have a rescue team of their own or an agreement
     /// (救援协议); the others are listed as gaps. Default red and orange.
     pub gap_levels: Vec<Level>,
+    /// With a road network (`[roads]`): the speeds of its classes, the access speed and
+    /// snapping distance.
+    pub roads: crate::routing::RoadSpeeds,
 }
 
 /// How far a fire station reaches.
@@ -73,6 +76,7 @@ impl Default for EmergencyConfig {
             nearest: 3,
             fire: FireReach::default(),
             gap_levels: vec![Level::Red, Level::Orange],
+            roads: Default::default(),
         }
     }
 }
@@ -95,7 +99,7 @@ impl EmergencyConfig {
         if !(f.speed_kmh.is_finite() && f.speed_kmh > 0.0 && f.speed_kmh <= 200.0) {
             return Err("emergency.fire.speed_kmh must be within (0, 200]".into());
         }
-        Ok(())
+        self.roads.validate()
     }
 }
 
@@ -212,6 +216,47 @@ pub struct Emergency {
     pub covered_by: Vec<Option<Hit>>,
     /// Enterprises of the gap levels with neither their own team nor an agreement.
     pub no_team: Vec<usize>,
+    /// With a road network: travel along it.
+    pub roads: Option<RoadRoutes>,
+}
+
+/// Travel by road (#27 §1): the network, each kind's `k` nearest resources at every
+/// node, and every enterprise's by driving time.
+pub struct RoadRoutes {
+    pub net: crate::routing::Network,
+    /// Per kind (in `Emergency::kinds` order), per node: the nearest resources by time.
+    pub labels: Vec<Vec<Vec<crate::routing::Label>>>,
+    /// Per enterprise, per kind: its nearest by time (empty off the network).
+    pub routes: Vec<Vec<Vec<crate::routing::Route>>>,
+    /// Per enterprise: the counted station reaching it soonest, if within the driving
+    /// time (None: outside by road, or off the network).
+    pub station: Vec<Option<crate::routing::Route>>,
+    /// Enterprises farther than `max_snap_m` from every road node (their help and
+    /// reach are straight-line).
+    pub off_network: Vec<usize>,
+    /// Resources off the network (not reachable by road).
+    pub resources_off: usize,
+    /// The driving seconds a station has (response − turnout).
+    pub budget_secs: f64,
+    /// Per counted station (aligned with `Emergency::stations`): the area it reaches
+    /// by road within `budget_secs` (the concave hull of the roads reached; None off the
+    /// network or reaching too little to enclose).
+    pub reach: Vec<Option<geo::Polygon<f64>>>,
+    pub km: f64,
+}
+
+impl RoadRoutes {
+    /// The routes from any point: per kind (as `labels`), nearest first; None off the
+    /// network.
+    pub fn from_point(&self, lon: f64, lat: f64) -> Option<Vec<Vec<crate::routing::Route>>> {
+        let snap = self.net.snap(lon, lat)?;
+        Some(
+            self.labels
+                .iter()
+                .map(|l| crate::routing::routes_at(l, &snap))
+                .collect(),
+        )
+    }
 }
 
 impl Emergency {
@@ -301,6 +346,26 @@ pub fn assess(ds: &Dataset, cfg: &EmergencyConfig) -> Option<Emergency> {
                 })
         })
         .collect();
+    let roads = (!ds.roads.is_empty()).then(|| road_routes(ds, cfg, &kinds, &stations));
+    // by road, a station reaches an enterprise within its driving time; off the network,
+    // or without roads, within the straight-line reach
+    let covered_by: Vec<Option<Hit>> = match &roads {
+        None => covered_by,
+        Some(rr) => covered_by
+            .into_iter()
+            .enumerate()
+            .map(|(i, straight)| {
+                if rr.off_network.binary_search(&i).is_ok() {
+                    straight
+                } else {
+                    rr.station[i].map(|r| Hit {
+                        idx: r.idx,
+                        distance_m: r.metres,
+                    })
+                }
+            })
+            .collect(),
+    };
     let no_team = (0..ds.enterprises.len())
         .filter(|&i| {
             let e = &ds.enterprises[i];
@@ -319,5 +384,90 @@ pub fn assess(ds: &Dataset, cfg: &EmergencyConfig) -> Option<Emergency> {
         response_min: cfg.fire.response_min,
         covered_by,
         no_team,
+        roads,
     })
+}
+
+/// Build the network and route every kind's resources to every node (one search per
+/// kind, the kinds in parallel), then read each enterprise's routes off its node.
+fn road_routes(
+    ds: &Dataset,
+    cfg: &EmergencyConfig,
+    kinds: &[KindIndex],
+    stations: &[usize],
+) -> RoadRoutes {
+    use crate::routing::{k_nearest, routes_at, Network};
+    let net = Network::build(&ds.roads, &cfg.roads);
+    let snaps: Vec<Option<crate::routing::Snap>> = ds
+        .resources
+        .par_iter()
+        .map(|r| net.snap(r.lon, r.lat))
+        .collect();
+    let resources_off = snaps.iter().filter(|s| s.is_none()).count();
+    let k = cfg.nearest.max(5);
+    let sources = |members: &[usize]| -> Vec<(usize, &crate::routing::Snap)> {
+        members
+            .iter()
+            .filter_map(|&i| snaps[i].as_ref().map(|s| (i, s)))
+            .collect()
+    };
+    let labels: Vec<Vec<Vec<crate::routing::Label>>> = kinds
+        .par_iter()
+        .map(|ki| k_nearest(&net, &sources(&ki.members), k))
+        .collect();
+    let station_labels = k_nearest(&net, &sources(stations), 1);
+    let budget_secs = (cfg.fire.response_min - cfg.fire.turnout_min).max(0.0) * 60.0;
+    let e_snaps: Vec<Option<crate::routing::Snap>> = ds
+        .enterprises
+        .par_iter()
+        .map(|e| net.snap(e.lon, e.lat))
+        .collect();
+    let off_network: Vec<usize> = (0..e_snaps.len())
+        .filter(|&i| e_snaps[i].is_none())
+        .collect();
+    let routes = e_snaps
+        .par_iter()
+        .map(|s| match s {
+            Some(s) => labels
+                .iter()
+                .map(|l| {
+                    let mut r = routes_at(l, s);
+                    r.truncate(cfg.nearest.max(1));
+                    r
+                })
+                .collect(),
+            None => vec![Vec::new(); labels.len()],
+        })
+        .collect();
+    let station = e_snaps
+        .iter()
+        .map(|s| {
+            s.as_ref()
+                .and_then(|s| routes_at(&station_labels, s).into_iter().next())
+                .filter(|r| r.secs <= budget_secs + 1e-9)
+        })
+        .collect();
+    let reach = stations
+        .par_iter()
+        .map(|&i| {
+            use geo::ConcaveHull;
+            let pts = crate::routing::service_area(&net, snaps[i].as_ref()?, budget_secs);
+            if pts.len() < 3 {
+                return None;
+            }
+            let mp = geo::MultiPoint::from(pts);
+            Some(mp.concave_hull())
+        })
+        .collect();
+    RoadRoutes {
+        reach,
+        km: Network::length_km(&ds.roads),
+        net,
+        labels,
+        routes,
+        station,
+        off_network,
+        resources_off,
+        budget_secs,
+    }
 }

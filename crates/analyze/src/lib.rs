@@ -13,6 +13,7 @@ pub mod grid;
 pub mod lifelines;
 pub mod monitoring;
 pub mod params;
+pub mod routing;
 pub mod rule;
 pub mod simplify;
 pub mod surface;

@@ -28,6 +28,8 @@ pub struct LoadParams {
     pub resources: TableInput,
     /// City lifelines (lines: GeoJSON, the database, or a WKT column).
     pub lifelines: TableInput,
+    /// The road network (lines with a class and speed) travel times are computed on.
+    pub roads: TableInput,
     /// Monitoring points of major hazard sources, with their thresholds.
     pub monitoring_points: TableInput,
     /// Their readings (a CSV appended to, the database, …) as of the build.
@@ -94,6 +96,8 @@ pub struct Dataset {
     pub resources: Vec<Resource>,
     /// City lifelines (empty without a lifelines input).
     pub lifelines: Vec<Lifeline>,
+    /// The road network (empty without a roads input).
+    pub roads: Vec<Road>,
     /// Monitoring points (empty without a monitoring_points table).
     pub monitoring_points: Vec<MonitoringPoint>,
     /// Readings of the monitoring points, as read (unchecked against the points: the
@@ -488,6 +492,7 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         &cfg.lifelines.path,
         &crate::tr!("城市生命线", "city lifelines"),
     );
+    let roads_path = present(&cfg.roads.path, &crate::tr!("路网", "road network"));
     let monitoring_path = present(
         &cfg.monitoring_points.path,
         &crate::tr!("监测点", "monitoring points"),
@@ -647,6 +652,36 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         rejects.extend(r.rejects);
         lifelines = r.lifelines;
     }
+    let mut roads = Vec::new();
+    if let Some((mut t, sha)) = open_input_with(
+        &mut db,
+        &cfg.roads,
+        roads_path.as_deref(),
+        "roads",
+        &crate::tr!(
+            "路网（GeoJSON 线、数据库，或带 WKT 列的 CSV/XLSX）",
+            "road network (GeoJSON lines, the database, or CSV/XLSX with a WKT column)"
+        ),
+        true,
+    )? {
+        t.find_header(
+            ingest::fields::ROAD_FIELDS,
+            &cfg.roads.columns,
+            cfg.roads.header_row,
+        )?;
+        let r = ingest::roads::read_roads(&t, &cfg.roads, cfg.roads.crs)?;
+        inputs.push(table_info(
+            "roads",
+            &sha,
+            &t,
+            format!("{}, crs {}", t.format, r.crs_used),
+            r.rows_read,
+            r.roads.len(),
+            r.rows_rejected,
+        )?);
+        rejects.extend(r.rejects);
+        roads = r.roads;
+    }
     let mut monitoring_points = Vec::new();
     if let Some((mut t, sha)) = open_input(
         &mut db,
@@ -767,6 +802,7 @@ pub fn load(cfg: &LoadParams) -> Result<Dataset, Error> {
         sites,
         resources,
         lifelines,
+        roads,
         monitoring_points,
         readings,
         index: std::sync::OnceLock::new(),

@@ -275,23 +275,52 @@ fn emergency_of(st: &State, i: usize) -> Value {
         }
         return json!({"own_team": e.own_team, "rescue_partner": e.rescue_partner});
     };
+    // by road when the enterprise is on the network: soonest first, with the minutes
+    let routes = em
+        .roads
+        .as_ref()
+        .filter(|rr| rr.off_network.binary_search(&i).is_err())
+        .map(|rr| &rr.routes[i]);
     let nearest: Vec<Value> = em
         .kinds
         .iter()
-        .zip(&em.nearest[i])
-        .map(|(k, hits)| {
-            json!({"type": k.kind.key(), "type_zh": k.kind.zh(),
-                   "resources": hits.iter().map(|h| {
-                       let r = &ds.resources[h.idx];
-                       json!({"id": r.id, "name": r.name, "contact": r.contact, "class_zh": r.fire_class.map(|c| c.zh()),
-                              "distance_m": round(h.distance_m, 0)})
-                   }).collect::<Vec<_>>()})
+        .enumerate()
+        .map(|(k, kind)| {
+            let list: Vec<Value> = match routes {
+                Some(rs) => rs[k]
+                    .iter()
+                    .map(|rt| {
+                        let r = &ds.resources[rt.idx];
+                        json!({"id": r.id, "name": r.name, "contact": r.contact, "class_zh": r.fire_class.map(|c| c.zh()),
+                               "distance_m": round(riskmap_core::crs::haversine_m(e.lon, e.lat, r.lon, r.lat), 0),
+                               "minutes": round(rt.secs / 60.0, 1), "road_m": round(rt.metres, 0)})
+                    })
+                    .collect(),
+                None => em.nearest[i][k]
+                    .iter()
+                    .map(|h| {
+                        let r = &ds.resources[h.idx];
+                        json!({"id": r.id, "name": r.name, "contact": r.contact, "class_zh": r.fire_class.map(|c| c.zh()),
+                               "distance_m": round(h.distance_m, 0)})
+                    })
+                    .collect(),
+            };
+            json!({"type": kind.kind.key(), "type_zh": kind.kind.zh(), "resources": list})
         })
         .collect();
+    let by_road_station = em.roads.as_ref().and_then(|rr| rr.station[i]);
     let station = em.covered_by[i].map(|h| {
         let r = &ds.resources[h.idx];
-        json!({"id": r.id, "name": r.name, "distance_m": round(h.distance_m, 0)})
+        match by_road_station.filter(|rt| rt.idx == h.idx) {
+            Some(rt) => json!({"id": r.id, "name": r.name, "road_m": round(rt.metres, 0), "minutes": round(rt.secs / 60.0, 1)}),
+            None => json!({"id": r.id, "name": r.name, "distance_m": round(h.distance_m, 0)}),
+        }
     });
+    let (method, method_zh) = if routes.is_some() {
+        ("road_network", "路网行车时间")
+    } else {
+        ("straight_line", "直线距离")
+    };
     let gaps: Vec<Value> = em
         .gaps(i)
         .into_iter()
@@ -300,8 +329,8 @@ fn emergency_of(st: &State, i: usize) -> Value {
     json!({
         "own_team": e.own_team,
         "rescue_partner": e.rescue_partner,
-        "method": "straight_line",
-        "method_zh": "直线距离",
+        "method": method,
+        "method_zh": method_zh,
         "nearest": nearest,
         "fire_station": station,
         "fire_reach_m": round(em.reach_m, 0),
@@ -347,35 +376,72 @@ pub fn nearest(st: &State, p: &Params) -> Result<Value, ApiError> {
     };
     let (lon, lat) = crs.to_wgs84(lon_in, lat_in);
     let ds = &st.ds;
+    // by road when the point is near the network: soonest first, with the minutes
+    let routes = st
+        .an
+        .emergency
+        .as_ref()
+        .and_then(|em| em.roads.as_ref())
+        .and_then(|rr| rr.from_point(lon, lat));
+    let entry = |idx: usize, extra: &[(&str, Value)]| {
+        let r = &ds.resources[idx];
+        let (x, y) = crs.from_wgs84(r.lon, r.lat);
+        let mut m = riskmap_store::emergency::resource_properties(ds, idx);
+        m.insert("lon".into(), json!(round(x, 7)));
+        m.insert("lat".into(), json!(round(y, 7)));
+        m.insert(
+            "distance_m".into(),
+            json!(round(
+                riskmap_core::crs::haversine_m(lon, lat, r.lon, r.lat),
+                0
+            )),
+        );
+        for (k, v) in extra {
+            m.insert((*k).into(), v.clone());
+        }
+        Value::Object(m)
+    };
     let groups: Vec<Value> = st
         .an
         .emergency
         .iter()
-        .flat_map(|em| em.kinds.iter())
-        .filter(|k| kinds.as_ref().is_none_or(|ks| ks.contains(&k.kind)))
-        .map(|k| {
-            let rs: Vec<Value> = k
-                .nearest(lon, lat, n)
-                .into_iter()
-                .map(|h| {
-                    let r = &ds.resources[h.idx];
-                    let (x, y) = crs.from_wgs84(r.lon, r.lat);
-                    let mut m = riskmap_store::emergency::resource_properties(ds, h.idx);
-                    m.insert("lon".into(), json!(round(x, 7)));
-                    m.insert("lat".into(), json!(round(y, 7)));
-                    m.insert("distance_m".into(), json!(round(h.distance_m, 0)));
-                    Value::Object(m)
-                })
-                .collect();
+        .flat_map(|em| em.kinds.iter().enumerate())
+        .filter(|(_, k)| kinds.as_ref().is_none_or(|ks| ks.contains(&k.kind)))
+        .map(|(p, k)| {
+            let rs: Vec<Value> = match &routes {
+                Some(rs) => rs[p]
+                    .iter()
+                    .take(n)
+                    .map(|rt| {
+                        entry(
+                            rt.idx,
+                            &[
+                                ("minutes", json!(round(rt.secs / 60.0, 1))),
+                                ("road_m", json!(round(rt.metres, 0))),
+                            ],
+                        )
+                    })
+                    .collect(),
+                None => k
+                    .nearest(lon, lat, n)
+                    .into_iter()
+                    .map(|h| entry(h.idx, &[]))
+                    .collect(),
+            };
             json!({"type": k.kind.key(), "type_zh": k.kind.zh(), "resources": rs})
         })
         .collect();
+    let (method, method_zh) = if routes.is_some() {
+        ("road_network", "路网行车时间")
+    } else {
+        ("straight_line", "直线距离")
+    };
     Ok(json!({
         "lon": lon_in,
         "lat": lat_in,
         "crs": crs.as_str(),
-        "method": "straight_line",
-        "method_zh": "直线距离",
+        "method": method,
+        "method_zh": method_zh,
         "kinds": groups,
     }))
 }

@@ -216,6 +216,11 @@ fn assemble(
     // labels say it)
     if let Some(em) = &an.emergency {
         meta["fire_response_min"] = serde_json::json!(em.response_min);
+        meta["fire_reach_method"] = serde_json::json!(if em.roads.is_some() {
+            "road_network"
+        } else {
+            "straight_line"
+        });
     }
     State {
         ds,

@@ -57,9 +57,9 @@
       modeVector: '矢量', modeRaster: '栅格', modeVectorTitle: '切换到矢量瓦片地图（MapLibre，门户所见）', modeRasterTitle: '切换回栅格瓦片地图',
       vectorColorblind: '色盲友好配色（矢量）', vectorNoTiles: '本输出没有矢量瓦片（[vector] enabled）',
       emergency: '应急救援', have: '有', haveNot: '无', ownTeam: '自有救援队伍', partner: '救援协议单位', fireStation: '{m}分钟到达的消防站', outsideReach: '不在任何消防站{m}分钟到达范围内',
-      nearestHelp: '最近应急资源（直线距离）', nearbyHelp: '附近应急资源（直线距离）', notGiven: '未填', gapsTitle: '应急缺口',
+      nearestHelp: '最近应急资源（直线距离）', nearbyHelp: '附近应急资源（直线距离）', nearestHelpRoad: '最快到达的应急资源（路网行车时间）', nearbyHelpRoad: '附近应急资源（路网行车时间）', driveMin: '行车 {n} 分钟', roadM: '路程 {d}', notGiven: '未填', gapsTitle: '应急缺口',
       search: '搜索企业', searchPlaceholder: '企业名称或统一社会信用代码', layers: '图层',
-      layerResources: '应急资源', layerReach: '消防站{m}分钟到达范围（直线）', layerLifelines: '城市生命线及保护范围',
+      layerResources: '应急资源', layerReach: '消防站{m}分钟到达范围（直线）', layerReachRoad: '消防站{m}分钟到达范围（路网）', layerLifelines: '城市生命线及保护范围',
       lifelinesTitle: '临近城市生命线', protectW: '保护范围', controlW: '控制范围',
       alarmBanner: '监测报警', alarmSince: '起', alarmClearing: '已回落，延时消警中', faultsN: '{n} 个测点离线（超过 {s} 秒无数据）',
       monitoringTitle: '重大危险源监测', monitoringPoints: '{n} 个监测点，当前无报警', alarmsOnMap: '{n} 家企业监测报警',
@@ -96,9 +96,9 @@
       modeVector: 'Vector', modeRaster: 'Raster', modeVectorTitle: 'Switch to the vector-tile map (MapLibre, as a portal shows it)', modeRasterTitle: 'Switch back to the raster-tile map',
       vectorColorblind: 'Colour-blind style (vector)', vectorNoTiles: 'This output has no vector tiles ([vector] enabled)',
       emergency: 'Emergency response', have: 'yes', haveNot: 'no', ownTeam: 'Own rescue team', partner: 'Rescue agreement with', fireStation: 'Fire station within {m} minutes', outsideReach: 'Outside every fire station\'s {m}-minute reach',
-      nearestHelp: 'Nearest help (straight line)', nearbyHelp: 'Help nearby (straight line)', notGiven: 'not given', gapsTitle: 'Gaps',
+      nearestHelp: 'Nearest help (straight line)', nearbyHelp: 'Help nearby (straight line)', nearestHelpRoad: 'Soonest help (driving time by road)', nearbyHelpRoad: 'Help nearby (driving time by road)', driveMin: '{n} min drive', roadM: '{d} by road', notGiven: 'not given', gapsTitle: 'Gaps',
       search: 'Search enterprise', searchPlaceholder: 'Name or unified social credit code', layers: 'Layers',
-      layerResources: 'Emergency resources', layerReach: 'Fire stations\' {m}-minute reach (straight line)', layerLifelines: 'City lifelines and protection zones',
+      layerResources: 'Emergency resources', layerReach: 'Fire stations\' {m}-minute reach (straight line)', layerReachRoad: 'Fire stations\' {m}-minute reach (by road)', layerLifelines: 'City lifelines and protection zones',
       lifelinesTitle: 'Lifelines nearby', protectW: 'protection', controlW: 'control',
       alarmBanner: 'Monitoring alarm', alarmSince: 'since', alarmClearing: 'back below, clearing after the delay', faultsN: '{n} points silent (no data for over {s} s)',
       monitoringTitle: 'Major hazard monitoring', monitoringPoints: '{n} points, no alarm', alarmsOnMap: '{n} enterprises in alarm',
@@ -1322,7 +1322,13 @@
   }
 
   // the card's 应急救援 part (#27): own team, agreement, the fire station reaching it,
-  // the gaps, and the nearest help of each kind (straight line)
+  // a resource's distance as shown: driving minutes and road distance where routed, else
+  // straight-line metres
+  function helpDist(r) {
+    if (typeof r.minutes === 'number') return t('driveMin', { n: fmtNum(r.minutes, 1) }) + ' · ' + t('roadM', { d: fmtDist(r.road_m) });
+    return fmtDist(r.distance_m);
+  }
+  // the gaps, and the nearest help of each kind (straight line, or by road)
   function renderEmergency(em) {
     if (!em) return '';
     var h = ['<h3>' + esc(t('emergency')) + '</h3><dl class="kv" id="card-emergency">'];
@@ -1330,7 +1336,7 @@
     h.push('<dt>' + esc(t('partner')) + '</dt><dd>' + esc(em.rescue_partner || t('notGiven')) + '</dd>');
     if (em.nearest) {
       h.push('<dt>' + esc(t('fireStation')) + '</dt><dd>' + (em.fire_station
-        ? esc(em.fire_station.name) + ' <span class="muted">' + esc(fmtDist(em.fire_station.distance_m)) + '</span>'
+        ? esc(em.fire_station.name) + ' <span class="muted">' + esc(helpDist(em.fire_station)) + '</span>'
         : '<span class="gap">' + esc(t('outsideReach')) + '</span>') + '</dd>');
     }
     h.push('</dl>');
@@ -1342,11 +1348,11 @@
     }
     var groups = (em.nearest || []).filter(function (g) { return g.resources && g.resources.length; });
     if (groups.length) {
-      h.push('<h3>' + esc(t('nearestHelp')) + '</h3><table class="tbl" id="card-nearest"><tbody>');
+      h.push('<h3>' + esc(t(em.method === 'road_network' ? 'nearestHelpRoad' : 'nearestHelp')) + '</h3><table class="tbl" id="card-nearest"><tbody>');
       groups.forEach(function (g) {
         var r = g.resources[0];
         h.push('<tr><td>' + esc(g.type_zh) + '</td><td>' + esc(r.name) + (r.class_zh ? ' <span class="muted">' + esc(r.class_zh) + '</span>' : '') +
-          (r.contact ? '<div class="muted">' + esc(r.contact) + '</div>' : '') + '</td><td class="num">' + esc(fmtDist(r.distance_m)) + '</td></tr>');
+          (r.contact ? '<div class="muted">' + esc(r.contact) + '</div>' : '') + '</td><td class="num">' + esc(helpDist(r)) + '</td></tr>');
       });
       h.push('</tbody></table>');
     }
@@ -1445,11 +1451,12 @@
     if (!nr || !nr.kinds || !nr.kinds.length) return '';
     var rows = [];
     nr.kinds.forEach(function (k) { (k.resources || []).slice(0, 1).forEach(function (r) { rows.push({ k: k, r: r }); }); });
-    rows.sort(function (a, b) { return a.r.distance_m - b.r.distance_m; });
-    var h = ['<h3>' + esc(t('nearbyHelp')) + '</h3><ul class="plain" id="at-nearest">'];
+    var road = nr.method === 'road_network';
+    rows.sort(function (a, b) { return road ? a.r.minutes - b.r.minutes : a.r.distance_m - b.r.distance_m; });
+    var h = ['<h3>' + esc(t(road ? 'nearbyHelpRoad' : 'nearbyHelp')) + '</h3><ul class="plain" id="at-nearest">'];
     rows.forEach(function (x) {
       h.push('<li><span>' + esc(x.r.name) + '</span><span class="muted">' + esc(x.k.type_zh) + '</span><span class="dist">' +
-        esc(fmtDist(x.r.distance_m)) + '</span></li>');
+        esc(helpDist(x.r)) + '</span></li>');
     });
     h.push('</ul>');
     return h.join('');
@@ -2579,6 +2586,11 @@
     setStatus(t('loading'));
     return api('/api/meta').then(function (meta) {
       state.meta = meta;
+      // with a road network the reach layer is the area reached by road
+      if (meta.fire_reach_method === 'road_network') {
+        var rl = document.querySelector('[data-i18n="layerReach"]');
+        if (rl) rl.setAttribute('data-i18n', 'layerReachRoad');
+      }
       // the generation shown: tile URLs carry it (?g=) from the first request on
       live.generation = String(meta.generation || state.live.header || '');
       state.live.number = generationNumber(live.generation);

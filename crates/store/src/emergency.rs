@@ -98,11 +98,26 @@ pub fn write_fire_reach_geojson(
         p.insert("id".into(), json!(r.id));
         p.insert("name".into(), json!(r.name));
         p.insert("class_zh".into(), json!(r.fire_class.map(|c| c.zh())));
-        p.insert("reach_m".into(), json!(round(em.reach_m, 1)));
-        p.insert("method".into(), json!("straight_line"));
-        p.insert("method_zh".into(), json!("直线距离"));
         p.insert("enterprises".into(), json!(covered));
-        let mp = MultiPolygon(vec![circle(r.lon, r.lat, em.reach_m, 72)]);
+        // by road where the station is on the network, else the straight-line circle
+        let by_road = em
+            .roads
+            .as_ref()
+            .and_then(|rr| rr.reach[k].clone().map(|poly| (rr, poly)));
+        let mp = match by_road {
+            Some((rr, poly)) => {
+                p.insert("drive_min".into(), json!(round(rr.budget_secs / 60.0, 2)));
+                p.insert("method".into(), json!("road_network"));
+                p.insert("method_zh".into(), json!("路网行车"));
+                MultiPolygon(vec![poly])
+            }
+            None => {
+                p.insert("reach_m".into(), json!(round(em.reach_m, 1)));
+                p.insert("method".into(), json!("straight_line"));
+                p.insert("method_zh".into(), json!("直线距离"));
+                MultiPolygon(vec![circle(r.lon, r.lat, em.reach_m, 72)])
+            }
+        };
         feature(w, k == 0, multipolygon(&mp, crs, dec), p)?;
     }
     end(w)
@@ -120,7 +135,12 @@ pub fn write_emergency_csv(w: &mut dyn Write, ds: &Dataset, em: &Emergency) -> s
         "救援协议单位",
         "缺口",
         "覆盖的消防站",
-        "消防站直线距离(米)",
+        // with roads, the station reaching it by road (its distance along the roads)
+        if em.roads.is_some() {
+            "消防站距离(米)"
+        } else {
+            "消防站直线距离(米)"
+        },
     ]
     .iter()
     .map(|s| s.to_string())
@@ -128,6 +148,16 @@ pub fn write_emergency_csv(w: &mut dyn Write, ds: &Dataset, em: &Emergency) -> s
     for k in &em.kinds {
         header.push(format!("最近{}", k.kind.zh()));
         header.push(format!("{}直线距离(米)", k.kind.zh()));
+    }
+    // by road: each kind's soonest reached, its driving minutes and road metres (empty
+    // off the network)
+    if em.roads.is_some() {
+        header.push("路网可达".into());
+        for k in &em.kinds {
+            header.push(format!("行车最快的{}", k.kind.zh()));
+            header.push(format!("{}行车时间(分钟)", k.kind.zh()));
+            header.push(format!("{}路网距离(米)", k.kind.zh()));
+        }
     }
     let h: Vec<&str> = header.iter().map(String::as_str).collect();
     write_csv_bom(
@@ -170,6 +200,26 @@ pub fn write_emergency_csv(w: &mut dyn Write, ds: &Dataset, em: &Emergency) -> s
                     n.map(|h| format!("{:.0}", h.distance_m))
                         .unwrap_or_default(),
                 );
+            }
+            if let Some(rr) = &em.roads {
+                let off = rr.off_network.binary_search(&i).is_ok();
+                row.push(if off {
+                    "否（距路网过远，按直线）".into()
+                } else {
+                    "是".into()
+                });
+                for routes in &rr.routes[i] {
+                    let r = routes.first();
+                    row.push(
+                        r.map(|r| ds.resources[r.idx].name.clone())
+                            .unwrap_or_default(),
+                    );
+                    row.push(
+                        r.map(|r| format!("{:.1}", r.secs / 60.0))
+                            .unwrap_or_default(),
+                    );
+                    row.push(r.map(|r| format!("{:.0}", r.metres)).unwrap_or_default());
+                }
             }
             row
         }),

@@ -558,6 +558,52 @@ pub const READING_FIELDS: &[FieldDef] = &[
     ),
 ];
 
+/// Roads (#27 §1): lines with a class and a speed.
+pub const ROAD_FIELDS: &[FieldDef] = &[
+    f(
+        "id",
+        &["id", "编号", "道路编号", "road_id", "osm_id"],
+        false,
+    ),
+    f("name", &["name", "名称", "道路名称", "路名"], false),
+    f(
+        "class",
+        &[
+            "class",
+            "道路等级",
+            "等级",
+            "道路类型",
+            "道路类别",
+            "类型",
+            "highway",
+            "fclass",
+            "type",
+        ],
+        true,
+    ),
+    f(
+        "speed",
+        &["speed", "限速", "设计速度", "速度", "时速", "maxspeed"],
+        false,
+    ),
+    f("oneway", &["oneway", "单行", "单向", "单行道"], false),
+    f(
+        "geometry",
+        &[
+            "\u{1}geometry",
+            "wkt",
+            "geometry",
+            "geom",
+            "the_geom",
+            "shape",
+            "几何",
+            "坐标串",
+        ],
+        true,
+    ),
+    f("crs", &["crs", "坐标系", "坐标系统", "srs"], false),
+];
+
 /// The field list of a config section name.
 pub fn fields_for(section: &str) -> &'static [FieldDef] {
     match section {
@@ -569,6 +615,7 @@ pub fn fields_for(section: &str) -> &'static [FieldDef] {
         "lifelines" => LIFELINE_FIELDS,
         "monitoring_points" => MONITORING_POINT_FIELDS,
         "readings" => READING_FIELDS,
+        "roads" => ROAD_FIELDS,
         _ => &[],
     }
 }

@@ -14,6 +14,7 @@ pub mod records;
 pub mod region;
 pub mod rejects;
 pub mod resources;
+pub mod roads;
 pub mod sites;
 pub mod table;
 

@@ -292,6 +292,9 @@ pub struct ReadingTail {
     by_field: std::sync::Arc<Vec<(&'static str, String)>>,
 }
 
+/// Most bytes a [`ReadingTail::poll`] reads.
+const CHUNK: u64 = 16 << 20;
+
 impl ReadingTail {
     pub fn new(path: &std::path::Path, input: &TableInput, utc_offset_min: i32) -> ReadingTail {
         ReadingTail {
@@ -337,11 +340,16 @@ impl ReadingTail {
         }
         let mut f = std::fs::File::open(&self.path).map_err(io)?;
         f.seek(SeekFrom::Start(self.offset)).map_err(io)?;
-        let mut bytes = Vec::with_capacity((len - self.offset).min(64 << 20) as usize);
-        f.take(len - self.offset)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
+        // at most 16 MiB a poll: a year of readings is read in pieces, not into memory
+        // at once (the next poll goes on where this one stopped)
+        let take = (len - self.offset).min(CHUNK);
+        let mut bytes = Vec::with_capacity(take as usize);
+        f.take(take).read_to_end(&mut bytes).map_err(io)?;
         let Some(end) = bytes.iter().rposition(|&b| b == b'\n') else {
+            if take == CHUNK {
+                // 16 MiB without a line break is not a readings file's line: passed over
+                self.offset += take;
+            }
             return Ok(Vec::new());
         };
         bytes.truncate(end + 1);

@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 
 mod emergency;
 mod monitoring;
+mod roads;
 pub use emergency::*;
 pub use monitoring::*;
+pub use roads::*;
 use std::fmt;
 
 /// A risk level. Ordered so that `Red` is the greatest ("the highest wins" is `max`).
