@@ -181,27 +181,7 @@ pub fn read_lifelines(
         let protect_m = non_negative("protect", &mut is);
         let control_m = non_negative("control", &mut is);
         let body_m = diameter_mm.map(|d| d / 2000.0).unwrap_or(0.0) + span_m.unwrap_or(0.0) / 2.0;
-        let crs = crs_of_row(t, row, &m, default_crs, &mut is);
-        let geometry_text = cell(t, row, &m, "geometry").trim();
-        let line = if geometry_text.is_empty() {
-            is.add(
-                K::NoGeometry,
-                header(t, &m, "geometry"),
-                "",
-                crate::tr!("没有几何（线）", "no geometry (a line)"),
-            );
-            None
-        } else {
-            match crs.map(|c| parse_line(geometry_text, c)) {
-                Some(Ok(l)) => Some(l),
-                Some(Err(e)) => {
-                    let shown: String = geometry_text.chars().take(80).collect();
-                    is.add(K::NoGeometry, header(t, &m, "geometry"), &shown, e);
-                    None
-                }
-                None => None,
-            }
-        };
+        let (line, crs) = line_of_row(t, row, &m, default_crs, &mut is);
         let id_text = cell(t, row, &m, "id").trim().to_string();
         let id = if id_text.is_empty() {
             format!("L{}", n + 1)
@@ -241,6 +221,37 @@ pub fn read_lifelines(
         }
     }
     Ok(out)
+}
+
+/// A row's line (its `geometry` cell, in its CRS) and the CRS, or the problem in `is`.
+pub(super) fn line_of_row(
+    t: &Table,
+    row: &super::table::Row,
+    m: &super::fields::ColumnMap,
+    default_crs: Crs,
+    is: &mut RowIssues,
+) -> (Option<MultiLineString<f64>>, Option<Crs>) {
+    let crs = crs_of_row(t, row, m, default_crs, is);
+    let geometry_text = cell(t, row, m, "geometry").trim();
+    if geometry_text.is_empty() {
+        is.add(
+            K::NoGeometry,
+            header(t, m, "geometry"),
+            "",
+            crate::tr!("没有几何（线）", "no geometry (a line)"),
+        );
+        return (None, crs);
+    }
+    let line = match crs.map(|c| parse_line(geometry_text, c)) {
+        Some(Ok(l)) => Some(l),
+        Some(Err(e)) => {
+            let shown: String = geometry_text.chars().take(80).collect();
+            is.add(K::NoGeometry, header(t, m, "geometry"), &shown, e);
+            None
+        }
+        None => None,
+    };
+    (line, crs)
 }
 
 /// A gas class named inside the type text ("次高压燃气管道", "中压A燃气").

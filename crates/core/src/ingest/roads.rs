@@ -6,7 +6,7 @@
 //! degrees is rejected with the reason; a repeated id too.
 
 use super::fields::map_columns;
-use super::lifelines::parse_line;
+use super::lifelines::line_of_row;
 use super::records::*;
 use super::rejects::{Reject, RejectKind as K, RowIssues};
 use super::table::Table;
@@ -96,27 +96,7 @@ pub fn read_roads(
             cell(t, row, &m, "oneway").trim().to_lowercase().as_str(),
             "是" | "单行" | "yes" | "true" | "1" | "y" | "t"
         );
-        let crs = crs_of_row(t, row, &m, default_crs, &mut is);
-        let geometry_text = cell(t, row, &m, "geometry").trim();
-        let line = if geometry_text.is_empty() {
-            is.add(
-                K::NoGeometry,
-                header(t, &m, "geometry"),
-                "",
-                crate::tr!("没有几何（线）", "no geometry (a line)"),
-            );
-            None
-        } else {
-            match crs.map(|c| parse_line(geometry_text, c)) {
-                Some(Ok(l)) => Some(l),
-                Some(Err(e)) => {
-                    let shown: String = geometry_text.chars().take(80).collect();
-                    is.add(K::NoGeometry, header(t, &m, "geometry"), &shown, e);
-                    None
-                }
-                None => None,
-            }
-        };
+        let (line, crs) = line_of_row(t, row, &m, default_crs, &mut is);
         let id_text = cell(t, row, &m, "id").trim().to_string();
         let id = if id_text.is_empty() {
             format!("R{}", n + 1)

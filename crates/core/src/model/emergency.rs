@@ -94,11 +94,7 @@ impl ResourceKind {
         if let Some(k) = ResourceKind::from_key(s) {
             return Some((k, None));
         }
-        let t: String = s
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_lowercase();
+        let t = super::word_key(s);
         if t.is_empty() {
             return None;
         }
@@ -181,11 +177,7 @@ impl FireClass {
     }
 
     pub fn parse(s: &str) -> Option<FireClass> {
-        let t: String = s
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_lowercase();
+        let t = super::word_key(s);
         let has = |w: &[&str]| w.iter().any(|x| t.contains(x));
         if has(&["特勤", "special"]) {
             Some(FireClass::Special)

@@ -11,6 +11,15 @@ pub use monitoring::*;
 pub use roads::*;
 use std::fmt;
 
+/// A word from a register as the parsers compare it: without any whitespace, lower-case
+/// ("消防 站" and "Fire Station" → "消防站", "firestation").
+pub(crate) fn word_key(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// A risk level. Ordered so that `Red` is the greatest ("the highest wins" is `max`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -63,12 +63,7 @@ impl Quantity {
     /// The quantity an owner's word names (可燃气体, %LEL, 储罐液位, 釜内压力, 温度,
     /// H2S, ppm …; English too).
     pub fn parse(s: &str) -> Option<Quantity> {
-        let t: String = s
-            .trim()
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .flat_map(char::to_lowercase)
-            .collect();
+        let t = super::word_key(s);
         if t.is_empty() {
             return None;
         }

@@ -54,12 +54,7 @@ impl RoadClass {
     /// The class an owner's word names (高速, 快速路, 主干道, 国道, 县道, 支路, 村道 …;
     /// OpenStreetMap's highway tags too).
     pub fn parse(s: &str) -> Option<RoadClass> {
-        let t: String = s
-            .trim()
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .flat_map(char::to_lowercase)
-            .collect();
+        let t = super::word_key(s);
         if t.is_empty() {
             return None;
         }
