@@ -245,9 +245,25 @@ fn run(cli: Cli) -> Result<u8> {
         Cmd::Validate(a) => {
             let cfg = resolve(&a.input, a.crs.crs, &[])?;
             let ds = pipeline::load(&cfg)?;
-            let t = riskmap::export::summary::tally(&ds);
+            // the readings the alarm engine refuses (a repeat, a time ahead of the
+            // clock, another enterprise's point) are rejects too, as in rejects.csv
+            let refused = if ds.readings.is_empty() {
+                Vec::new()
+            } else {
+                let needs = riskmap::analyze::Needs {
+                    monitoring: true,
+                    ..riskmap::analyze::Needs::NONE
+                };
+                riskmap::analyze::run_only(&ds, &cfg.analyze_params(), needs)?
+                    .monitoring
+                    .as_ref()
+                    .map(riskmap::export::monitoring::refusals_as_rejects)
+                    .unwrap_or_default()
+            };
+            let mut t = riskmap::export::summary::tally(&ds);
+            t.add_rejects(&refused);
             print!("{}", riskmap::export::summary::summary_text(&ds, &t));
-            for r in &ds.rejects {
+            for r in ds.rejects.iter().chain(&refused) {
                 println!("{}", reject_line(r));
             }
             let warned: Vec<_> = ds
@@ -272,7 +288,11 @@ fn run(cli: Cli) -> Result<u8> {
                     )
                 );
             }
-            Ok(if ds.rejects.is_empty() { 0 } else { 1 })
+            Ok(if ds.rejects.is_empty() && refused.is_empty() {
+                0
+            } else {
+                1
+            })
         }
         Cmd::Query(q) => {
             let cfg = resolve(&q.input, q.input_crs, &[])?;

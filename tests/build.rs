@@ -214,9 +214,9 @@ fn geojson_outputs_follow_rfc7946_and_gcj_copies_say_so() {
     );
     assert_eq!(summary["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(summary["config_sha256"].as_str().unwrap().len(), 64);
-    // the sample's nine: register, assessments, hazards, sites, resources, lifelines,
-    // monitoring points, readings, districts
-    assert_eq!(summary["inputs"].as_array().unwrap().len(), 9);
+    // the sample's ten: register, assessments, hazards, sites, resources, lifelines,
+    // roads, monitoring points, readings, districts
+    assert_eq!(summary["inputs"].as_array().unwrap().len(), 10);
     // the distribution products are all there and the summary names them
     for f in [
         "areas.geojson",

@@ -227,6 +227,37 @@ fn points_and_readings_from_gbk_crlf_files_replayed_into_alarms() {
     assert_eq!(m["faults"], 2);
     assert_eq!(m["as_of"], "2026-11-30 10:00:00");
 
+    // `riskmap validate` names the engine's refusals beside the readers' rejects and
+    // exits 1 for them
+    let toml = format!(
+        "[enterprises]\npath = {:?}\n[monitoring_points]\npath = {:?}\n[readings]\npath = {:?}\n\
+         [boundaries]\npath = {:?}\ncrs = \"gcj02\"\n",
+        c.enterprises.path.as_ref().unwrap(),
+        c.monitoring_points.path.as_ref().unwrap(),
+        c.readings.path.as_ref().unwrap(),
+        c.boundaries.path.as_ref().unwrap(),
+    );
+    std::fs::write(d.path().join("v.toml"), toml).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_riskmap"))
+        .args(["validate", "--config"])
+        .arg(d.path().join("v.toml"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    for (line, what) in [
+        ("10", "unknown_point"),
+        ("12", "future_time"),
+        ("14", "duplicate_reading"),
+        ("15", "point_mismatch"),
+    ] {
+        assert!(
+            said.lines()
+                .any(|l| l.contains(&format!("监测数据.csv:{line}")) && l.contains(what)),
+            "validate names the refused reading at line {line}: {said}"
+        );
+    }
+
     // deterministic: the same inputs, the same bytes
     let first = std::fs::read(out.join("alarm_events.csv")).unwrap();
     let ds = load(&c).unwrap();

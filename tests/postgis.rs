@@ -957,3 +957,163 @@ fn a_readings_table_is_followed_by_its_key() {
     c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
         .unwrap();
 }
+
+/// The emergency layers (#27) published: resources, the stations' reach (by road), the
+/// lifelines with their zones and ranked segments, the monitoring points; each table
+/// holds what its GeoJSON holds, the geometries are valid, and PostGIS's own ST_DWithin
+/// on the sphere finds the same enterprises in each protection zone as riskmap (away from
+/// the zone's edge, where a buffer's polygon and the exact distance may differ by cm).
+#[test]
+fn emergency_layers_publish_and_postgis_agrees() {
+    let Some(url) = test_db() else { return };
+    let s = root().join("data/sample");
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    let cfg = config(
+        d.path(),
+        "emergency.toml",
+        &format!(
+            "[enterprises]\npath = \"{s}/enterprises.csv\"\n[assessments]\npath = \"{s}/assessments.csv\"\n\
+             [hazards]\npath = \"{s}/hidden_dangers.csv\"\n[sites]\npath = \"{s}/sites.csv\"\n\
+             [boundaries]\npath = \"{s}/jinan_districts_gcj02.geojson\"\n[resources]\npath = \"{s}/resources.csv\"\n\
+             [lifelines]\npath = \"{s}/lifelines.geojson\"\ncrs = \"cgcs2000\"\n[roads]\npath = \"{s}/roads.geojson\"\n\
+             [monitoring_points]\npath = \"{s}/monitoring_points.csv\"\n[readings]\npath = \"{s}/readings.csv\"\n",
+            s = s.display()
+        ),
+        &out,
+    );
+    run_ok(riskmap(d.path()).args(["build", "--config"]).arg(&cfg));
+    let pubs = format!("em_{}", std::process::id());
+    let mut c = client(&url);
+    c.batch_execute(&format!("DROP SCHEMA IF EXISTS {pubs} CASCADE"))
+        .unwrap();
+    let said = run_ok(
+        riskmap(d.path())
+            .args(["publish", "--config"])
+            .arg(&cfg)
+            .args(["--to", &url, "--schema", &pubs]),
+    );
+    for t in [
+        "resources",
+        "fire_reach",
+        "lifelines",
+        "lifeline_zones",
+        "lifeline_segments",
+        "monitoring",
+    ] {
+        assert!(said.contains(&format!("{pubs}.{t}")), "{t}: {said}");
+    }
+    let features = |f: &str| -> Vec<serde_json::Value> {
+        let g: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join(f)).unwrap()).unwrap();
+        g["features"].as_array().unwrap().clone()
+    };
+    let count = |c: &mut postgres::Client, q: &str| -> i64 { c.query_one(q, &[]).unwrap().get(0) };
+    // each table holds its file's features, valid, in WGS84
+    for (t, f, filter) in [
+        ("resources", "resources.geojson", None),
+        ("fire_reach", "fire_reach.geojson", None),
+        ("lifelines", "lifelines.geojson", Some("line")),
+        ("lifeline_segments", "lifeline_segments.geojson", None),
+        ("monitoring", "monitoring.geojson", None),
+    ] {
+        let n = features(f)
+            .iter()
+            .filter(|x| filter.is_none_or(|r| x["properties"]["role"] == r))
+            .count() as i64;
+        assert!(n > 0, "{f}");
+        assert_eq!(
+            count(&mut c, &format!("SELECT count(*) FROM {pubs}.{t}")),
+            n,
+            "{t}"
+        );
+        assert_eq!(
+            count(&mut c, &format!("SELECT count(*) FROM {pubs}.{t} WHERE NOT ST_IsValid(geom) OR ST_SRID(geom) <> 4326")),
+            0,
+            "{t}: invalid geometries"
+        );
+    }
+    let zones = features("lifelines.geojson")
+        .iter()
+        .filter(|x| x["properties"]["role"] != "line")
+        .count() as i64;
+    assert_eq!(
+        count(
+            &mut c,
+            &format!("SELECT count(*) FROM {pubs}.lifeline_zones")
+        ),
+        zones
+    );
+    // the stations' reach is by road in this config
+    assert_eq!(
+        count(
+            &mut c,
+            &format!("SELECT count(*) FROM {pubs}.fire_reach WHERE method <> 'road_network'")
+        ),
+        count(
+            &mut c,
+            &format!("SELECT count(*) FROM {pubs}.fire_reach WHERE drive_min IS NULL")
+        ),
+    );
+    // the monitoring states as monitoring.geojson says them
+    let mut states: Vec<(String, String)> = features("monitoring.geojson")
+        .iter()
+        .map(|x| {
+            (
+                x["properties"]["point"].as_str().unwrap().to_string(),
+                x["properties"]["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    states.sort();
+    let theirs: Vec<(String, String)> = c
+        .query(
+            &format!("SELECT point, state FROM {pubs}.monitoring ORDER BY point"),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(states, theirs);
+    // the enterprises of each protection zone: riskmap's list against ST_DWithin on the
+    // sphere from the published centre line, leaving out those within 0.5 m of the edge
+    let rows = c
+        .query(
+            &format!(
+                "SELECT z.id, z.protect_m, z.enterprises::text,
+                        (SELECT coalesce(json_agg(e.id ORDER BY e.id), '[]')::text FROM {pubs}.enterprises e, {pubs}.lifelines l
+                          WHERE l.id = z.id AND ST_DWithin(l.geom::geography, e.geom::geography, z.protect_m, true)
+                            AND abs(ST_Distance(l.geom::geography, e.geom::geography, true) - z.protect_m) > 0.5),
+                        (SELECT coalesce(json_agg(e.id), '[]')::text FROM {pubs}.enterprises e, {pubs}.lifelines l
+                          WHERE l.id = z.id AND abs(ST_Distance(l.geom::geography, e.geom::geography, true) - z.protect_m) <= 0.5)
+                   FROM {pubs}.lifeline_zones z WHERE z.role = 'protection'"
+            ),
+            &[],
+        )
+        .unwrap();
+    assert!(!rows.is_empty());
+    let mut inside = 0;
+    for r in &rows {
+        let id: String = r.get(0);
+        let ours: Vec<String> = serde_json::from_str(&r.get::<_, String>(2)).unwrap();
+        let pg: Vec<String> = serde_json::from_str(&r.get::<_, String>(3)).unwrap();
+        let edge: Vec<String> = serde_json::from_str(&r.get::<_, String>(4)).unwrap();
+        let mut ours: Vec<String> = ours.into_iter().filter(|x| !edge.contains(x)).collect();
+        ours.sort();
+        assert_eq!(ours, pg, "lifeline {id}");
+        inside += pg.len();
+    }
+    assert!(inside > 0, "some enterprise lies in a protection zone");
+    // the readings the engine refused are in rejects, as in rejects.csv
+    let lines = std::fs::read_to_string(out.join("rejects.csv"))
+        .unwrap()
+        .lines()
+        .count() as i64;
+    assert_eq!(
+        count(&mut c, &format!("SELECT count(*) FROM {pubs}.rejects")),
+        lines - 1
+    );
+    c.batch_execute(&format!("DROP SCHEMA {pubs} CASCADE"))
+        .unwrap();
+}

@@ -9,9 +9,8 @@ use super::{Rng, SampleOptions, PARKS};
 use serde_json::{json, Value};
 
 /// (roads.geojson, roads written).
-pub(super) fn roads_geojson(opts: &SampleOptions, bbox: [f64; 4]) -> (String, usize) {
+pub(super) fn roads_geojson(opts: &SampleOptions, bbox: [f64; 4], step: f64) -> (String, usize) {
     let mut rng = Rng::new(opts.seed ^ 0x40AD_2027);
-    let step = 0.03;
     let nx = ((bbox[2] - bbox[0]) / step).ceil() as usize + 1;
     let ny = ((bbox[3] - bbox[1]) / step).ceil() as usize + 1;
     // one jittered position per lattice node, shared by its row and its column

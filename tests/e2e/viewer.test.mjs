@@ -212,6 +212,99 @@ async function startServer({ port, out = null, config = null }) {
   return h;
 }
 
+/**
+ * The road oracle (#27 §1), written apart from the engine: the roads of a GeoJSON file as a
+ * directed graph (a node per shared vertex; one-way roads one way), a point's road found by
+ * a scan of every segment, and one Dijkstra backwards from the point over the reversed
+ * edges. Speeds: the road's own 限速, else the class's default (CJJ 37-2012's lower design
+ * speeds, as riskmap's [emergency.roads] defaults); the last stretch off the road at
+ * 10 km/h; more than 1000 m from every road is off the network. Rows the reader refuses
+ * (an unknown class, a speed that is not one, not a line) are left out here too.
+ * Returns (lon, lat) → the seconds from there to `to`, or null off the network.
+ */
+function roadOracle(fc, to, maxSnap = 1000) {
+  const CLASS = { '高速公路': 80, '快速路': 60, '主干路': 40, '次干路': 30, '支路': 20 };
+  const R = 6371008.8, rad = Math.PI / 180;
+  const hav = (a, b) => {
+    const dp = (b[1] - a[1]) * rad, dl = (b[0] - a[0]) * rad;
+    const h = Math.sin(dp / 2) ** 2 + Math.cos(a[1] * rad) * Math.cos(b[1] * rad) * Math.sin(dl / 2) ** 2;
+    return 2 * R * Math.asin(Math.sqrt(h));
+  };
+  const key = (c) => `${Math.round(c[0] * 1e7)},${Math.round(c[1] * 1e7)}`;
+  const segs = []; // {a, b, ca, cb, secs, oneway}
+  const back = new Map(); // node → [[from node, secs]] (reversed edges)
+  const addEdge = (a, b, secs) => { if (!back.has(b)) back.set(b, []); back.get(b).push([a, secs]); };
+  for (const f of fc.features) {
+    const p = f.properties || {};
+    const cls = String(p['道路等级'] ?? '').trim();
+    if (!(cls in CLASS)) continue;
+    const sp = String(p['限速'] ?? '').trim();
+    let kmh = CLASS[cls];
+    if (sp) {
+      const m = /^(\d+(?:\.\d+)?)\s*(?:km\/h)?$/i.exec(sp);
+      if (!m) continue;
+      kmh = Number(m[1]);
+    }
+    const oneway = String(p['单行'] ?? '').trim() === '是';
+    const g = f.geometry;
+    if (!g || !/LineString$/.test(g.type)) continue;
+    for (const line of g.type === 'LineString' ? [g.coordinates] : g.coordinates) {
+      for (let i = 0; i + 1 < line.length; i++) {
+        const [ca, cb] = [line[i], line[i + 1]];
+        const [a, b] = [key(ca), key(cb)];
+        if (a === b) continue;
+        const secs = hav(ca, cb) / (kmh / 3.6);
+        segs.push({ a, b, ca, cb, secs, oneway });
+        addEdge(a, b, secs);
+        if (!oneway) addEdge(b, a, secs);
+      }
+    }
+  }
+  // a point's road: the segment nearest in local metres about the point
+  const snap = (pt) => {
+    const kx = 111195 * Math.cos(pt[1] * rad), ky = 111195;
+    let best = null;
+    for (const s of segs) {
+      const ax = (s.ca[0] - pt[0]) * kx, ay = (s.ca[1] - pt[1]) * ky;
+      const bx = (s.cb[0] - pt[0]) * kx, by = (s.cb[1] - pt[1]) * ky;
+      const dx = bx - ax, dy = by - ay, l2 = dx * dx + dy * dy;
+      const f = l2 > 0 ? Math.min(1, Math.max(0, (-ax * dx - ay * dy) / l2)) : 0;
+      const d = Math.hypot(ax + f * dx, ay + f * dy);
+      if (!best || d < best.d) best = { s, f, d };
+    }
+    return best && best.d <= maxSnap ? { ...best, access: best.d / (10 / 3.6) } : null;
+  };
+  const dst = snap(to);
+  maxSnap = 1000;
+  if (!dst) return null;
+  // Dijkstra backwards from the point (a plain array heap is enough for a sample city)
+  const dist = new Map();
+  const heap = [[dst.f * dst.s.secs, dst.s.a]];
+  if (!dst.s.oneway) heap.push([(1 - dst.f) * dst.s.secs, dst.s.b]);
+  while (heap.length) {
+    let bi = 0;
+    for (let i = 1; i < heap.length; i++) if (heap[i][0] < heap[bi][0]) bi = i;
+    const [t, n] = heap[bi];
+    heap[bi] = heap[heap.length - 1];
+    heap.pop();
+    if (dist.has(n)) continue;
+    dist.set(n, t);
+    for (const [m, secs] of back.get(n) || []) if (!dist.has(m)) heap.push([t + secs, m]);
+  }
+  return (from) => {
+    const src = snap(from);
+    if (!src) return null;
+    const s = src.s;
+    const opts = [];
+    if (dist.has(s.b)) opts.push((1 - src.f) * s.secs + dist.get(s.b));
+    if (!s.oneway && dist.has(s.a)) opts.push(src.f * s.secs + dist.get(s.a));
+    // both on the same stretch: straight along it, if its direction allows
+    if (s.a === dst.s.a && s.b === dst.s.b && (dst.f >= src.f || !s.oneway)) opts.push(Math.abs(dst.f - src.f) * s.secs);
+    if (s.a === dst.s.b && s.b === dst.s.a && !s.oneway) opts.push(Math.abs(1 - dst.f - src.f) * s.secs);
+    return opts.length ? src.access + Math.min(...opts) + dst.access : null;
+  };
+}
+
 /** Map-CRS query suffix: with a GCJ-02 basemap the viewer works in GCJ-02. */
 function crsSuffix() {
   return meta && meta.basemap && meta.basemap.crs === 'gcj02' ? '&crs=gcj02' : '';
@@ -395,7 +488,20 @@ test('viewer end to end', { timeout: 300_000 }, async (t) => {
     const gcj = !!crsSuffix();
     const res = (await getJson(`/geojson/resources${gcj ? '.gcj02' : ''}.geojson`)).features;
     assert.ok(res.length > 0);
-    // an empty spot inside a district (nothing within 500 m), as for the countryside click
+    // the roads file of the config, when it is one: the road oracle's input
+    const cfgText = fs.readFileSync(CONFIG || path.join(ROOT, 'riskmap.toml'), 'utf8');
+    const rm = /^\[roads\][^[]*?^path\s*=\s*"([^"]+)"/ms.exec(cfgText);
+    const byRoad = meta.fire_reach_method === 'road_network';
+    let fc = null;
+    if (byRoad) {
+      assert.ok(rm, 'the server routes by road, so the config names roads');
+      const roadsPath = path.resolve(path.dirname(CONFIG || path.join(ROOT, 'riskmap.toml')), rm[1]);
+      assert.match(roadsPath, /\.geojson$/i, 'the road oracle reads GeoJSON roads');
+      fc = JSON.parse(fs.readFileSync(roadsPath, 'utf8'));
+    }
+    const toWgs = async (x, y) => (gcj ? page.evaluate(([x, y]) => window.riskmap.gcj02ToWgs84(x, y), [x, y]) : [x, y]);
+    // an empty spot inside a district (nothing within 500 m), as for the countryside click;
+    // by road, one within 800 m of a road (the server routes up to 1000 m off it)
     const [w, s, e, n] = meta.bounds;
     let spot = null;
     outer:
@@ -404,7 +510,10 @@ test('viewer end to end', { timeout: 300_000 }, async (t) => {
         const lon = Number((w + (i + 0.37) * (e - w) / 10).toFixed(6));
         const lat = Number((s + (j + 0.41) * (n - s) / 10).toFixed(6));
         const at = await getJson(`/api/at?lon=${lon}&lat=${lat}&radius=500${crsSuffix()}`);
-        if (at.empty === true && at.district) { spot = { lon, lat }; break outer; }
+        if (!(at.empty === true && at.district)) continue;
+        if (byRoad && !roadOracle(fc, await toWgs(lon, lat), 800)) continue;
+        spot = { lon, lat };
+        break outer;
       }
     }
     assert.ok(spot, 'no empty point found');
@@ -425,22 +534,70 @@ test('viewer end to end', { timeout: 300_000 }, async (t) => {
     }
     await viewAndSettle(spot.lat, spot.lon, 13);
     const p = await pagePoint(spot.lat, spot.lon);
+    const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/nearest', { timeout: 15_000 });
     await page.mouse.click(p.x, p.y);
+    const nearResp = await answered;
+    const nr = await nearResp.json();
     await page.waitForSelector('#at-nearest li', { timeout: 15_000 }).catch(async (e) =>
       assert.fail(`no 附近应急资源 list after a click: ${(await panelText()).slice(0, 400)} (${e.message})`));
     const items = await page.$$eval('#at-nearest li', (lis) => lis.map((li) => li.innerText));
-    assert.equal(items.length, Object.keys(best).length, `one line per type: ${items.join(' | ')}`);
-    for (const [k, b] of Object.entries(best)) {
-      assert.ok(items.some((x) => x.includes(b.name)), `the nearest ${k} (${b.name}, ${Math.round(b.d)} m by brute force) is listed: ${items.join(' | ')}`);
+    const q = new URL(nearResp.url()).searchParams;
+    assert.equal(nr.method, byRoad ? 'road_network' : 'straight_line', 'by road when the output has roads and the point is near one');
+    if (byRoad) {
+      assert.ok((await panelText()).includes('附近应急资源（路网行车时间）'), 'labelled by road');
+      // the point the viewer asked about, in WGS84 (the roads' CRS in the sample)
+      const at = await toWgs(Number(q.get('lon')), Number(q.get('lat')));
+      const secsFrom = roadOracle(fc, at);
+      assert.ok(secsFrom, 'the clicked point is near a road');
+      const wgsRes = (await getJson('/geojson/resources.geojson')).features;
+      const byKind = {};
+      for (const f of wgsRes) {
+        const secs = secsFrom(f.geometry.coordinates);
+        if (secs === null) continue;
+        (byKind[f.properties.type] ||= []).push({ secs, name: f.properties.name });
+      }
+      let checked = 0;
+      for (const [k, list] of Object.entries(byKind)) {
+        list.sort((a, b) => a.secs - b.secs);
+        const [b1, b2] = list;
+        const item = items.find((x) => x.includes(b1.name)) ||
+          (b2 && b2.secs - b1.secs < 0.01 * b1.secs ? items.find((x) => x.includes(b2.name)) : undefined);
+        assert.ok(item, `the soonest ${k} by the road oracle (${b1.name}, ${(b1.secs / 60).toFixed(1)} min) is listed: ${items.join(' | ')}`);
+        const mins = Number(/([\d.]+)\s*分钟/.exec(item)?.[1]);
+        assert.ok(Math.abs(mins - b1.secs / 60) <= 0.15 + 0.01 * b1.secs / 60, `${item}: ${(b1.secs / 60).toFixed(2)} min by the oracle`);
+        checked++;
+      }
+      assert.equal(checked, items.length, 'every kind listed is checked');
+      // each line drawn follows the roads: its inner vertices are road vertices
+      const roadVerts = new Set();
+      for (const f of fc.features) {
+        const g = f.geometry;
+        if (g && /LineString$/.test(g.type)) for (const l of g.type === 'LineString' ? [g.coordinates] : g.coordinates) for (const c of l) roadVerts.add(`${c[0].toFixed(6)},${c[1].toFixed(6)}`);
+      }
+      for (const kd of nr.kinds) {
+        const r0 = kd.resources[0];
+        if (!r0 || !r0.path) continue;
+        const inner = r0.path.slice(2, -2);
+        if (q.get('crs') !== 'gcj02') {
+          for (const c of inner) assert.ok(roadVerts.has(`${c[0].toFixed(6)},${c[1].toFixed(6)}`), `${kd.type}: ${c} is a road vertex`);
+        }
+        assert.ok(r0.path.length >= 4, `${kd.type}: a path along the roads, ${r0.path.length} points`);
+      }
+    } else {
+      assert.equal(items.length, Object.keys(best).length, `one line per type: ${items.join(' | ')}`);
+      for (const [k, b] of Object.entries(best)) {
+        assert.ok(items.some((x) => x.includes(b.name)), `the nearest ${k} (${b.name}, ${Math.round(b.d)} m by brute force) is listed: ${items.join(' | ')}`);
+      }
+      assert.ok((await panelText()).includes('附近应急资源（直线距离）'), 'labelled straight-line');
     }
-    assert.ok((await panelText()).includes('附近应急资源（直线距离）'), 'labelled straight-line');
-    // a dashed line from the click to each
+    // a dashed line from the click to each (along its path by road)
     const lines = await page.evaluate(() => {
-      let n = 0;
-      window.riskmap.map.eachLayer((l) => { if (l instanceof L.Polyline && !(l instanceof L.Polygon) && l.options.dashArray === '5 4') n++; });
-      return n;
+      const out = [];
+      window.riskmap.map.eachLayer((l) => { if (l instanceof L.Polyline && !(l instanceof L.Polygon) && l.options.dashArray === '5 4') out.push(l.getLatLngs().length); });
+      return out;
     });
-    assert.equal(lines, items.length, 'a line to each resource listed');
+    assert.equal(lines.length, items.length, 'a line to each resource listed');
+    if (byRoad) assert.ok(lines.every((n) => n >= 4), `lines follow the roads: ${lines}`);
 
     // the card of a red enterprise: 应急救援 with the nearest help of each kind
     const red = (await getJson('/api/enterprises?level=red&limit=1' + crsSuffix())).features[0];

@@ -44,6 +44,9 @@ POLY_KEYS = {
     "areas": ["name", "adcode", "red", "orange", "yellow", "blue", "unassessed", "total", "level", "level_zh", "reason_zh"],
     "grid": ["id", "district", "red", "total", "level", "level_zh", "reason_zh"],
     "districts": ["name", "adcode"],
+    # the emergency layers where the build has them (fire_reach.geojson: one feature per
+    # counted station, MVT id = its index + 1)
+    "fire_reach": ["id", "name", "method", "enterprises"],
 }
 
 

@@ -7,11 +7,14 @@
 //! k-nearest of [`PointIndex`], never a scan of every resource per enterprise), labelled
 //! straight-line (直线距离) wherever they are shown.
 
+use crate::routing::{k_nearest, routes_at, Network, Route, Snap};
+use petgraph::graph::NodeIndex;
 use rayon::prelude::*;
 use riskmap_core::dataset::Dataset;
 use riskmap_core::index::{Hit, PointIndex};
 use riskmap_core::model::{FireClass, Level, ResourceKind};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// `[emergency]`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -225,7 +228,7 @@ pub struct Emergency {
 pub struct RoadRoutes {
     pub net: crate::routing::Network,
     /// Per kind (in `Emergency::kinds` order), per node: the nearest resources by time.
-    pub labels: Vec<Vec<Vec<crate::routing::Label>>>,
+    pub labels: Vec<crate::routing::Labels>,
     /// Per enterprise, per kind: its nearest by time (empty off the network).
     pub routes: Vec<Vec<Vec<crate::routing::Route>>>,
     /// Per enterprise: the counted station reaching it soonest, if within the driving
@@ -243,19 +246,83 @@ pub struct RoadRoutes {
     /// network or reaching too little to enclose).
     pub reach: Vec<Option<geo::Polygon<f64>>>,
     pub km: f64,
+    /// Per resource (as `Dataset::resources`): where it joins the network.
+    pub snaps: Vec<Option<Snap>>,
+    /// Seconds spent: the network, its searches and every enterprise's routes; the
+    /// stations' reach polygons (for the benchmark; never written to an output).
+    pub route_secs: f64,
+    pub reach_secs: f64,
+    /// Per kind (as `labels`): the resources on each road, keyed by the road's ends.
+    pub on_road: Vec<OnRoad>,
+}
+
+/// The resources joining each road, keyed by its two nodes (the lower index first): the
+/// ones a point on that road may reach straight along it.
+pub type OnRoad = HashMap<(NodeIndex, NodeIndex), Vec<usize>>;
+
+fn road_key(s: &Snap) -> (NodeIndex, NodeIndex) {
+    let (a, b) = s.seg;
+    (a.min(b), a.max(b))
+}
+
+fn on_road(snaps: &[Option<Snap>], members: &[usize]) -> OnRoad {
+    let mut m: OnRoad = HashMap::new();
+    for &i in members {
+        if let Some(s) = &snaps[i] {
+            m.entry(road_key(s)).or_default().push(i);
+        }
+    }
+    m
+}
+
+/// Help from every source on `snap`'s road, straight along it.
+fn along(
+    net: &Network,
+    snaps: &[Option<Snap>],
+    on: &OnRoad,
+    snap: &Snap,
+) -> Vec<(usize, f64, f64)> {
+    on.get(&road_key(snap))
+        .into_iter()
+        .flatten()
+        .filter_map(|&i| {
+            let (secs, metres) = net.along(snaps[i].as_ref()?, snap)?;
+            Some((i, secs, metres))
+        })
+        .collect()
 }
 
 impl RoadRoutes {
-    /// The routes from any point: per kind (as `labels`), nearest first; None off the
-    /// network.
-    pub fn from_point(&self, lon: f64, lat: f64) -> Option<Vec<Vec<crate::routing::Route>>> {
+    /// The routes to any point: where it joins the network and per kind (as `labels`),
+    /// nearest first; None off the network.
+    pub fn from_point(&self, lon: f64, lat: f64) -> Option<(Snap, Vec<Vec<Route>>)> {
         let snap = self.net.snap(lon, lat)?;
-        Some(
-            self.labels
-                .iter()
-                .map(|l| crate::routing::routes_at(l, &snap))
-                .collect(),
-        )
+        let routes = self
+            .labels
+            .iter()
+            .zip(&self.on_road)
+            .map(|(l, on)| routes_at(l, &snap, &along(&self.net, &self.snaps, on, &snap)))
+            .collect();
+        Some((snap, routes))
+    }
+
+    /// The way `route` (of kind `kind`, as `labels`) drives from its resource
+    /// (`res_at` its position) to the point `at` that joins the network at `snap`, as
+    /// (lon, lat) along the roads.
+    pub fn path(
+        &self,
+        kind: usize,
+        route: &Route,
+        res_at: (f64, f64),
+        at: (f64, f64),
+        snap: &Snap,
+    ) -> Vec<(f64, f64)> {
+        match self.snaps.get(route.idx).and_then(Option::as_ref) {
+            Some(from) => self
+                .net
+                .path(&self.labels[kind], (res_at, from), route, (at, snap)),
+            None => vec![res_at, at],
+        }
     }
 }
 
@@ -396,26 +463,36 @@ fn road_routes(
     kinds: &[KindIndex],
     stations: &[usize],
 ) -> RoadRoutes {
-    use crate::routing::{k_nearest, routes_at, Network};
+    let t0 = std::time::Instant::now();
     let net = Network::build(&ds.roads, &cfg.roads);
-    let snaps: Vec<Option<crate::routing::Snap>> = ds
+    let snaps: Vec<Option<Snap>> = ds
         .resources
         .par_iter()
         .map(|r| net.snap(r.lon, r.lat))
         .collect();
     let resources_off = snaps.iter().filter(|s| s.is_none()).count();
-    let k = cfg.nearest.max(5);
+    let k = cfg.nearest.max(1);
     let sources = |members: &[usize]| -> Vec<(usize, &crate::routing::Snap)> {
         members
             .iter()
             .filter_map(|&i| snaps[i].as_ref().map(|s| (i, s)))
             .collect()
     };
-    let labels: Vec<Vec<Vec<crate::routing::Label>>> = kinds
-        .par_iter()
-        .map(|ki| k_nearest(&net, &sources(&ki.members), k))
+    // every kind's search and the stations' in parallel
+    let mut labels: Vec<crate::routing::Labels> = kinds
+        .iter()
+        .map(|ki| (sources(&ki.members), k))
+        .chain(std::iter::once((sources(stations), 1)))
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|(src, k)| k_nearest(&net, &src, k))
         .collect();
-    let station_labels = k_nearest(&net, &sources(stations), 1);
+    let station_labels = labels.pop().expect("the stations' search");
+    let on_roads: Vec<OnRoad> = kinds
+        .iter()
+        .map(|ki| on_road(&snaps, &ki.members))
+        .collect();
+    let station_on = on_road(&snaps, stations);
     let budget_secs = (cfg.fire.response_min - cfg.fire.turnout_min).max(0.0) * 60.0;
     let e_snaps: Vec<Option<crate::routing::Snap>> = ds
         .enterprises
@@ -430,8 +507,9 @@ fn road_routes(
         .map(|s| match s {
             Some(s) => labels
                 .iter()
-                .map(|l| {
-                    let mut r = routes_at(l, s);
+                .zip(&on_roads)
+                .map(|(l, on)| {
+                    let mut r = routes_at(l, s, &along(&net, &snaps, on, s));
                     r.truncate(cfg.nearest.max(1));
                     r
                 })
@@ -443,15 +521,21 @@ fn road_routes(
         .iter()
         .map(|s| {
             s.as_ref()
-                .and_then(|s| routes_at(&station_labels, s).into_iter().next())
+                .and_then(|s| {
+                    routes_at(&station_labels, s, &along(&net, &snaps, &station_on, s))
+                        .into_iter()
+                        .next()
+                })
                 .filter(|r| r.secs <= budget_secs + 1e-9)
         })
         .collect();
+    let route_secs = t0.elapsed().as_secs_f64();
+    let t1 = std::time::Instant::now();
     let reach = stations
         .par_iter()
-        .map(|&i| {
+        .map_init(crate::routing::AreaScratch::default, |scratch, &i| {
             use geo::ConcaveHull;
-            let pts = crate::routing::service_area(&net, snaps[i].as_ref()?, budget_secs);
+            let pts = crate::routing::service_area(&net, snaps[i].as_ref()?, budget_secs, scratch);
             if pts.len() < 3 {
                 return None;
             }
@@ -459,7 +543,10 @@ fn road_routes(
             Some(mp.concave_hull())
         })
         .collect();
+    let reach_secs = t1.elapsed().as_secs_f64();
     RoadRoutes {
+        route_secs,
+        reach_secs,
         reach,
         km: Network::length_km(&ds.roads),
         net,
@@ -469,5 +556,7 @@ fn road_routes(
         off_network,
         resources_off,
         budget_secs,
+        snaps,
+        on_road: on_roads,
     }
 }

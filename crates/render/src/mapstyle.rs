@@ -129,6 +129,24 @@ pub fn style(
         zones_fill,
     ];
     layers.extend(zones_pattern);
+    // the emergency layers (#27), off until a user turns them on: the fire stations'
+    // reach, the lifelines' protection (solid) and control (lighter) zones, the
+    // resources by type
+    layers.extend([
+        json!({"id": "fire_reach", "type": "fill", "source": "riskmap", "source-layer": "fire_reach",
+               "layout": {"visibility": "none"},
+               "paint": {"fill-color": "#E53935", "fill-opacity": 0.12, "fill-outline-color": "#B71C1C"}}),
+        json!({"id": "lifeline_zones", "type": "fill", "source": "riskmap", "source-layer": "lifeline_zones",
+               "layout": {"visibility": "none"},
+               "paint": {"fill-color": ["match", ["get", "type"], "gas", "#F9A825", "pipeline", "#6D4C41",
+                                        "power", "#7B1FA2", "water", "#1E88E5", "heating", "#E64A19", "#757575"],
+                         "fill-opacity": ["match", ["get", "role"], "protection", 0.35, 0.15]}}),
+        json!({"id": "resources", "type": "circle", "source": "riskmap", "source-layer": "resources",
+               "layout": {"visibility": "none"},
+               "paint": {"circle-color": ["match", ["get", "type"], "fire_station", "#D32F2F", "hospital", "#2E7D32",
+                                          "shelter", "#0277BD", "depot", "#6D4C41", "expert", "#6A1B9A", "#F57C00"],
+                         "circle-radius": 5, "circle-stroke-color": "#FFFFFF", "circle-stroke-width": 1.5}}),
+    ]);
     layers.extend([
         json!({"id": "districts", "type": "line", "source": "riskmap", "source-layer": "districts",
                "paint": {"line-color": d.outline_color, "line-width": d.outline_width}}),

@@ -340,7 +340,9 @@ fn emergency_of(st: &State, i: usize) -> Value {
 }
 
 /// `GET /api/nearest?lon=&lat=[&crs=][&types=fire_station,hospital][&n=3]`: the nearest
-/// emergency resources of each kind to any point, straight-line.
+/// emergency resources of each kind to any point: by driving time with the route's
+/// `path` along the roads where a road network is given and the point is near it,
+/// straight-line otherwise.
 pub fn nearest(st: &State, p: &Params) -> Result<Value, ApiError> {
     let crs = p.crs()?;
     let (lon_in, lat_in) = (p.req_f64("lon")?, p.req_f64("lat")?);
@@ -382,7 +384,7 @@ pub fn nearest(st: &State, p: &Params) -> Result<Value, ApiError> {
         .emergency
         .as_ref()
         .and_then(|em| em.roads.as_ref())
-        .and_then(|rr| rr.from_point(lon, lat));
+        .and_then(|rr| rr.from_point(lon, lat).map(|(snap, rs)| (rr, snap, rs)));
     let entry = |idx: usize, extra: &[(&str, Value)]| {
         let r = &ds.resources[idx];
         let (x, y) = crs.from_wgs84(r.lon, r.lat);
@@ -409,15 +411,26 @@ pub fn nearest(st: &State, p: &Params) -> Result<Value, ApiError> {
         .filter(|(_, k)| kinds.as_ref().is_none_or(|ks| ks.contains(&k.kind)))
         .map(|(p, k)| {
             let rs: Vec<Value> = match &routes {
-                Some(rs) => rs[p]
+                Some((rr, snap, rs)) => rs[p]
                     .iter()
                     .take(n)
                     .map(|rt| {
+                        let r = &ds.resources[rt.idx];
+                        // the way along the roads, in the answer's CRS
+                        let path: Vec<[f64; 2]> = rr
+                            .path(p, rt, (r.lon, r.lat), (lon, lat), snap)
+                            .into_iter()
+                            .map(|(x, y)| {
+                                let (x, y) = crs.from_wgs84(x, y);
+                                [round(x, 7), round(y, 7)]
+                            })
+                            .collect();
                         entry(
                             rt.idx,
                             &[
                                 ("minutes", json!(round(rt.secs / 60.0, 1))),
                                 ("road_m", json!(round(rt.metres, 0))),
+                                ("path", json!(path)),
                             ],
                         )
                     })

@@ -1462,13 +1462,17 @@
     return h.join('');
   }
   function hasResources() { return !!(state.meta && (state.meta.geojson || []).indexOf('resources') >= 0); }
-  // dashed lines from the clicked point to the help listed
+  // dashed lines from the clicked point to the help listed: along the roads it drives
+  // (the answer's path) by road, straight otherwise
   function drawNearbyLines(ll, nr) {
     if (!nr || !nr.kinds) return;
     nr.kinds.forEach(function (k) {
       (k.resources || []).slice(0, 1).forEach(function (r) {
         if (typeof r.lon !== 'number') return;
-        L.polyline([ll, L.latLng(r.lat, r.lon)], { renderer: hlRenderer, color: '#c62828', weight: 1.5, dashArray: '5 4',
+        var way = Array.isArray(r.path) && r.path.length >= 2
+          ? r.path.map(function (c) { return L.latLng(c[1], c[0]); })
+          : [ll, L.latLng(r.lat, r.lon)];
+        L.polyline(way, { renderer: hlRenderer, color: '#c62828', weight: 1.5, dashArray: '5 4',
           opacity: 0.85, interactive: false }).addTo(highlightLayer);
         L.circleMarker(L.latLng(r.lat, r.lon), { renderer: hlRenderer, radius: 5, color: '#c62828', weight: 2, fillColor: '#fff',
           fillOpacity: 1, interactive: false }).addTo(highlightLayer);

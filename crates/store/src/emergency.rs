@@ -81,7 +81,48 @@ pub fn circle(lon: f64, lat: f64, radius_m: f64, n: usize) -> Polygon<f64> {
     Polygon::new(LineString::new(ring), vec![])
 }
 
-/// fire_reach.geojson: one polygon per counted station (its straight-line reach).
+/// Every counted station's reach: its properties and polygon (by road where the station
+/// is on the network, else the straight-line circle). fire_reach.geojson and the
+/// database's `fire_reach` table.
+pub fn fire_reach_features(
+    ds: &Dataset,
+    em: &Emergency,
+) -> Vec<(Map<String, Value>, MultiPolygon<f64>)> {
+    let counts = em.covered_counts();
+    em.stations
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let r = &ds.resources[i];
+            let mut p = Map::new();
+            p.insert("id".into(), json!(r.id));
+            p.insert("name".into(), json!(r.name));
+            p.insert("class_zh".into(), json!(r.fire_class.map(|c| c.zh())));
+            p.insert("enterprises".into(), json!(counts[k]));
+            let by_road = em
+                .roads
+                .as_ref()
+                .and_then(|rr| rr.reach[k].clone().map(|poly| (rr, poly)));
+            let mp = match by_road {
+                Some((rr, poly)) => {
+                    p.insert("drive_min".into(), json!(round(rr.budget_secs / 60.0, 2)));
+                    p.insert("method".into(), json!("road_network"));
+                    p.insert("method_zh".into(), json!("路网行车"));
+                    MultiPolygon(vec![poly])
+                }
+                None => {
+                    p.insert("reach_m".into(), json!(round(em.reach_m, 1)));
+                    p.insert("method".into(), json!("straight_line"));
+                    p.insert("method_zh".into(), json!("直线距离"));
+                    MultiPolygon(vec![circle(r.lon, r.lat, em.reach_m, 72)])
+                }
+            };
+            (p, mp)
+        })
+        .collect()
+}
+
+/// fire_reach.geojson: one polygon per counted station ([`fire_reach_features`]).
 pub fn write_fire_reach_geojson(
     w: &mut dyn Write,
     ds: &Dataset,
@@ -90,34 +131,7 @@ pub fn write_fire_reach_geojson(
     dec: u32,
 ) -> std::io::Result<()> {
     begin(w, "fire_reach", crs)?;
-    let counts = em.covered_counts();
-    for (k, &i) in em.stations.iter().enumerate() {
-        let r = &ds.resources[i];
-        let covered = counts[k];
-        let mut p = Map::new();
-        p.insert("id".into(), json!(r.id));
-        p.insert("name".into(), json!(r.name));
-        p.insert("class_zh".into(), json!(r.fire_class.map(|c| c.zh())));
-        p.insert("enterprises".into(), json!(covered));
-        // by road where the station is on the network, else the straight-line circle
-        let by_road = em
-            .roads
-            .as_ref()
-            .and_then(|rr| rr.reach[k].clone().map(|poly| (rr, poly)));
-        let mp = match by_road {
-            Some((rr, poly)) => {
-                p.insert("drive_min".into(), json!(round(rr.budget_secs / 60.0, 2)));
-                p.insert("method".into(), json!("road_network"));
-                p.insert("method_zh".into(), json!("路网行车"));
-                MultiPolygon(vec![poly])
-            }
-            None => {
-                p.insert("reach_m".into(), json!(round(em.reach_m, 1)));
-                p.insert("method".into(), json!("straight_line"));
-                p.insert("method_zh".into(), json!("直线距离"));
-                MultiPolygon(vec![circle(r.lon, r.lat, em.reach_m, 72)])
-            }
-        };
+    for (k, (p, mp)) in fire_reach_features(ds, em).into_iter().enumerate() {
         feature(w, k == 0, multipolygon(&mp, crs, dec), p)?;
     }
     end(w)

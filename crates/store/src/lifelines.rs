@@ -89,6 +89,37 @@ pub fn write_lifelines_geojson(
     let polys = ll.zone_polygons(ds, frame);
     let mut first = true;
     for (i, l) in ds.lifelines.iter().enumerate() {
+        feature(
+            w,
+            first,
+            line_geometry(&l.line.0, crs, dec),
+            line_properties(ds, ll, i),
+        )?;
+        first = false;
+        let (protect, control) = &polys[i];
+        feature(
+            w,
+            false,
+            multipolygon(protect, crs, dec),
+            zone_properties(ds, ll, i, false),
+        )?;
+        if let Some(c) = control {
+            feature(
+                w,
+                false,
+                multipolygon(c, crs, dec),
+                zone_properties(ds, ll, i, true),
+            )?;
+        }
+    }
+    end(w)
+}
+
+/// A lifeline's centre line (`role` line): what lies in its zones and the levels within
+/// `near_m`.
+pub fn line_properties(ds: &Dataset, ll: &Lifelines, i: usize) -> Map<String, Value> {
+    let l = &ds.lifelines[i];
+    {
         let st = &ll.lines[i];
         let mut p = lifeline_properties(ds, ll, i);
         p.insert("role".into(), json!("line"));
@@ -114,35 +145,73 @@ pub fn write_lifelines_geojson(
             site_names(ds, &st.sites_in_control),
         );
         p.insert("warnings".into(), json!(l.warnings));
-        feature(w, first, line_geometry(&l.line.0, crs, dec), p)?;
-        first = false;
-        let (protect, control) = &polys[i];
-        let mut p = lifeline_properties(ds, ll, i);
+        p
+    }
+}
+
+/// A lifeline's protection zone (`role` protection), or its control zone (`role`
+/// control, which contains the protection zone), with the enterprises and sites inside.
+pub fn zone_properties(
+    ds: &Dataset,
+    ll: &Lifelines,
+    i: usize,
+    control: bool,
+) -> Map<String, Value> {
+    let st = &ll.lines[i];
+    let mut p = lifeline_properties(ds, ll, i);
+    if !control {
         p.insert("role".into(), json!("protection"));
         p.insert("role_zh".into(), json!("保护范围"));
         p.insert("enterprises".into(), ids(ds, &st.in_protect));
         p.insert("sites".into(), site_names(ds, &st.sites_in_protect));
-        feature(w, false, multipolygon(protect, crs, dec), p)?;
-        if let Some(c) = control {
-            let mut p = lifeline_properties(ds, ll, i);
-            p.insert("role".into(), json!("control"));
-            p.insert("role_zh".into(), json!("控制范围"));
-            let mut inside = st.in_protect.clone();
-            inside.extend(&st.in_control);
-            inside.sort_unstable();
-            let mut sites = st.sites_in_protect.clone();
-            sites.extend(&st.sites_in_control);
-            sites.sort_unstable();
-            p.insert("enterprises".into(), ids(ds, &inside));
-            p.insert("sites".into(), site_names(ds, &sites));
-            feature(w, false, multipolygon(c, crs, dec), p)?;
-        }
+    } else {
+        p.insert("role".into(), json!("control"));
+        p.insert("role_zh".into(), json!("控制范围"));
+        let mut inside = st.in_protect.clone();
+        inside.extend(&st.in_control);
+        inside.sort_unstable();
+        let mut sites = st.sites_in_protect.clone();
+        sites.extend(&st.sites_in_control);
+        sites.sort_unstable();
+        p.insert("enterprises".into(), ids(ds, &inside));
+        p.insert("sites".into(), site_names(ds, &sites));
     }
-    end(w)
+    p
 }
 
-/// lifeline_segments.geojson: the fixed-length segments with their rank (1 = the most
-/// at risk), the levels within `near_m`, the sites near and the enterprises in the zone.
+/// The fixed-length segments, most at risk first: their properties (rank 1 = the most
+/// at risk, the levels within `near_m`, the sites near, the enterprises in the zone) and
+/// line. lifeline_segments.geojson and the database's `lifeline_segments` table.
+pub fn segment_features<'a>(
+    ds: &Dataset,
+    ll: &'a Lifelines,
+) -> Vec<(Map<String, Value>, &'a geo::LineString<f64>)> {
+    ll.ranking()
+        .into_iter()
+        .map(|si| {
+            let s = &ll.segments[si];
+            let l = &ds.lifelines[s.lifeline];
+            let mut p = Map::new();
+            p.insert("id".into(), json!(format!("{}-{}", l.id, s.ordinal)));
+            p.insert("lifeline".into(), json!(l.id));
+            p.insert("name".into(), json!(l.name));
+            p.insert("type".into(), json!(l.kind.key()));
+            p.insert("type_zh".into(), json!(l.kind.zh()));
+            p.insert("ordinal".into(), json!(s.ordinal));
+            p.insert("rank".into(), json!(s.rank));
+            p.insert("length_m".into(), json!(round(s.length_m, 1)));
+            p.insert("level".into(), json!(s.level.map(Level::key)));
+            p.insert("level_zh".into(), json!(s.level.map(|l| level_zh(Some(l)))));
+            counts(&mut p, &s.near);
+            p.insert("near_m".into(), json!(ll.near_m));
+            p.insert("sites".into(), site_names(ds, &s.sites));
+            p.insert("enterprises_in_zone".into(), ids(ds, &s.in_zone));
+            (p, &s.line)
+        })
+        .collect()
+}
+
+/// lifeline_segments.geojson ([`segment_features`]).
 pub fn write_segments_geojson(
     w: &mut dyn Write,
     ds: &Dataset,
@@ -151,28 +220,11 @@ pub fn write_segments_geojson(
     dec: u32,
 ) -> std::io::Result<()> {
     begin(w, "lifeline_segments", crs)?;
-    for (k, si) in ll.ranking().into_iter().enumerate() {
-        let s = &ll.segments[si];
-        let l = &ds.lifelines[s.lifeline];
-        let mut p = Map::new();
-        p.insert("id".into(), json!(format!("{}-{}", l.id, s.ordinal)));
-        p.insert("lifeline".into(), json!(l.id));
-        p.insert("name".into(), json!(l.name));
-        p.insert("type".into(), json!(l.kind.key()));
-        p.insert("type_zh".into(), json!(l.kind.zh()));
-        p.insert("ordinal".into(), json!(s.ordinal));
-        p.insert("rank".into(), json!(s.rank));
-        p.insert("length_m".into(), json!(round(s.length_m, 1)));
-        p.insert("level".into(), json!(s.level.map(Level::key)));
-        p.insert("level_zh".into(), json!(s.level.map(|l| level_zh(Some(l)))));
-        counts(&mut p, &s.near);
-        p.insert("near_m".into(), json!(ll.near_m));
-        p.insert("sites".into(), site_names(ds, &s.sites));
-        p.insert("enterprises_in_zone".into(), ids(ds, &s.in_zone));
+    for (k, (p, line)) in segment_features(ds, ll).into_iter().enumerate() {
         feature(
             w,
             k == 0,
-            line_geometry(std::slice::from_ref(&s.line), crs, dec),
+            line_geometry(std::slice::from_ref(line), crs, dec),
             p,
         )?;
     }

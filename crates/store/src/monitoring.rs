@@ -14,8 +14,10 @@ use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::io::Write;
 
-/// Each point's row: its facts, its latest reading and state (`离线` for a fault).
-fn point_rows(ds: &Dataset, rp: &Replay) -> Vec<(Option<usize>, Map<String, Value>)> {
+/// Each point's row: its enterprise (None: not in the register), its facts, its latest
+/// reading and state (`离线` for a fault). monitoring.geojson/.csv and the database's
+/// `monitoring` table.
+pub fn point_rows(ds: &Dataset, rp: &Replay) -> Vec<(Option<usize>, Map<String, Value>)> {
     let m = &rp.monitor;
     let off = m.config().utc_offset_min();
     let by_id: HashMap<&str, usize> = ds

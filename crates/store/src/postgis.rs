@@ -1,7 +1,9 @@
 //! Publish the graded layers to PostGIS (`riskmap publish --db URL`, `[publish] db`):
-//! `enterprises`, `districts`, `grid`, `zones`, `exposure` and `rejects` as tables with
-//! `geometry(…, 4326)` columns, a GIST index each, primary keys and Chinese column
-//! comments, and a row per run in `runs`.
+//! `enterprises`, `districts`, `grid`, `zones`, `exposure`, the emergency layers where
+//! their inputs are given (`resources`, `fire_reach`, `lifelines`, `lifeline_zones`,
+//! `lifeline_segments`, `monitoring`) and `rejects` as tables with `geometry(…, 4326)`
+//! columns, a GIST index each, primary keys and Chinese column comments, and a row per run
+//! in `runs`.
 //!
 //! One transaction: every table is written under a temporary name (`COPY … FROM STDIN`,
 //! geometry as EWKT that PostGIS parses on input), indexed, and swapped in by rename, so a
@@ -291,8 +293,13 @@ fn layers(ds: &Dataset, an: &Analysis) -> Vec<Layer> {
             rows,
         });
     }
-    let rows = ds
-        .rejects
+    emergency_layers(ds, an, &mut out);
+    // the readers' rejects and the readings the alarm engine refused, as rejects.csv
+    let mut rejects = ds.rejects.clone();
+    if let Some(rp) = &an.monitoring {
+        rejects.extend(crate::monitoring::refusals_as_rejects(rp));
+    }
+    let rows = rejects
         .iter()
         .enumerate()
         .map(|(k, r)| {
@@ -321,6 +328,233 @@ fn layers(ds: &Dataset, an: &Analysis) -> Vec<Layer> {
         rows,
     });
     out
+}
+
+/// A cell from a GeoJSON property: null is NULL, arrays and objects their JSON (for
+/// `jsonb` columns), the rest as text.
+fn cell(v: Option<&serde_json::Value>) -> String {
+    use serde_json::Value;
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    }
+}
+
+/// A layer from its features' property maps (the GeoJSON output's own, so the table and
+/// the file say the same), the columns picked by key; `gid` is the feature's ordinal.
+fn props_layer(
+    name: &'static str,
+    comment: &'static str,
+    geometry: &'static str,
+    columns: Vec<(&'static str, &'static str, &'static str)>,
+    feats: Vec<(serde_json::Map<String, serde_json::Value>, String)>,
+) -> Layer {
+    let rows = feats
+        .into_iter()
+        .enumerate()
+        .map(|(k, (p, g))| {
+            let mut row: Vec<String> = columns
+                .iter()
+                .map(|(c, ..)| {
+                    if *c == "gid" {
+                        (k + 1).to_string()
+                    } else {
+                        cell(p.get(*c))
+                    }
+                })
+                .collect();
+            row.push(g);
+            row
+        })
+        .collect();
+    Layer {
+        name,
+        comment,
+        columns,
+        key: "gid",
+        geometry,
+        rows,
+    }
+}
+
+/// The emergency layers (#27) where their inputs are given: resources and the fire
+/// stations' reach, lifelines with their zones and ranked segments, monitoring points.
+fn emergency_layers(ds: &Dataset, an: &Analysis, out: &mut Vec<Layer>) {
+    if let Some(em) = &an.emergency {
+        let feats = (0..ds.resources.len())
+            .map(|i| {
+                let r = &ds.resources[i];
+                (
+                    crate::emergency::resource_properties(ds, i),
+                    ewkt(&geo::Point::new(r.lon, r.lat)),
+                )
+            })
+            .collect();
+        out.push(props_layer(
+            "resources",
+            "应急资源（WGS84）",
+            "Point",
+            vec![
+                ("gid", "integer", "序号"),
+                ("id", "text", "资源编号"),
+                ("name", "text", "名称"),
+                ("type", "text", "类型代码"),
+                ("type_zh", "text", "类型"),
+                ("class_zh", "text", "消防站类别"),
+                ("owner", "text", "所属单位"),
+                ("contact", "text", "联系方式"),
+                ("capacity", "double precision", "容量"),
+                ("stock", "jsonb", "储备物资"),
+                ("expertise", "text", "专业领域"),
+                ("district", "text", "所在区县"),
+                ("src_crs", "text", "原坐标系"),
+            ],
+            feats,
+        ));
+        let feats = crate::emergency::fire_reach_features(ds, em)
+            .into_iter()
+            .map(|(p, mp)| (p, ewkt(&mp)))
+            .collect();
+        out.push(props_layer(
+            "fire_reach",
+            "消防站到达范围（路网行车或直线距离）",
+            "MultiPolygon",
+            vec![
+                ("gid", "integer", "序号"),
+                ("id", "text", "消防站编号"),
+                ("name", "text", "名称"),
+                ("class_zh", "text", "消防站类别"),
+                ("enterprises", "integer", "由其最先到达的企业数"),
+                ("method", "text", "计算方法代码"),
+                ("method_zh", "text", "计算方法"),
+                ("drive_min", "double precision", "行车时间（分钟）"),
+                ("reach_m", "double precision", "直线到达半径（米）"),
+            ],
+            feats,
+        ));
+    }
+    if let Some(ll) = &an.lifelines {
+        let lifeline = |extra: Vec<(&'static str, &'static str, &'static str)>| {
+            let mut c = vec![
+                ("gid", "integer", "序号"),
+                ("id", "text", "管线编号"),
+                ("name", "text", "名称"),
+                ("type", "text", "类型代码"),
+                ("type_zh", "text", "类型"),
+                ("pressure_zh", "text", "压力级制"),
+                ("voltage_kv", "double precision", "电压（千伏）"),
+                ("owner", "text", "权属单位"),
+                ("protect_m", "double precision", "保护范围（米）"),
+                ("control_m", "double precision", "控制范围（米）"),
+                ("rule", "text", "依据"),
+            ];
+            c.extend(extra);
+            c
+        };
+        let feats = (0..ds.lifelines.len())
+            .map(|i| {
+                (
+                    crate::lifelines::line_properties(ds, ll, i),
+                    ewkt(&ds.lifelines[i].line),
+                )
+            })
+            .collect();
+        out.push(props_layer(
+            "lifelines",
+            "城市生命线（管线中心线）及其保护、控制范围内的企业",
+            "MultiLineString",
+            lifeline(vec![
+                ("length_m", "double precision", "长度（米）"),
+                ("rank", "integer", "风险排序"),
+                ("level_zh", "text", "周边最高风险等级"),
+                ("enterprises_in_protection", "jsonb", "保护范围内的企业"),
+                ("enterprises_in_control", "jsonb", "控制范围内的企业"),
+                ("enterprises_reaching", "jsonb", "影响半径触及管线的企业"),
+                ("sites_in_protection", "jsonb", "保护范围内的敏感目标"),
+            ]),
+            feats,
+        ));
+        let polys = ll.zone_polygons(ds, &an.frame);
+        let mut feats = Vec::new();
+        for (i, (protect, control)) in polys.iter().enumerate() {
+            feats.push((
+                crate::lifelines::zone_properties(ds, ll, i, false),
+                ewkt(protect),
+            ));
+            if let Some(c) = control {
+                feats.push((crate::lifelines::zone_properties(ds, ll, i, true), ewkt(c)));
+            }
+        }
+        out.push(props_layer(
+            "lifeline_zones",
+            "城市生命线保护范围与控制范围",
+            "MultiPolygon",
+            lifeline(vec![
+                ("role", "text", "范围类型代码"),
+                ("role_zh", "text", "范围类型"),
+                ("enterprises", "jsonb", "范围内的企业"),
+                ("sites", "jsonb", "范围内的敏感目标"),
+            ]),
+            feats,
+        ));
+        let feats = crate::lifelines::segment_features(ds, ll)
+            .into_iter()
+            .map(|(p, line)| (p, ewkt(&geo::MultiLineString(vec![line.clone()]))))
+            .collect();
+        out.push(props_layer(
+            "lifeline_segments",
+            "城市生命线管段（按周边风险排序）",
+            "MultiLineString",
+            vec![
+                ("gid", "integer", "序号"),
+                ("id", "text", "管段编号"),
+                ("lifeline", "text", "管线编号"),
+                ("name", "text", "名称"),
+                ("type_zh", "text", "类型"),
+                ("ordinal", "integer", "管段序号"),
+                ("rank", "integer", "风险排序（1 为最高）"),
+                ("length_m", "double precision", "长度（米）"),
+                ("level_zh", "text", "周边最高风险等级"),
+                ("sites", "jsonb", "周边敏感目标"),
+                ("enterprises_in_zone", "jsonb", "保护或控制范围内的企业"),
+            ],
+            feats,
+        ));
+    }
+    if let Some(rp) = &an.monitoring {
+        let feats = crate::monitoring::point_rows(ds, rp)
+            .into_iter()
+            .filter_map(|(e, p)| {
+                let e = &ds.enterprises[e?];
+                Some((p, ewkt(&geo::Point::new(e.lon, e.lat))))
+            })
+            .collect();
+        out.push(props_layer(
+            "monitoring",
+            "重大危险源监测点及其报警状态（发布时）",
+            "Point",
+            vec![
+                ("gid", "integer", "序号"),
+                ("point", "text", "测点编号"),
+                ("name", "text", "测点名称"),
+                ("enterprise_id", "text", "企业编号"),
+                ("enterprise", "text", "企业名称"),
+                ("level", "text", "企业风险等级"),
+                ("quantity_zh", "text", "监测类型"),
+                ("unit", "text", "单位"),
+                ("high", "double precision", "高报值"),
+                ("high_high", "double precision", "高高报值"),
+                ("value", "double precision", "最新读数"),
+                ("time", "text", "读数时间"),
+                ("state", "text", "状态"),
+                ("fault", "boolean", "离线"),
+                ("since", "text", "报警起始"),
+                ("cause", "jsonb", "引发报警的读数"),
+            ],
+            feats,
+        ));
+    }
 }
 
 /// Write every layer into `schema` in one transaction, swapping each in by rename, and

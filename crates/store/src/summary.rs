@@ -145,6 +145,9 @@ fn role_name(role: &str) -> String {
         "sites" => riskmap_core::tr!("敏感目标", "sites"),
         "resources" => riskmap_core::tr!("应急资源", "resources"),
         "lifelines" => riskmap_core::tr!("城市生命线", "lifelines"),
+        "roads" => riskmap_core::tr!("路网", "roads"),
+        "monitoring_points" => riskmap_core::tr!("监测点", "monitoring points"),
+        "readings" => riskmap_core::tr!("监测数据", "readings"),
         "boundaries" => riskmap_core::tr!("区县边界", "boundaries"),
         other => other.to_string(),
     }

@@ -20,7 +20,16 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The vector layers, in drawing order (bottom first).
-pub const VECTOR_LAYERS: [&str; 5] = ["districts", "areas", "grid", "zones", "enterprises"];
+pub const VECTOR_LAYERS: [&str; 8] = [
+    "districts",
+    "areas",
+    "grid",
+    "zones",
+    "fire_reach",
+    "lifeline_zones",
+    "resources",
+    "enterprises",
+];
 
 /// `[vector]`: the MVT pyramids.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -243,6 +252,35 @@ fn fields(layer: &str) -> &'static [(&'static str, &'static str)] {
             &G
         }
         "districts" => &[("name", "String"), ("adcode", "String")],
+        "fire_reach" => &[
+            ("id", "String"),
+            ("name", "String"),
+            ("class_zh", "String"),
+            ("enterprises", "Number"),
+            ("method", "String"),
+            ("method_zh", "String"),
+            ("drive_min", "Number"),
+            ("reach_m", "Number"),
+        ],
+        "lifeline_zones" => &[
+            ("id", "String"),
+            ("name", "String"),
+            ("type", "String"),
+            ("type_zh", "String"),
+            ("role", "String"),
+            ("role_zh", "String"),
+            ("protect_m", "Number"),
+            ("control_m", "Number"),
+        ],
+        "resources" => &[
+            ("id", "String"),
+            ("name", "String"),
+            ("type", "String"),
+            ("type_zh", "String"),
+            ("class_zh", "String"),
+            ("contact", "String"),
+            ("district", "String"),
+        ],
         _ => &[],
     }
 }
@@ -254,6 +292,9 @@ fn description(layer: &str) -> &'static str {
         "areas" => "区县 districts filled by level, with counts",
         "grid" => "网格 grid cells by level, with counts",
         "districts" => "行政区划 district boundaries",
+        "fire_reach" => "消防站到达范围 each counted fire station's reach (by road or straight line, as `method` says)",
+        "lifeline_zones" => "城市生命线保护范围、控制范围 lifelines' protection and control zones",
+        "resources" => "应急资源 emergency resources by type",
         "dropped" => "per tile, the enterprises dropped from it to keep it under the size limit, by level",
         _ => "",
     }
@@ -455,8 +496,71 @@ pub fn layers(ds: &Dataset, an: &Analysis, cfg: &VectorConfig, crs: Crs, floor: 
                     })
                     .collect()
             }
+            "fire_reach" => an
+                .emergency
+                .as_ref()
+                .map(|em| {
+                    crate::emergency::fire_reach_features(ds, em)
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (p, mp))| Feature {
+                            id: Some(i as u64 + 1),
+                            geometry: polygons_world(&mp.0, crs, floor),
+                            props: props_of(name, &p),
+                            class: 0,
+                            keep: false,
+                            rank: 0.0,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            "lifeline_zones" => an
+                .lifelines
+                .as_ref()
+                .map(|ll| {
+                    let polys = ll.zone_polygons(ds, &an.frame);
+                    let mut v = Vec::new();
+                    for (i, (protect, control)) in polys.iter().enumerate() {
+                        for (control_zone, mp) in [(false, Some(protect)), (true, control.as_ref())]
+                        {
+                            let Some(mp) = mp else { continue };
+                            let p = crate::lifelines::zone_properties(ds, ll, i, control_zone);
+                            v.push(Feature {
+                                id: Some(v.len() as u64 + 1),
+                                geometry: polygons_world(&mp.0, crs, floor),
+                                props: props_of(name, &p),
+                                class: 0,
+                                keep: false,
+                                rank: 0.0,
+                            });
+                        }
+                    }
+                    v
+                })
+                .unwrap_or_default(),
+            "resources" if an.emergency.is_some() => ds
+                .resources
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let (x, y) = crs.from_wgs84(r.lon, r.lat);
+                    let (x, y) = world(x, y);
+                    Feature {
+                        id: Some(i as u64 + 1),
+                        geometry: Geometry::Point(x, y),
+                        props: props_of(name, &crate::emergency::resource_properties(ds, i)),
+                        class: 0,
+                        keep: true,
+                        rank: 0.0,
+                    }
+                })
+                .collect(),
             _ => Vec::new(),
         };
+        // the emergency layers only where their inputs are given
+        if feats.is_empty() && matches!(name, "fire_reach" | "lifeline_zones" | "resources") {
+            continue;
+        }
         out.push(layer(
             name,
             feats,
