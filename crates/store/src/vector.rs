@@ -56,8 +56,10 @@ pub struct VectorConfig {
     pub name: String,
     /// A layer's last zoom when below `zoom`'s top: deeper tiles leave it out and
     /// clients overzoom it (TileJSON's per-layer `maxzoom`; the styles draw it from an
-    /// overview source). Default `{ areas = 12, grid = 12, districts = 12 }`: district
-    /// fills, 1 km cells and boundaries need no z16 tiles of their own, and leaving them
+    /// overview source). Default `{ areas = 12, grid = 12, districts = 12, fire_reach =
+    /// 12, lifeline_zones = 14, resources = 12 }`: district fills, 1 km cells,
+    /// boundaries, kilometre-wide reach polygons and resource points need no z16 tiles of
+    /// their own (a zone a few metres wide keeps its vertices at z14), and leaving them
     /// out keeps the z13+ tiles to where zones and enterprises are. `{}` carries every
     /// layer to the top zoom.
     pub layer_maxzoom: std::collections::BTreeMap<String, u8>,
@@ -65,10 +67,17 @@ pub struct VectorConfig {
 
 /// The default `[vector] layer_maxzoom`.
 pub fn default_layer_maxzoom() -> std::collections::BTreeMap<String, u8> {
-    [("areas", 12u8), ("grid", 12), ("districts", 12)]
-        .into_iter()
-        .map(|(k, z)| (k.to_string(), z))
-        .collect()
+    [
+        ("areas", 12u8),
+        ("grid", 12),
+        ("districts", 12),
+        ("fire_reach", 12),
+        ("lifeline_zones", 14),
+        ("resources", 12),
+    ]
+    .into_iter()
+    .map(|(k, z)| (k.to_string(), z))
+    .collect()
 }
 
 impl VectorConfig {
