@@ -205,21 +205,8 @@ fn geojson_names(cfg: &Config, stem: &str) -> Vec<(String, Crs)> {
     v
 }
 
-/// Every reject of a run: the rows the readers refused, then the readings the alarm
-/// engine refused (rejects.csv, the report).
-pub fn all_rejects<'a>(
-    ds: &'a Dataset,
-    analysis: &Analysis,
-) -> std::borrow::Cow<'a, [crate::ingest::Reject]> {
-    match &analysis.monitoring {
-        Some(rp) if !rp.refused.is_empty() => {
-            let mut all = ds.rejects.clone();
-            all.extend(export::monitoring::refusals_as_rejects(rp));
-            std::borrow::Cow::Owned(all)
-        }
-        _ => std::borrow::Cow::Borrowed(&ds.rejects),
-    }
-}
+/// Every reject of a run (rejects.csv, the report, the database's `rejects`).
+pub use export::monitoring::all_rejects;
 
 /// The summary of a build as summary.json holds it, but for its list of files (what an
 /// update's change record compares).

@@ -247,23 +247,16 @@ fn run(cli: Cli) -> Result<u8> {
             let ds = pipeline::load(&cfg)?;
             // the readings the alarm engine refuses (a repeat, a time ahead of the
             // clock, another enterprise's point) are rejects too, as in rejects.csv
-            let refused = if ds.readings.is_empty() {
-                Vec::new()
-            } else {
-                let needs = riskmap::analyze::Needs {
-                    monitoring: true,
-                    ..riskmap::analyze::Needs::NONE
-                };
-                riskmap::analyze::run_only(&ds, &cfg.analyze_params(), needs)?
-                    .monitoring
-                    .as_ref()
-                    .map(riskmap::export::monitoring::refusals_as_rejects)
-                    .unwrap_or_default()
+            let needs = riskmap::analyze::Needs {
+                monitoring: !ds.readings.is_empty(),
+                ..riskmap::analyze::Needs::NONE
             };
+            let an = riskmap::analyze::run_only(&ds, &cfg.analyze_params(), needs)?;
+            let rejects = riskmap::build::all_rejects(&ds, &an);
             let mut t = riskmap::export::summary::tally(&ds);
-            t.add_rejects(&refused);
+            t.add_rejects(&rejects[ds.rejects.len()..]);
             print!("{}", riskmap::export::summary::summary_text(&ds, &t));
-            for r in ds.rejects.iter().chain(&refused) {
+            for r in rejects.iter() {
                 println!("{}", reject_line(r));
             }
             let warned: Vec<_> = ds
@@ -288,11 +281,7 @@ fn run(cli: Cli) -> Result<u8> {
                     )
                 );
             }
-            Ok(if ds.rejects.is_empty() && refused.is_empty() {
-                0
-            } else {
-                1
-            })
+            Ok(if rejects.is_empty() { 0 } else { 1 })
         }
         Cmd::Query(q) => {
             let cfg = resolve(&q.input, q.input_crs, &[])?;

@@ -238,3 +238,19 @@ pub fn summary(rp: &Replay) -> Value {
         "stale_after_s": m.config().stale_after_s,
     })
 }
+
+/// Every reject of a run: the rows the readers refused, then the readings the alarm
+/// engine refused (rejects.csv, the report, the database's `rejects`, `validate`).
+pub fn all_rejects<'a>(
+    ds: &'a Dataset,
+    analysis: &riskmap_analyze::Analysis,
+) -> std::borrow::Cow<'a, [Reject]> {
+    match &analysis.monitoring {
+        Some(rp) if !rp.refused.is_empty() => {
+            let mut all = ds.rejects.clone();
+            all.extend(refusals_as_rejects(rp));
+            std::borrow::Cow::Owned(all)
+        }
+        _ => std::borrow::Cow::Borrowed(&ds.rejects),
+    }
+}

@@ -295,11 +295,7 @@ fn layers(ds: &Dataset, an: &Analysis) -> Vec<Layer> {
     }
     emergency_layers(ds, an, &mut out);
     // the readers' rejects and the readings the alarm engine refused, as rejects.csv
-    let mut rejects = ds.rejects.clone();
-    if let Some(rp) = &an.monitoring {
-        rejects.extend(crate::monitoring::refusals_as_rejects(rp));
-    }
-    let rows = rejects
+    let rows = crate::monitoring::all_rejects(ds, an)
         .iter()
         .enumerate()
         .map(|(k, r)| {
